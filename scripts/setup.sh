@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# sohoa set-up: installs every system package the build, the tests and the benchmarks need.
+# Idempotent: packages already present are not reinstalled; the Python venv is reused.
+# Called by `make run` and `make test` (and so by .ci/run). Needs root (or sudo) for apt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  # build
+  build-essential pkg-config
+  # signature interop and PDF checks in the tests
+  openssl poppler-utils qpdf libnss3-tools
+  # benchmarks: peak RSS of a child process
+  time
+  # Python venv for pyHanko (interop tests, benchmarks)
+  python3-venv
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Python tools for interop tests and benchmarks, in an ignored venv.
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+PY_PACKAGES=(pyhanko==0.38.0 pyhanko-cli==0.6.0)
+stamp=".venv/.sohoa-setup-$(printf '%s ' "${PY_PACKAGES[@]}" | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q "${PY_PACKAGES[@]}"
+  touch "$stamp"
+fi
+echo "setup: ok"

@@ -1,0 +1,55 @@
+//! Edge `cli`: argument parsing and exit codes; `anyhow` lives here and nowhere else.
+
+mod sign;
+mod verify;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use sohoa::config::Config;
+
+#[derive(Parser)]
+#[command(name = "sohoa", version, about = "Digitize, sign, store and reuse administrative dossiers (Vietnam one-stop desks)")]
+struct Cli {
+    /// Configuration file (default: $SOHOA_CONFIG, else ./config.toml when present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sign a PDF (PAdES B-B, or B-T with a TSA), appending an incremental revision.
+    Sign(sign::SignArgs),
+    /// Verify every signature of one or more PDFs. Exit 0: all valid; 1: something is not; 2: could not check.
+    Verify(verify::VerifyArgs),
+}
+
+/// The configuration in force: explicit, from the environment, ./config.toml, or empty.
+fn load_config(explicit: Option<&Path>) -> anyhow::Result<Config> {
+    let path = explicit
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("SOHOA_CONFIG").map(PathBuf::from))
+        .or_else(|| Some(PathBuf::from("config.toml")).filter(|p| p.exists()));
+    match path {
+        Some(p) => Ok(Config::load(&p)?),
+        None => Ok(Config::default()),
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = load_config(cli.config.as_deref()).and_then(|cfg| match cli.command {
+        Command::Sign(a) => sign::run(&cfg, a),
+        Command::Verify(a) => verify::run(&cfg, a),
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("sohoa: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

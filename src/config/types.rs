@@ -1,0 +1,123 @@
+//! The configuration's shape, as written in `config.toml` (see the commented file at the root).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// The whole configuration file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub sign: SignConfig,
+    /// Signer profiles by name.
+    #[serde(default)]
+    pub signers: BTreeMap<String, SignerProfile>,
+    #[serde(default)]
+    pub trust: TrustConfig,
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+    #[serde(skip)]
+    pub origin: String,
+}
+
+/// `[sign]`: defaults for every signature.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignConfig {
+    /// Profile used when `--signer` is not given.
+    pub default_signer: Option<String>,
+    /// Bytes reserved for the DER CMS in /Contents (written as twice as many hex digits).
+    #[serde(default = "default_contents_size")]
+    pub contents_size: usize,
+    /// Offset of local time from UTC, minutes, for /M (Vietnam: +420).
+    #[serde(default = "default_utc_offset")]
+    pub utc_offset_minutes: i32,
+}
+
+fn default_contents_size() -> usize {
+    24 * 1024
+}
+
+fn default_utc_offset() -> i32 {
+    7 * 60
+}
+
+impl Default for SignConfig {
+    fn default() -> Self {
+        Self {
+            default_signer: None,
+            contents_size: default_contents_size(),
+            utc_offset_minutes: default_utc_offset(),
+        }
+    }
+}
+
+/// PDF signature SubFilter (ISO 32000-2 §12.8.3.3, ETSI EN 319 142-1 §5.1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[non_exhaustive]
+pub enum SubFilter {
+    /// PAdES baseline: CAdES detached signature.
+    #[default]
+    #[serde(rename = "ETSI.CAdES.detached")]
+    CadesDetached,
+    /// Legacy PKCS#7 detached signature, still used for organisation signatures.
+    #[serde(rename = "adbe.pkcs7.detached")]
+    Pkcs7Detached,
+}
+
+impl SubFilter {
+    pub fn pdf_name(self) -> &'static str {
+        match self {
+            Self::CadesDetached => "ETSI.CAdES.detached",
+            Self::Pkcs7Detached => "adbe.pkcs7.detached",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "ETSI.CAdES.detached" => Some(Self::CadesDetached),
+            "adbe.pkcs7.detached" => Some(Self::Pkcs7Detached),
+            _ => None,
+        }
+    }
+}
+
+/// `[signers.NAME]`: which key, which chain, which SubFilter, which TSA.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignerProfile {
+    pub description: Option<String>,
+    /// A PKCS#12 bundle (key, certificate and chain), as offices receive them.
+    pub pkcs12: Option<PathBuf>,
+    /// Or: an encrypted PKCS#8 PEM key, its certificate, and the issuer chain.
+    pub key: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub chain: Option<PathBuf>,
+    /// Where the passphrase is: a file (first line) or an environment variable.
+    pub passphrase_file: Option<PathBuf>,
+    pub passphrase_env: Option<String>,
+    #[serde(default)]
+    pub sub_filter: SubFilter,
+    /// RFC 3161 time-stamping authority; absent = PAdES B-B, present = B-T.
+    pub tsa_url: Option<String>,
+    pub reason: Option<String>,
+    pub location: Option<String>,
+    pub contact_info: Option<String>,
+}
+
+/// `[trust]`: what verification trusts.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustConfig {
+    /// Trust anchors (PEM or DER files, one or more certificates each).
+    #[serde(default)]
+    pub anchors: Vec<PathBuf>,
+    /// Extra intermediate certificates (real PDFs often embed only the leaf).
+    #[serde(default)]
+    pub intermediates: Vec<PathBuf>,
+    /// Certificate revocation lists (PEM or DER).
+    #[serde(default)]
+    pub crls: Vec<PathBuf>,
+}

@@ -1,0 +1,11 @@
+//! sohoa: digitize, sign, store and reuse the papers of Vietnamese administrative dossiers.
+//!
+//! Data flow: `ingest → decode → ocr → classify → assemble (PDF/A) → sign → store`, with
+//! `verify`, `api` and `cli` at the edges. See `docs/ARCHITECTURE.md`.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod pdf;
+pub mod pki;
+pub mod sign;
+pub mod verify;

@@ -1,0 +1,351 @@
+//! Certification path building and validation (RFC 5280 §6, simplified: no policy or name
+//! constraints processing) and CRL revocation checks (RFC 5280 §5), at a given time.
+//!
+//! Pure: certificates, CRLs and the time come in; a [`ChainReport`] (data, not an error) goes out.
+
+use std::time::Duration;
+
+use der::Encode;
+use x509_cert::crl::CertificateList;
+use x509_cert::ext::pkix::{BasicConstraints, CrlReason, ExtendedKeyUsage, KeyUsage};
+use x509_cert::Certificate;
+
+use super::digest::DigestAlg;
+use super::names::{display_name, CertSummary};
+use super::{oids, sigalg};
+
+/// Longest path sohoa builds (VGCA paths are leaf → sub-CA → root).
+const MAX_PATH: usize = 8;
+
+/// Trust anchors, extra intermediates and CRLs a verification may use.
+#[derive(Clone, Debug, Default)]
+pub struct TrustStore {
+    pub anchors: Vec<Certificate>,
+    pub intermediates: Vec<Certificate>,
+    pub crls: Vec<CertificateList>,
+}
+
+/// What the end-entity certificate is used for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Purpose {
+    /// Document signing: keyUsage digitalSignature or nonRepudiation (ETSI EN 319 412-2 §4.3.2).
+    DocumentSigning,
+    /// Time stamping: extendedKeyUsage id-kp-timeStamping, critical (RFC 3161 §2.3).
+    TimeStamping,
+}
+
+/// Revocation status of the path (RFC 5280 §5.3).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Revocation {
+    /// No CRL from an issuer on the path was given.
+    NotChecked,
+    /// A valid CRL from the issuer does not list the certificate.
+    Good { crl_issuer: String, this_update: String },
+    /// Listed on a CRL.
+    Revoked {
+        subject: String,
+        serial: String,
+        revoked_at: String,
+        #[serde(skip)]
+        revoked_at_unix: u64,
+        reason: String,
+    },
+}
+
+/// The verdict on one certificate path.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ChainReport {
+    /// A path to a configured trust anchor exists and every signature on it verifies.
+    pub trusted: bool,
+    /// Every certificate on the path is within its validity period at the checked time.
+    pub valid_at_time: bool,
+    /// The end-entity key usage fits the purpose.
+    pub key_usage_ok: bool,
+    pub revocation: Revocation,
+    /// Leaf first, anchor last (as far as it could be built).
+    pub path: Vec<CertSummary>,
+    pub problems: Vec<String>,
+}
+
+fn verify_issued_by(cert: &Certificate, issuer: &Certificate) -> bool {
+    let Ok(tbs) = cert.tbs_certificate.to_der() else {
+        return false;
+    };
+    let Some(sig) = cert.signature.as_bytes() else {
+        return false;
+    };
+    sigalg::verify(
+        &issuer.tbs_certificate.subject_public_key_info,
+        &cert.signature_algorithm,
+        None,
+        &tbs,
+        sig,
+    )
+    .unwrap_or(false)
+}
+
+fn same_cert(a: &Certificate, b: &Certificate) -> bool {
+    a == b
+}
+
+fn within(cert: &Certificate, at: Duration) -> bool {
+    let v = &cert.tbs_certificate.validity;
+    v.not_before.to_unix_duration() <= at && at <= v.not_after.to_unix_duration()
+}
+
+fn is_ca(cert: &Certificate) -> bool {
+    matches!(
+        cert.tbs_certificate.get::<BasicConstraints>(),
+        Ok(Some((_, bc))) if bc.ca
+    )
+}
+
+/// Builds and checks the path of `leaf` at time `at` (seconds since the epoch).
+/// `embedded` are certificates that came with the signature (CMS `certificates`).
+pub fn validate(
+    leaf: &Certificate,
+    embedded: &[Certificate],
+    store: &TrustStore,
+    at: Duration,
+    purpose: Purpose,
+) -> ChainReport {
+    let mut problems = Vec::new();
+    let mut path: Vec<&Certificate> = vec![leaf];
+    let mut trusted = false;
+
+    if store.anchors.iter().any(|a| same_cert(a, leaf)) {
+        trusted = true;
+    }
+    while !trusted && path.len() < MAX_PATH {
+        let Some(current) = path.last().copied() else {
+            break;
+        };
+        let issuer_name = &current.tbs_certificate.issuer;
+        // Anchors first: a path that reaches a trust anchor is the one we want.
+        if let Some(anchor) = store
+            .anchors
+            .iter()
+            .find(|a| &a.tbs_certificate.subject == issuer_name && verify_issued_by(current, a))
+        {
+            if !same_cert(anchor, current) {
+                path.push(anchor);
+            }
+            trusted = true;
+            break;
+        }
+        let next = embedded
+            .iter()
+            .chain(store.intermediates.iter())
+            .find(|c| {
+                &c.tbs_certificate.subject == issuer_name
+                    && !path.iter().any(|p| same_cert(p, c))
+                    && verify_issued_by(current, c)
+            });
+        match next {
+            Some(c) => path.push(c),
+            None => {
+                let self_signed = &current.tbs_certificate.subject == issuer_name;
+                problems.push(if self_signed {
+                    format!(
+                        "the path ends at \"{}\", which is not a configured trust anchor",
+                        display_name(issuer_name)
+                    )
+                } else {
+                    format!(
+                        "issuer \"{}\" not found among the embedded certificates, the configured intermediates or trust anchors",
+                        display_name(issuer_name)
+                    )
+                });
+                break;
+            }
+        }
+    }
+    if !trusted && path.len() >= MAX_PATH {
+        problems.push(format!("no trust anchor within {MAX_PATH} certificates"));
+    }
+
+    // Validity at the checked time, every certificate on the path.
+    let mut valid_at_time = true;
+    for c in &path {
+        if !within(c, at) {
+            valid_at_time = false;
+            let s = CertSummary::of(c);
+            problems.push(format!(
+                "certificate \"{}\" is not valid at {} (valid {} to {})",
+                s.common_name.unwrap_or(s.subject),
+                super::names::rfc3339(at),
+                s.not_before,
+                s.not_after
+            ));
+        }
+    }
+    // Issuers must be CAs.
+    for c in path.iter().skip(1) {
+        if !is_ca(c) {
+            trusted = false;
+            problems.push(format!(
+                "issuer \"{}\" is not a CA certificate (basicConstraints)",
+                display_name(&c.tbs_certificate.subject)
+            ));
+        }
+        if let Ok(Some((_, ku))) = c.tbs_certificate.get::<KeyUsage>() {
+            if !ku.key_cert_sign() {
+                trusted = false;
+                problems.push(format!(
+                    "issuer \"{}\" may not sign certificates (keyUsage lacks keyCertSign)",
+                    display_name(&c.tbs_certificate.subject)
+                ));
+            }
+        }
+    }
+
+    let key_usage_ok = check_purpose(leaf, purpose, &mut problems);
+    let revocation = check_revocation(&path, &store.crls, at, &mut problems);
+
+    ChainReport {
+        trusted,
+        valid_at_time,
+        key_usage_ok,
+        revocation,
+        path: path.iter().map(|c| CertSummary::of(c)).collect(),
+        problems,
+    }
+}
+
+fn check_purpose(leaf: &Certificate, purpose: Purpose, problems: &mut Vec<String>) -> bool {
+    match purpose {
+        Purpose::DocumentSigning => match leaf.tbs_certificate.get::<KeyUsage>() {
+            Ok(Some((_, ku))) if ku.digital_signature() || ku.non_repudiation() => true,
+            Ok(Some(_)) => {
+                problems.push(
+                    "the signer certificate's keyUsage allows neither digitalSignature nor nonRepudiation"
+                        .into(),
+                );
+                false
+            }
+            Ok(None) => true, // RFC 5280 §4.2.1.3: absent keyUsage means any usage
+            Err(e) => {
+                problems.push(format!("the signer certificate's keyUsage is malformed: {e}"));
+                false
+            }
+        },
+        Purpose::TimeStamping => match leaf.tbs_certificate.get::<ExtendedKeyUsage>() {
+            Ok(Some((critical, eku))) => {
+                let has = eku.0.contains(&oids::ID_KP_TIME_STAMPING);
+                if !has {
+                    problems.push("the TSA certificate's extendedKeyUsage lacks timeStamping".into());
+                }
+                if !critical {
+                    problems.push(
+                        "the TSA certificate's extendedKeyUsage is not critical (RFC 3161 §2.3)"
+                            .into(),
+                    );
+                }
+                has && critical
+            }
+            Ok(None) => {
+                problems.push("the TSA certificate has no extendedKeyUsage timeStamping".into());
+                false
+            }
+            Err(e) => {
+                problems.push(format!("the TSA certificate's extendedKeyUsage is malformed: {e}"));
+                false
+            }
+        },
+    }
+}
+
+fn crl_reason(entry: &x509_cert::crl::RevokedCert) -> String {
+    use der::Decode;
+    let Some(exts) = &entry.crl_entry_extensions else {
+        return "unspecified".into();
+    };
+    exts.iter()
+        .find(|e| e.extn_id == const_oid::db::rfc5280::ID_CE_CRL_REASONS)
+        .and_then(|e| CrlReason::from_der(e.extn_value.as_bytes()).ok())
+        .map(|r| format!("{r:?}"))
+        .unwrap_or_else(|| "unspecified".into())
+}
+
+fn check_revocation(
+    path: &[&Certificate],
+    crls: &[CertificateList],
+    at: Duration,
+    problems: &mut Vec<String>,
+) -> Revocation {
+    let mut status = Revocation::NotChecked;
+    // Each certificate but the anchor, against a CRL signed by its issuer (the next on the path).
+    for pair in path.windows(2) {
+        let (cert, issuer) = (pair[0], pair[1]);
+        for crl in crls {
+            let tbs = &crl.tbs_cert_list;
+            if tbs.issuer != cert.tbs_certificate.issuer {
+                continue;
+            }
+            let Ok(tbs_der) = tbs.to_der() else { continue };
+            let Some(sig) = crl.signature.as_bytes() else {
+                continue;
+            };
+            let ok = sigalg::verify(
+                &issuer.tbs_certificate.subject_public_key_info,
+                &crl.signature_algorithm,
+                None::<DigestAlg>,
+                &tbs_der,
+                sig,
+            )
+            .unwrap_or(false);
+            if !ok {
+                problems.push(format!(
+                    "a CRL claiming issuer \"{}\" has a bad signature; ignored",
+                    display_name(&tbs.issuer)
+                ));
+                continue;
+            }
+            let listed = tbs.revoked_certificates.iter().flatten().find(|r| {
+                r.serial_number == cert.tbs_certificate.serial_number
+            });
+            if let Some(entry) = listed {
+                let when = entry.revocation_date.to_unix_duration();
+                let s = CertSummary::of(cert);
+                problems.push(format!(
+                    "certificate \"{}\" (serial {}) was revoked at {} ({})",
+                    s.common_name.clone().unwrap_or(s.subject.clone()),
+                    s.serial,
+                    super::names::rfc3339(when),
+                    crl_reason(entry)
+                ));
+                return Revocation::Revoked {
+                    subject: s.subject,
+                    serial: s.serial,
+                    revoked_at: super::names::rfc3339(when),
+                    revoked_at_unix: when.as_secs(),
+                    reason: crl_reason(entry),
+                };
+            }
+            if matches!(status, Revocation::NotChecked) || std::ptr::eq(cert, path[0]) {
+                status = Revocation::Good {
+                    crl_issuer: display_name(&tbs.issuer),
+                    this_update: super::names::rfc3339(tbs.this_update.to_unix_duration()),
+                };
+            }
+            if let Some(next) = &tbs.next_update {
+                if next.to_unix_duration() < at {
+                    problems.push(format!(
+                        "the CRL of \"{}\" was due for update at {}; a newer one may list more",
+                        display_name(&tbs.issuer),
+                        super::names::rfc3339(next.to_unix_duration())
+                    ));
+                }
+            }
+        }
+    }
+    status
+}
+
+/// Seconds since the epoch of a `SystemTime` (times before 1970 count as 0).
+pub fn unix(t: std::time::SystemTime) -> Duration {
+    t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default()
+}

@@ -1,0 +1,99 @@
+//! Digest algorithms named by OID, streaming (RFC 5754, RFC 3370; FIPS 180-4).
+
+use const_oid::ObjectIdentifier as Oid;
+use sha2::Digest;
+
+use super::oids;
+
+/// A digest algorithm sohoa can compute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum DigestAlg {
+    Sha1,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl DigestAlg {
+    pub fn from_oid(oid: &Oid) -> Option<Self> {
+        Some(match *oid {
+            o if o == oids::SHA1 => Self::Sha1,
+            o if o == oids::SHA256 => Self::Sha256,
+            o if o == oids::SHA384 => Self::Sha384,
+            o if o == oids::SHA512 => Self::Sha512,
+            _ => return None,
+        })
+    }
+
+    pub fn oid(self) -> Oid {
+        match self {
+            Self::Sha1 => oids::SHA1,
+            Self::Sha256 => oids::SHA256,
+            Self::Sha384 => oids::SHA384,
+            Self::Sha512 => oids::SHA512,
+        }
+    }
+
+    /// AlgorithmIdentifier with absent parameters (RFC 5754 §2: "SHOULD be absent").
+    pub fn algorithm_identifier(self) -> spki::AlgorithmIdentifierOwned {
+        spki::AlgorithmIdentifierOwned {
+            oid: self.oid(),
+            parameters: None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sha1 => "SHA-1",
+            Self::Sha256 => "SHA-256",
+            Self::Sha384 => "SHA-384",
+            Self::Sha512 => "SHA-512",
+        }
+    }
+
+    pub fn hasher(self) -> Hasher {
+        match self {
+            Self::Sha1 => Hasher::Sha1(sha1::Sha1::new()),
+            Self::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
+            Self::Sha384 => Hasher::Sha384(sha2::Sha384::new()),
+            Self::Sha512 => Hasher::Sha512(sha2::Sha512::new()),
+        }
+    }
+
+    pub fn digest(self, data: &[u8]) -> Vec<u8> {
+        let mut h = self.hasher();
+        h.update(data);
+        h.finalize()
+    }
+}
+
+/// A running digest of any supported algorithm.
+#[derive(Clone)]
+pub enum Hasher {
+    Sha1(sha1::Sha1),
+    Sha256(sha2::Sha256),
+    Sha384(sha2::Sha384),
+    Sha512(sha2::Sha512),
+}
+
+impl Hasher {
+    pub fn update(&mut self, data: &[u8]) {
+        match self {
+            Self::Sha1(h) => h.update(data),
+            Self::Sha256(h) => h.update(data),
+            Self::Sha384(h) => h.update(data),
+            Self::Sha512(h) => h.update(data),
+        }
+    }
+
+    pub fn finalize(self) -> Vec<u8> {
+        match self {
+            Self::Sha1(h) => h.finalize().to_vec(),
+            Self::Sha256(h) => h.finalize().to_vec(),
+            Self::Sha384(h) => h.finalize().to_vec(),
+            Self::Sha512(h) => h.finalize().to_vec(),
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! RFC 3161 time-stamp client: a request over HTTP (RFC 3161 §3.4, `application/timestamp-query`)
+//! and the checks a requester must make on the reply (status, imprint, nonce).
+
+use std::io::Read;
+use std::time::Duration;
+
+use cms::signed_data::SignedData;
+use der::asn1::{Int, OctetString};
+use der::{Decode, Encode};
+use x509_tsp::{MessageImprint, TimeStampReq, TimeStampResp, TspVersion, TstInfo};
+
+use crate::pki::digest::DigestAlg;
+use crate::pki::oids;
+
+/// Largest reply read from a TSA.
+const MAX_REPLY: u64 = 1 << 20;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TsaError {
+    #[error("{url}: the TSA could not be reached: {reason}")]
+    Http { url: String, reason: String },
+    #[error("{url}: the TSA refused the request (PKIStatus {status}{text})")]
+    Refused {
+        url: String,
+        status: u32,
+        text: String,
+    },
+    #[error("{url}: malformed reply: {reason}")]
+    Malformed { url: String, reason: String },
+    #[error("{url}: the reply does not answer our request: {reason}")]
+    Mismatch { url: String, reason: String },
+    #[error("could not encode the request: {0}")]
+    Encoding(#[from] der::Error),
+}
+
+/// A source of RFC 3161 time-stamp tokens.
+pub trait TimestampAuthority {
+    /// A TimeStampToken (DER ContentInfo) over `imprint`, a digest made with `alg`.
+    fn timestamp(&self, alg: DigestAlg, imprint: &[u8], nonce: u64) -> Result<Vec<u8>, TsaError>;
+}
+
+/// A TSA reached over HTTP POST.
+#[derive(Clone, Debug)]
+pub struct HttpTsa {
+    pub url: String,
+    pub timeout: Duration,
+}
+
+impl HttpTsa {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// The DER TimeStampReq (RFC 3161 §2.4.1), certReq true so the TSA certificate comes along.
+pub fn request_der(alg: DigestAlg, imprint: &[u8], nonce: u64) -> Result<Vec<u8>, der::Error> {
+    let req = TimeStampReq {
+        version: TspVersion::V1,
+        message_imprint: MessageImprint {
+            hash_algorithm: spki::AlgorithmIdentifier {
+                oid: alg.oid(),
+                parameters: Some(der::asn1::Null.into()),
+            },
+            hashed_message: OctetString::new(imprint)?,
+        },
+        req_policy: None,
+        nonce: Some(Int::new(&nonce_bytes(nonce))?),
+        cert_req: true,
+        extensions: None,
+    };
+    req.to_der()
+}
+
+/// Big-endian bytes of a positive INTEGER (leading 0x00 when the top bit is set).
+fn nonce_bytes(nonce: u64) -> Vec<u8> {
+    let mut b = vec![0u8];
+    b.extend_from_slice(&nonce.to_be_bytes());
+    b
+}
+
+/// TSTInfo of a TimeStampToken, decoded (RFC 3161 §2.4.2), with its original DER (the octets
+/// the token's message digest covers).
+pub fn tst_info(token: &[u8]) -> Result<(SignedData, TstInfo, Vec<u8>), String> {
+    let ci = cms::content_info::ContentInfo::from_der(token).map_err(|e| e.to_string())?;
+    if ci.content_type != oids::ID_SIGNED_DATA {
+        return Err(format!("token content type {} is not signedData", ci.content_type));
+    }
+    let sd: SignedData = ci.content.decode_as().map_err(|e| e.to_string())?;
+    if sd.encap_content_info.econtent_type != oids::ID_CT_TST_INFO {
+        return Err(format!(
+            "token encapsulates {} instead of TSTInfo",
+            sd.encap_content_info.econtent_type
+        ));
+    }
+    let econtent = sd
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .ok_or("token has no TSTInfo content")?;
+    let octets: OctetString = econtent.decode_as().map_err(|e| e.to_string())?;
+    let tst = TstInfo::from_der(octets.as_bytes()).map_err(|e| e.to_string())?;
+    Ok((sd, tst, octets.as_bytes().to_vec()))
+}
+
+/// Checks a reply against the request and returns the token's DER.
+pub fn check_reply(
+    url: &str,
+    reply: &[u8],
+    alg: DigestAlg,
+    imprint: &[u8],
+    nonce: u64,
+) -> Result<Vec<u8>, TsaError> {
+    let malformed = |reason: String| TsaError::Malformed {
+        url: url.to_string(),
+        reason,
+    };
+    let resp = TimeStampResp::from_der(reply).map_err(|e| malformed(e.to_string()))?;
+    let status = resp.status.status as u32;
+    // PKIStatus granted (0) or grantedWithMods (1).
+    if status > 1 {
+        let text = resp
+            .status
+            .status_string
+            .as_ref()
+            .map(|s| format!(": {s:?}"))
+            .unwrap_or_default();
+        return Err(TsaError::Refused {
+            url: url.to_string(),
+            status,
+            text,
+        });
+    }
+    let token = resp
+        .time_stamp_token
+        .ok_or_else(|| malformed("status granted but no token".into()))?;
+    let token_der = token.to_der()?;
+    let (_, tst, _) = tst_info(&token_der).map_err(malformed)?;
+    let mismatch = |reason: &str| TsaError::Mismatch {
+        url: url.to_string(),
+        reason: reason.to_string(),
+    };
+    if DigestAlg::from_oid(&tst.message_imprint.hash_algorithm.oid) != Some(alg)
+        || tst.message_imprint.hashed_message.as_bytes() != imprint
+    {
+        return Err(mismatch("the message imprint differs"));
+    }
+    let want = Int::new(&nonce_bytes(nonce))?;
+    if tst.nonce.as_ref() != Some(&want) {
+        return Err(mismatch("the nonce differs"));
+    }
+    Ok(token_der)
+}
+
+impl TimestampAuthority for HttpTsa {
+    fn timestamp(&self, alg: DigestAlg, imprint: &[u8], nonce: u64) -> Result<Vec<u8>, TsaError> {
+        let body = request_der(alg, imprint, nonce)?;
+        let http = |reason: String| TsaError::Http {
+            url: self.url.clone(),
+            reason,
+        };
+        let agent = ureq::AgentBuilder::new().timeout(self.timeout).build();
+        let resp = agent
+            .post(&self.url)
+            .set("Content-Type", "application/timestamp-query")
+            .send_bytes(&body)
+            .map_err(|e| http(e.to_string()))?;
+        let mut reply = Vec::new();
+        resp.into_reader()
+            .take(MAX_REPLY + 1)
+            .read_to_end(&mut reply)
+            .map_err(|e| http(e.to_string()))?;
+        if reply.len() as u64 > MAX_REPLY {
+            return Err(http(format!("reply larger than {MAX_REPLY} bytes")));
+        }
+        check_reply(&self.url, &reply, alg, imprint, nonce)
+    }
+}
