@@ -47,7 +47,11 @@ pub enum PdfError {
     #[error("nesting deeper than {limit} at offset {offset}")]
     TooDeep { offset: u64, limit: usize },
     #[error("object {obj} at offset {offset}: {msg}", obj = ObjId(*.obj))]
-    Object { obj: ObjRef, offset: u64, msg: String },
+    Object {
+        obj: ObjRef,
+        offset: u64,
+        msg: String,
+    },
     #[error("xref section at offset {offset}: {msg}")]
     Xref { offset: u64, msg: String },
     #[error("xref stream {obj}: {msg}", obj = ObjId(*.obj))]

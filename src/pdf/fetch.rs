@@ -65,7 +65,8 @@ pub(crate) fn stream_length<R: Read + Seek>(
 fn endstream_at<R: Read + Seek>(src: &mut Source<R>, at: u64) -> Result<bool, PdfError> {
     let buf = src.read_upto(at, 64)?;
     let p = buf.iter().position(|&b| !is_whitespace(b));
-    Ok(p.and_then(|p| buf.get(p..)).is_some_and(|rest| rest.starts_with(b"endstream")))
+    Ok(p.and_then(|p| buf.get(p..))
+        .is_some_and(|rest| rest.starts_with(b"endstream")))
 }
 
 #[cfg(test)]
@@ -81,10 +82,22 @@ mod tests {
         let ind = read_indirect(&mut src, 0, 64).unwrap();
         let Object::Stream(s) = ind.obj else { panic!() };
         let r = ObjRef::new(1, 0);
-        assert_eq!(stream_length(&mut src, r, s.data_offset, Some(5), 100).unwrap(), 5);
-        assert_eq!(stream_length(&mut src, r, s.data_offset, Some(3), 100).unwrap(), 5);
-        assert_eq!(stream_length(&mut src, r, s.data_offset, None, 100).unwrap(), 5);
-        assert_eq!(stream_length(&mut src, r, s.data_offset, Some(1 << 40), 100).unwrap(), 5);
+        assert_eq!(
+            stream_length(&mut src, r, s.data_offset, Some(5), 100).unwrap(),
+            5
+        );
+        assert_eq!(
+            stream_length(&mut src, r, s.data_offset, Some(3), 100).unwrap(),
+            5
+        );
+        assert_eq!(
+            stream_length(&mut src, r, s.data_offset, None, 100).unwrap(),
+            5
+        );
+        assert_eq!(
+            stream_length(&mut src, r, s.data_offset, Some(1 << 40), 100).unwrap(),
+            5
+        );
         let file = b"1 0 obj\n<< >>\nstream\nhello".to_vec();
         let mut src = Source::new(Cursor::new(file), None).unwrap();
         let e = stream_length(&mut src, r, 22, None, 100).unwrap_err();

@@ -67,7 +67,12 @@ pub(crate) fn filter_specs(
         Object::Null => Vec::new(),
         Object::Array(a) if a.len() <= MAX_FILTERS => a,
         n @ Object::Name(_) => vec![n],
-        _ => return Err(filter_err(what, "/Filter is neither a name nor a short array")),
+        _ => {
+            return Err(filter_err(
+                what,
+                "/Filter is neither a name nor a short array",
+            ))
+        }
     };
     let parms = match parms {
         Object::Array(a) => a,
@@ -186,6 +191,7 @@ pub(crate) fn predict(data: Vec<u8>, p: &Dict, what: &str) -> Result<Vec<u8>, Pd
 
 fn tiff(mut data: Vec<u8>, row_len: usize, colors: usize) -> Vec<u8> {
     for row in data.chunks_mut(row_len) {
+        // `i - colors` and `i` are within `row` by the loop bounds.
         for i in colors..row.len() {
             row[i] = row[i].wrapping_add(row[i - colors]);
         }
@@ -215,6 +221,7 @@ fn png(data: &[u8], row_len: usize, bpp: usize, what: &str) -> Result<Vec<u8>, P
         let Some((&ty, row)) = chunk.split_first() else {
             continue;
         };
+        // Indices below stay in bounds: `i < cur.len() <= prev.len()`, `i - bpp` when `i >= bpp`.
         let mut cur = row.to_vec();
         let n = cur.len();
         match ty {
@@ -285,18 +292,29 @@ mod tests {
     #[test]
     fn flate_hex_and_chains() {
         let z = zlib(b"hello world");
-        assert_eq!(decode(z.clone(), &[spec("FlateDecode", None)], 100, "s").unwrap(), b"hello world");
+        assert_eq!(
+            decode(z.clone(), &[spec("FlateDecode", None)], 100, "s").unwrap(),
+            b"hello world"
+        );
         let hex = hex::encode(&z).into_bytes();
         let both = [spec("AHx", None), spec("Fl", None)];
         assert_eq!(decode(hex, &both, 100, "s").unwrap(), b"hello world");
         let e = decode(z, &[spec("DCTDecode", None)], 100, "stream of object 5 0").unwrap_err();
-        assert_eq!(e.to_string(), "stream of object 5 0: filter /DCTDecode not supported");
+        assert_eq!(
+            e.to_string(),
+            "stream of object 5 0: filter /DCTDecode not supported"
+        );
     }
 
     #[test]
     fn bomb_is_stopped() {
         let z = zlib(&vec![0u8; 10 << 20]);
-        let e = decode(z, &[spec("FlateDecode", None)], 1 << 20, "stream of object 5 0");
+        let e = decode(
+            z,
+            &[spec("FlateDecode", None)],
+            1 << 20,
+            "stream of object 5 0",
+        );
         assert!(matches!(e, Err(PdfError::TooLarge { .. })));
     }
 

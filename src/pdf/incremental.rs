@@ -10,7 +10,8 @@ use super::xref::XrefKind;
 use std::collections::BTreeMap;
 use std::io::{Read, Seek};
 
-/// What the new section must carry over from the previous one.
+/// What the new section must carry over from the previous one (trailer keys of
+/// ISO 32000-1 §7.5.5 Table 15, `/Prev` of §7.5.6).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PrevInfo {
     /// Offset of the previous cross-reference section (its `startxref`), for `/Prev`.
@@ -31,16 +32,22 @@ impl PrevInfo {
     /// Reads what is needed from an opened file (refused for a repaired file: its
     /// cross-references cannot be chained with `/Prev`).
     pub fn from_file<R: Read + Seek>(f: &mut PdfFile<R>) -> Result<Self, PdfError> {
-        let Some(rev) = f.revisions().last().filter(|_| !f.repaired()) else {
+        let Some((prev_offset, kind)) = f.startxref().filter(|_| !f.repaired()) else {
             return Err(PdfError::Structure(
                 "cannot append an incremental update to a repaired file".into(),
             ));
         };
-        let prev_offset = rev.xref_offset;
-        let xref_stream = rev.kind == XrefKind::Stream;
+        let xref_stream = kind == XrefKind::Stream;
         let t = f.trailer();
-        let declared = t.int(b"Size").and_then(|s| u32::try_from(s).ok()).unwrap_or(0);
-        let highest = f.entries().keys().next_back().map_or(0, |n| n.saturating_add(1));
+        let declared = t
+            .int(b"Size")
+            .and_then(|s| u32::try_from(s).ok())
+            .unwrap_or(0);
+        let highest = f
+            .entries()
+            .keys()
+            .next_back()
+            .map_or(0, |n| n.saturating_add(1));
         let mut info = Self {
             prev_offset,
             size: declared.max(highest),
@@ -75,7 +82,8 @@ impl PrevInfo {
     }
 }
 
-/// Collects new or changed objects, then writes them with a new cross-reference section.
+/// Collects new or changed objects, then writes them with a new cross-reference section
+/// (an incremental update, ISO 32000-1 §7.5.6).
 #[derive(Clone, Debug, Default)]
 pub struct IncrementalWriter {
     objects: BTreeMap<u32, (ObjRef, Vec<u8>)>,
@@ -121,7 +129,11 @@ impl IncrementalWriter {
     }
 
     /// Like [`finish`](Self::finish), also returning each object's absolute offset.
-    pub fn finish_with_offsets(self, base_len: u64, prev: &PrevInfo) -> (Vec<u8>, Vec<(ObjRef, u64)>) {
+    pub fn finish_with_offsets(
+        self,
+        base_len: u64,
+        prev: &PrevInfo,
+    ) -> (Vec<u8>, Vec<(ObjRef, u64)>) {
         let mut out = Vec::new();
         if !prev.base_ends_with_eol {
             out.push(b'\n');
@@ -188,7 +200,10 @@ fn xref_stream(out: &mut Vec<u8>, rows: &[(ObjRef, u64)], xnum: u32, prev: &Prev
     let mut index = Vec::new();
     for group in groups(rows) {
         let first = group.first().map_or(0, |(r, _)| r.num);
-        index.extend([Object::Int(i64::from(first)), Object::Int(group.len() as i64)]);
+        index.extend([
+            Object::Int(i64::from(first)),
+            Object::Int(group.len() as i64),
+        ]);
         for (r, off) in group {
             data.push(1);
             data.extend_from_slice(off.to_be_bytes().get(8 - w..).unwrap_or_default());

@@ -155,7 +155,14 @@ mod tests {
             assert!(c.map.len() <= MAX_CACHED && c.bytes <= MAX_CACHED_BYTES);
         }
         assert!(c.get(39).is_some() && c.get(0).is_none());
-        c.insert(99, Arc::new(ObjStmData { data: vec![0; MAX_CACHED_BYTES + 1], offsets: vec![], first: 0 }));
+        c.insert(
+            99,
+            Arc::new(ObjStmData {
+                data: vec![0; MAX_CACHED_BYTES + 1],
+                offsets: vec![],
+                first: 0,
+            }),
+        );
         assert!(c.get(99).is_none());
     }
 }

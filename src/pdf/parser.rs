@@ -1,15 +1,15 @@
-//! Object parser over the [`Lexer`] (ISO 32000-1 §7.3 objects, §7.3.10 indirect objects,
+//! Object parser over the lexer (ISO 32000-1 §7.3 objects, §7.3.10 indirect objects,
 //! §7.3.8 stream headers). Depth-limited recursion; never panics.
 
 use super::error::PdfError;
 use super::lexer::{Lexer, Token};
 use super::object::{Dict, ObjRef, Object, Stream};
 
-/// An indirect object as parsed from its header.
+/// An indirect object as parsed from its header (ISO 32000-1 §7.3.10).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Indirect {
     pub r: ObjRef,
-    /// For a stream, `data_len` is still 0: see [`super::streamlen`].
+    /// For a stream, `data_len` is still 0 until `fetch::stream_length` runs.
     pub obj: Object,
     /// Whether `obj` is a stream whose length is still to be determined.
     pub is_stream: bool,
@@ -141,6 +141,9 @@ impl<'a> Parser<'a> {
                     _ => return Err(PdfError::syntax(at, "object number out of range")),
                 }
             }
+            (Token::Int(_), Token::Int(_), _) => {
+                return Err(PdfError::syntax(at, "expected 'obj'"))
+            }
             _ => return Err(PdfError::syntax(at, "expected 'N G obj'")),
         };
         let obj = self.parse_object().map_err(|e| in_object(e, r, at))?;
@@ -254,11 +257,26 @@ mod tests {
 
     #[test]
     fn bad_input_is_an_error() {
-        for s in [&b"<< 1 2 >>"[..], b"]", b">>", b"foo", b"[1 2", b"<< /A", b"-x"] {
-            assert!(parse_object(s, 64).is_err(), "{:?}", String::from_utf8_lossy(s));
+        for s in [
+            &b"<< 1 2 >>"[..],
+            b"]",
+            b">>",
+            b"foo",
+            b"[1 2",
+            b"<< /A",
+            b"-x",
+        ] {
+            assert!(
+                parse_object(s, 64).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(s)
+            );
         }
         let deep = [b"[".repeat(100), b"]".repeat(100)].concat();
-        assert!(matches!(parse_object(&deep, 64), Err(PdfError::TooDeep { .. })));
+        assert!(matches!(
+            parse_object(&deep, 64),
+            Err(PdfError::TooDeep { .. })
+        ));
         let ok = [b"[".repeat(64), b"]".repeat(64)].concat();
         assert!(parse_object(&ok, 64).is_ok());
     }

@@ -5,14 +5,15 @@
 use super::error::PdfError;
 use super::fetch::{read_indirect, stream_length};
 use super::filters::{decode, filter_specs};
-use super::objstm::ObjStmCache;
 use super::object::{Dict, ObjRef, Object, Stream};
+use super::objstm::ObjStmCache;
 use super::source::Source;
 use super::xref::{find_startxref, read_chain, section_end, XrefEntry, XrefKind};
 use std::collections::{BTreeMap, HashSet};
 use std::io::{Read, Seek};
 
-/// Bounds applied to untrusted input.
+/// Bounds applied to untrusted input (sizes, object numbers and nesting of the structures
+/// of ISO 32000-1 §7.3–§7.5; Annex C lists the usual implementation limits).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Largest file (or prefix) accepted: 4 GiB.
@@ -61,6 +62,8 @@ pub struct PdfFile<R: Read + Seek> {
     pub(super) revisions: Vec<Revision>,
     pub(super) entries: BTreeMap<u32, XrefEntry>,
     pub(super) repaired: bool,
+    /// Offset and kind of the newest section (the one `startxref` points to).
+    pub(super) newest: Option<(u64, XrefKind)>,
     pub(super) objstms: ObjStmCache,
     nesting: usize,
 }
@@ -84,6 +87,7 @@ impl<R: Read + Seek> PdfFile<R> {
             revisions: Vec::new(),
             entries: BTreeMap::new(),
             repaired: false,
+            newest: None,
             objstms: ObjStmCache::default(),
             nesting: 0,
         }
@@ -107,6 +111,11 @@ impl<R: Read + Seek> PdfFile<R> {
                 f.entries.entry(*n).or_insert(*e);
             }
         }
+        f.newest = sections.first().map(|s| (s.offset, s.kind));
+        f.trailer = sections
+            .first()
+            .map(|s| s.trailer.clone())
+            .unwrap_or_default();
         for sec in sections.into_iter().rev() {
             let end = section_end(&mut f.src, sec.body_end)?;
             f.revisions.push(Revision {
@@ -116,10 +125,13 @@ impl<R: Read + Seek> PdfFile<R> {
                 trailer: sec.trailer,
             });
         }
-        f.trailer = f.revisions.last().map(|r| r.trailer.clone()).unwrap_or_default();
+        // File order; differs from the /Prev order only for linearized files, whose
+        // first-page section (near the start) is the newest in the chain.
+        f.revisions.sort_by_key(|r| (r.end, r.xref_offset));
         // Offsets that do not lead to the catalog: rebuild from the objects themselves,
         // keeping the cross-references as they are when that does not help either.
         if f.catalog().is_err() {
+            let saved_newest = f.newest;
             let saved = (
                 std::mem::take(&mut f.entries),
                 std::mem::take(&mut f.trailer),
@@ -128,6 +140,7 @@ impl<R: Read + Seek> PdfFile<R> {
             if f.rebuild().is_err() || f.catalog().is_err() {
                 (f.entries, f.trailer, f.revisions) = saved;
                 f.repaired = false;
+                f.newest = saved_newest;
                 f.objstms = ObjStmCache::default();
             }
         }
@@ -152,9 +165,16 @@ impl<R: Read + Seek> PdfFile<R> {
         &self.trailer
     }
 
-    /// Sections of the `/Prev` chain, oldest first.
+    /// Sections of the `/Prev` chain, oldest first (by `end`; for a linearized file the
+    /// first-page section comes first). A repaired file has one [`XrefKind::Repaired`].
     pub fn revisions(&self) -> &[Revision] {
         &self.revisions
+    }
+
+    /// Offset and kind of the section `startxref` points to (the newest in the `/Prev`
+    /// chain); `None` for a repaired file.
+    pub fn startxref(&self) -> Option<(u64, XrefKind)> {
+        self.newest
     }
 
     /// Merged cross-reference: for each object number, the newest section's entry.
@@ -216,7 +236,10 @@ impl<R: Read + Seek> PdfFile<R> {
                     Some(Object::Int(n)) => u64::try_from(*n).ok(),
                     Some(Object::Ref(l)) => {
                         let l = *l;
-                        self.get(l).ok().and_then(|o| o.as_int()).and_then(|n| u64::try_from(n).ok())
+                        self.get(l)
+                            .ok()
+                            .and_then(|o| o.as_int())
+                            .and_then(|n| u64::try_from(n).ok())
                     }
                     _ => None,
                 };
@@ -264,7 +287,9 @@ impl<R: Read + Seek> PdfFile<R> {
             .ok_or_else(|| PdfError::Structure("trailer has no /Root".into()))?;
         match self.resolve(&root)? {
             Object::Dict(d) => Ok(d),
-            _ => Err(PdfError::Structure("trailer /Root is not a dictionary".into())),
+            _ => Err(PdfError::Structure(
+                "trailer /Root is not a dictionary".into(),
+            )),
         }
     }
 
@@ -301,9 +326,13 @@ impl<R: Read + Seek> PdfFile<R> {
                 Some(k) => self.resolve(k)?,
                 None => Object::Null,
             };
-            let kids = kids.as_array().ok_or_else(|| node_err("/Kids is not an array"))?;
+            let kids = kids
+                .as_array()
+                .ok_or_else(|| node_err("/Kids is not an array"))?;
             for k in kids.iter().rev() {
-                let k = k.as_ref().ok_or_else(|| node_err("/Kids holds a non-reference"))?;
+                let k = k
+                    .as_ref()
+                    .ok_or_else(|| node_err("/Kids holds a non-reference"))?;
                 stack.push((k, depth + 1));
             }
             if stack.len() + out.len() > self.limits.max_objects as usize {
@@ -342,8 +371,14 @@ fn at_object(e: PdfError, r: ObjRef, offset: u64) -> PdfError {
         PdfError::Syntax { offset: o, msg } if o == offset => msg,
         PdfError::Syntax { offset: o, msg } => format!("at offset {o}: {msg}"),
         PdfError::Truncated { offset: o } => format!("data ends at offset {o} inside the object"),
-        PdfError::TooDeep { offset: o, limit } => format!("nesting deeper than {limit} at offset {o}"),
+        PdfError::TooDeep { offset: o, limit } => {
+            format!("nesting deeper than {limit} at offset {o}")
+        }
         other => return other,
     };
-    PdfError::Object { obj: r, offset, msg }
+    PdfError::Object {
+        obj: r,
+        offset,
+        msg,
+    }
 }

@@ -43,11 +43,21 @@ fn header_before(buf: &[u8], i: usize) -> Option<(u32, u16, usize)> {
     let n_end = run(g_start, is_whitespace);
     let n_start = run(n_end, digit);
     let ok = g_end < i && g_start < g_end && g_end - g_start <= 5 && n_end < g_start;
-    if !ok || n_start == n_end || n_end - n_start > 10 || prev(n_start).is_some_and(|b| !is_whitespace(b)) {
+    if !ok
+        || n_start == n_end
+        || n_end - n_start > 10
+        || prev(n_start).is_some_and(|b| !is_whitespace(b))
+    {
         return None;
     }
-    let num = std::str::from_utf8(buf.get(n_start..n_end)?).ok()?.parse().ok()?;
-    let gen = std::str::from_utf8(buf.get(g_start..g_end)?).ok()?.parse().ok()?;
+    let num = std::str::from_utf8(buf.get(n_start..n_end)?)
+        .ok()?
+        .parse()
+        .ok()?;
+    let gen = std::str::from_utf8(buf.get(g_start..g_end)?)
+        .ok()?
+        .parse()
+        .ok()?;
     Some((num, gen, n_start))
 }
 
@@ -86,9 +96,11 @@ pub(crate) fn scan<R: Read + Seek>(src: &mut Source<R>, limits: &Limits) -> Resu
 impl<R: Read + Seek> PdfFile<R> {
     fn dict_at(&mut self, offset: u64) -> Result<Dict, PdfError> {
         let depth = self.limits.max_depth;
-        let o = self.src.with_window(offset, MAX_OBJECT_WINDOW, |buf, partial| {
-            Parser::new(buf, offset, partial, depth).parse_object()
-        })?;
+        let o = self
+            .src
+            .with_window(offset, MAX_OBJECT_WINDOW, |buf, partial| {
+                Parser::new(buf, offset, partial, depth).parse_object()
+            })?;
         match o {
             Object::Dict(d) => Ok(d),
             _ => Err(PdfError::syntax(offset, "not a dictionary")),
@@ -108,6 +120,7 @@ impl<R: Read + Seek> PdfFile<R> {
         f.entries.clear();
         f.objstms = Default::default();
         f.repaired = true;
+        f.newest = None;
         for (&num, &(offset, gen)) in &scan.objects {
             f.entries.insert(num, XrefEntry::InUse { offset, gen });
         }
@@ -155,14 +168,20 @@ impl<R: Read + Seek> PdfFile<R> {
         f.trailer = match (best, catalog) {
             (Some((_, d)), _) => d,
             (None, Some((_, root))) => {
-                let size = f.entries.keys().next_back().map_or(1, |n| i64::from(*n) + 1);
+                let size = f
+                    .entries
+                    .keys()
+                    .next_back()
+                    .map_or(1, |n| i64::from(*n) + 1);
                 let mut d = Dict::new();
                 d.set(b"Size", Object::Int(size));
                 d.set(b"Root", Object::Ref(root));
                 d
             }
             (None, None) => {
-                return Err(PdfError::Unrepairable("no trailer and no catalog found".into()))
+                return Err(PdfError::Unrepairable(
+                    "no trailer and no catalog found".into(),
+                ))
             }
         };
         f.revisions = vec![Revision {
@@ -184,7 +203,9 @@ mod tests {
     fn headers_are_found_across_chunks() {
         let mut file = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n".to_vec();
         file.resize(CHUNK - 4, b' ');
-        file.extend_from_slice(b"\n12 3 obj\n(x)\nendobj x5 0 obj /7 0 obj\ntrailer\n<<>>\n9 0 obj");
+        file.extend_from_slice(
+            b"\n12 3 obj\n(x)\nendobj x5 0 obj /7 0 obj\ntrailer\n<<>>\n9 0 obj",
+        );
         let mut src = Source::new(Cursor::new(file.clone()), None).unwrap();
         let s = scan(&mut src, &Limits::default()).unwrap();
         let found: Vec<_> = s.objects.iter().map(|(n, (o, g))| (*n, *o, *g)).collect();

@@ -94,7 +94,9 @@ impl<R: Read + Seek> Source<R> {
         let overlap = needle.len().saturating_sub(1) as u64;
         let mut at = from;
         while at < to {
-            let want = usize::try_from(to - at).unwrap_or(usize::MAX).min(SCAN_CHUNK);
+            let want = usize::try_from(to - at)
+                .unwrap_or(usize::MAX)
+                .min(SCAN_CHUNK);
             let chunk = self.read_upto(at, want)?;
             if chunk.len() < needle.len() {
                 break;

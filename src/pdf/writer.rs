@@ -130,15 +130,31 @@ mod tests {
         assert_eq!(w(&Object::Real(1e20)), "100000000000000000000");
         assert_eq!(w(&Object::Real(0.1234567)), "0.123457");
         assert_eq!(w(&Object::Real(f64::NAN)), "0");
-        assert_eq!(w(&Object::Name(b"A B#/(x)".to_vec())), "/A#20B#23#2F#28x#29");
-        assert_eq!(w(&Object::String(b"a(b)\\\n".to_vec())), "(a\\(b\\)\\\\\\n)");
+        assert_eq!(
+            w(&Object::Name(b"A B#/(x)".to_vec())),
+            "/A#20B#23#2F#28x#29"
+        );
+        assert_eq!(
+            w(&Object::String(b"a(b)\\\n".to_vec())),
+            "(a\\(b\\)\\\\\\n)"
+        );
         assert_eq!(w(&Object::String(vec![0xfe, 0xff, 0, 0x41])), "<FEFF0041>");
         assert_eq!(w(&Object::Dict(Dict::new())), "<< >>");
         let mut d = Dict::new();
         d.set(b"Type", Object::name("Page"));
-        d.set(b"Kids", Object::Array(vec![Object::Ref(ObjRef::new(3, 0)), Object::Null]));
-        assert_eq!(w(&Object::Dict(d.clone())), "<< /Type /Page /Kids [3 0 R null] >>");
-        let s = Object::Stream(Stream { dict: d, data_offset: 9, data_len: 9 });
+        d.set(
+            b"Kids",
+            Object::Array(vec![Object::Ref(ObjRef::new(3, 0)), Object::Null]),
+        );
+        assert_eq!(
+            w(&Object::Dict(d.clone())),
+            "<< /Type /Page /Kids [3 0 R null] >>"
+        );
+        let s = Object::Stream(Stream {
+            dict: d,
+            data_offset: 9,
+            data_len: 9,
+        });
         assert_eq!(w(&s), "<< /Type /Page /Kids [3 0 R null] >>");
     }
 

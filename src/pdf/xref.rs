@@ -93,15 +93,16 @@ pub(crate) fn read_chain<R: Read + Seek>(
             });
         }
         let sec = read_section(src, off, limits)?;
-        next = match sec.trailer.get(b"Prev") {
-            None => None,
-            Some(p) => Some(p.as_int().and_then(|p| u64::try_from(p).ok()).ok_or_else(|| {
-                PdfError::Xref {
-                    offset: off,
-                    msg: "/Prev is not a non-negative integer".into(),
-                }
-            })?),
-        };
+        next =
+            match sec.trailer.get(b"Prev") {
+                None => None,
+                Some(p) => Some(p.as_int().and_then(|p| u64::try_from(p).ok()).ok_or_else(
+                    || PdfError::Xref {
+                        offset: off,
+                        msg: "/Prev is not a non-negative integer".into(),
+                    },
+                )?),
+            };
         out.push(sec);
     }
     Ok(out)
@@ -260,8 +261,18 @@ pub(crate) fn section_end<R: Read + Seek>(
     src: &mut Source<R>,
     body_end: u64,
 ) -> Result<u64, PdfError> {
-    let buf = src.read_upto(body_end, 1024)?;
-    let mut p = skip_ws(&buf, 0);
+    // Writers may pad with white space (qpdf's linearized files: kilobytes of it).
+    let mut at = body_end;
+    for _ in 0..64 {
+        let buf = src.read_upto(at, 4096)?;
+        let p = skip_ws(&buf, 0);
+        at += p as u64;
+        if p < buf.len() || buf.is_empty() {
+            break;
+        }
+    }
+    let buf = src.read_upto(at, 1024)?;
+    let mut p = 0;
     // Tolerate comments between the section and `startxref`.
     while buf.get(p) == Some(&b'%') && !buf.get(p..).is_some_and(|b| b.starts_with(b"%%EOF")) {
         while buf.get(p).is_some_and(|b| *b != b'\r' && *b != b'\n') {
@@ -273,14 +284,14 @@ pub(crate) fn section_end<R: Read + Seek>(
         return Ok(body_end);
     }
     let Some((_, mut p)) = read_uint(&buf, skip_ws(&buf, p + 9)) else {
-        return Ok(body_end + p as u64 + 9);
+        return Ok(at + p as u64 + 9);
     };
     let q = skip_ws(&buf, p);
     if buf.get(q..).is_some_and(|b| b.starts_with(b"%%EOF")) {
         p = q + 5;
         p += eol_len(&buf, p);
     }
-    Ok(body_end + p as u64)
+    Ok(at + p as u64)
 }
 
 #[cfg(test)]
@@ -300,7 +311,16 @@ mod tests {
         assert_eq!(s.entries.len(), 4);
         assert_eq!(s.entries[0], (0, XrefEntry::Free));
         assert_eq!(s.entries[2], (2, XrefEntry::InUse { offset: 81, gen: 1 }));
-        assert_eq!(s.entries[3], (5, XrefEntry::InUse { offset: 200, gen: 0 }));
+        assert_eq!(
+            s.entries[3],
+            (
+                5,
+                XrefEntry::InUse {
+                    offset: 200,
+                    gen: 0
+                }
+            )
+        );
         assert_eq!(s.trailer.int(b"Size"), Some(6));
         assert_eq!(&t[s.body_end as usize..], b"\nstartxref");
         // "1 n" quirk: first entry is object 0.
@@ -332,6 +352,11 @@ mod tests {
             let mut src = Source::new(Cursor::new(text.to_vec()), None).unwrap();
             assert_eq!(section_end(&mut src, 0).unwrap(), end, "{text:?}");
         }
+        let mut padded = vec![b' '; 9000];
+        padded.extend_from_slice(b"startxref\n216\n%%EOF\n");
+        let len = padded.len() as u64;
+        let mut src = Source::new(Cursor::new(padded), None).unwrap();
+        assert_eq!(section_end(&mut src, 0).unwrap(), len);
     }
 
     #[test]

@@ -175,20 +175,41 @@ mod tests {
     #[test]
     fn entries_with_index_and_default_type() {
         let mut d = Dict::new();
-        d.set(b"W", Object::Array(vec![Object::Int(1), Object::Int(2), Object::Int(1)]));
+        d.set(
+            b"W",
+            Object::Array(vec![Object::Int(1), Object::Int(2), Object::Int(1)]),
+        );
         d.set(b"Size", Object::Int(12));
-        d.set(b"Index", Object::Array(vec![0, 1, 10, 2].into_iter().map(Object::Int).collect()));
+        d.set(
+            b"Index",
+            Object::Array(vec![0, 1, 10, 2].into_iter().map(Object::Int).collect()),
+        );
         let data = [0, 0, 0, 255, 1, 0x01, 0x00, 0, 2, 0, 7, 3];
         let e = parse_entries(&d, &data, ObjRef::new(9, 0), &Limits::default()).unwrap();
         assert_eq!(
             e,
             vec![
                 (0, XrefEntry::Free),
-                (10, XrefEntry::InUse { offset: 256, gen: 0 }),
-                (11, XrefEntry::Compressed { stream: 7, index: 3 }),
+                (
+                    10,
+                    XrefEntry::InUse {
+                        offset: 256,
+                        gen: 0
+                    }
+                ),
+                (
+                    11,
+                    XrefEntry::Compressed {
+                        stream: 7,
+                        index: 3
+                    }
+                ),
             ]
         );
-        d.set(b"W", Object::Array(vec![Object::Int(0), Object::Int(2), Object::Int(0)]));
+        d.set(
+            b"W",
+            Object::Array(vec![Object::Int(0), Object::Int(2), Object::Int(0)]),
+        );
         d.remove(b"Index");
         let e = parse_entries(&d, &[0, 9], ObjRef::new(9, 0), &Limits::default()).unwrap();
         assert_eq!(e, vec![(0, XrefEntry::InUse { offset: 9, gen: 0 })]);
@@ -199,12 +220,21 @@ mod tests {
         let mut d = Dict::new();
         let r = ObjRef::new(9, 0);
         assert!(parse_entries(&d, &[], r, &Limits::default()).is_err());
-        d.set(b"W", Object::Array(vec![Object::Int(0), Object::Int(0), Object::Int(0)]));
+        d.set(
+            b"W",
+            Object::Array(vec![Object::Int(0), Object::Int(0), Object::Int(0)]),
+        );
         d.set(b"Size", Object::Int(1));
         assert!(parse_entries(&d, &[], r, &Limits::default()).is_err());
-        d.set(b"W", Object::Array(vec![Object::Int(1), Object::Int(9), Object::Int(0)]));
+        d.set(
+            b"W",
+            Object::Array(vec![Object::Int(1), Object::Int(9), Object::Int(0)]),
+        );
         assert!(parse_entries(&d, &[], r, &Limits::default()).is_err());
-        d.set(b"W", Object::Array(vec![Object::Int(1), Object::Int(1), Object::Int(0)]));
+        d.set(
+            b"W",
+            Object::Array(vec![Object::Int(1), Object::Int(1), Object::Int(0)]),
+        );
         d.set(b"Size", Object::Int(i64::MAX));
         assert!(parse_entries(&d, &[], r, &Limits::default()).is_err());
     }

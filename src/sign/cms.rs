@@ -75,8 +75,9 @@ pub fn build_signed_data(
     let unsigned_attrs = match tsa {
         Some((tsa, nonce)) => {
             // RFC 3161 Appendix A / ETSI EN 319 122-1 §5.3: the timestamp covers the signature value.
-            let imprint = digest_alg.digest(&signature);
-            let token = tsa.timestamp(digest_alg, &imprint, nonce)?;
+            let alg = tsa.imprint_alg();
+            let imprint = alg.digest(&signature);
+            let token = tsa.timestamp(alg, &imprint, nonce)?;
             let mut set = SetOfVec::new();
             set.insert(attribute(oids::ID_AA_TIME_STAMP_TOKEN, &token)?)?;
             Some(set)

@@ -116,9 +116,20 @@ fn check_signer_certificate(signer: &dyn Signer, time: SystemTime) -> Result<(),
     }
 }
 
-/// Signs `input` into `output`.
+/// Signs `input` into `output`, refusing a certificate that is expired, not yet valid or not
+/// meant for signing.
 pub fn sign_file(input: &Path, output: &Path, req: &SignRequest) -> Result<SignOutcome, SignError> {
     check_signer_certificate(req.signer, req.time)?;
+    sign_file_unchecked(input, output, req)
+}
+
+/// [`sign_file`] without the certificate checks: for building negative test fixtures (a
+/// signature by an expired or non-signing certificate) and nothing else.
+pub fn sign_file_unchecked(
+    input: &Path,
+    output: &Path,
+    req: &SignRequest,
+) -> Result<SignOutcome, SignError> {
     let file_name = input.display().to_string();
     let pdf_err = |source| SignError::Pdf {
         file: file_name.clone(),

@@ -36,6 +36,11 @@ pub enum TsaError {
 
 /// A source of RFC 3161 time-stamp tokens.
 pub trait TimestampAuthority {
+    /// The digest used for the message imprint (some TSAs, VGCA's older ones among them, only
+    /// take SHA-1 imprints).
+    fn imprint_alg(&self) -> DigestAlg {
+        DigestAlg::Sha256
+    }
     /// A TimeStampToken (DER ContentInfo) over `imprint`, a digest made with `alg`.
     fn timestamp(&self, alg: DigestAlg, imprint: &[u8], nonce: u64) -> Result<Vec<u8>, TsaError>;
 }
@@ -45,6 +50,7 @@ pub trait TimestampAuthority {
 pub struct HttpTsa {
     pub url: String,
     pub timeout: Duration,
+    pub imprint_alg: DigestAlg,
 }
 
 impl HttpTsa {
@@ -52,6 +58,7 @@ impl HttpTsa {
         Self {
             url: url.into(),
             timeout: Duration::from_secs(20),
+            imprint_alg: DigestAlg::Sha256,
         }
     }
 }
@@ -68,18 +75,16 @@ pub fn request_der(alg: DigestAlg, imprint: &[u8], nonce: u64) -> Result<Vec<u8>
             hashed_message: OctetString::new(imprint)?,
         },
         req_policy: None,
-        nonce: Some(Int::new(&nonce_bytes(nonce))?),
+        nonce: Some(nonce_int(nonce)?),
         cert_req: true,
         extensions: None,
     };
     req.to_der()
 }
 
-/// Big-endian bytes of a positive INTEGER (leading 0x00 when the top bit is set).
-fn nonce_bytes(nonce: u64) -> Vec<u8> {
-    let mut b = vec![0u8];
-    b.extend_from_slice(&nonce.to_be_bytes());
-    b
+/// The nonce as a DER INTEGER (minimal, positive), encoded by `der` itself.
+fn nonce_int(nonce: u64) -> Result<Int, der::Error> {
+    Int::from_der(&nonce.to_der()?)
 }
 
 /// TSTInfo of a TimeStampToken, decoded (RFC 3161 §2.4.2), with its original DER (the octets
@@ -148,7 +153,7 @@ pub fn check_reply(
     {
         return Err(mismatch("the message imprint differs"));
     }
-    let want = Int::new(&nonce_bytes(nonce))?;
+    let want = nonce_int(nonce)?;
     if tst.nonce.as_ref() != Some(&want) {
         return Err(mismatch("the nonce differs"));
     }
@@ -156,6 +161,10 @@ pub fn check_reply(
 }
 
 impl TimestampAuthority for HttpTsa {
+    fn imprint_alg(&self) -> DigestAlg {
+        self.imprint_alg
+    }
+
     fn timestamp(&self, alg: DigestAlg, imprint: &[u8], nonce: u64) -> Result<Vec<u8>, TsaError> {
         let body = request_der(alg, imprint, nonce)?;
         let http = |reason: String| TsaError::Http {
@@ -177,5 +186,26 @@ impl TimestampAuthority for HttpTsa {
             return Err(http(format!("reply larger than {MAX_REPLY} bytes")));
         }
         check_reply(&self.url, &reply, alg, imprint, nonce)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: nonces whose top bit is clear were sent with a leading 0x00, which OpenSSL's
+    /// TSA rejects as "illegal padding".
+    #[test]
+    fn nonce_is_a_minimal_der_integer_whatever_its_top_bit() {
+        for nonce in [0u64, 1, 0x7f, 0x80, 0x5eed_1234_5678_9abc, u64::MAX] {
+            let int = nonce_int(nonce).unwrap();
+            let bytes = int.as_bytes();
+            assert!(!bytes.is_empty());
+            if bytes.len() > 1 {
+                // DER: no redundant leading 0x00 (unless the next byte has its top bit set).
+                assert!(!(bytes[0] == 0 && bytes[1] & 0x80 == 0), "{nonce:#x}: {bytes:02x?}");
+            }
+            assert!(bytes[0] & 0x80 == 0, "{nonce:#x} must stay positive");
+        }
     }
 }

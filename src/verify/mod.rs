@@ -327,6 +327,13 @@ fn verify_one<R: Read + Seek>(
         file_bytes: file_len,
     };
 
+    if signed_end > 0 && signed_end < file_len && coverage.later_revisions == 0 {
+        problems.push(format!(
+            "{} bytes follow the signed revision without forming a new revision: data smuggled past the signature",
+            file_len - signed_end
+        ));
+    }
+
     // Digest of the ranges, per algorithm, streamed.
     let mut digest_cache: Vec<(DigestAlg, Vec<u8>)> = Vec::new();
     let mut digest_of = |alg: DigestAlg| -> Result<Vec<u8>, VerifyError> {

@@ -1,1 +1,8 @@
-fn main(){}
+//! The one integration test binary (as ripgrep does): shared helpers, one module per area.
+//! Requires the set-up of `scripts/setup.sh` (pyHanko venv, poppler-utils, qpdf, NSS tools).
+
+mod helpers;
+mod robustness;
+mod sign_errors;
+mod sign_interop;
+mod verify_attacks;

@@ -13,7 +13,10 @@ pub fn open(bytes: &[u8]) -> PdfFile<Cursor<Vec<u8>>> {
 fn title(f: &mut PdfFile<Cursor<Vec<u8>>>) -> Vec<u8> {
     let info = f.trailer().get(b"Info").cloned().unwrap();
     let d = f.get_dict(&info).unwrap().unwrap();
-    d.get(b"Title").and_then(Object::as_string).unwrap().to_vec()
+    d.get(b"Title")
+        .and_then(Object::as_string)
+        .unwrap()
+        .to_vec()
 }
 
 /// Common checks: two pages, content decodes, Info title.
@@ -58,7 +61,10 @@ fn xref_stream_and_object_stream() {
     assert_eq!(f.trailer().name(b"Type"), Some(&b"XRef"[..]));
     assert_eq!(
         f.entries().get(&3),
-        Some(&XrefEntry::Compressed { stream: 7, index: 2 })
+        Some(&XrefEntry::Compressed {
+            stream: 7,
+            index: 2
+        })
     );
     check_document(&mut f);
     assert_eq!(title(&mut f), b"Old");
@@ -70,14 +76,22 @@ fn hybrid_file() {
     let mut f = open(&bytes);
     assert_eq!(f.revisions()[0].kind, XrefKind::Hybrid);
     assert!(matches!(f.entries().get(&5), Some(XrefEntry::InUse { .. })));
-    assert!(matches!(f.entries().get(&1), Some(XrefEntry::Compressed { .. })));
+    assert!(matches!(
+        f.entries().get(&1),
+        Some(XrefEntry::Compressed { .. })
+    ));
     check_document(&mut f);
 }
 
 fn append(base: &[u8], new_title: &str) -> Vec<u8> {
     let mut f = open(base);
     let prev = PrevInfo::from_file(&mut f).unwrap();
-    let mut info = f.get(ObjRef::new(6, 0)).unwrap().as_dict().cloned().unwrap();
+    let mut info = f
+        .get(ObjRef::new(6, 0))
+        .unwrap()
+        .as_dict()
+        .cloned()
+        .unwrap();
     info.set(b"Title", Object::String(new_title.as_bytes().to_vec()));
     let mut w = IncrementalWriter::new();
     w.add(ObjRef::new(6, 0), &Object::Dict(info));
@@ -100,7 +114,10 @@ fn two_revisions(base: Vec<u8>, kind: XrefKind) -> Vec<u8> {
     assert_eq!(revs[0].end, base.len() as u64);
     assert_eq!(revs[1].end, both.len() as u64);
     assert_eq!(revs[1].kind, kind);
-    assert_eq!(revs[1].trailer.int(b"Prev"), Some(revs[0].xref_offset as i64));
+    assert_eq!(
+        revs[1].trailer.int(b"Prev"),
+        Some(revs[0].xref_offset as i64)
+    );
     let cur = Cursor::new(both.clone());
     let mut old = PdfFile::open_prefix(cur, revs[0].end, Limits::default()).unwrap();
     assert_eq!(old.len(), base.len() as u64);
@@ -178,19 +195,26 @@ fn lengths_indirect_missing_and_wrong() {
     b.obj(1, "<< /Type /Catalog /Pages 2 0 R >>");
     b.obj(2, "<< /Type /Pages /Kids [] /Count 0 >>");
     b.offsets.insert(3, b.buf.len() as u64);
-    b.buf.extend_from_slice(b"3 0 obj\n<< /Length 4 0 R >>\nstream\r\nabcdef\r\nendstream\nendobj\n");
+    b.buf.extend_from_slice(
+        b"3 0 obj\n<< /Length 4 0 R >>\nstream\r\nabcdef\r\nendstream\nendobj\n",
+    );
     b.obj(4, "6");
     b.offsets.insert(5, b.buf.len() as u64);
-    b.buf.extend_from_slice(b"5 0 obj\n<< /Length 99 >>\nstream\nabc\nendstream\nendobj\n");
+    b.buf
+        .extend_from_slice(b"5 0 obj\n<< /Length 99 >>\nstream\nabc\nendstream\nendobj\n");
     b.offsets.insert(6, b.buf.len() as u64);
-    b.buf.extend_from_slice(b"6 0 obj\n<< >>\nstream\nxy\r\nendstream\nendobj\n");
+    b.buf
+        .extend_from_slice(b"6 0 obj\n<< >>\nstream\nxy\r\nendstream\nendobj\n");
     b.offsets.insert(7, b.buf.len() as u64);
-    b.buf.extend_from_slice(b"7 0 obj\n<< /Length 7 0 R >>\nstream\nxyz\nendstream\nendobj\n");
+    b.buf
+        .extend_from_slice(b"7 0 obj\n<< /Length 7 0 R >>\nstream\nxyz\nendstream\nendobj\n");
     b.table("/Root 1 0 R");
     let mut f = open(&b.buf);
     assert!(f.pages().unwrap().is_empty());
     for (n, want) in [(3, &b"abcdef"[..]), (5, b"abc"), (6, b"xy"), (7, b"xyz")] {
-        let Object::Stream(s) = f.get(ObjRef::new(n, 0)).unwrap() else { panic!() };
+        let Object::Stream(s) = f.get(ObjRef::new(n, 0)).unwrap() else {
+            panic!()
+        };
         assert_eq!(f.stream_raw(&s).unwrap(), want, "object {n}");
     }
 }
@@ -219,13 +243,42 @@ fn page_tree_loops_and_bad_roots() {
 #[test]
 fn limits_are_enforced() {
     let bytes = classic();
-    let small = Limits { max_file_size: 100, ..Limits::default() };
+    let small = Limits {
+        max_file_size: 100,
+        ..Limits::default()
+    };
     let r = PdfFile::open(Cursor::new(bytes.clone()), small);
     assert!(matches!(r, Err(PdfError::FileTooLarge { .. })));
-    let tiny = Limits { max_decoded_stream: 4, ..Limits::default() };
+    let tiny = Limits {
+        max_decoded_stream: 4,
+        ..Limits::default()
+    };
     let mut f = PdfFile::open(Cursor::new(bytes), tiny).unwrap();
-    let Object::Stream(s) = f.get(ObjRef::new(5, 0)).unwrap() else { panic!() };
-    assert!(matches!(f.stream_decoded(&s), Err(PdfError::TooLarge { .. })));
+    let Object::Stream(s) = f.get(ObjRef::new(5, 0)).unwrap() else {
+        panic!()
+    };
+    assert!(matches!(
+        f.stream_decoded(&s),
+        Err(PdfError::TooLarge { .. })
+    ));
     let e = PdfFile::open(Cursor::new(b"not a pdf".to_vec()), Limits::default());
     assert!(matches!(e, Err(PdfError::NoStartxref(1024))));
+}
+
+#[test]
+fn bad_offsets_name_the_object() {
+    let mut b = Builder::new();
+    b.obj(1, "<< /Type /Catalog /Pages 2 0 R >>");
+    b.obj(2, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>");
+    b.obj(3, "<< /Type /Page /MediaBox [0 0 612 792] >>");
+    let inside = b.buf.windows(7).position(|w| w == b"0 0 612").unwrap() as u64;
+    b.offsets.insert(4, inside);
+    b.offsets.insert(5, b.offsets[&3]);
+    b.table("/Root 1 0 R");
+    let mut f = open(&b.buf);
+    assert!(!f.repaired());
+    let e = f.get(ObjRef::new(4, 0)).unwrap_err().to_string();
+    assert_eq!(e, format!("object 4 0 at offset {inside}: expected 'obj'"));
+    let e = f.get(ObjRef::new(5, 0)).unwrap_err().to_string();
+    assert!(e.ends_with("found object 3 0 instead"), "{e}");
 }

@@ -104,7 +104,10 @@ pub fn compressed(hybrid: bool) -> Vec<u8> {
         body.push('\n');
     }
     let data = format!("{header}{body}");
-    let dict = format!("/Type /ObjStm /N 4 /First {} /Filter /FlateDecode", header.len());
+    let dict = format!(
+        "/Type /ObjStm /N 4 /First {} /Filter /FlateDecode",
+        header.len()
+    );
     b.stream(7, &dict, &zlib(data.as_bytes()));
     let xref_at = b.buf.len() as u64;
     // Rows: type (1), field 2 (2 bytes), field 3 (1 byte).

@@ -22,8 +22,20 @@ impl Rng {
 }
 
 const GARBAGE: [&[u8]; 14] = [
-    b"obj", b"endobj", b"<<", b">>", b"[", b"(", b"stream\n", b"xref", b"trailer", b"0 R",
-    b"99999999999", b"-1", b"/Length 2 0 R", b"startxref\n0\n%%EOF",
+    b"obj",
+    b"endobj",
+    b"<<",
+    b">>",
+    b"[",
+    b"(",
+    b"stream\n",
+    b"xref",
+    b"trailer",
+    b"0 R",
+    b"99999999999",
+    b"-1",
+    b"/Length 2 0 R",
+    b"startxref\n0\n%%EOF",
 ];
 
 fn mutate(base: &[u8], rng: &mut Rng) -> Vec<u8> {
@@ -105,12 +117,24 @@ fn two_revision_file() -> Vec<u8> {
     out
 }
 
+/// Deterministic by default; `PDF_FUZZ_SEED` / `PDF_FUZZ_ITERS` allow longer local runs.
 #[test]
 fn mutations_never_panic() {
-    let bases = [classic(), compressed(false), compressed(true), two_revision_file()];
-    let mut rng = Rng(std::env::var("PDF_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x9E37_79B9_7F4A_7C15));
+    let bases = [
+        classic(),
+        compressed(false),
+        compressed(true),
+        two_revision_file(),
+    ];
+    let mut rng = Rng(std::env::var("PDF_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x9E37_79B9_7F4A_7C15));
     let mut stats = [0usize; 3];
-    let iters: usize = std::env::var("PDF_FUZZ_ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(2000);
+    let iters: usize = std::env::var("PDF_FUZZ_ITERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2000);
     for i in 0..iters {
         let base = &bases[i % bases.len()];
         let input = mutate(base, &mut rng);
@@ -125,8 +149,14 @@ fn mutations_never_panic() {
         }
     }
     // The mutations must reach deep code, not just fail early.
-    eprintln!("opened {}, repaired {}, pages walked {} of 2000", stats[0], stats[1], stats[2]);
-    assert!(iters != 2000 || stats[0] > 1000 && stats[1] > 100 && stats[2] > 500, "{stats:?}");
+    eprintln!(
+        "opened {}, repaired {}, pages walked {} of {iters}",
+        stats[0], stats[1], stats[2]
+    );
+    assert!(
+        iters != 2000 || stats[0] > 1000 && stats[1] > 100 && stats[2] > 500,
+        "{stats:?}"
+    );
 }
 
 /// Counts what the reader reads.
@@ -161,17 +191,27 @@ fn big_image_streams_are_not_read() {
     for (page, img) in [(3, 4), (5, 6), (7, 8)] {
         let res = format!("/Resources << /XObject << /Im0 {img} 0 R >> >>");
         b.obj(page, &format!("<< /Type /Page /Parent 2 0 R {res} >>"));
-        b.stream(img, "/Type /XObject /Subtype /Image /Width 4096 /Height 2048", &pixels);
+        b.stream(
+            img,
+            "/Type /XObject /Subtype /Image /Width 4096 /Height 2048",
+            &pixels,
+        );
     }
     b.stream(9, "/Filter /FlateDecode", &zlib(b"q Q"));
     b.table("/Root 1 0 R");
     let len = b.buf.len();
-    let src = Counting { inner: Cursor::new(b.buf), total: 0, largest: 0 };
+    let src = Counting {
+        inner: Cursor::new(b.buf),
+        total: 0,
+        largest: 0,
+    };
     let mut f = PdfFile::open(src, Limits::default()).unwrap();
     let pages = f.pages().unwrap();
     assert_eq!(pages.len(), 3);
     for n in [4, 6, 8] {
-        let Object::Stream(s) = f.get(ObjRef::new(n, 0)).unwrap() else { panic!() };
+        let Object::Stream(s) = f.get(ObjRef::new(n, 0)).unwrap() else {
+            panic!()
+        };
         assert_eq!(s.data_len, IMAGE as u64);
     }
     let c = f.into_inner();

@@ -1,0 +1,339 @@
+//! Shared helpers for the integration tests: fixture paths, sample PDFs, the `sohoa` binary,
+//! the independent validators (pyHanko, pdfsig, openssl, qpdf) and a real local RFC 3161 TSA.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use sohoa::config::SubFilter;
+use sohoa::pki::keys;
+use sohoa::sign::pades::{SignOutcome, SignRequest};
+use sohoa::sign::{SoftwareRsaSigner, TimestampAuthority};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn certs(name: &str) -> PathBuf {
+    root().join("certs-test").join(name)
+}
+
+pub fn passphrase_file() -> PathBuf {
+    certs("PASSPHRASE-TEST-ONLY.txt")
+}
+
+pub fn passphrase() -> Vec<u8> {
+    keys::read_passphrase_file(&passphrase_file()).expect("test passphrase")
+}
+
+/// A fresh temporary folder, removed on drop.
+pub fn tmp() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("sohoa-it-")
+        .tempdir()
+        .expect("temp dir")
+}
+
+/// The `sohoa` binary, run from the repository root (so it finds config.toml).
+pub fn sohoa(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sohoa"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run sohoa")
+}
+
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A small but real PDF: `pages` pages of text, classic xref table. Made byte by byte here so
+/// that it does not depend on the code under test.
+pub fn simple_pdf(path: &Path, pages: usize) {
+    let mut objs: Vec<Vec<u8>> = Vec::new();
+    let kids: Vec<String> = (0..pages).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
+    objs.push(b"<< /Type /Catalog /Pages 2 0 R >>".to_vec());
+    objs.push(
+        format!(
+            "<< /Type /Pages /Kids [{}] /Count {} >>",
+            kids.join(" "),
+            pages
+        )
+        .into_bytes(),
+    );
+    objs.push(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec());
+    for i in 0..pages {
+        let content = format!("BT /F1 18 Tf 72 750 Td (Ho so so {} - trang {}) Tj ET", i + 1, i + 1);
+        objs.push(
+            format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {} 0 R /Resources << /Font << /F1 3 0 R >> >> >>",
+                5 + 2 * i
+            )
+            .into_bytes(),
+        );
+        objs.push(
+            format!(
+                "<< /Length {} >>\nstream\n{}\nendstream",
+                content.len(),
+                content
+            )
+            .into_bytes(),
+        );
+    }
+    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objs.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(o);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objs.len() + 1).as_bytes());
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objs.len() + 1
+        )
+        .as_bytes(),
+    );
+    std::fs::write(path, out).expect("write sample pdf");
+}
+
+/// Loads a test signer from its .p12.
+pub fn signer(name: &str) -> SoftwareRsaSigner {
+    let c = keys::load_pkcs12(&certs(&format!("{name}.p12")), &passphrase()).expect("p12");
+    SoftwareRsaSigner::new(c.key, c.cert, c.chain).expect("signer")
+}
+
+pub fn request<'a>(
+    signer: &'a SoftwareRsaSigner,
+    tsa: Option<&'a dyn TimestampAuthority>,
+    time: SystemTime,
+) -> SignRequest<'a> {
+    SignRequest {
+        signer,
+        tsa,
+        sub_filter: SubFilter::CadesDetached,
+        field_name: None,
+        reason: Some("Kiểm thử".into()),
+        location: Some("Tuyên Quang".into()),
+        contact_info: None,
+        contents_size: 24576,
+        time,
+        utc_offset_minutes: 420,
+        nonce: 0x5eed_1234_5678_9abc,
+    }
+}
+
+/// Signs with the library (and its certificate checks).
+pub fn sign_lib(input: &Path, output: &Path, req: &SignRequest) -> SignOutcome {
+    sohoa::sign::pades::sign_file(input, output, req).expect("sign")
+}
+
+/// `sohoa verify --json FILE [extra…]`: (exit code, JSON report).
+pub fn verify_json(file: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+    let mut args = vec!["verify", "--json", file.to_str().expect("utf-8 path")];
+    args.extend_from_slice(extra);
+    let o = sohoa(&args);
+    let v = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("verify --json output is not JSON ({e}): {}", text(&o)));
+    (o.status.code().unwrap_or(-1), v)
+}
+
+pub fn venv_bin(name: &str) -> PathBuf {
+    root().join(".venv/bin").join(name)
+}
+
+/// `pyhanko sign validate` trusting only the test root: (exit code, output).
+pub fn pyhanko_validate(file: &Path, root_pem: &Path) -> (i32, String) {
+    let o = Command::new(venv_bin("pyhanko"))
+        .args(["sign", "validate", "--pretty-print", "--trust"])
+        .arg(root_pem)
+        .args(["--trust-replace", "--other-certs"])
+        .arg(certs("sub-ca.pem"))
+        .arg(file)
+        .output()
+        .expect("pyhanko (run scripts/setup.sh)");
+    (o.status.code().unwrap_or(-1), text(&o))
+}
+
+/// `pdfsig` with an NSS database that trusts the test root.
+pub fn pdfsig(file: &Path) -> String {
+    let dir = tmp();
+    let db = format!("sql:{}", dir.path().display());
+    let run = |args: &[&str]| {
+        let o = Command::new("certutil").args(args).output().expect("certutil");
+        assert!(o.status.success(), "certutil {args:?}: {}", text(&o));
+    };
+    run(&["-N", "-d", &db, "--empty-password"]);
+    let root_pem = certs("root-ca.pem");
+    run(&[
+        "-A", "-t", "CT,C,C", "-n", "root", "-i", root_pem.to_str().unwrap_or_default(), "-d", &db,
+    ]);
+    let o = Command::new("pdfsig")
+        .args(["-nssdir", &db])
+        .arg(file)
+        .output()
+        .expect("pdfsig");
+    text(&o)
+}
+
+pub fn qpdf_check(file: &Path) -> (bool, String) {
+    let o = Command::new("qpdf").arg("--check").arg(file).output().expect("qpdf");
+    (o.status.success(), text(&o))
+}
+
+/// Every signature's `valid` in a JSON report.
+pub fn sig_field<'a>(report: &'a serde_json::Value, i: usize, key: &str) -> &'a serde_json::Value {
+    &report["signatures"][i][key]
+}
+
+/// A real RFC 3161 TSA on 127.0.0.1: `openssl ts -reply` with the test TSA key behind a minimal
+/// HTTP/1.1 handler. Stops when dropped.
+pub struct TestTsa {
+    pub url: String,
+    stop: Arc<AtomicBool>,
+    addr: std::net::SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl TestTsa {
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let dir = tmp();
+        let work = dir.path().to_path_buf();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        std::thread::spawn(move || {
+            for (n, conn) in listener.incoming().enumerate() {
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                if let Ok(c) = conn {
+                    let _ = serve(c, &work, n);
+                }
+            }
+        });
+        Self {
+            url: format!("http://{addr}/tsa"),
+            stop,
+            addr,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for TestTsa {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+fn serve(mut c: TcpStream, work: &Path, n: usize) -> std::io::Result<()> {
+    c.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let header_end = loop {
+        let k = c.read(&mut chunk)?;
+        if k == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..k]);
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..header_end]).to_ascii_lowercase();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    while buf.len() < header_end + len {
+        let k = c.read(&mut chunk)?;
+        if k == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..k]);
+    }
+    let q = work.join(format!("q{n}.tsq"));
+    let r = work.join(format!("r{n}.tsr"));
+    std::fs::write(&q, &buf[header_end..])?;
+    let out = Command::new("openssl")
+        .args(["ts", "-reply", "-config"])
+        .arg(certs("tsa.cnf"))
+        .arg("-queryfile")
+        .arg(&q)
+        .arg("-signer")
+        .arg(certs("tsa.pem"))
+        .arg("-inkey")
+        .arg(certs("tsa.key.pem"))
+        .arg("-passin")
+        .arg(format!("file:{}", passphrase_file().display()))
+        .arg("-out")
+        .arg(&r)
+        .env("SOHOA_TSA_SERIAL", work.join("serial"))
+        .env("SOHOA_CERTS_DIR", root().join("certs-test"))
+        .output()?;
+    let body = std::fs::read(&r).unwrap_or_default();
+    let status = if out.status.success() && !body.is_empty() {
+        "200 OK"
+    } else {
+        "500 Internal Server Error"
+    };
+    write!(
+        c,
+        "HTTP/1.1 {status}\r\nContent-Type: application/timestamp-reply\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    c.write_all(&body)?;
+    Ok(())
+}
+
+/// Bytes of a file.
+pub fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).expect("read")
+}
+
+/// Position of `needle` in `hay`.
+pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The CMS and the signed bytes of the (last) signature of a file we made: for openssl.
+pub fn extract_signature(pdf: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let at = pdf
+        .windows(11)
+        .rposition(|w| w == b"/ByteRange ")
+        .expect("a ByteRange");
+    let open = at + pdf[at..].iter().position(|&b| b == b'[').expect("[");
+    let close = open + pdf[open..].iter().position(|&b| b == b']').expect("]");
+    let nums: Vec<usize> = String::from_utf8_lossy(&pdf[open + 1..close])
+        .split_whitespace()
+        .map(|n| n.parse().expect("number"))
+        .collect();
+    let (a, b, c, d) = (nums[0], nums[1], nums[2], nums[3]);
+    let mut signed = pdf[a..a + b].to_vec();
+    signed.extend_from_slice(&pdf[c..c + d]);
+    let hex: Vec<u8> = pdf[a + b + 1..c - 1].to_vec();
+    let padded = hex::decode(&hex).expect("hex");
+    // Strip the zero padding after the DER: decode the first TLV and re-encode it.
+    use der::{Decode, Encode};
+    let mut r = der::SliceReader::new(&padded).expect("reader");
+    let any = der::Any::decode(&mut r).expect("a DER TLV");
+    (any.to_der().expect("encode"), signed)
+}
