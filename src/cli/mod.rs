@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 use sohoa::config::Config;
 
 #[derive(Parser)]
-#[command(name = "sohoa", version, about = "Digitize, sign, store and reuse administrative dossiers (Vietnam one-stop desks)")]
+#[command(
+    name = "sohoa",
+    version,
+    about = "Digitize, sign, store and reuse administrative dossiers (Vietnam one-stop desks)"
+)]
 struct Cli {
     /// Configuration file (default: $SOHOA_CONFIG, else ./config.toml when present).
     #[arg(long, global = true)]
@@ -22,7 +26,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Sign a PDF (PAdES B-B, or B-T with a TSA), appending an incremental revision.
-    Sign(sign::SignArgs),
+    Sign(Box<sign::SignArgs>),
     /// Verify every signature of one or more PDFs. Exit 0: all valid; 1: something is not; 2: could not check.
     Verify(verify::VerifyArgs),
 }
@@ -42,7 +46,7 @@ fn load_config(explicit: Option<&Path>) -> anyhow::Result<Config> {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = load_config(cli.config.as_deref()).and_then(|cfg| match cli.command {
-        Command::Sign(a) => sign::run(&cfg, a),
+        Command::Sign(a) => sign::run(&cfg, *a),
         Command::Verify(a) => verify::run(&cfg, a),
     });
     match result {

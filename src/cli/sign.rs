@@ -80,7 +80,13 @@ fn profile(cfg: &Config, a: &SignArgs) -> anyhow::Result<SignerProfile> {
             .get(&name)
             .cloned()
             .with_context(|| format!("no signer profile [signers.{name}] in {}", cfg.origin))?;
-        for f in [&mut p.pkcs12, &mut p.key, &mut p.cert, &mut p.chain, &mut p.passphrase_file] {
+        for f in [
+            &mut p.pkcs12,
+            &mut p.key,
+            &mut p.cert,
+            &mut p.chain,
+            &mut p.passphrase_file,
+        ] {
             *f = f.as_ref().map(|x| cfg.resolve(x));
         }
         p

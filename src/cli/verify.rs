@@ -40,10 +40,22 @@ pub fn trust_store(cfg: &Config, a: &VerifyArgs) -> anyhow::Result<TrustStore> {
     for p in anchors {
         store.anchors.extend(keys::load_certs(&p)?);
     }
-    for p in cfg.trust.intermediates.iter().map(|p| cfg.resolve(p)).chain(a.intermediate.iter().cloned()) {
+    for p in cfg
+        .trust
+        .intermediates
+        .iter()
+        .map(|p| cfg.resolve(p))
+        .chain(a.intermediate.iter().cloned())
+    {
         store.intermediates.extend(keys::load_certs(&p)?);
     }
-    for p in cfg.trust.crls.iter().map(|p| cfg.resolve(p)).chain(a.crl.iter().cloned()) {
+    for p in cfg
+        .trust
+        .crls
+        .iter()
+        .map(|p| cfg.resolve(p))
+        .chain(a.crl.iter().cloned())
+    {
         store.crls.push(keys::load_crl(&p)?);
     }
     Ok(store)
@@ -76,7 +88,11 @@ pub fn run(cfg: &Config, a: VerifyArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if a.json {
-        let out = if reports.len() == 1 { reports.remove(0) } else { serde_json::Value::Array(reports) };
+        let out = if reports.len() == 1 {
+            reports.remove(0)
+        } else {
+            serde_json::Value::Array(reports)
+        };
         println!("{}", serde_json::to_string_pretty(&out)?);
     }
     Ok(ExitCode::from(worst))

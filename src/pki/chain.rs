@@ -43,7 +43,10 @@ pub enum Revocation {
     /// No CRL from an issuer on the path was given.
     NotChecked,
     /// A valid CRL from the issuer does not list the certificate.
-    Good { crl_issuer: String, this_update: String },
+    Good {
+        crl_issuer: String,
+        this_update: String,
+    },
     /// Listed on a CRL.
     Revoked {
         subject: String,
@@ -136,14 +139,11 @@ pub fn validate(
             trusted = true;
             break;
         }
-        let next = embedded
-            .iter()
-            .chain(store.intermediates.iter())
-            .find(|c| {
-                &c.tbs_certificate.subject == issuer_name
-                    && !path.iter().any(|p| same_cert(p, c))
-                    && verify_issued_by(current, c)
-            });
+        let next = embedded.iter().chain(store.intermediates.iter()).find(|c| {
+            &c.tbs_certificate.subject == issuer_name
+                && !path.iter().any(|p| same_cert(p, c))
+                && verify_issued_by(current, c)
+        });
         match next {
             Some(c) => path.push(c),
             None => {
@@ -228,7 +228,9 @@ fn check_purpose(leaf: &Certificate, purpose: Purpose, problems: &mut Vec<String
             }
             Ok(None) => true, // RFC 5280 §4.2.1.3: absent keyUsage means any usage
             Err(e) => {
-                problems.push(format!("the signer certificate's keyUsage is malformed: {e}"));
+                problems.push(format!(
+                    "the signer certificate's keyUsage is malformed: {e}"
+                ));
                 false
             }
         },
@@ -236,7 +238,8 @@ fn check_purpose(leaf: &Certificate, purpose: Purpose, problems: &mut Vec<String
             Ok(Some((critical, eku))) => {
                 let has = eku.0.contains(&oids::ID_KP_TIME_STAMPING);
                 if !has {
-                    problems.push("the TSA certificate's extendedKeyUsage lacks timeStamping".into());
+                    problems
+                        .push("the TSA certificate's extendedKeyUsage lacks timeStamping".into());
                 }
                 if !critical {
                     problems.push(
@@ -251,7 +254,9 @@ fn check_purpose(leaf: &Certificate, purpose: Purpose, problems: &mut Vec<String
                 false
             }
             Err(e) => {
-                problems.push(format!("the TSA certificate's extendedKeyUsage is malformed: {e}"));
+                problems.push(format!(
+                    "the TSA certificate's extendedKeyUsage is malformed: {e}"
+                ));
                 false
             }
         },
@@ -304,9 +309,11 @@ fn check_revocation(
                 ));
                 continue;
             }
-            let listed = tbs.revoked_certificates.iter().flatten().find(|r| {
-                r.serial_number == cert.tbs_certificate.serial_number
-            });
+            let listed = tbs
+                .revoked_certificates
+                .iter()
+                .flatten()
+                .find(|r| r.serial_number == cert.tbs_certificate.serial_number);
             if let Some(entry) = listed {
                 let when = entry.revocation_date.to_unix_duration();
                 let s = CertSummary::of(cert);

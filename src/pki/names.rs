@@ -35,11 +35,15 @@ fn label(oid: &Oid) -> String {
 pub fn attribute_text(atv: &AttributeTypeAndValue) -> String {
     let v = &atv.value;
     let decoded = match v.tag() {
-        Tag::Utf8String => Utf8StringRef::try_from(v).map(|s| s.as_str().to_string()).ok(),
+        Tag::Utf8String => Utf8StringRef::try_from(v)
+            .map(|s| s.as_str().to_string())
+            .ok(),
         Tag::PrintableString => PrintableStringRef::try_from(v)
             .map(|s| s.as_str().to_string())
             .ok(),
-        Tag::Ia5String => Ia5StringRef::try_from(v).map(|s| s.as_str().to_string()).ok(),
+        Tag::Ia5String => Ia5StringRef::try_from(v)
+            .map(|s| s.as_str().to_string())
+            .ok(),
         // T.61 strings in the wild are Latin-1 in practice.
         Tag::TeletexString => TeletexStringRef::try_from(v)
             .map(|s| s.as_bytes().iter().map(|&b| b as char).collect())

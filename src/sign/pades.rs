@@ -68,7 +68,10 @@ pub enum SignError {
     #[error("the signature needs {needed} bytes but {reserved} are reserved; raise [sign] contents_size")]
     ContentsTooSmall { needed: usize, reserved: usize },
     #[error("{file}: {source}")]
-    Io { file: String, source: std::io::Error },
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
 }
 
 fn io(file: &Path) -> impl Fn(std::io::Error) -> SignError + '_ {

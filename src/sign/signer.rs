@@ -54,8 +54,8 @@ impl SoftwareRsaSigner {
         let public = key.to_public_key();
         let spki = &cert.tbs_certificate.subject_public_key_info;
         let matches = {
-            use rsa::pkcs8::DecodePublicKey;
             use der::Encode;
+            use rsa::pkcs8::DecodePublicKey;
             spki.to_der()
                 .ok()
                 .and_then(|d| rsa::RsaPublicKey::from_public_key_der(&d).ok())

@@ -92,7 +92,10 @@ fn nonce_int(nonce: u64) -> Result<Int, der::Error> {
 pub fn tst_info(token: &[u8]) -> Result<(SignedData, TstInfo, Vec<u8>), String> {
     let ci = cms::content_info::ContentInfo::from_der(token).map_err(|e| e.to_string())?;
     if ci.content_type != oids::ID_SIGNED_DATA {
-        return Err(format!("token content type {} is not signedData", ci.content_type));
+        return Err(format!(
+            "token content type {} is not signedData",
+            ci.content_type
+        ));
     }
     let sd: SignedData = ci.content.decode_as().map_err(|e| e.to_string())?;
     if sd.encap_content_info.econtent_type != oids::ID_CT_TST_INFO {
@@ -203,7 +206,10 @@ mod tests {
             assert!(!bytes.is_empty());
             if bytes.len() > 1 {
                 // DER: no redundant leading 0x00 (unless the next byte has its top bit set).
-                assert!(!(bytes[0] == 0 && bytes[1] & 0x80 == 0), "{nonce:#x}: {bytes:02x?}");
+                assert!(
+                    !(bytes[0] == 0 && bytes[1] & 0x80 == 0),
+                    "{nonce:#x}: {bytes:02x?}"
+                );
             }
             assert!(bytes[0] & 0x80 == 0, "{nonce:#x} must stay positive");
         }

@@ -320,7 +320,11 @@ pub fn patch_byte_range(
     if text.len() > len {
         return Err(UpdateError::TooLarge);
     }
-    let padded = format!("{}{}", &text[..text.len() - 1], " ".repeat(len - text.len()) + "]");
+    let padded = format!(
+        "{}{}",
+        &text[..text.len() - 1],
+        " ".repeat(len - text.len()) + "]"
+    );
     let slot = buf.get_mut(at..at + len).ok_or(UpdateError::TooLarge)?;
     slot.copy_from_slice(padded.as_bytes());
     Ok(())

@@ -86,9 +86,7 @@ pub fn check(f: &RangeFacts) -> ByteRangeCheck {
     }
     if let Some(off) = f.sig_object_offset {
         if off >= first_end {
-            problems.push(
-                "the signature dictionary does not enclose the unsigned gap".into(),
-            );
+            problems.push("the signature dictionary does not enclose the unsigned gap".into());
         }
     }
     ByteRangeCheck {
@@ -128,13 +126,19 @@ mod tests {
     #[test]
     fn byte_range_not_ending_at_a_revision_is_rejected() {
         let r = check(&facts(&[0, 100, 106, 800], b"<00AB>", &[1000]));
-        assert!(r.problems.iter().any(|p| p.contains("not the end of a revision")));
+        assert!(r
+            .problems
+            .iter()
+            .any(|p| p.contains("not the end of a revision")));
     }
 
     #[test]
     fn gap_larger_than_contents_is_rejected() {
         let r = check(&facts(&[0, 100, 110, 890], b"<00AB> /X", &[1000]));
-        assert!(r.problems.iter().any(|p| p.contains("not exactly the /Contents")));
+        assert!(r
+            .problems
+            .iter()
+            .any(|p| p.contains("not exactly the /Contents")));
     }
 
     #[test]

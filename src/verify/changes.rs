@@ -49,9 +49,7 @@ fn type_name(o: &Object) -> String {
 fn differing_keys(a: &Dict, b: &Dict) -> BTreeSet<Vec<u8>> {
     let mut keys: BTreeSet<Vec<u8>> = a.keys().map(<[u8]>::to_vec).collect();
     keys.extend(b.keys().map(<[u8]>::to_vec));
-    keys.into_iter()
-        .filter(|k| a.get(k) != b.get(k))
-        .collect()
+    keys.into_iter().filter(|k| a.get(k) != b.get(k)).collect()
 }
 
 fn names(keys: &BTreeSet<Vec<u8>>) -> String {
@@ -82,7 +80,10 @@ fn same_value<A: Read + Seek, B: Read + Seek>(
     }
 }
 
-fn resolve_array<R: Read + Seek>(pdf: &mut PdfFile<R>, o: Option<&Object>) -> Result<Vec<Object>, PdfError> {
+fn resolve_array<R: Read + Seek>(
+    pdf: &mut PdfFile<R>,
+    o: Option<&Object>,
+) -> Result<Vec<Object>, PdfError> {
     Ok(match o.map(|o| pdf.resolve(o)).transpose()? {
         Some(Object::Array(a)) => a,
         _ => Vec::new(),
@@ -108,7 +109,10 @@ fn is_sig_field<R: Read + Seek>(pdf: &mut PdfFile<R>, d: &Dict) -> Result<bool, 
 }
 
 /// The /Type of a signature field's value (Sig or DocTimeStamp).
-fn sig_value_type<R: Read + Seek>(pdf: &mut PdfFile<R>, d: &Dict) -> Result<Option<Vec<u8>>, PdfError> {
+fn sig_value_type<R: Read + Seek>(
+    pdf: &mut PdfFile<R>,
+    d: &Dict,
+) -> Result<Option<Vec<u8>>, PdfError> {
     Ok(match d.get(b"V") {
         Some(v) => pdf
             .get_dict(v)?
@@ -136,7 +140,11 @@ fn judge_list<A: Read + Seek, B: Read + Seek>(
     for o in new_list.iter().filter(|o| !old_list.contains(o)) {
         let id = o.as_ref().map(label).unwrap_or_else(|| what.to_string());
         let Some(d) = new.get_dict(o)? else {
-            ctx.push(id, format!("a non-dictionary entry was added to {what}"), false);
+            ctx.push(
+                id,
+                format!("a non-dictionary entry was added to {what}"),
+                false,
+            );
             continue;
         };
         let is_widget = d.name(b"Subtype") == Some(b"Widget") || page_area.is_none();
@@ -145,7 +153,11 @@ fn judge_list<A: Read + Seek, B: Read + Seek>(
                 .name(b"Subtype")
                 .map(|s| format!("/{} annotation", String::from_utf8_lossy(s)))
                 .unwrap_or_else(|| "form field".into());
-            ctx.push(id, format!("a {kind} was added to {what} after signing"), false);
+            ctx.push(
+                id,
+                format!("a {kind} was added to {what} after signing"),
+                false,
+            );
             continue;
         }
         let doc_ts = sig_value_type(new, &d)?.as_deref() == Some(b"DocTimeStamp");
@@ -226,7 +238,10 @@ fn dangling<R: Read + Seek>(pdf: &mut PdfFile<R>) -> Result<HashSet<u32>, PdfErr
 }
 
 /// Everything reachable from the catalog's /DSS (ETSI EN 319 142-1 §5.4.2).
-fn dss_objects<R: Read + Seek>(pdf: &mut PdfFile<R>, catalog: &Dict) -> Result<HashSet<u32>, PdfError> {
+fn dss_objects<R: Read + Seek>(
+    pdf: &mut PdfFile<R>,
+    catalog: &Dict,
+) -> Result<HashSet<u32>, PdfError> {
     let mut out = HashSet::new();
     let mut stack: Vec<Object> = catalog.get(b"DSS").cloned().into_iter().collect();
     while let Some(o) = stack.pop() {
@@ -234,11 +249,7 @@ fn dss_objects<R: Read + Seek>(pdf: &mut PdfFile<R>, catalog: &Dict) -> Result<H
             break;
         }
         match o {
-            Object::Ref(r) => {
-                if out.insert(r.num) {
-                    stack.push(pdf.get(r)?);
-                }
-            }
+            Object::Ref(r) if out.insert(r.num) => stack.push(pdf.get(r)?),
             Object::Array(a) => stack.extend(a),
             Object::Dict(d) => stack.extend(d.0.into_iter().map(|(_, v)| v)),
             Object::Stream(s) => stack.extend(s.dict.0.into_iter().map(|(_, v)| v)),
@@ -249,7 +260,10 @@ fn dss_objects<R: Read + Seek>(pdf: &mut PdfFile<R>, catalog: &Dict) -> Result<H
 }
 
 /// Terminal fields and their ancestors in the new revision, by object number.
-fn field_objects<R: Read + Seek>(pdf: &mut PdfFile<R>, fields: &[Object]) -> Result<BTreeMap<u32, ObjRef>, PdfError> {
+fn field_objects<R: Read + Seek>(
+    pdf: &mut PdfFile<R>,
+    fields: &[Object],
+) -> Result<BTreeMap<u32, ObjRef>, PdfError> {
     let mut out = BTreeMap::new();
     let mut stack: Vec<(Object, usize)> = fields.iter().map(|f| (f.clone(), 0)).collect();
     while let Some((o, depth)) = stack.pop() {
@@ -303,26 +317,65 @@ pub fn analyse<A: Read + Seek, B: Read + Seek>(
     let old_root = old.trailer().get(b"Root").cloned();
     let new_root = new.trailer().get(b"Root").cloned();
     if old_root != new_root {
-        ctx.push("trailer", "the document catalog was replaced (/Root points elsewhere)", false);
+        ctx.push(
+            "trailer",
+            "the document catalog was replaced (/Root points elsewhere)",
+            false,
+        );
     }
     if new.trailer().contains(b"Encrypt") != old.trailer().contains(b"Encrypt") {
-        ctx.push("trailer", "encryption was added or removed after signing", false);
+        ctx.push(
+            "trailer",
+            "encryption was added or removed after signing",
+            false,
+        );
     }
 
     let old_catalog = old.catalog()?;
     let new_catalog = new.catalog()?;
     let root_num = new_root.as_ref().and_then(Object::as_ref).map(|r| r.num);
-    let info_num = new.trailer().get(b"Info").and_then(Object::as_ref).map(|r| r.num);
-    let metadata_num = new_catalog.get(b"Metadata").and_then(Object::as_ref).map(|r| r.num);
-    let acro_num = new_catalog.get(b"AcroForm").and_then(Object::as_ref).map(|r| r.num);
-    let new_acro = new.get_dict(&new_catalog.get(b"AcroForm").cloned().unwrap_or(Object::Null))?.unwrap_or_default();
-    let old_acro = old.get_dict(&old_catalog.get(b"AcroForm").cloned().unwrap_or(Object::Null))?.unwrap_or_default();
-    let fields_num = new_acro.get(b"Fields").and_then(Object::as_ref).map(|r| r.num);
+    let info_num = new
+        .trailer()
+        .get(b"Info")
+        .and_then(Object::as_ref)
+        .map(|r| r.num);
+    let metadata_num = new_catalog
+        .get(b"Metadata")
+        .and_then(Object::as_ref)
+        .map(|r| r.num);
+    let acro_num = new_catalog
+        .get(b"AcroForm")
+        .and_then(Object::as_ref)
+        .map(|r| r.num);
+    let new_acro = new
+        .get_dict(
+            &new_catalog
+                .get(b"AcroForm")
+                .cloned()
+                .unwrap_or(Object::Null),
+        )?
+        .unwrap_or_default();
+    let old_acro = old
+        .get_dict(
+            &old_catalog
+                .get(b"AcroForm")
+                .cloned()
+                .unwrap_or(Object::Null),
+        )?
+        .unwrap_or_default();
+    let fields_num = new_acro
+        .get(b"Fields")
+        .and_then(Object::as_ref)
+        .map(|r| r.num);
     let new_fields = resolve_array(new, new_acro.get(b"Fields"))?;
     let field_nums = field_objects(new, &new_fields)?;
     let dss = dss_objects(new, &new_catalog)?;
     let pages = new.pages()?;
-    let page_nums: BTreeMap<u32, usize> = pages.iter().enumerate().map(|(i, p)| (p.num, i + 1)).collect();
+    let page_nums: BTreeMap<u32, usize> = pages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.num, i + 1))
+        .collect();
     let mut annots_arrays: BTreeMap<u32, usize> = BTreeMap::new();
     for (i, p) in pages.iter().enumerate() {
         if let Some(d) = new.get_dict(&Object::Ref(*p))? {
@@ -361,7 +414,11 @@ pub fn analyse<A: Read + Seek, B: Read + Seek>(
             continue; // a new object matters only through what refers to it
         }
         if new_obj.is_null() {
-            ctx.push(id, format!("{} was deleted after signing", type_name(&old_obj)), false);
+            ctx.push(
+                id,
+                format!("{} was deleted after signing", type_name(&old_obj)),
+                false,
+            );
             continue;
         }
         let (Some(od), Some(nd)) = (old_obj.as_dict().cloned(), new_obj.as_dict().cloned()) else {
@@ -369,11 +426,30 @@ pub fn analyse<A: Read + Seek, B: Read + Seek>(
                 let page = annots_arrays[&num];
                 let ol = resolve_array(old, Some(&old_obj))?;
                 let nl = resolve_array(new, Some(&new_obj))?;
-                let area = page_area(&new.get_dict(&Object::Ref(pages[page - 1]))?.unwrap_or_default());
-                judge_list(old, new, &mut ctx, &ol, &nl, &format!("page {page}"), Some(area))?;
+                let area = page_area(
+                    &new.get_dict(&Object::Ref(pages[page - 1]))?
+                        .unwrap_or_default(),
+                );
+                judge_list(
+                    old,
+                    new,
+                    &mut ctx,
+                    &ol,
+                    &nl,
+                    &format!("page {page}"),
+                    Some(area),
+                )?;
             } else if Some(num) == fields_num {
                 let ol = resolve_array(old, Some(&old_obj))?;
-                judge_list(old, new, &mut ctx, &ol, &new_fields, "the form's fields", None)?;
+                judge_list(
+                    old,
+                    new,
+                    &mut ctx,
+                    &ol,
+                    &new_fields,
+                    "the form's fields",
+                    None,
+                )?;
             } else {
                 ctx.push(id, "a value changed after signing", false);
             }
@@ -381,30 +457,54 @@ pub fn analyse<A: Read + Seek, B: Read + Seek>(
         };
         let diff = differing_keys(&od, &nd);
         if Some(num) == root_num {
-            let other: BTreeSet<_> = diff.iter().filter(|k| !CATALOG_FREE_KEYS.contains(&k.as_slice())).cloned().collect();
+            let other: BTreeSet<_> = diff
+                .iter()
+                .filter(|k| !CATALOG_FREE_KEYS.contains(&k.as_slice()))
+                .cloned()
+                .collect();
             if !other.is_empty() {
-                ctx.push(id.clone(), format!("the document catalog changed ({})", names(&other)), false);
+                ctx.push(
+                    id.clone(),
+                    format!("the document catalog changed ({})", names(&other)),
+                    false,
+                );
             }
-            if diff.contains(&b"AcroForm".to_vec()) || acro_num.is_none() {
+            if diff.contains(b"AcroForm".as_slice()) {
                 judge_acroform(old, new, &mut ctx, &old_acro, &new_acro, &id)?;
             }
-            if diff.contains(&b"DSS".to_vec()) {
+            if diff.contains(b"DSS".as_slice()) {
                 ctx.push(id.clone(), "validation data (DSS) added", true);
             }
-            if diff.contains(&b"Metadata".to_vec()) {
+            if diff.contains(b"Metadata".as_slice()) {
                 ctx.push(id, "XMP metadata replaced", true);
             }
         } else if Some(num) == acro_num {
             judge_acroform(old, new, &mut ctx, &old_acro, &new_acro, &id)?;
         } else if let Some(&page) = page_nums.get(&num) {
-            let other: BTreeSet<_> = diff.iter().filter(|k| k.as_slice() != b"Annots").cloned().collect();
+            let other: BTreeSet<_> = diff
+                .iter()
+                .filter(|k| k.as_slice() != b"Annots")
+                .cloned()
+                .collect();
             if !other.is_empty() {
-                ctx.push(id.clone(), format!("page {page} changed ({})", names(&other)), false);
+                ctx.push(
+                    id.clone(),
+                    format!("page {page} changed ({})", names(&other)),
+                    false,
+                );
             }
-            if diff.contains(&b"Annots".to_vec()) {
+            if diff.contains(b"Annots".as_slice()) {
                 let ol = resolve_array(old, od.get(b"Annots"))?;
                 let nl = resolve_array(new, nd.get(b"Annots"))?;
-                judge_list(old, new, &mut ctx, &ol, &nl, &format!("page {page}"), Some(page_area(&nd)))?;
+                judge_list(
+                    old,
+                    new,
+                    &mut ctx,
+                    &ol,
+                    &nl,
+                    &format!("page {page}"),
+                    Some(page_area(&nd)),
+                )?;
             }
         } else if field_nums.contains_key(&num) {
             judge_field(new, &mut ctx, &od, &nd, &diff, &id)?;
@@ -415,7 +515,15 @@ pub fn analyse<A: Read + Seek, B: Read + Seek>(
         } else if dss.contains(&num) {
             ctx.push(id, "validation data (DSS) updated", true);
         } else {
-            ctx.push(id, format!("{} changed after signing ({})", type_name(&new_obj), names(&diff)), false);
+            ctx.push(
+                id,
+                format!(
+                    "{} changed after signing ({})",
+                    type_name(&new_obj),
+                    names(&diff)
+                ),
+                false,
+            );
         }
     }
 
@@ -439,9 +547,17 @@ fn judge_acroform<A: Read + Seek, B: Read + Seek>(
     id: &str,
 ) -> Result<(), PdfError> {
     let diff = differing_keys(old_acro, new_acro);
-    let other: BTreeSet<_> = diff.iter().filter(|k| !ACROFORM_FREE_KEYS.contains(&k.as_slice())).cloned().collect();
+    let other: BTreeSet<_> = diff
+        .iter()
+        .filter(|k| !ACROFORM_FREE_KEYS.contains(&k.as_slice()))
+        .cloned()
+        .collect();
     if !other.is_empty() {
-        ctx.push(id, format!("the interactive form changed ({})", names(&other)), false);
+        ctx.push(
+            id,
+            format!("the interactive form changed ({})", names(&other)),
+            false,
+        );
     }
     let ol = resolve_array(old, old_acro.get(b"Fields"))?;
     let nl = resolve_array(new, new_acro.get(b"Fields"))?;
@@ -469,15 +585,33 @@ fn judge_field<B: Read + Seek>(
         if !od.contains(b"V") && nd.contains(b"V") && only_value {
             let doc_ts = sig_value_type(new, nd)?.as_deref() == Some(b"DocTimeStamp");
             let ok = ctx.docmdp != Some(1) || doc_ts;
-            ctx.push(id, format!("the empty signature field \"{name}\" was signed"), ok);
+            ctx.push(
+                id,
+                format!("the empty signature field \"{name}\" was signed"),
+                ok,
+            );
         } else {
-            ctx.push(id, format!("the signature field \"{name}\" was altered ({})", names(diff)), false);
+            ctx.push(
+                id,
+                format!(
+                    "the signature field \"{name}\" was altered ({})",
+                    names(diff)
+                ),
+                false,
+            );
         }
-    } else if diff.iter().all(|k| matches!(k.as_slice(), b"V" | b"AP" | b"AS")) {
+    } else if diff
+        .iter()
+        .all(|k| matches!(k.as_slice(), b"V" | b"AP" | b"AS"))
+    {
         let ok = ctx.docmdp != Some(1);
         ctx.push(id, format!("form field \"{name}\" filled in"), ok);
     } else {
-        ctx.push(id, format!("form field \"{name}\" changed ({})", names(diff)), false);
+        ctx.push(
+            id,
+            format!("form field \"{name}\" changed ({})", names(diff)),
+            false,
+        );
     }
     Ok(())
 }

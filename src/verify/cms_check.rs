@@ -28,8 +28,9 @@ pub struct ParsedCms {
 /// Decodes the first ContentInfo of `bytes` (PDF /Contents are zero-padded) as SignedData.
 pub fn parse_signed_data(bytes: &[u8]) -> Result<ParsedCms, String> {
     let mut reader = SliceReader::new(bytes).map_err(|e| e.to_string())?;
-    let ci = ContentInfo::decode(&mut reader)
-        .map_err(|e| format!("not a DER CMS ContentInfo ({e}); BER-encoded signatures are not supported"))?;
+    let ci = ContentInfo::decode(&mut reader).map_err(|e| {
+        format!("not a DER CMS ContentInfo ({e}); BER-encoded signatures are not supported")
+    })?;
     let used = u32::from(reader.position()) as usize;
     let rest = bytes.get(used..).unwrap_or_default();
     let trailing_garbage = rest.iter().any(|&b| b != 0);
@@ -115,7 +116,10 @@ pub fn unsigned_attr<'a>(si: &'a SignerInfo, oid: &der::oid::ObjectIdentifier) -
         .and_then(|a| a.values.iter().next())
 }
 
-fn find_signer_cert<'a>(sid: &SignerIdentifier, pool: &'a [Certificate]) -> Option<&'a Certificate> {
+fn find_signer_cert<'a>(
+    sid: &SignerIdentifier,
+    pool: &'a [Certificate],
+) -> Option<&'a Certificate> {
     match sid {
         SignerIdentifier::IssuerAndSerialNumber(ias) => pool.iter().find(|c| {
             c.tbs_certificate.issuer == ias.issuer
@@ -189,7 +193,10 @@ pub fn check_signer<E: std::fmt::Display>(
     }
 
     let Some(alg) = DigestAlg::from_oid(&si.digest_alg.oid) else {
-        problems.push(format!("digest algorithm {} is not supported", si.digest_alg.oid));
+        problems.push(format!(
+            "digest algorithm {} is not supported",
+            si.digest_alg.oid
+        ));
         out.problems = problems;
         out.signer_cert = cert;
         return Ok(out);
@@ -229,9 +236,8 @@ pub fn check_signer<E: std::fmt::Display>(
                     );
                 }
             }
-            let to_verify = raw_signed_attrs(&parsed.der, 0).or_else(|| {
-                si.signed_attrs.as_ref().and_then(|a| a.to_der().ok())
-            });
+            let to_verify = raw_signed_attrs(&parsed.der, 0)
+                .or_else(|| si.signed_attrs.as_ref().and_then(|a| a.to_der().ok()));
             if let (Some(cert), Some(msg)) = (&cert, to_verify) {
                 match sigalg::verify(
                     &cert.tbs_certificate.subject_public_key_info,

@@ -90,7 +90,11 @@ pub fn render(r: &FileReport) -> String {
                 .collect();
             let _ = writeln!(s, "      chain:         {}", path.join(" → "));
         }
-        let _ = writeln!(s, "      cert valid:    {}", yes(sig.certificate_valid_at_time));
+        let _ = writeln!(
+            s,
+            "      cert valid:    {}",
+            yes(sig.certificate_valid_at_time)
+        );
         let _ = writeln!(s, "      key usage ok:  {}", yes(sig.key_usage_ok));
         let rev = match &sig.revocation {
             Revocation::NotChecked => "not checked (no CRL given)".to_string(),

@@ -30,7 +30,10 @@ const MAX_GAP: u64 = 4 << 20;
 #[non_exhaustive]
 pub enum VerifyError {
     #[error("{file}: {source}")]
-    Io { file: String, source: std::io::Error },
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
     #[error("{file}: not a readable PDF: {source}")]
     Pdf { file: String, source: PdfError },
     #[error("{file}: the PDF is encrypted; its signatures cannot be checked without the password")]
@@ -64,8 +67,11 @@ fn find_signatures<R: Read + Seek>(pdf: &mut PdfFile<R>) -> Result<Vec<SigField>
     };
     let mut out = Vec::new();
     // (field, qualified name of the parent, inherited FT, depth)
-    let mut stack: Vec<(Object, String, Option<Vec<u8>>, usize)> =
-        fields.into_iter().rev().map(|f| (f, String::new(), None, 0)).collect();
+    let mut stack: Vec<(Object, String, Option<Vec<u8>>, usize)> = fields
+        .into_iter()
+        .rev()
+        .map(|f| (f, String::new(), None, 0))
+        .collect();
     let mut visited = std::collections::HashSet::new();
     while let Some((obj, prefix, inherited_ft, depth)) = stack.pop() {
         if depth > 32 || visited.len() > 100_000 {
@@ -76,7 +82,9 @@ fn find_signatures<R: Read + Seek>(pdf: &mut PdfFile<R>) -> Result<Vec<SigField>
                 continue;
             }
         }
-        let Some(d) = pdf.get_dict(&obj)? else { continue };
+        let Some(d) = pdf.get_dict(&obj)? else {
+            continue;
+        };
         let part = d.get(b"T").and_then(Object::as_string).map(decode_text);
         let name = match (prefix.is_empty(), part) {
             (_, None) => prefix.clone(),
@@ -195,7 +203,7 @@ pub fn verify_file(path: &Path, opts: &VerifyOptions) -> Result<FileReport, Veri
         file: file.clone(),
         source,
     };
-    let mut new = PdfFile::open(BufReader::new(File::open(path).map_err(io)?), opts.limits.clone())
+    let mut new = PdfFile::open(BufReader::new(File::open(path).map_err(io)?), opts.limits)
         .map_err(pdf_err)?;
     if new.is_encrypted() {
         return Err(VerifyError::Encrypted { file });
@@ -303,22 +311,28 @@ fn verify_one<R: Read + Seek>(
     let contents: Vec<u8> = gap
         .as_deref()
         .and_then(byterange::decode_hex_gap)
-        .or_else(|| v.get(b"Contents").and_then(Object::as_string).map(<[u8]>::to_vec))
+        .or_else(|| {
+            v.get(b"Contents")
+                .and_then(Object::as_string)
+                .map(<[u8]>::to_vec)
+        })
         .unwrap_or_default();
     if let (Some(dict_contents), Some(gap_contents)) = (
         v.get(b"Contents").and_then(Object::as_string),
         gap.as_deref().and_then(byterange::decode_hex_gap),
     ) {
         if dict_contents != gap_contents.as_slice() {
-            problems.push("/Contents in the dictionary differs from the bytes in the unsigned gap".into());
+            problems.push(
+                "/Contents in the dictionary differs from the bytes in the unsigned gap".into(),
+            );
         }
     }
 
     // Coverage.
     let revisions: Vec<u64> = new.revisions().iter().map(|r| r.end).collect();
-    let rev_index = revisions
-        .iter()
-        .position(|&e| e == signed_end || (e > signed_end && e - signed_end <= 2 && ends.contains(&signed_end)));
+    let rev_index = revisions.iter().position(|&e| {
+        e == signed_end || (e > signed_end && e - signed_end <= 2 && ends.contains(&signed_end))
+    });
     let coverage = Coverage {
         whole_file: signed_end == file_len,
         revision: rev_index.map(|i| i + 1),
@@ -394,18 +408,31 @@ fn verify_one<R: Read + Seek>(
         problems.extend(ts.problems.iter().cloned());
         report.timestamp = Some(ts);
     } else {
-        check_cms_signature(&mut report, &contents, &sub_filter, opts, now, &mut problems, &mut warnings, &mut digest_of)?;
+        check_cms_signature(
+            &mut report,
+            &contents,
+            &sub_filter,
+            opts,
+            now,
+            &mut problems,
+            &mut warnings,
+            &mut digest_of,
+        )?;
     }
 
     // Modifications after the signed revision.
     if signed_end > 0 && signed_end < file_len {
         let prefix = BufReader::new(File::open(path).map_err(io)?);
-        match PdfFile::open_prefix(prefix, signed_end, opts.limits.clone()) {
+        match PdfFile::open_prefix(prefix, signed_end, opts.limits) {
             Ok(mut old) => match changes::analyse(&mut old, new, docmdp) {
                 Ok(m) => report.modifications = m,
-                Err(e) => problems.push(format!("the changes after signing could not be analysed: {e}")),
+                Err(e) => problems.push(format!(
+                    "the changes after signing could not be analysed: {e}"
+                )),
             },
-            Err(e) => problems.push(format!("the signed revision cannot be read on its own: {e}")),
+            Err(e) => problems.push(format!(
+                "the signed revision cannot be read on its own: {e}"
+            )),
         }
     }
     if report.modifications.level == ModificationLevel::Disallowed {
@@ -452,7 +479,7 @@ fn check_cms_signature(
         warnings.push("non-zero bytes follow the CMS inside /Contents".into());
     }
     let embedded = cms_check::embedded_certs(&parsed.signed_data);
-    let extra: Vec<_> = opts.store.intermediates.iter().cloned().collect();
+    let extra = opts.store.intermediates.to_vec();
     let econtent = parsed.signed_data.encap_content_info.econtent.clone();
     let check = if sub_filter == "adbe.pkcs7.sha1" {
         // The eContent is the SHA-1 of the ranges; the CMS signs the eContent.
@@ -463,9 +490,12 @@ fn check_cms_signature(
             .unwrap_or_default();
         let ranges_sha1 = digest_of(DigestAlg::Sha1)?;
         if inner != ranges_sha1 {
-            problems.push("the SHA-1 digest inside the signature does not match the document".into());
+            problems
+                .push("the SHA-1 digest inside the signature does not match the document".into());
         }
-        let c = cms_check::check_signer(&parsed, &extra, |alg| Ok::<_, VerifyError>(alg.digest(&inner)))?;
+        let c = cms_check::check_signer(&parsed, &extra, |alg| {
+            Ok::<_, VerifyError>(alg.digest(&inner))
+        })?;
         let mut c = c;
         c.intact = c.intact && inner == ranges_sha1;
         c
@@ -480,7 +510,10 @@ fn check_cms_signature(
     report.digest_algorithm = check.digest_alg.map(|a| a.name().to_string());
     problems.extend(check.problems.iter().cloned());
     if !check.intact {
-        problems.push("the document was changed inside the signed byte ranges: the digest does not match".into());
+        problems.push(
+            "the document was changed inside the signed byte ranges: the digest does not match"
+                .into(),
+        );
     }
 
     // Signature timestamp (PAdES B-T).
@@ -490,7 +523,9 @@ fn check_cms_signature(
         .and_then(|a| der::Encode::to_der(a).ok());
     let sig_value = check.signature_value.clone();
     if let Some(token) = token {
-        let ts = timestamp::check_token(&token, &opts.store, |alg| Ok::<_, VerifyError>(alg.digest(&sig_value)))?;
+        let ts = timestamp::check_token(&token, &opts.store, |alg| {
+            Ok::<_, VerifyError>(alg.digest(&sig_value))
+        })?;
         if ts.valid {
             if let Some(t) = ts.time_unix {
                 report.time_source = TimeSource::Timestamp;
@@ -515,7 +550,8 @@ fn check_cms_signature(
 
     if let Some(cert) = &check.signer_cert {
         report.signer = Some(CertSummary::of(cert));
-        let chain_report = chain::validate(cert, &embedded, &opts.store, at, Purpose::DocumentSigning);
+        let chain_report =
+            chain::validate(cert, &embedded, &opts.store, at, Purpose::DocumentSigning);
         report.trusted = chain_report.trusted;
         report.certificate_valid_at_time = chain_report.valid_at_time;
         report.key_usage_ok = chain_report.key_usage_ok;
@@ -538,7 +574,11 @@ fn check_cms_signature(
         }
         problems.extend(chain_problems);
         report.revocation = chain_report.revocation;
-        if !report.trusted && !problems.iter().any(|p| p.contains("trust anchor") || p.contains("issuer")) {
+        if !report.trusted
+            && !problems
+                .iter()
+                .any(|p| p.contains("trust anchor") || p.contains("issuer"))
+        {
             problems.push("the signer certificate does not chain to a trusted root".into());
         }
     }
@@ -551,7 +591,8 @@ fn check_cms_signature(
             _ => None,
         };
         if check.ess == EssBinding::Absent {
-            warnings.push("not PAdES baseline: the signingCertificateV2 attribute is missing".into());
+            warnings
+                .push("not PAdES baseline: the signingCertificateV2 attribute is missing".into());
         }
         if signing_time_attribute {
             warnings.push("not PAdES baseline: the CMS carries a signing-time attribute".into());

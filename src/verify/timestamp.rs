@@ -93,7 +93,12 @@ pub fn check_token<E: std::fmt::Display>(
         Ok(c) => c,
         Err(never) => match never {},
     };
-    problems.extend(check.problems.iter().map(|p| format!("time-stamp token: {p}")));
+    problems.extend(
+        check
+            .problems
+            .iter()
+            .map(|p| format!("time-stamp token: {p}")),
+    );
     let signature_valid = check.intact && check.signature_valid && check.content_type_ok;
 
     let (trusted, tsa) = match &check.signer_cert {

@@ -71,7 +71,11 @@ pub fn simple_pdf(path: &Path, pages: usize) {
     );
     objs.push(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec());
     for i in 0..pages {
-        let content = format!("BT /F1 18 Tf 72 750 Td (Ho so so {} - trang {}) Tj ET", i + 1, i + 1);
+        let content = format!(
+            "BT /F1 18 Tf 72 750 Td (Ho so so {} - trang {}) Tj ET",
+            i + 1,
+            i + 1
+        );
         objs.push(
             format!(
                 "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {} 0 R /Resources << /Font << /F1 3 0 R >> >> >>",
@@ -174,13 +178,24 @@ pub fn pdfsig(file: &Path) -> String {
     let dir = tmp();
     let db = format!("sql:{}", dir.path().display());
     let run = |args: &[&str]| {
-        let o = Command::new("certutil").args(args).output().expect("certutil");
+        let o = Command::new("certutil")
+            .args(args)
+            .output()
+            .expect("certutil");
         assert!(o.status.success(), "certutil {args:?}: {}", text(&o));
     };
     run(&["-N", "-d", &db, "--empty-password"]);
     let root_pem = certs("root-ca.pem");
     run(&[
-        "-A", "-t", "CT,C,C", "-n", "root", "-i", root_pem.to_str().unwrap_or_default(), "-d", &db,
+        "-A",
+        "-t",
+        "CT,C,C",
+        "-n",
+        "root",
+        "-i",
+        root_pem.to_str().unwrap_or_default(),
+        "-d",
+        &db,
     ]);
     let o = Command::new("pdfsig")
         .args(["-nssdir", &db])
@@ -191,7 +206,11 @@ pub fn pdfsig(file: &Path) -> String {
 }
 
 pub fn qpdf_check(file: &Path) -> (bool, String) {
-    let o = Command::new("qpdf").arg("--check").arg(file).output().expect("qpdf");
+    let o = Command::new("qpdf")
+        .arg("--check")
+        .arg(file)
+        .output()
+        .expect("qpdf");
     (o.status.success(), text(&o))
 }
 

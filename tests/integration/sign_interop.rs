@@ -11,7 +11,12 @@ fn cli_sign_with_default_profile_validates_in_pyhanko_pdfsig_openssl_and_qpdf() 
     let d = tmp();
     let (input, output) = (d.path().join("in.pdf"), d.path().join("out.pdf"));
     simple_pdf(&input, 2);
-    let o = sohoa(&["sign", input.to_str().unwrap(), "-o", output.to_str().unwrap()]);
+    let o = sohoa(&[
+        "sign",
+        input.to_str().unwrap(),
+        "-o",
+        output.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
 
     let (code, report) = verify_json(&output, &[]);
@@ -30,7 +35,10 @@ fn cli_sign_with_default_profile_validates_in_pyhanko_pdfsig_openssl_and_qpdf() 
     let (code, out) = pyhanko_validate(&output, &certs("root-ca.pem"));
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("judged VALID"), "{out}");
-    assert!(out.contains("The signature covers the entire file"), "{out}");
+    assert!(
+        out.contains("The signature covers the entire file"),
+        "{out}"
+    );
 
     let out = pdfsig(&output);
     assert!(out.contains("Signature is Valid"), "{out}");
@@ -45,7 +53,9 @@ fn cli_sign_with_default_profile_validates_in_pyhanko_pdfsig_openssl_and_qpdf() 
     std::fs::write(d.path().join("sig.der"), cms).unwrap();
     std::fs::write(d.path().join("signed.bin"), signed).unwrap();
     let o = Command::new("openssl")
-        .args(["cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any"])
+        .args([
+            "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any",
+        ])
         .arg("-in")
         .arg(d.path().join("sig.der"))
         .arg("-content")
@@ -74,10 +84,17 @@ fn pades_attributes_are_baseline_signing_certificate_v2_and_no_signing_time() {
         .output()
         .unwrap();
     let printed = text(&o);
-    assert!(printed.contains("id-smime-aa-signingCertificateV2") || printed.contains("1.2.840.113549.1.9.16.2.47"), "{printed}");
+    assert!(
+        printed.contains("id-smime-aa-signingCertificateV2")
+            || printed.contains("1.2.840.113549.1.9.16.2.47"),
+        "{printed}"
+    );
     assert!(printed.contains("messageDigest"), "{printed}");
     assert!(printed.contains("contentType"), "{printed}");
-    assert!(!printed.contains("signingTime"), "PAdES forbids signing-time: {printed}");
+    assert!(
+        !printed.contains("signingTime"),
+        "PAdES forbids signing-time: {printed}"
+    );
     // /M is in the signature dictionary.
     assert!(find(&read(&output), b"/M (D:").is_some());
 }
@@ -89,7 +106,12 @@ fn pades_b_t_with_a_local_tsa_validates_here_and_in_pyhanko() {
     let (input, output) = (d.path().join("in.pdf"), d.path().join("out.pdf"));
     simple_pdf(&input, 1);
     let o = sohoa(&[
-        "sign", input.to_str().unwrap(), "-o", output.to_str().unwrap(), "--tsa", &tsa.url,
+        "sign",
+        input.to_str().unwrap(),
+        "-o",
+        output.to_str().unwrap(),
+        "--tsa",
+        &tsa.url,
     ]);
     assert!(o.status.success(), "{}", text(&o));
     let (code, report) = verify_json(&output, &[]);
@@ -135,7 +157,10 @@ fn sha1_timestamp_imprints_from_older_tsas_verify() {
     sign_lib(&input, &output, &request(&s, Some(&tsa), SystemTime::now()));
     let (code, report) = verify_json(&output, &[]);
     assert_eq!(code, 0, "{report:#}");
-    assert_eq!(report["signatures"][0]["timestamp"]["imprint_algorithm"], "SHA-1");
+    assert_eq!(
+        report["signatures"][0]["timestamp"]["imprint_algorithm"],
+        "SHA-1"
+    );
     assert_eq!(report["signatures"][0]["time_source"], "timestamp");
 }
 
@@ -146,9 +171,23 @@ fn second_signature_appends_a_revision_and_both_stay_valid_everywhere() {
     let once = d.path().join("once.pdf");
     let twice = d.path().join("twice.pdf");
     simple_pdf(&input, 3);
-    let o = sohoa(&["sign", input.to_str().unwrap(), "-o", once.to_str().unwrap(), "--signer", "official"]);
+    let o = sohoa(&[
+        "sign",
+        input.to_str().unwrap(),
+        "-o",
+        once.to_str().unwrap(),
+        "--signer",
+        "official",
+    ]);
     assert!(o.status.success(), "{}", text(&o));
-    let o = sohoa(&["sign", once.to_str().unwrap(), "-o", twice.to_str().unwrap(), "--signer", "org"]);
+    let o = sohoa(&[
+        "sign",
+        once.to_str().unwrap(),
+        "-o",
+        twice.to_str().unwrap(),
+        "--signer",
+        "org",
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     // The first file is a byte prefix of the second: an incremental revision.
     let (a, b) = (read(&once), read(&twice));
@@ -191,10 +230,18 @@ fn xref_stream_input_is_signed_with_an_xref_stream_revision() {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
     assert!(find(&read(&input), b"/XRef").is_some());
-    let o = sohoa(&["sign", input.to_str().unwrap(), "-o", output.to_str().unwrap()]);
+    let o = sohoa(&[
+        "sign",
+        input.to_str().unwrap(),
+        "-o",
+        output.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     let tail = &read(&output)[read(&input).len()..];
-    assert!(find(tail, b"/Type /XRef").is_some(), "the appended section should be an xref stream");
+    assert!(
+        find(tail, b"/Type /XRef").is_some(),
+        "the appended section should be an xref stream"
+    );
     let (code, report) = verify_json(&output, &[]);
     assert_eq!(code, 0, "{report:#}");
     let (code, out) = pyhanko_validate(&output, &certs("root-ca.pem"));
@@ -225,7 +272,11 @@ fn pyhanko_signed_pdfs_verify_with_ours_with_the_same_verdicts() {
     let cases: Vec<(&str, Vec<&str>, &str)> = vec![
         ("pkcs7", vec![], "adbe.pkcs7.detached"),
         ("pades", vec!["--use-pades"], "ETSI.CAdES.detached"),
-        ("pades-t", vec!["--use-pades", "--timestamp-url", &tsa.url], "ETSI.CAdES.detached"),
+        (
+            "pades-t",
+            vec!["--use-pades", "--timestamp-url", &tsa.url],
+            "ETSI.CAdES.detached",
+        ),
     ];
     for (name, extra, sub_filter) in cases {
         let out = d.path().join(format!("{name}.pdf"));
@@ -245,7 +296,10 @@ fn pyhanko_signed_pdfs_verify_with_ours_with_the_same_verdicts() {
         // The same file with a wrong trust root: both say untrusted.
         let (code, _) = pyhanko_validate(&out, &certs("untrusted-root.pem"));
         assert_ne!(code, 0, "{name}: pyHanko with the wrong root");
-        let (code, report) = verify_json(&out, &["--trust", certs("untrusted-root.pem").to_str().unwrap()]);
+        let (code, report) = verify_json(
+            &out,
+            &["--trust", certs("untrusted-root.pem").to_str().unwrap()],
+        );
         assert_eq!(code, 1, "{name}");
         assert_eq!(report["signatures"][0]["trusted"], false);
     }
@@ -258,7 +312,12 @@ fn pyhanko_countersigns_our_signature_and_both_validate() {
     let ours = d.path().join("ours.pdf");
     let both = d.path().join("both.pdf");
     simple_pdf(&input, 1);
-    let o = sohoa(&["sign", input.to_str().unwrap(), "-o", ours.to_str().unwrap()]);
+    let o = sohoa(&[
+        "sign",
+        input.to_str().unwrap(),
+        "-o",
+        ours.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     pyhanko_sign(&ours, &both, &["--use-pades"]);
     let (code, report) = verify_json(&both, &[]);

@@ -17,7 +17,12 @@ fn signed_sample(dir: &Path) -> PathBuf {
     let input = dir.join("in.pdf");
     let output = dir.join("signed.pdf");
     simple_pdf(&input, 2);
-    let o = sohoa(&["sign", input.to_str().unwrap(), "-o", output.to_str().unwrap()]);
+    let o = sohoa(&[
+        "sign",
+        input.to_str().unwrap(),
+        "-o",
+        output.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     output
 }
@@ -28,7 +33,11 @@ fn append_revision(
     out: &Path,
     edit: impl FnOnce(&mut PdfFile<BufReader<File>>, &mut IncrementalWriter, u32),
 ) {
-    let mut pdf = PdfFile::open(BufReader::new(File::open(signed).unwrap()), Limits::default()).unwrap();
+    let mut pdf = PdfFile::open(
+        BufReader::new(File::open(signed).unwrap()),
+        Limits::default(),
+    )
+    .unwrap();
     let prev = PrevInfo::from_file(&mut pdf).unwrap();
     let mut w = IncrementalWriter::new();
     edit(&mut pdf, &mut w, prev.size);
@@ -63,7 +72,10 @@ fn one_flipped_byte_inside_the_signed_range_breaks_integrity() {
     assert_eq!(code, 1);
     assert_eq!(report["valid"], false);
     assert_eq!(sig_field(&report, 0, "intact"), false);
-    assert!(problems(&report, 0).contains("digest does not match"), "{report:#}");
+    assert!(
+        problems(&report, 0).contains("digest does not match"),
+        "{report:#}"
+    );
 }
 
 #[test]
@@ -77,24 +89,50 @@ fn a_page_added_after_signing_is_disallowed_though_pdfsig_calls_it_valid() {
         let mut pages = pdf.get(pages_ref).unwrap().as_dict().unwrap().clone();
         let content = ObjRef::new(next, 0);
         let page = ObjRef::new(next + 1, 0);
-        w.add_stream(content, &Dict::new(), b"BT /F1 30 Tf 72 700 Td (KHONG HOP LE) Tj ET");
+        w.add_stream(
+            content,
+            &Dict::new(),
+            b"BT /F1 30 Tf 72 700 Td (KHONG HOP LE) Tj ET",
+        );
         let mut pd = Dict::new();
         pd.set(b"Type", Object::name("Page"));
         pd.set(b"Parent", Object::Ref(pages_ref));
-        pd.set(b"MediaBox", Object::Array(vec![Object::Int(0), Object::Int(0), Object::Int(595), Object::Int(842)]));
+        pd.set(
+            b"MediaBox",
+            Object::Array(vec![
+                Object::Int(0),
+                Object::Int(0),
+                Object::Int(595),
+                Object::Int(842),
+            ]),
+        );
         pd.set(b"Contents", Object::Ref(content));
         w.add(page, &Object::Dict(pd));
-        let mut kids = pages.get(b"Kids").and_then(Object::as_array).unwrap().to_vec();
+        let mut kids = pages
+            .get(b"Kids")
+            .and_then(Object::as_array)
+            .unwrap()
+            .to_vec();
         kids.push(Object::Ref(page));
         pages.set(b"Kids", Object::Array(kids));
         pages.set(b"Count", Object::Int(3));
         w.add(pages_ref, &Object::Dict(pages));
     });
-    assert!(pdfsig(&bad).contains("Signature is Valid"), "pdfsig's verdict changed?");
+    assert!(
+        pdfsig(&bad).contains("Signature is Valid"),
+        "pdfsig's verdict changed?"
+    );
     let (code, report) = verify_json(&bad, &[]);
     assert_eq!(code, 1, "{report:#}");
-    assert_eq!(sig_field(&report, 0, "intact"), true, "the signed bytes are untouched");
-    assert_eq!(report["signatures"][0]["modifications"]["level"], "disallowed");
+    assert_eq!(
+        sig_field(&report, 0, "intact"),
+        true,
+        "the signed bytes are untouched"
+    );
+    assert_eq!(
+        report["signatures"][0]["modifications"]["level"],
+        "disallowed"
+    );
     assert_eq!(report["signatures"][0]["coverage"]["whole_file"], false);
 }
 
@@ -106,13 +144,28 @@ fn a_changed_content_stream_after_signing_is_disallowed() {
     append_revision(&signed, &bad, |pdf, w, _| {
         let page = pdf.pages().unwrap()[0];
         let pd = pdf.get(page).unwrap();
-        let content = pd.as_dict().unwrap().get(b"Contents").and_then(Object::as_ref).unwrap();
-        w.add_stream(content, &Dict::new(), b"BT /F1 18 Tf 72 750 Td (Ho so GIA MAO) Tj ET");
+        let content = pd
+            .as_dict()
+            .unwrap()
+            .get(b"Contents")
+            .and_then(Object::as_ref)
+            .unwrap();
+        w.add_stream(
+            content,
+            &Dict::new(),
+            b"BT /F1 18 Tf 72 750 Td (Ho so GIA MAO) Tj ET",
+        );
     });
     let (code, report) = verify_json(&bad, &[]);
     assert_eq!(code, 1);
-    assert_eq!(report["signatures"][0]["modifications"]["level"], "disallowed");
-    assert!(problems(&report, 0).contains("changed after signing"), "{report:#}");
+    assert_eq!(
+        report["signatures"][0]["modifications"]["level"],
+        "disallowed"
+    );
+    assert!(
+        problems(&report, 0).contains("changed after signing"),
+        "{report:#}"
+    );
 }
 
 #[test]
@@ -127,7 +180,15 @@ fn an_overlay_annotation_added_after_signing_is_disallowed() {
         let mut ad = Dict::new();
         ad.set(b"Type", Object::name("Annot"));
         ad.set(b"Subtype", Object::name("FreeText"));
-        ad.set(b"Rect", Object::Array(vec![Object::Int(0), Object::Int(700), Object::Int(595), Object::Int(842)]));
+        ad.set(
+            b"Rect",
+            Object::Array(vec![
+                Object::Int(0),
+                Object::Int(700),
+                Object::Int(595),
+                Object::Int(842),
+            ]),
+        );
         ad.set(b"Contents", Object::String(b"Overlay".to_vec()));
         w.add(annot, &Object::Dict(ad));
         let mut annots = match pd.get(b"Annots").map(|a| pdf.resolve(a).unwrap()) {
@@ -141,7 +202,10 @@ fn an_overlay_annotation_added_after_signing_is_disallowed() {
     assert!(pdfsig(&bad).contains("Signature is Valid"));
     let (code, report) = verify_json(&bad, &[]);
     assert_eq!(code, 1);
-    assert!(problems(&report, 0).contains("/FreeText annotation was added"), "{report:#}");
+    assert!(
+        problems(&report, 0).contains("/FreeText annotation was added"),
+        "{report:#}"
+    );
 }
 
 #[test]
@@ -156,20 +220,44 @@ fn a_hidden_object_filled_in_after_signing_is_disallowed() {
     append_revision(&input, &prepared, |pdf, w, next| {
         let page = pdf.pages().unwrap()[0];
         let mut pd = pdf.get(page).unwrap().as_dict().unwrap().clone();
-        pd.set(b"Annots", Object::Array(vec![Object::Ref(ObjRef::new(next + 50, 0))]));
+        pd.set(
+            b"Annots",
+            Object::Array(vec![Object::Ref(ObjRef::new(next + 50, 0))]),
+        );
         w.add(page, &Object::Dict(pd));
     });
-    let o = sohoa(&["sign", prepared.to_str().unwrap(), "-o", signed.to_str().unwrap()]);
+    let o = sohoa(&[
+        "sign",
+        prepared.to_str().unwrap(),
+        "-o",
+        signed.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     let (code, _) = verify_json(&signed, &[]);
     assert_eq!(code, 0);
-    let size = PrevInfo::from_file(&mut PdfFile::open(BufReader::new(File::open(&prepared).unwrap()), Limits::default()).unwrap()).unwrap().size;
+    let size = PrevInfo::from_file(
+        &mut PdfFile::open(
+            BufReader::new(File::open(&prepared).unwrap()),
+            Limits::default(),
+        )
+        .unwrap(),
+    )
+    .unwrap()
+    .size;
     let bad = d.path().join("hidden.pdf");
     append_revision(&signed, &bad, |_, w, _| {
         let mut ad = Dict::new();
         ad.set(b"Type", Object::name("Annot"));
         ad.set(b"Subtype", Object::name("Stamp"));
-        ad.set(b"Rect", Object::Array(vec![Object::Int(0), Object::Int(0), Object::Int(595), Object::Int(842)]));
+        ad.set(
+            b"Rect",
+            Object::Array(vec![
+                Object::Int(0),
+                Object::Int(0),
+                Object::Int(595),
+                Object::Int(842),
+            ]),
+        );
         w.add(ObjRef::new(size + 50, 0), &Object::Dict(ad));
     });
     let (code, report) = verify_json(&bad, &[]);
@@ -181,7 +269,10 @@ fn a_hidden_object_filled_in_after_signing_is_disallowed() {
 fn wrong_trust_root_is_untrusted() {
     let d = tmp();
     let signed = signed_sample(d.path());
-    let (code, report) = verify_json(&signed, &["--trust", certs("untrusted-root.pem").to_str().unwrap()]);
+    let (code, report) = verify_json(
+        &signed,
+        &["--trust", certs("untrusted-root.pem").to_str().unwrap()],
+    );
     assert_eq!(code, 1);
     assert_eq!(sig_field(&report, 0, "intact"), true);
     assert_eq!(sig_field(&report, 0, "signature_valid"), true);
@@ -208,7 +299,16 @@ fn expired_certificate_is_refused_by_sign_and_invalid_in_verify() {
     let input = d.path().join("in.pdf");
     let out = d.path().join("out.pdf");
     simple_pdf(&input, 1);
-    let o = sohoa(&["sign", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--p12", certs("expired-signer.p12").to_str().unwrap(), "--passphrase-file", passphrase_file().to_str().unwrap()]);
+    let o = sohoa(&[
+        "sign",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--p12",
+        certs("expired-signer.p12").to_str().unwrap(),
+        "--passphrase-file",
+        passphrase_file().to_str().unwrap(),
+    ]);
     assert!(!o.status.success());
     assert!(text(&o).contains("expired"), "{}", text(&o));
     assert!(!out.exists(), "no output after a refused signature");
@@ -219,7 +319,10 @@ fn expired_certificate_is_refused_by_sign_and_invalid_in_verify() {
     let (code, report) = verify_json(&out, &[]);
     assert_eq!(code, 1);
     assert_eq!(sig_field(&report, 0, "certificate_valid_at_time"), false);
-    assert!(problems(&report, 0).contains("is not valid at"), "{report:#}");
+    assert!(
+        problems(&report, 0).contains("is not valid at"),
+        "{report:#}"
+    );
 }
 
 #[test]
@@ -233,7 +336,10 @@ fn revoked_certificate_is_reported_revoked() {
     let (code, report) = verify_json(&out, &[]);
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(report["signatures"][0]["revocation"]["status"], "revoked");
-    assert_eq!(report["signatures"][0]["revocation"]["reason"], "KeyCompromise");
+    assert_eq!(
+        report["signatures"][0]["revocation"]["reason"],
+        "KeyCompromise"
+    );
 }
 
 #[test]
@@ -242,12 +348,22 @@ fn certificate_without_signing_key_usage_is_refused_and_invalid() {
     let input = d.path().join("in.pdf");
     let out = d.path().join("out.pdf");
     simple_pdf(&input, 1);
-    let o = sohoa(&["sign", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--p12", certs("nosign-signer.p12").to_str().unwrap(), "--passphrase-file", passphrase_file().to_str().unwrap()]);
+    let o = sohoa(&[
+        "sign",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--p12",
+        certs("nosign-signer.p12").to_str().unwrap(),
+        "--passphrase-file",
+        passphrase_file().to_str().unwrap(),
+    ]);
     assert!(!o.status.success());
     assert!(text(&o).contains("may not sign"), "{}", text(&o));
     assert!(!out.exists());
     let s = signer("nosign-signer");
-    sohoa::sign::pades::sign_file_unchecked(&input, &out, &request(&s, None, SystemTime::now())).unwrap();
+    sohoa::sign::pades::sign_file_unchecked(&input, &out, &request(&s, None, SystemTime::now()))
+        .unwrap();
     let (code, report) = verify_json(&out, &[]);
     assert_eq!(code, 1);
     assert_eq!(sig_field(&report, 0, "key_usage_ok"), false);
@@ -270,7 +386,10 @@ fn truncated_contents_is_not_a_valid_signature() {
     std::fs::write(&bad, bytes).unwrap();
     let (code, report) = verify_json(&bad, &[]);
     assert_eq!(code, 1);
-    assert!(problems(&report, 0).contains("not a usable CMS"), "{report:#}");
+    assert!(
+        problems(&report, 0).contains("not a usable CMS"),
+        "{report:#}"
+    );
 }
 
 /// Rewrites the ByteRange of the (only) signature in place, same width.
@@ -294,12 +413,33 @@ fn byte_range_anomalies_are_each_rejected() {
     let d = tmp();
     let signed = signed_sample(d.path());
     let len = read(&signed).len() as i64;
-    let cases: Vec<(&str, Box<dyn Fn([i64; 4]) -> [i64; 4]>, &str)> = vec![
-        ("not-from-zero", Box::new(|[a, b, c, d]| [a + 1, b - 1, c, d]), "not at 0"),
-        ("gap-too-large", Box::new(|[a, b, c, d]| [a, b - 5, c, d]), "not exactly the /Contents"),
-        ("overlap", Box::new(|[a, _b, c, d]| [a, c + 10, c, d]), "overlap"),
-        ("short-of-eof", Box::new(|[a, b, c, d]| [a, b, c, d - 7]), "not the end of a revision"),
-        ("past-eof", Box::new(move |[a, b, c, _]| [a, b, c, len]), "past the end of the file"),
+    type Edit = Box<dyn Fn([i64; 4]) -> [i64; 4]>;
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "not-from-zero",
+            Box::new(|[a, b, c, d]| [a + 1, b - 1, c, d]),
+            "not at 0",
+        ),
+        (
+            "gap-too-large",
+            Box::new(|[a, b, c, d]| [a, b - 5, c, d]),
+            "not exactly the /Contents",
+        ),
+        (
+            "overlap",
+            Box::new(|[a, _b, c, d]| [a, c + 10, c, d]),
+            "overlap",
+        ),
+        (
+            "short-of-eof",
+            Box::new(|[a, b, c, d]| [a, b, c, d - 7]),
+            "not the end of a revision",
+        ),
+        (
+            "past-eof",
+            Box::new(move |[a, b, c, _]| [a, b, c, len]),
+            "past the end of the file",
+        ),
     ];
     for (name, f, expect) in cases {
         let bad = d.path().join(format!("{name}.pdf"));
@@ -331,7 +471,11 @@ fn not_a_pdf_cannot_be_checked_exit_2() {
     std::fs::write(&junk, b"GIF89a not a pdf at all").unwrap();
     let o = sohoa(&["verify", junk.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("junk.pdf"), "the error names the file: {}", text(&o));
+    assert!(
+        text(&o).contains("junk.pdf"),
+        "the error names the file: {}",
+        text(&o)
+    );
 }
 
 #[test]

@@ -1,0 +1,38 @@
+# sohoa: the two commands of the README, and a few more.
+#   make run    set up, build, run the main job on the bundled samples
+#   make test   set up, then every check CI runs (format, lints, all tests)
+.PHONY: setup build run test lint bench test-pki fuzz clean
+
+CARGO ?= cargo
+OUT   ?= out
+
+setup:
+	bash scripts/setup.sh
+
+build: setup
+	$(CARGO) build --release
+
+run: build
+	bash scripts/run-samples.sh $(OUT)
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+test: setup lint
+	$(CARGO) test --all-targets
+
+bench: build
+	.venv/bin/python scripts/bench_sign.py
+
+test-pki:
+	bash scripts/gen-test-pki.sh
+
+# Needs a nightly toolchain and cargo-fuzz; CI runs the same parser path through
+# tests/integration/robustness.rs instead.
+fuzz:
+	cd fuzz && $(CARGO) +nightly fuzz run verify_pdf -- -max_total_time=300
+
+clean:
+	$(CARGO) clean
+	rm -rf $(OUT)
