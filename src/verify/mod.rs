@@ -194,7 +194,26 @@ fn docmdp_level<R: Read + Seek>(pdf: &mut PdfFile<R>, sig: &Dict) -> Result<Opti
 
 /// Verifies every signature of the PDF at `path`.
 pub fn verify_file(path: &Path, opts: &VerifyOptions) -> Result<FileReport, VerifyError> {
-    let file = path.display().to_string();
+    let name = path.display().to_string();
+    verify_source(&name, || File::open(path).map(BufReader::new), opts)
+}
+
+/// Verifies a PDF held in memory (an upload); `name` names it in the report and errors.
+pub fn verify_bytes(
+    name: &str,
+    bytes: &[u8],
+    opts: &VerifyOptions,
+) -> Result<FileReport, VerifyError> {
+    verify_source(name, || Ok(std::io::Cursor::new(bytes)), opts)
+}
+
+/// Verifies the PDF that `open` yields (called once per independent reader it needs).
+pub fn verify_source<R: Read + Seek>(
+    name: &str,
+    open: impl Fn() -> std::io::Result<R>,
+    opts: &VerifyOptions,
+) -> Result<FileReport, VerifyError> {
+    let file = name.to_string();
     let io = |source| VerifyError::Io {
         file: file.clone(),
         source,
@@ -203,12 +222,11 @@ pub fn verify_file(path: &Path, opts: &VerifyOptions) -> Result<FileReport, Veri
         file: file.clone(),
         source,
     };
-    let mut new = PdfFile::open(BufReader::new(File::open(path).map_err(io)?), opts.limits)
-        .map_err(pdf_err)?;
+    let mut new = PdfFile::open(open().map_err(io)?, opts.limits).map_err(pdf_err)?;
     if new.is_encrypted() {
         return Err(VerifyError::Encrypted { file });
     }
-    let mut raw = BufReader::new(File::open(path).map_err(io)?);
+    let mut raw = open().map_err(io)?;
     let file_len = new.len();
     let mut problems = Vec::new();
     if new.repaired() {
@@ -229,7 +247,7 @@ pub fn verify_file(path: &Path, opts: &VerifyOptions) -> Result<FileReport, Veri
 
     let mut signatures = Vec::new();
     for f in fields {
-        let report = verify_one(path, &mut new, &mut raw, &f, &ends, docmdp, opts)?;
+        let report = verify_one(name, &open, &mut new, &mut raw, &f, &ends, docmdp, opts)?;
         signatures.push(report);
     }
     signatures.sort_by_key(|s| s.coverage.signed_bytes);
@@ -249,17 +267,17 @@ pub fn verify_file(path: &Path, opts: &VerifyOptions) -> Result<FileReport, Veri
 
 #[allow(clippy::too_many_arguments)]
 fn verify_one<R: Read + Seek>(
-    path: &Path,
-    new: &mut PdfFile<BufReader<File>>,
+    name: &str,
+    open: &impl Fn() -> std::io::Result<R>,
+    new: &mut PdfFile<R>,
     raw: &mut R,
     f: &SigField,
     ends: &[u64],
     docmdp: Option<i64>,
     opts: &VerifyOptions,
 ) -> Result<SignatureReport, VerifyError> {
-    let file = path.display().to_string();
     let io = |source| VerifyError::Io {
-        file: file.clone(),
+        file: name.to_string(),
         source,
     };
     let v = &f.value;
@@ -422,7 +440,7 @@ fn verify_one<R: Read + Seek>(
 
     // Modifications after the signed revision.
     if signed_end > 0 && signed_end < file_len {
-        let prefix = BufReader::new(File::open(path).map_err(io)?);
+        let prefix = open().map_err(io)?;
         match PdfFile::open_prefix(prefix, signed_end, opts.limits) {
             Ok(mut old) => match changes::analyse(&mut old, new, docmdp) {
                 Ok(m) => report.modifications = m,
