@@ -19,7 +19,7 @@ pub struct VerifyArgs {
     /// Trust anchor (PEM/DER); replaces the configured anchors when given.
     #[arg(long)]
     trust: Vec<PathBuf>,
-    /// Extra intermediate certificates.
+    /// Extra intermediate certificates (a file, or a folder of .pem/.crt/.cer/.der files).
     #[arg(long)]
     intermediate: Vec<PathBuf>,
     /// CRL to check revocation against (added to the configured ones).
@@ -47,7 +47,7 @@ pub fn trust_store(cfg: &Config, a: &VerifyArgs) -> anyhow::Result<TrustStore> {
         .map(|p| cfg.resolve(p))
         .chain(a.intermediate.iter().cloned())
     {
-        store.intermediates.extend(keys::load_certs(&p)?);
+        store.intermediates.extend(keys::load_certs_from(&p)?);
     }
     for p in cfg
         .trust

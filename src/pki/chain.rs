@@ -35,7 +35,9 @@ pub enum Purpose {
     TimeStamping,
 }
 
-/// Revocation status of the path (RFC 5280 §5.3).
+/// Revocation status of the path (RFC 5280 §5.3). A revoked certificate is not listed among
+/// [`ChainReport::problems`]: whether it invalidates a signature depends on when it was revoked
+/// relative to a proven signing time, which the caller knows.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -317,13 +319,6 @@ fn check_revocation(
             if let Some(entry) = listed {
                 let when = entry.revocation_date.to_unix_duration();
                 let s = CertSummary::of(cert);
-                problems.push(format!(
-                    "certificate \"{}\" (serial {}) was revoked at {} ({})",
-                    s.common_name.clone().unwrap_or(s.subject.clone()),
-                    s.serial,
-                    super::names::rfc3339(when),
-                    crl_reason(entry)
-                ));
                 return Revocation::Revoked {
                     subject: s.subject,
                     serial: s.serial,

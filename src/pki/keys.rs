@@ -256,6 +256,37 @@ pub fn load_certs(path: &Path) -> Result<Vec<Certificate>, KeyError> {
     certs_from_bytes(path, &data)
 }
 
+/// Certificates from a file, or from every `.pem`, `.crt`, `.cer` and `.der` file of a folder
+/// (sorted by name), for `[trust] intermediates` pointing at a folder.
+pub fn load_certs_from(path: &Path) -> Result<Vec<Certificate>, KeyError> {
+    if !path.is_dir() {
+        return load_certs(path);
+    }
+    let io = |source| KeyError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(io)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                matches!(
+                    e.to_ascii_lowercase().as_str(),
+                    "pem" | "crt" | "cer" | "der"
+                )
+            })
+        })
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        out.extend(load_certs(&f)?);
+    }
+    Ok(out)
+}
+
 /// Loads a certificate revocation list (RFC 5280 §5), PEM (`X509 CRL`) or DER. CRLs may be large
 /// (a national CA's runs to megabytes): up to 64 MiB.
 pub fn load_crl(path: &Path) -> Result<x509_cert::crl::CertificateList, KeyError> {

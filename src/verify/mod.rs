@@ -574,20 +574,24 @@ fn check_cms_signature(
         report.certificate_valid_at_time = chain_report.valid_at_time;
         report.key_usage_ok = chain_report.key_usage_ok;
         report.chain = chain_report.path.clone();
-        let mut chain_problems = chain_report.problems.clone();
+        let chain_problems = chain_report.problems.clone();
         if let Revocation::Revoked {
+            revoked_at,
             revoked_at_unix,
             reason,
             ..
         } = &chain_report.revocation
         {
+            // Revoked after a proven signing time, and not for key compromise: the signature
+            // was made while the certificate was good (ETSI EN 319 102-1 §5.6.2.4, simplified).
             let after_proven = report.time_source == TimeSource::Timestamp
                 && *revoked_at_unix > at.as_secs()
                 && reason != "KeyCompromise";
+            let what = format!("the signer certificate was revoked at {revoked_at} ({reason})");
             if after_proven {
-                // Revoked after a proven signing time, not for key compromise: still valid.
-                chain_problems.retain(|p| !p.contains("was revoked"));
-                warnings.push("the certificate was revoked after the proven signing time".into());
+                warnings.push(format!("{what}, after the proven signing time"));
+            } else {
+                problems.push(what);
             }
         }
         problems.extend(chain_problems);

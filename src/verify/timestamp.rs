@@ -107,6 +107,9 @@ pub fn check_token<E: std::fmt::Display>(
             let report = chain::validate(cert, &embedded, store, gen_time, Purpose::TimeStamping);
             problems.extend(report.problems.iter().map(|p| format!("TSA: {p}")));
             let revoked = matches!(report.revocation, chain::Revocation::Revoked { .. });
+            if let chain::Revocation::Revoked { revoked_at, .. } = &report.revocation {
+                problems.push(format!("TSA: the certificate was revoked at {revoked_at}"));
+            }
             (
                 report.trusted && report.valid_at_time && report.key_usage_ok && !revoked,
                 Some(CertSummary::of(cert)),

@@ -162,8 +162,15 @@ pub fn venv_bin(name: &str) -> PathBuf {
 
 /// `pyhanko sign validate` trusting only the test root: (exit code, output).
 pub fn pyhanko_validate(file: &Path, root_pem: &Path) -> (i32, String) {
+    pyhanko_validate_with(file, root_pem, &[])
+}
+
+/// As [`pyhanko_validate`], with extra `pyhanko sign validate` options.
+pub fn pyhanko_validate_with(file: &Path, root_pem: &Path, extra: &[&str]) -> (i32, String) {
     let o = Command::new(venv_bin("pyhanko"))
-        .args(["sign", "validate", "--pretty-print", "--trust"])
+        .args(["sign", "validate", "--pretty-print"])
+        .args(extra)
+        .arg("--trust")
         .arg(root_pem)
         .args(["--trust-replace", "--other-certs"])
         .arg(certs("sub-ca.pem"))
@@ -355,4 +362,80 @@ pub fn extract_signature(pdf: &[u8]) -> (Vec<u8>, Vec<u8>) {
     let mut r = der::SliceReader::new(&padded).expect("reader");
     let any = der::Any::decode(&mut r).expect("a DER TLV");
     (any.to_der().expect("encode"), signed)
+}
+
+/// A hybrid-reference file (ISO 32000-1 §7.5.8.4): a classic table for old readers, and an
+/// xref stream (trailer /XRefStm) for an object (the font) that lives in an object stream.
+pub fn hybrid_pdf(path: &Path) {
+    let content = b"BT /F1 18 Tf 72 750 Td (Hybrid reference file) Tj ET";
+    let font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>";
+    let objstm_head = b"3 0 ";
+    let mut out = b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut off = std::collections::BTreeMap::new();
+    let obj = |out: &mut Vec<u8>,
+               off: &mut std::collections::BTreeMap<u32, usize>,
+               n: u32,
+               body: &[u8]| {
+        off.insert(n, out.len());
+        out.extend_from_slice(format!("{n} 0 obj\n").as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    };
+    obj(&mut out, &mut off, 1, b"<< /Type /Catalog /Pages 2 0 R >>");
+    obj(
+        &mut out,
+        &mut off,
+        2,
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+    );
+    obj(&mut out, &mut off, 4, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 5 0 R /Resources << /Font << /F1 3 0 R >> >> >>");
+    let mut s5 = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
+    s5.extend_from_slice(content);
+    s5.extend_from_slice(b"\nendstream");
+    obj(&mut out, &mut off, 5, &s5);
+    let mut data = objstm_head.to_vec();
+    data.extend_from_slice(font);
+    let mut s6 = format!(
+        "<< /Type /ObjStm /N 1 /First {} /Length {} >>\nstream\n",
+        objstm_head.len(),
+        data.len()
+    )
+    .into_bytes();
+    s6.extend_from_slice(&data);
+    s6.extend_from_slice(b"\nendstream");
+    obj(&mut out, &mut off, 6, &s6);
+    // The xref stream: entries for 3 (compressed in 6) and 6, 7 (itself), W [1 4 2].
+    let xs_at = out.len();
+    let mut rows = Vec::new();
+    let row = |t: u8, a: u32, b: u16| {
+        let mut r = vec![t];
+        r.extend_from_slice(&a.to_be_bytes());
+        r.extend_from_slice(&b.to_be_bytes());
+        r
+    };
+    rows.extend(row(2, 6, 0));
+    rows.extend(row(1, off[&6] as u32, 0));
+    rows.extend(row(1, xs_at as u32, 0));
+    let mut s7 = format!(
+        "<< /Type /XRef /Size 8 /W [1 4 2] /Index [3 1 6 2] /Length {} >>\nstream\n",
+        rows.len()
+    )
+    .into_bytes();
+    s7.extend_from_slice(&rows);
+    s7.extend_from_slice(b"\nendstream");
+    obj(&mut out, &mut off, 7, &s7);
+    let table = out.len();
+    out.extend_from_slice(b"xref\n0 3\n0000000000 65535 f \n");
+    for n in [1u32, 2] {
+        out.extend_from_slice(format!("{:010} 00000 n \n", off[&n]).as_bytes());
+    }
+    out.extend_from_slice(b"4 2\n");
+    for n in [4u32, 5] {
+        out.extend_from_slice(format!("{:010} 00000 n \n", off[&n]).as_bytes());
+    }
+    out.extend_from_slice(
+        format!("trailer\n<< /Size 8 /Root 1 0 R /XRefStm {xs_at} >>\nstartxref\n{table}\n%%EOF\n")
+            .as_bytes(),
+    );
+    std::fs::write(path, out).expect("write hybrid pdf");
 }

@@ -326,3 +326,94 @@ fn pyhanko_countersigns_our_signature_and_both_validate() {
     let (code, out) = pyhanko_validate(&both, &certs("root-ca.pem"));
     assert_eq!(code, 0, "{out}");
 }
+
+#[test]
+fn leaf_only_signatures_verify_with_configured_intermediates_and_not_without() {
+    // Real government PDFs usually embed only the signer's certificate.
+    let d = tmp();
+    let (input, output) = (d.path().join("in.pdf"), d.path().join("leaf-only.pdf"));
+    simple_pdf(&input, 1);
+    let c = sohoa::pki::keys::load_pkcs12(&certs("org-signer.p12"), &passphrase()).unwrap();
+    let s = sohoa::sign::SoftwareRsaSigner::new(c.key, c.cert, Vec::new()).unwrap();
+    let mut req = request(&s, None, SystemTime::now());
+    req.sub_filter = sohoa::config::SubFilter::Pkcs7Detached;
+    sign_lib(&input, &output, &req);
+    let (cms, _) = extract_signature(&read(&output));
+    let sd = sohoa::verify::cms_check::parse_signed_data(&cms).unwrap();
+    assert_eq!(
+        sohoa::verify::cms_check::embedded_certs(&sd.signed_data).len(),
+        1
+    );
+
+    // The shipped config lists the sub-CA as an intermediate: trusted.
+    let (code, report) = verify_json(&output, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        report["signatures"][0]["chain"].as_array().unwrap().len(),
+        3
+    );
+
+    // An empty config (no intermediates): the path cannot be built.
+    let empty = d.path().join("empty.toml");
+    std::fs::write(
+        &empty,
+        "[trust]\nanchors = [\"{root}\"]\n"
+            .replace("{root}", certs("root-ca.pem").to_str().unwrap()),
+    )
+    .unwrap();
+    let o = sohoa(&[
+        "--config",
+        empty.to_str().unwrap(),
+        "verify",
+        "--json",
+        output.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["signatures"][0]["trusted"], false);
+    assert!(
+        v["signatures"][0]["problems"]
+            .to_string()
+            .contains("not found"),
+        "{v:#}"
+    );
+
+    // A folder of intermediates works as well as a file.
+    let dir = d.path().join("cas");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::copy(certs("sub-ca.pem"), dir.join("sub-ca.crt")).unwrap();
+    let o = sohoa(&[
+        "--config",
+        empty.to_str().unwrap(),
+        "verify",
+        "--intermediate",
+        dir.to_str().unwrap(),
+        output.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn hybrid_reference_file_is_signed_and_verified_by_all() {
+    let d = tmp();
+    let (input, output) = (d.path().join("hybrid.pdf"), d.path().join("out.pdf"));
+    hybrid_pdf(&input);
+    let (ok, out) = qpdf_check(&input);
+    assert!(ok, "the fixture itself must be sound: {out}");
+    let o = sohoa(&[
+        "sign",
+        input.to_str().unwrap(),
+        "-o",
+        output.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let (code, report) = verify_json(&output, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    // pyHanko refuses hybrid files unless told to relax its syntax checks.
+    let (code, out) =
+        pyhanko_validate_with(&output, &certs("root-ca.pem"), &["--no-strict-syntax"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(pdfsig(&output).contains("Signature is Valid"));
+    let (ok, out) = qpdf_check(&output);
+    assert!(ok, "{out}");
+}
