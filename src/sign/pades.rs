@@ -14,6 +14,7 @@ use super::update::{self, Placeholder, UpdateError};
 use crate::config::SubFilter;
 use crate::pdf::{Limits, PdfError, PdfFile};
 use crate::pki::chain::unix;
+use crate::pki::digest::DigestAlg;
 use crate::pki::names::{display_name, CN};
 
 /// What to sign with and how.
@@ -201,9 +202,11 @@ pub fn sign_file_unchecked(
         .tempfile_in(out_dir)
         .map_err(io(out_dir))?;
     let digest_alg = req.signer.digest_alg();
+    // One pass: `hasher` digests everything up to /Contents. The ByteRange digest and the file's
+    // own SHA-256 (for the store) share that prefix; when the signature digest is SHA-256 too
+    // (the usual case) the prefix state is cloned instead of hashing the file twice.
     let mut hasher = digest_alg.hasher();
-    // The file's own SHA-256 (for the store), computed in the same pass.
-    let mut file_sha = crate::pki::digest::DigestAlg::Sha256.hasher();
+    let mut file_sha = (digest_alg != DigestAlg::Sha256).then(|| DigestAlg::Sha256.hasher());
     let mut src = pdf.into_inner();
     src.rewind().map_err(io(input))?;
     let mut buf = vec![0u8; 1 << 16];
@@ -215,11 +218,20 @@ pub fn sign_file_unchecked(
             return Err(io(input)(std::io::ErrorKind::UnexpectedEof.into()));
         }
         hasher.update(&buf[..n]);
-        file_sha.update(&buf[..n]);
+        if let Some(f) = file_sha.as_mut() {
+            f.update(&buf[..n]);
+        }
         tmp.write_all(&buf[..n]).map_err(io(output))?;
         copied += n as u64;
     }
     hasher.update(&appended[..contents_at]);
+    let mut file_sha = match file_sha {
+        Some(mut f) => {
+            f.update(&appended[..contents_at]);
+            f
+        }
+        None => hasher.clone(),
+    };
     hasher.update(&appended[contents_at + contents_len..]);
     let document_digest = hasher.finalize();
 
@@ -247,7 +259,7 @@ pub fn sign_file_unchecked(
     tmp.write_all(&appended).map_err(io(output))?;
     tmp.as_file().sync_all().map_err(io(output))?;
 
-    file_sha.update(&appended);
+    file_sha.update(&appended[contents_at..]);
     let sha256 = hex::encode(file_sha.finalize());
     tmp.persist(output).map_err(|e| io(output)(e.error))?;
 

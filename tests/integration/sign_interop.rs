@@ -417,3 +417,29 @@ fn hybrid_reference_file_is_signed_and_verified_by_all() {
     let (ok, out) = qpdf_check(&output);
     assert!(ok, "{out}");
 }
+
+#[test]
+fn reported_sha256_is_the_signed_files_own_digest() {
+    // Regression guard for the one-pass hashing in sign: the ByteRange digest and the file's
+    // SHA-256 share a prefix; the reported value must still be the whole file's digest.
+    let d = tmp();
+    let input = d.path().join("in.pdf");
+    simple_pdf(&input, 2);
+    for signer in ["official", "org"] {
+        let out = d.path().join(format!("{signer}.pdf"));
+        let o = sohoa(&[
+            "sign",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--signer",
+            signer,
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let actual = hex::encode(sohoa::pki::digest::DigestAlg::Sha256.digest(&read(&out)));
+        assert_eq!(v["sha256"], actual, "{signer}");
+        assert_eq!(v["output_bytes"], read(&out).len() as u64);
+    }
+}
