@@ -6,8 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  # build
-  build-essential pkg-config
+  # build (libclang: bindgen for the Tesseract and Leptonica bindings)
+  build-essential pkg-config libclang-dev clang
+  # OCR: Tesseract 5 with Vietnamese and orientation (OSD) data, Leptonica
+  libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd tesseract-ocr-eng
+  # fonts with Vietnamese glyphs for the sample generator
+  fonts-dejavu-core
   # signature interop and PDF checks in the tests
   openssl poppler-utils qpdf libnss3-tools
   # benchmarks: peak RSS of a child process
@@ -33,7 +37,7 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-PY_PACKAGES=(pyhanko==0.38.0 pyhanko-cli==0.6.0)
+PY_PACKAGES=(pyhanko==0.38.0 pyhanko-cli==0.6.0 pillow==12.0.0 'pikepdf[pdfa]==10.17.0')
 stamp=".venv/.sohoa-setup-$(printf '%s ' "${PY_PACKAGES[@]}" | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip

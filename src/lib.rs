@@ -4,7 +4,10 @@
 //! `verify`, `api` and `cli` at the edges. See `docs/ARCHITECTURE.md`.
 #![forbid(unsafe_code)]
 
+pub mod assemble;
 pub mod config;
+pub mod decode;
+pub mod ocr;
 pub mod pdf;
 pub mod pki;
 pub mod sign;
