@@ -55,3 +55,69 @@ mod tests {
         assert_eq!(decode_text(&[0x80, b'A', 0xE9]), "\u{2022}Aé");
     }
 }
+
+/// Parses a PDF date `D:YYYYMMDDHHmmSSOHH'mm'` (ISO 32000-1 §7.9.4; every part after the year
+/// optional, the `D:` prefix too) into seconds since the Unix epoch, UTC.
+pub fn parse_date(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let s = s.strip_prefix("D:").unwrap_or(s);
+    let digits = |from: usize, len: usize, default: u32| -> Option<u32> {
+        match s.get(from..from + len) {
+            Some(d) if d.bytes().all(|b| b.is_ascii_digit()) => d.parse().ok(),
+            Some(_) => None,
+            None => Some(default),
+        }
+    };
+    let year = digits(0, 4, 0)?;
+    if s.len() < 4 {
+        return None;
+    }
+    let month = digits(4, 2, 1)?;
+    let day = digits(6, 2, 1)?;
+    let hour = digits(8, 2, 0)?;
+    let minute = digits(10, 2, 0)?;
+    let second = digits(12, 2, 0)?;
+    let dt = der::DateTime::new(
+        u16::try_from(year).ok()?,
+        u8::try_from(month).ok()?,
+        u8::try_from(day).ok()?,
+        u8::try_from(hour).ok()?,
+        u8::try_from(minute).ok()?,
+        u8::try_from(second.min(59)).ok()?,
+    )
+    .ok()?;
+    let mut t = dt.unix_duration().as_secs() as i64;
+    let rest = s.get(14..).unwrap_or("");
+    let mut chars = rest.chars();
+    match chars.next() {
+        Some(sign @ ('+' | '-')) => {
+            let tz: String = chars.filter(|c| c.is_ascii_digit()).collect();
+            let h: i64 = tz.get(0..2).and_then(|x| x.parse().ok()).unwrap_or(0);
+            let m: i64 = tz.get(2..4).and_then(|x| x.parse().ok()).unwrap_or(0);
+            let off = h * 3600 + m * 60;
+            t += if sign == '+' { -off } else { off };
+        }
+        _ => {} // 'Z' or absent: UTC
+    }
+    u64::try_from(t).ok()
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::parse_date;
+
+    #[test]
+    fn vietnam_offset_is_converted_to_utc() {
+        // 2026-11-22 10:12:54 +07:00 = 03:12:54Z
+        assert_eq!(parse_date("D:20261122101254+07'00'"), Some(1_795_317_174));
+        assert_eq!(parse_date("D:20261122031254Z"), Some(1_795_317_174));
+    }
+
+    #[test]
+    fn partial_and_broken_dates() {
+        assert_eq!(parse_date("D:2020"), Some(1_577_836_800));
+        assert_eq!(parse_date("D:20201301"), None);
+        assert_eq!(parse_date("garbage"), None);
+        assert_eq!(parse_date(""), None);
+    }
+}

@@ -76,6 +76,7 @@ pub fn render(r: &FileReport) -> String {
         }
         let source = match sig.time_source {
             TimeSource::Timestamp => "proven by timestamp",
+            TimeSource::Claimed => "claimed by the signer, unproven",
             _ => "verification time",
         };
         let _ = writeln!(s, "      checked at:    {} ({source})", sig.checked_at);

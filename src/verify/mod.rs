@@ -554,16 +554,29 @@ fn check_cms_signature(
         }
         report.timestamp = Some(ts);
     }
-    let at = match (&report.timestamp, report.time_source) {
-        (Some(ts), TimeSource::Timestamp) => ts.time_unix.unwrap_or(now),
+    // Validity time: a valid timestamp (proven); else the claimed time (unproven, as Adobe
+    // Reader and the rules do); else now.
+    let claimed = report
+        .claimed_time
+        .as_deref()
+        .and_then(crate::pdf::text::parse_date)
+        .map(Duration::from_secs)
+        .or(check.signing_time_attr);
+    let at = match (&report.timestamp, report.time_source, claimed) {
+        (Some(ts), TimeSource::Timestamp, _) => ts.time_unix.unwrap_or(now),
+        (_, _, Some(c)) => {
+            report.time_source = TimeSource::Claimed;
+            report.checked_at = rfc3339(c);
+            warnings.push(format!(
+                "the signing time {} is claimed by the signer and not proven (no valid timestamp)",
+                rfc3339(c)
+            ));
+            c
+        }
         _ => now,
     };
-    if report.time_source == TimeSource::VerificationTime {
-        if let Some(claimed) = &report.claimed_time {
-            warnings.push(format!(
-                "the signing time {claimed} is claimed by the signer and not proven (no valid timestamp); the certificate was checked at the verification time"
-            ));
-        }
+    if claimed.is_some_and(|c| c > now + Duration::from_secs(300)) {
+        problems.push("the claimed signing time is in the future".into());
     }
 
     if let Some(cert) = &check.signer_cert {

@@ -38,7 +38,9 @@ pub enum SignatureKind {
 pub enum TimeSource {
     /// A valid RFC 3161 signature timestamp: proven.
     Timestamp,
-    /// The verification time (no valid timestamp): the claimed /M time is not proven.
+    /// The time the signer claims (/M, or the CMS signing-time attribute): not proven.
+    Claimed,
+    /// The verification time: no timestamp and no claimed time.
     VerificationTime,
 }
 

@@ -312,10 +312,10 @@ fn expired_certificate_is_refused_by_sign_and_invalid_in_verify() {
     assert!(!o.status.success());
     assert!(text(&o).contains("expired"), "{}", text(&o));
     assert!(!out.exists(), "no output after a refused signature");
-    // Signed while it was valid (mid-2020), verified today without a timestamp: not valid.
+    // Signed now (after expiry), bypassing sign's own check: not valid at the signing time.
     let s = signer("expired-signer");
-    let then = UNIX_EPOCH + Duration::from_secs(1_593_561_600);
-    sign_lib(&input, &out, &request(&s, None, then));
+    sohoa::sign::pades::sign_file_unchecked(&input, &out, &request(&s, None, SystemTime::now()))
+        .unwrap();
     let (code, report) = verify_json(&out, &[]);
     assert_eq!(code, 1);
     assert_eq!(sig_field(&report, 0, "certificate_valid_at_time"), false);
@@ -323,6 +323,20 @@ fn expired_certificate_is_refused_by_sign_and_invalid_in_verify() {
         problems(&report, 0).contains("is not valid at"),
         "{report:#}"
     );
+    // Signed while it was valid (mid-2020), no timestamp: valid at the claimed time, which is
+    // reported as unproven.
+    let then = UNIX_EPOCH + Duration::from_secs(1_593_561_600);
+    sign_lib(&input, &out, &request(&s, None, then));
+    let (code, report) = verify_json(&out, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["signatures"][0]["time_source"], "claimed");
+    assert_eq!(
+        report["signatures"][0]["checked_at"],
+        "2020-07-01T00:00:00Z"
+    );
+    assert!(report["signatures"][0]["warnings"]
+        .to_string()
+        .contains("not proven"));
 }
 
 #[test]
