@@ -7,6 +7,7 @@
 pub mod assemble;
 pub mod config;
 pub mod decode;
+pub mod digitize;
 pub mod ocr;
 pub mod pdf;
 pub mod pki;

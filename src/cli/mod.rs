@@ -1,5 +1,6 @@
 //! Edge `cli`: argument parsing and exit codes; `anyhow` lives here and nowhere else.
 
+mod digitize;
 mod sign;
 mod verify;
 
@@ -25,6 +26,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Scans (JPEG, PNG, TIFF, image-only PDF) to one searchable PDF/A-2u with Vietnamese OCR.
+    Digitize(Box<digitize::DigitizeArgs>),
+    /// Quality measurements on labelled samples.
+    #[command(subcommand)]
+    Eval(digitize::EvalCommand),
     /// Sign a PDF (PAdES B-B, or B-T with a TSA), appending an incremental revision.
     Sign(Box<sign::SignArgs>),
     /// Verify every signature of one or more PDFs. Exit 0: all valid; 1: something is not; 2: could not check.
@@ -45,7 +51,16 @@ fn load_config(explicit: Option<&Path>) -> anyhow::Result<Config> {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Digitize(_) | Command::Eval(_)) {
+        // libtesseract's OpenMP must be single-threaded (we run one engine per core instead);
+        // the variable only takes effect at process start, so this may re-execute sohoa.
+        if let Err(e) = sohoa::ocr::ensure_single_threaded_openmp() {
+            eprintln!("sohoa: warning: could not restart with OMP_THREAD_LIMIT=1: {e}");
+        }
+    }
     let result = load_config(cli.config.as_deref()).and_then(|cfg| match cli.command {
+        Command::Digitize(a) => digitize::run(&cfg, *a),
+        Command::Eval(e) => digitize::run_eval(&cfg, e),
         Command::Sign(a) => sign::run(&cfg, *a),
         Command::Verify(a) => verify::run(&cfg, a),
     });

@@ -2,8 +2,27 @@
 //! [`ScannedPage`](crate::decode::ScannedPage), giving words with boxes and confidences.
 //!
 //! Typed state: [`RecognizedPage`] is what `classify` and `assemble` consume.
+//!
+//! Flow per page ([`Engine::recognize`]): luma → `deskew` (skew and line direction from
+//! projection profiles of a downscaled copy) → `orientation` (quarter turns to try, best
+//! recognition wins, the first clearly good one stops the search) → `rotate` (upright pixels)
+//! → Tesseract (PSM 3) → `tsv` (words, text, confidence). `omp` keeps OpenMP single-threaded.
 
-use crate::decode::ScannedPage;
+mod deskew;
+mod engine;
+mod omp;
+mod orientation;
+mod rotate;
+#[cfg(test)]
+mod tests;
+mod tsv;
+
+use std::path::PathBuf;
+
+use crate::decode::{Raster, ScannedPage};
+
+pub use engine::Engine;
+pub use omp::ensure_single_threaded_openmp;
 
 /// One recognised word, in the coordinates of the upright page (pixels, origin top-left).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -42,4 +61,66 @@ pub struct RecognizedPage {
     pub text: String,
     /// Mean word confidence, 0–100 (0 when no words).
     pub mean_confidence: f32,
+}
+
+/// OCR settings.
+#[derive(Clone, Debug)]
+pub struct OcrConfig {
+    /// Tesseract language codes joined by `+`: `"vie"` (default) or `"vie+eng"`.
+    pub lang: String,
+    /// Folder holding the `.traineddata` files; `None`: `TESSDATA_PREFIX`, else Tesseract's
+    /// built-in folder (Debian: `/usr/share/tesseract-ocr/5/tessdata`).
+    pub tessdata: Option<PathBuf>,
+    /// Find and undo quarter turns (0/90/180/270).
+    pub detect_orientation: bool,
+    /// Largest skew searched and corrected, degrees.
+    pub max_skew_degrees: f32,
+}
+
+impl Default for OcrConfig {
+    fn default() -> Self {
+        Self {
+            lang: "vie".to_owned(),
+            tessdata: None,
+            detect_orientation: true,
+            max_skew_degrees: 10.0,
+        }
+    }
+}
+
+/// What can go wrong in the OCR stage; each message says what to do.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum OcrError {
+    #[error(
+        "OCR language '{0}' is not a list of Tesseract language codes: use e.g. 'vie' or 'vie+eng'"
+    )]
+    InvalidLanguage(String),
+    #[error("tessdata folder {} is not valid UTF-8, which Tesseract needs: move the language data to a UTF-8 path", .0.display())]
+    InvalidDataPath(PathBuf),
+    #[error("language data '{lang}' not found in {}: install tesseract-ocr-{lang} (Debian), or point ocr.tessdata at a folder holding {lang}.traineddata", dir.display())]
+    LanguageMissing { lang: String, dir: PathBuf },
+    #[error("Tesseract failed to start with language '{lang}' (data from {dir}): check that the .traineddata files are complete and made for Tesseract 4 or later")]
+    Init { lang: String, dir: String },
+    #[error("{file} page {page}: {width}x{height} px exceeds Tesseract's limit of 32767 px per side: rescan at a lower resolution or split the page")]
+    PageTooLarge {
+        file: String,
+        /// 1-based.
+        page: usize,
+        width: u32,
+        height: u32,
+    },
+    #[error("{file} page {page}: Tesseract failed ({what}): check that the scan opens in an image viewer; if every page fails, reinstall libtesseract")]
+    Recognition {
+        file: String,
+        /// 1-based.
+        page: usize,
+        what: String,
+    },
+}
+
+/// Upright raster for a recognized page (the geometry contract of [`RecognizedPage`]), in the
+/// scan's colour model, for callers that need pixels.
+pub fn upright_raster(page: &RecognizedPage) -> Raster {
+    rotate::upright(&page.scanned.raster, page.rotation, page.skew_degrees)
 }

@@ -89,15 +89,13 @@ pub fn parse_date(s: &str) -> Option<u64> {
     let mut t = dt.unix_duration().as_secs() as i64;
     let rest = s.get(14..).unwrap_or("");
     let mut chars = rest.chars();
-    match chars.next() {
-        Some(sign @ ('+' | '-')) => {
-            let tz: String = chars.filter(|c| c.is_ascii_digit()).collect();
-            let h: i64 = tz.get(0..2).and_then(|x| x.parse().ok()).unwrap_or(0);
-            let m: i64 = tz.get(2..4).and_then(|x| x.parse().ok()).unwrap_or(0);
-            let off = h * 3600 + m * 60;
-            t += if sign == '+' { -off } else { off };
-        }
-        _ => {} // 'Z' or absent: UTC
+    // 'Z' or nothing after the time means UTC.
+    if let Some(sign @ ('+' | '-')) = chars.next() {
+        let tz: String = chars.filter(|c| c.is_ascii_digit()).collect();
+        let h: i64 = tz.get(0..2).and_then(|x| x.parse().ok()).unwrap_or(0);
+        let m: i64 = tz.get(2..4).and_then(|x| x.parse().ok()).unwrap_or(0);
+        let off = h * 3600 + m * 60;
+        t += if sign == '+' { -off } else { off };
     }
     u64::try_from(t).ok()
 }

@@ -1,0 +1,65 @@
+//! Assemble stage, image step: the page's scanned image as an image XObject (ISO 32000-1
+//! §8.9.5): the original JPEG bytes unchanged as /DCTDecode when they are a plain 8-bit
+//! Gray/RGB JPEG of the raster's size, else the raster itself, lossless, /FlateDecode.
+
+use std::io::Write;
+
+use flate2::{write::ZlibEncoder, Compression};
+
+use crate::decode::{Raster, ScannedPage};
+use crate::pdf::{Dict, Object};
+
+use super::jpeg_info;
+
+/// An image XObject ready to write: dictionary (without /Length) and stream data.
+pub(crate) struct ImageXObject<'a> {
+    pub dict: Dict,
+    pub data: std::borrow::Cow<'a, [u8]>,
+    pub passthrough_jpeg: bool,
+}
+
+fn image_dict(width: u32, height: u32, gray: bool, filter: &str) -> Dict {
+    let mut d = Dict::new();
+    d.set(b"Type", Object::name("XObject"));
+    d.set(b"Subtype", Object::name("Image"));
+    d.set(b"Width", Object::Int(i64::from(width)));
+    d.set(b"Height", Object::Int(i64::from(height)));
+    let cs = if gray { "DeviceGray" } else { "DeviceRGB" };
+    d.set(b"ColorSpace", Object::name(cs));
+    d.set(b"BitsPerComponent", Object::Int(8));
+    d.set(b"Filter", Object::name(filter));
+    d
+}
+
+/// The XObject for `scanned`: its JPEG when it can be passed through, else its raster.
+pub(crate) fn xobject(scanned: &ScannedPage) -> Result<ImageXObject<'_>, String> {
+    let (w, h) = (scanned.raster.width(), scanned.raster.height());
+    if let Some(jpeg) = scanned.jpeg.as_deref() {
+        // A JPEG that cannot be read or does not match the raster is not an error: the
+        // raster (what OCR saw) is embedded instead.
+        if let Ok(info) = jpeg_info::parse(jpeg) {
+            if info.passthrough_ok() && (info.width, info.height) == (w, h) {
+                return Ok(ImageXObject {
+                    dict: image_dict(w, h, info.components == 1, "DCTDecode"),
+                    data: std::borrow::Cow::Borrowed(jpeg),
+                    passthrough_jpeg: true,
+                });
+            }
+        }
+    }
+    let (raw, gray): (&[u8], bool) = match &scanned.raster {
+        Raster::Gray(i) => (i.as_raw(), true),
+        Raster::Rgb(i) => (i.as_raw(), false),
+        #[allow(unreachable_patterns)]
+        _ => return Err("unsupported raster kind (only 8-bit Gray and RGB)".into()),
+    };
+    let mut enc = ZlibEncoder::new(Vec::with_capacity(raw.len() / 4), Compression::new(6));
+    enc.write_all(raw)
+        .map_err(|e| format!("compressing: {e}"))?;
+    let data = enc.finish().map_err(|e| format!("compressing: {e}"))?;
+    Ok(ImageXObject {
+        dict: image_dict(w, h, gray, "FlateDecode"),
+        data: std::borrow::Cow::Owned(data),
+        passthrough_jpeg: false,
+    })
+}

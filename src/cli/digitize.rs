@@ -1,0 +1,142 @@
+//! `sohoa digitize` and `sohoa eval ocr`: scans to one searchable PDF/A; OCR quality on samples.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use clap::{Args, Subcommand};
+use sohoa::config::Config;
+use sohoa::digitize::{self, eval, DigitizeOptions};
+
+#[derive(Args)]
+pub struct DigitizeArgs {
+    /// Scans (JPEG, PNG, TIFF, image-only PDF), in page order.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// The PDF/A-2u to write (atomically).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Tesseract language(s), e.g. vie or vie+eng.
+    #[arg(long, default_value = "vie")]
+    lang: String,
+    /// Resolution for files that carry none.
+    #[arg(long)]
+    dpi: Option<f32>,
+    /// Document title (default: the first input's name).
+    #[arg(long)]
+    title: Option<String>,
+    /// OCR workers (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    jobs: usize,
+    /// Print per-page details and the output's SHA-256 as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum EvalCommand {
+    /// Character error rate of OCR against NAME.gt.txt beside each scan in DIR.
+    Ocr {
+        dir: PathBuf,
+        #[arg(long, default_value = "vie")]
+        lang: String,
+        #[arg(long)]
+        dpi: Option<f32>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn options(cfg: &Config, lang: &str, dpi: Option<f32>, jobs: usize) -> DigitizeOptions {
+    let mut o = DigitizeOptions {
+        dpi_override: dpi,
+        workers: jobs,
+        created: SystemTime::now(),
+        utc_offset_minutes: cfg.sign.utc_offset_minutes,
+        ..Default::default()
+    };
+    o.ocr.lang = lang.to_string();
+    o
+}
+
+pub fn run(cfg: &Config, a: DigitizeArgs) -> anyhow::Result<ExitCode> {
+    let mut opts = options(cfg, &a.lang, a.dpi, a.jobs);
+    opts.title = a.title.clone();
+    let report = digitize::digitize(&a.inputs, &a.output, &opts)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for p in &report.pages {
+            println!(
+                "{} p{}: rotated {}°, deskewed {:+.1}°, {} words, confidence {:.0}, {:.2} s{}",
+                p.source,
+                p.page,
+                p.rotation,
+                p.skew_degrees,
+                p.words,
+                p.mean_confidence,
+                p.seconds,
+                if p.jpeg_passthrough {
+                    ", JPEG kept as is"
+                } else {
+                    ""
+                }
+            );
+        }
+        println!(
+            "wrote {} ({} pages, {} bytes, sha256 {}) in {:.2} s",
+            report.output.display(),
+            report.pages.len(),
+            report.bytes,
+            report.sha256,
+            report.seconds
+        );
+    }
+    for w in report.pages.iter().flat_map(|p| &p.warnings) {
+        eprintln!("sohoa: warning: {w}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_eval(cfg: &Config, e: EvalCommand) -> anyhow::Result<ExitCode> {
+    let EvalCommand::Ocr {
+        dir,
+        lang,
+        dpi,
+        json,
+    } = e;
+    let opts = options(cfg, &lang, dpi, 0);
+    let report = eval::eval_dir(&dir, &opts)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<48} {:>5} {:>7} {:>6} {:>7} {:>7}",
+        "file", "pages", "chars", "errors", "CER %", "s/page"
+    );
+    for f in &report.files {
+        let name = std::path::Path::new(&f.file)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        println!(
+            "{:<48} {:>5} {:>7} {:>6} {:>7.2} {:>7.2}",
+            name,
+            f.pages,
+            f.reference_chars,
+            f.errors,
+            f.cer * 100.0,
+            f.seconds / f.pages.max(1) as f64
+        );
+    }
+    println!(
+        "{:<48} {:>5} {:>7} {:>6} {:>7.2}",
+        "overall",
+        report.files.iter().map(|f| f.pages).sum::<usize>(),
+        report.reference_chars,
+        report.errors,
+        report.cer * 100.0
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,322 @@
+//! Pipeline `digitize`: decode → ocr → assemble for a set of scans, pages in parallel (one OCR
+//! engine per worker), written in order to one searchable PDF/A, atomically (temp file, fsync,
+//! rename). `sohoa digitize` and the ingest pipeline call [`digitize`].
+
+pub mod eval;
+mod order;
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+
+use crate::assemble::{AssembleError, DocumentInfo, PdfAWriter};
+use crate::decode::{self, DecodeError, DecodeLimits, PageRef};
+use crate::ocr::{self, OcrConfig, OcrError, RecognizedPage};
+use crate::pki::digest::{DigestAlg, Hasher};
+
+/// What digitizing needs besides the inputs.
+#[derive(Clone, Debug)]
+pub struct DigitizeOptions {
+    pub ocr: OcrConfig,
+    /// Resolution for files that carry none.
+    pub dpi_override: Option<f32>,
+    /// Pages below this effective resolution are refused (the rules ask for 200 dpi).
+    pub min_dpi: f32,
+    /// OCR workers (one Tesseract engine each); 0 = one per core.
+    pub workers: usize,
+    pub limits: DecodeLimits,
+    pub title: Option<String>,
+    /// The clock, for the PDF/A metadata.
+    pub created: SystemTime,
+    pub utc_offset_minutes: i32,
+}
+
+impl Default for DigitizeOptions {
+    fn default() -> Self {
+        Self {
+            ocr: OcrConfig::default(),
+            dpi_override: None,
+            min_dpi: 150.0,
+            workers: 0,
+            limits: DecodeLimits::default(),
+            title: None,
+            created: SystemTime::now(),
+            utc_offset_minutes: 7 * 60,
+        }
+    }
+}
+
+/// Per page, what `--json` prints.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PageReport {
+    pub source: String,
+    /// 1-based page within its source file.
+    pub page: usize,
+    pub rotation: u16,
+    pub skew_degrees: f32,
+    pub mean_confidence: f32,
+    pub characters: usize,
+    pub words: usize,
+    pub dpi: f32,
+    pub jpeg_passthrough: bool,
+    pub seconds: f64,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct DigitizeReport {
+    pub output: PathBuf,
+    pub pages: Vec<PageReport>,
+    pub bytes: u64,
+    pub sha256: String,
+    pub seconds: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DigitizeError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error(transparent)]
+    Ocr(#[from] OcrError),
+    #[error(transparent)]
+    Assemble(#[from] AssembleError),
+    #[error("{file} page {page}: {dpi:.0} dpi is below the minimum of {min:.0} dpi (the rules ask for at least 200 dpi): rescan at 200 or 300 dpi")]
+    LowResolution {
+        file: String,
+        page: usize,
+        dpi: f32,
+        min: f32,
+    },
+    #[error("{file} page {page} already carries text; keeping text pages of PDFs is not supported yet: digitize the scanned pages separately")]
+    TextPage { file: String, page: usize },
+    #[error("no pages in the inputs")]
+    NoPages,
+    #[error("{file}: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
+}
+
+/// A writer that digests what passes through.
+struct HashingWriter<W: Write> {
+    inner: W,
+    hasher: Hasher,
+    bytes: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn page_label(p: &PageRef) -> (String, usize) {
+    match p {
+        PageRef::Image { path } => (path.display().to_string(), 1),
+        PageRef::Tiff { path, index } => (path.display().to_string(), index + 1),
+        PageRef::Pdf { path, index, .. } => (path.display().to_string(), index + 1),
+        #[allow(unreachable_patterns)]
+        _ => ("?".into(), 0),
+    }
+}
+
+/// Lists every page of every input, in order, refusing text pages of PDFs.
+pub fn list_inputs(
+    inputs: &[PathBuf],
+    limits: &DecodeLimits,
+) -> Result<Vec<PageRef>, DigitizeError> {
+    let mut pages = Vec::new();
+    for input in inputs {
+        for p in decode::list_pages(input, limits)? {
+            if let PageRef::Pdf { has_text: true, .. } = &p {
+                let (file, page) = page_label(&p);
+                return Err(DigitizeError::TextPage { file, page });
+            }
+            pages.push(p);
+        }
+    }
+    if pages.is_empty() {
+        return Err(DigitizeError::NoPages);
+    }
+    Ok(pages)
+}
+
+/// Decodes and recognises one page with a worker's engine.
+pub fn recognize_page(
+    engine: &mut ocr::Engine,
+    page: &PageRef,
+    opts: &DigitizeOptions,
+) -> Result<(RecognizedPage, f64), DigitizeError> {
+    let started = Instant::now();
+    let scanned = decode::decode_page(page, opts.dpi_override, &opts.limits)?;
+    let dpi = scanned.dpi.0.min(scanned.dpi.1);
+    if dpi < opts.min_dpi {
+        let (file, page) = page_label(page);
+        return Err(DigitizeError::LowResolution {
+            file,
+            page,
+            dpi,
+            min: opts.min_dpi,
+        });
+    }
+    let recognized = engine.recognize(scanned)?;
+    Ok((recognized, started.elapsed().as_secs_f64()))
+}
+
+fn report_of(
+    page: &PageRef,
+    r: &RecognizedPage,
+    seconds: f64,
+    jpeg_passthrough: bool,
+) -> PageReport {
+    let (source, page_no) = page_label(page);
+    let mut warnings = Vec::new();
+    if r.words.is_empty() {
+        warnings.push(format!(
+            "{source} page {page_no}: no text was recognised (a blank page, a photo, or a very poor scan)"
+        ));
+    } else if r.mean_confidence < 60.0 {
+        warnings.push(format!(
+            "{source} page {page_no}: low recognition confidence ({:.0}); check the scan quality",
+            r.mean_confidence
+        ));
+    }
+    PageReport {
+        source,
+        page: page_no,
+        rotation: r.rotation,
+        skew_degrees: r.skew_degrees,
+        mean_confidence: r.mean_confidence,
+        characters: r.text.chars().filter(|c| !c.is_whitespace()).count(),
+        words: r.words.len(),
+        dpi: r.scanned.dpi.0,
+        jpeg_passthrough,
+        seconds,
+        warnings,
+    }
+}
+
+/// SHA-256 of each input file, hex (recorded in the PDF/A metadata).
+fn input_digests(inputs: &[PathBuf]) -> Result<Vec<String>, DigitizeError> {
+    inputs
+        .iter()
+        .map(|p| {
+            let io = |source| DigitizeError::Io {
+                file: p.display().to_string(),
+                source,
+            };
+            let mut f = std::fs::File::open(p).map_err(io)?;
+            let mut h = DigestAlg::Sha256.hasher();
+            let mut buf = vec![0u8; 1 << 16];
+            loop {
+                let n = std::io::Read::read(&mut f, &mut buf).map_err(io)?;
+                if n == 0 {
+                    break;
+                }
+                h.update(&buf[..n]);
+            }
+            Ok(hex::encode(h.finalize()))
+        })
+        .collect()
+}
+
+/// Digitizes `inputs` (in order) into the PDF/A `output`.
+pub fn digitize(
+    inputs: &[PathBuf],
+    output: &Path,
+    opts: &DigitizeOptions,
+) -> Result<DigitizeReport, DigitizeError> {
+    let started = Instant::now();
+    let pages = list_inputs(inputs, &opts.limits)?;
+    let digests = input_digests(inputs)?;
+    let io_out = |source| DigitizeError::Io {
+        file: output.display().to_string(),
+        source,
+    };
+    let dir = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = tempfile::Builder::new()
+        .prefix(".sohoa-digitize-")
+        .suffix(".pdf.tmp")
+        .tempfile_in(dir)
+        .map_err(io_out)?;
+    let (tmp_file, tmp_path) = tmp.into_parts();
+    let title = opts.title.clone().unwrap_or_else(|| {
+        inputs
+            .first()
+            .and_then(|p| p.file_stem())
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "sohoa".into())
+    });
+    // The document ID derives from the inputs (same scans → same ID, as ISO 32000 §14.4 allows).
+    let mut id = [0u8; 16];
+    let id_src = DigestAlg::Sha256.digest(digests.join(",").as_bytes());
+    id.copy_from_slice(&id_src[..16]);
+    let info = DocumentInfo {
+        title,
+        producer: format!("sohoa {}", env!("CARGO_PKG_VERSION")),
+        created: opts.created,
+        utc_offset_minutes: opts.utc_offset_minutes,
+        source_sha256: digests,
+        document_id: id,
+    };
+    let sink = HashingWriter {
+        inner: BufWriter::new(tmp_file),
+        hasher: DigestAlg::Sha256.hasher(),
+        bytes: 0,
+    };
+    let mut writer = PdfAWriter::new(sink, info)?;
+
+    let workers = if opts.workers == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        opts.workers
+    };
+    let mut reports = Vec::with_capacity(pages.len());
+    let jobs: Vec<PageRef> = pages.clone();
+    order::run_ordered(
+        jobs.into_iter().enumerate().collect::<Vec<_>>(),
+        workers,
+        workers * 2,
+        || ocr::Engine::new(&opts.ocr).map_err(DigitizeError::from),
+        |engine, (i, page)| recognize_page(engine, &page, opts).map(|r| (i, r)),
+        |result| {
+            let (i, (recognized, seconds)) = result?;
+            let stats = writer.add_page(&recognized)?;
+            reports.push(report_of(
+                &pages[i],
+                &recognized,
+                seconds,
+                stats.passthrough_jpeg,
+            ));
+            Ok(())
+        },
+    )?;
+    let mut sink = writer.finish()?;
+    sink.flush().map_err(io_out)?;
+    let file = sink
+        .inner
+        .into_inner()
+        .map_err(|e| io_out(e.into_error()))?;
+    file.sync_all().map_err(io_out)?;
+    let tmp = tempfile::NamedTempFile::from_parts(file, tmp_path);
+    tmp.persist(output).map_err(|e| io_out(e.error))?;
+    Ok(DigitizeReport {
+        output: output.to_path_buf(),
+        pages: reports,
+        bytes: sink.bytes,
+        sha256: hex::encode(sink.hasher.finalize()),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}

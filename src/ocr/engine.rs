@@ -1,0 +1,210 @@
+//! Stage `ocr`, the engine: one Tesseract instance reused page after page; per page it runs
+//! layout analysis (skew, line direction), tries orientations, and parses the recognition.
+
+use std::path::{Path, PathBuf};
+
+use image::GrayImage;
+use tesseract::{PageSegMode, Tesseract};
+
+use super::orientation::{self, Candidate, Quality};
+use super::tsv::{self, Parsed};
+use super::{deskew, rotate, OcrConfig, OcrError, RecognizedPage};
+use crate::decode::ScannedPage;
+
+/// Where Debian's tesseract-ocr-* packages put the language data.
+const DEBIAN_TESSDATA: &str = "/usr/share/tesseract-ocr/5/tessdata";
+/// Tesseract keeps coordinates in 16-bit integers.
+const MAX_SIDE: u32 = 32767;
+
+/// One Tesseract instance with its settings; create one per worker thread (it is `Send`, not
+/// shareable) and feed it pages one after the other.
+pub struct Engine {
+    /// `None` after a failed call consumed the instance; re-created on the next page.
+    tess: Option<Tesseract>,
+    lang: String,
+    datapath: Option<String>,
+    detect_orientation: bool,
+    max_skew_degrees: f32,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("lang", &self.lang)
+            .field("datapath", &self.datapath)
+            .field("detect_orientation", &self.detect_orientation)
+            .field("max_skew_degrees", &self.max_skew_degrees)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Checks the language codes and their data files, then starts Tesseract (PSM 3, fully
+    /// automatic page segmentation without OSD).
+    pub fn new(cfg: &OcrConfig) -> Result<Self, OcrError> {
+        let langs: Vec<&str> = cfg.lang.split('+').collect();
+        let valid = |l: &str| {
+            !l.is_empty()
+                && l.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        };
+        if !langs.iter().all(|l| valid(l)) {
+            return Err(OcrError::InvalidLanguage(cfg.lang.clone()));
+        }
+        let datapath = match &cfg.tessdata {
+            Some(p) => Some(
+                p.to_str()
+                    .ok_or_else(|| OcrError::InvalidDataPath(p.clone()))?
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        if let Some(dir) = data_dir(cfg.tessdata.as_deref()) {
+            for lang in &langs {
+                if !dir.join(format!("{lang}.traineddata")).is_file() {
+                    return Err(OcrError::LanguageMissing {
+                        lang: (*lang).to_owned(),
+                        dir,
+                    });
+                }
+            }
+        }
+        let mut engine = Self {
+            tess: None,
+            lang: cfg.lang.clone(),
+            datapath,
+            detect_orientation: cfg.detect_orientation,
+            max_skew_degrees: cfg.max_skew_degrees.abs().min(45.0),
+        };
+        engine.tess = Some(engine.start()?);
+        Ok(engine)
+    }
+
+    fn start(&self) -> Result<Tesseract, OcrError> {
+        let init = || OcrError::Init {
+            lang: self.lang.clone(),
+            dir: self
+                .datapath
+                .clone()
+                .unwrap_or_else(|| "Tesseract's default folder".to_owned()),
+        };
+        let mut tess =
+            Tesseract::new(self.datapath.as_deref(), Some(&self.lang)).map_err(|_| init())?;
+        // The library default is a single block, which turns noise into stray punctuation.
+        tess.set_page_seg_mode(PageSegMode::PsmAuto);
+        // Tesseract's own messages ("Empty page!!", resolution warnings) are not ours to print.
+        tess.set_variable("debug_file", "/dev/null")
+            .map_err(|_| init())
+    }
+
+    /// Orientation, deskew and recognition of one page. A page where Tesseract finds nothing
+    /// is `Ok` with no words.
+    pub fn recognize(&mut self, page: ScannedPage) -> Result<RecognizedPage, OcrError> {
+        let gray = rotate::to_gray(&page.raster);
+        let (w, h) = gray.dimensions();
+        if w > MAX_SIDE || h > MAX_SIDE {
+            return Err(OcrError::PageTooLarge {
+                file: page.source.display().to_string(),
+                page: page.page_index + 1,
+                width: w,
+                height: h,
+            });
+        }
+        let layout = deskew::analyse(&gray, self.max_skew_degrees);
+        let candidates =
+            orientation::candidates(&layout, self.detect_orientation, self.max_skew_degrees);
+        let mut best: Option<(Candidate, Parsed, Quality, (u32, u32))> = None;
+        for cand in candidates {
+            let img = rotate::upright_gray(&gray, cand.rotation, cand.skew_degrees);
+            let dpi = if cand.rotation % 180 == 90 {
+                page.dpi.0
+            } else {
+                page.dpi.1
+            };
+            let parsed = if w == 0 || h == 0 {
+                Parsed::default()
+            } else {
+                tsv::parse(&self.run(&img, dpi).map_err(|what| OcrError::Recognition {
+                    file: page.source.display().to_string(),
+                    page: page.page_index + 1,
+                    what,
+                })?)
+            };
+            let quality = Quality::of(&parsed.words);
+            let rank = |q: &Quality, p: &Parsed| (q.score(), p.words.len());
+            let better = match &best {
+                None => true,
+                Some((_, p, q, _)) => rank(&quality, &parsed) > rank(q, p),
+            };
+            let good = quality.clearly_good();
+            if better {
+                best = Some((cand, parsed, quality, img.dimensions()));
+            }
+            if good {
+                break;
+            }
+        }
+        let (cand, parsed, _, (width, height)) = best.unwrap_or_else(|| {
+            let c = Candidate {
+                rotation: 0,
+                skew_degrees: 0.0,
+            };
+            (c, Parsed::default(), Quality::default(), (w, h))
+        });
+        Ok(RecognizedPage {
+            scanned: page,
+            rotation: cand.rotation,
+            skew_degrees: cand.skew_degrees,
+            width,
+            height,
+            words: parsed.words,
+            text: parsed.text,
+            mean_confidence: parsed.mean_confidence,
+        })
+    }
+
+    /// One recognition of an upright gray image: Tesseract's TSV, or what went wrong.
+    fn run(&mut self, img: &GrayImage, dpi: f32) -> Result<String, String> {
+        let tess = match self.tess.take() {
+            Some(t) => t,
+            None => self.start().map_err(|e| e.to_string())?,
+        };
+        let (w, h) = img.dimensions();
+        let (wi, hi) = (
+            i32::try_from(w).map_err(|e| e.to_string())?,
+            i32::try_from(h).map_err(|e| e.to_string())?,
+        );
+        let tess = tess
+            .set_frame(img.as_raw(), wi, hi, 1, wi)
+            .map_err(|e| format!("setting the {w}x{h} image: {e}"))?;
+        // outside 1..=2400 Tesseract estimates the resolution itself
+        let ppi = if dpi.is_finite() && (1.0..=2400.0).contains(&dpi) {
+            dpi.round() as i32
+        } else {
+            0
+        };
+        let mut tess = tess
+            .set_source_resolution(ppi)
+            .recognize()
+            .map_err(|e| format!("recognition: {e}"))?;
+        let out = tess
+            .get_tsv_text(0)
+            .map_err(|e| format!("reading the result: {e}"));
+        self.tess = Some(tess);
+        out
+    }
+}
+
+/// The folder Tesseract will read language data from, when it can be known: the configured
+/// one, else `TESSDATA_PREFIX`, else Debian's when present.
+fn data_dir(configured: Option<&Path>) -> Option<PathBuf> {
+    if let Some(p) = configured {
+        return Some(p.to_path_buf());
+    }
+    if let Some(p) = std::env::var_os("TESSDATA_PREFIX").map(PathBuf::from) {
+        if p.is_dir() {
+            return Some(p);
+        }
+    }
+    Some(PathBuf::from(DEBIAN_TESSDATA)).filter(|p| p.is_dir())
+}

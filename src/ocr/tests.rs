@@ -1,0 +1,322 @@
+//! Stage `ocr`, end to end with the real Tesseract on the fixtures of `testdata/` (rendered
+//! once by `testdata/make.py`): orientation, deskew, text accuracy, word boxes, errors.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use image::{GrayImage, Luma};
+use unicode_normalization::UnicodeNormalization;
+
+use super::rotate::{quarter_turn, rotate_about_centre_gray};
+use super::*;
+use crate::decode::DpiSource;
+
+fn testdata(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/ocr/testdata")
+        .join(name)
+}
+
+fn fixture(name: &str) -> (GrayImage, String) {
+    let img = image::open(testdata(&format!("{name}.png")))
+        .expect("fixture PNG")
+        .to_luma8();
+    let text = std::fs::read_to_string(testdata(&format!("{name}.txt"))).expect("fixture text");
+    (img, text)
+}
+
+/// `word -> [x0, y0, x1, y1]` ink boxes from `NAME.boxes.tsv`.
+fn boxes(name: &str) -> Vec<(String, [f32; 4])> {
+    let tsv = std::fs::read_to_string(testdata(&format!("{name}.boxes.tsv"))).expect("boxes");
+    tsv.lines()
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            let v = |i: usize| c[i].parse::<f32>().expect("number");
+            (c[0].nfc().collect(), [v(1), v(2), v(3), v(4)])
+        })
+        .collect()
+}
+
+fn scanned(img: GrayImage, name: &str) -> ScannedPage {
+    ScannedPage {
+        source: PathBuf::from(format!("{name}.png")),
+        page_index: 0,
+        raster: Raster::Gray(img),
+        dpi: (300.0, 300.0),
+        dpi_source: DpiSource::File,
+        jpeg: None,
+    }
+}
+
+/// White border of `px` around the image (room for a skew).
+fn pad(img: &GrayImage, px: u32) -> GrayImage {
+    let mut out = GrayImage::from_pixel(img.width() + 2 * px, img.height() + 2 * px, Luma([255]));
+    image::imageops::replace(&mut out, img, i64::from(px), i64::from(px));
+    out
+}
+
+fn normalize(s: &str) -> Vec<char> {
+    let nfc: String = s.nfc().collect();
+    nfc.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .collect()
+}
+
+/// Character error rate: Levenshtein distance over the reference length.
+fn cer(reference: &str, hypothesis: &str) -> f64 {
+    let (r, h) = (normalize(reference), normalize(hypothesis));
+    let mut prev: Vec<usize> = (0..=h.len()).collect();
+    for (i, rc) in r.iter().enumerate() {
+        let mut cur = vec![i + 1; h.len() + 1];
+        for (j, hc) in h.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(rc != hc))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[h.len()] as f64 / r.len().max(1) as f64
+}
+
+fn engine() -> Engine {
+    Engine::new(&OcrConfig::default()).expect("Tesseract with vie")
+}
+
+/// Recognises, reports time and CER, checks CER ≤ 2 %.
+fn run(engine: &mut Engine, page: ScannedPage, expected: &str, label: &str) -> RecognizedPage {
+    let t = Instant::now();
+    let r = engine.recognize(page).expect("recognition");
+    let e = cer(expected, &r.text);
+    eprintln!(
+        "{label}: rotation {} skew {:.2} CER {:.4} conf {:.1} {:.2} s",
+        r.rotation,
+        r.skew_degrees,
+        e,
+        r.mean_confidence,
+        t.elapsed().as_secs_f64()
+    );
+    assert!(e <= 0.02, "{label}: CER {e:.4}\n{}", r.text);
+    r
+}
+
+/// The box Tesseract gives `word` is within `tol` px of its ink box (shifted by `offset`).
+fn check_box(r: &RecognizedPage, word: &str, truth: [f32; 4], offset: f32, tol: f32) {
+    let w = r.words.iter().find(|w| w.text == word);
+    let w = w.unwrap_or_else(|| panic!("no word {word:?} in {:?}", r.text));
+    for (got, want) in w.bbox.iter().zip(truth) {
+        assert!(
+            (got - (want + offset)).abs() <= tol,
+            "{word}: {:?} vs {truth:?} + {offset}",
+            w.bbox
+        );
+    }
+}
+
+#[test]
+fn upright_pages_read_accurately_with_boxes() {
+    let mut engine = engine();
+    for name in ["don_de_nghi", "to_khai"] {
+        let (img, text) = fixture(name);
+        let (w, h) = img.dimensions();
+        let r = run(
+            &mut engine,
+            scanned(img, name),
+            &text,
+            &format!("{name} upright"),
+        );
+        assert_eq!(
+            (r.rotation, r.skew_degrees, r.width, r.height),
+            (0, 0.0, w, h)
+        );
+        assert!(r.mean_confidence > 80.0);
+        for (word, truth) in boxes(name) {
+            check_box(&r, &word, truth, 0.0, 4.0);
+        }
+        // reading order: the first line comes first
+        let first = text.lines().next().unwrap_or_default();
+        assert!(r.text.starts_with(first), "{}", r.text);
+    }
+}
+
+#[test]
+fn quarter_turned_scans_come_back_upright() {
+    let mut engine = engine();
+    let name = "don_de_nghi";
+    let (img, text) = fixture(name);
+    let truth = boxes(name);
+    for turn in [90u16, 180, 270] {
+        // the scan is the page turned clockwise by `turn`; undoing it is the rest of the circle
+        let scan = quarter_turn(&img, turn);
+        let r = run(
+            &mut engine,
+            scanned(scan, name),
+            &text,
+            &format!("{name} turned {turn}"),
+        );
+        assert_eq!(r.rotation, (360 - turn) % 360);
+        assert_eq!((r.width, r.height), img.dimensions());
+        // exact turns: the upright page is the original, boxes included
+        for (word, b) in &truth {
+            check_box(&r, word, *b, 0.0, 4.0);
+        }
+        match upright_raster(&r) {
+            Raster::Gray(g) => assert_eq!(g, img),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn skewed_scan_is_deskewed() {
+    let mut engine = engine();
+    let name = "don_de_nghi";
+    let (img, text) = fixture(name);
+    let border = 120;
+    let page = pad(&img, border);
+    // the scan is the page turned 3° clockwise
+    let scan = rotate_about_centre_gray(&page, -3.0);
+    let r = run(
+        &mut engine,
+        scanned(scan, name),
+        &text,
+        &format!("{name} skewed 3°"),
+    );
+    assert_eq!(r.rotation, 0);
+    assert!(
+        (r.skew_degrees - 3.0).abs() <= 0.5,
+        "skew {}",
+        r.skew_degrees
+    );
+    // a residual skew of ≤ 0.5° moves points ≤ 7 px at 800 px from the centre
+    for (word, b) in boxes(name) {
+        check_box(&r, &word, b, border as f32, 10.0);
+    }
+}
+
+#[test]
+fn colour_scan_upside_down() {
+    let mut engine = engine();
+    let name = "to_khai";
+    let (img, text) = fixture(name);
+    let rgb = image::DynamicImage::ImageLuma8(quarter_turn(&img, 180)).to_rgb8();
+    let mut page = scanned(GrayImage::new(1, 1), name);
+    page.raster = Raster::Rgb(rgb);
+    let r = run(&mut engine, page, &text, &format!("{name} rgb turned 180"));
+    assert_eq!(r.rotation, 180);
+    assert!(matches!(upright_raster(&r), Raster::Rgb(c) if c.dimensions() == img.dimensions()));
+}
+
+#[test]
+fn blank_page_has_no_words() {
+    let mut engine = engine();
+    let r = engine
+        .recognize(scanned(
+            GrayImage::from_pixel(1748, 2480, Luma([255])),
+            "blank",
+        ))
+        .expect("blank page is not an error");
+    assert!(r.words.is_empty(), "{:?}", r.words);
+    assert_eq!(
+        (r.text.as_str(), r.mean_confidence, r.rotation),
+        ("", 0.0, 0)
+    );
+    let empty = engine
+        .recognize(scanned(GrayImage::new(0, 0), "empty"))
+        .expect("empty");
+    assert!(empty.words.is_empty());
+}
+
+#[test]
+fn language_errors_are_clean() {
+    let cfg = |lang: &str| OcrConfig {
+        lang: lang.into(),
+        ..OcrConfig::default()
+    };
+    let err = Engine::new(&cfg("vie+xyz")).expect_err("xyz is not installed");
+    let msg = err.to_string();
+    assert!(
+        matches!(err, OcrError::LanguageMissing { ref lang, .. } if lang == "xyz"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("'xyz'") && msg.contains("install tesseract-ocr-xyz"),
+        "{msg}"
+    );
+    let err = Engine::new(&cfg("vie;rm")).expect_err("not a code");
+    assert!(matches!(err, OcrError::InvalidLanguage(_)), "{err}");
+    let missing = OcrConfig {
+        tessdata: Some("/nonexistent/tessdata".into()),
+        ..cfg("vie")
+    };
+    let err = Engine::new(&missing).expect_err("no such folder");
+    assert!(err.to_string().contains("/nonexistent/tessdata"), "{err}");
+}
+
+#[test]
+fn page_errors_name_the_page() {
+    let mut engine = engine();
+    let mut page = scanned(GrayImage::new(1, 1), "scan");
+    page.raster = Raster::Gray(GrayImage::new(40_000, 2));
+    page.page_index = 2;
+    let err = engine.recognize(page).expect_err("too wide");
+    assert!(err.to_string().starts_with("scan.png page 3: "), "{err}");
+}
+
+#[test]
+fn cer_counts_edits() {
+    assert_eq!(cer("abc  d", "abc d"), 0.0);
+    assert!((cer("Hường", "Huong") - 0.4).abs() < 1e-9);
+    // NFC on both sides: decomposed input is not an error
+    assert_eq!(cer("Hường", "Hu\u{31b}o\u{31b}\u{300}ng"), 0.0);
+}
+
+/// Timing on an A4 page (2480 x 3508 px at 300 dpi): `cargo test --release --lib
+/// ocr::tests::timing -- --ignored --nocapture`, with `OMP_THREAD_LIMIT=1`.
+#[test]
+#[ignore]
+fn timing_a4() {
+    let (img, text) = fixture("don_de_nghi");
+    let mut a4 = GrayImage::from_pixel(2480, 3508, Luma([255]));
+    image::imageops::replace(&mut a4, &img, 300, 300);
+    let t = Instant::now();
+    let layout = super::deskew::analyse(&a4, 10.0);
+    eprintln!("analyse: {:.3} s {layout:?}", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let turned = rotate_about_centre_gray(&a4, -3.0);
+    eprintln!("bilinear rotation: {:.3} s", t.elapsed().as_secs_f64());
+    let mut engine = engine();
+    let mut no_orientation = Engine::new(&OcrConfig {
+        detect_orientation: false,
+        ..OcrConfig::default()
+    })
+    .expect("engine");
+    for _ in 0..2 {
+        run(
+            &mut no_orientation,
+            scanned(a4.clone(), "a4"),
+            &text,
+            "A4 upright, no orientation",
+        );
+        run(&mut engine, scanned(a4.clone(), "a4"), &text, "A4 upright");
+        run(
+            &mut engine,
+            scanned(quarter_turn(&a4, 90), "a4"),
+            &text,
+            "A4 turned 90",
+        );
+        run(
+            &mut engine,
+            scanned(quarter_turn(&a4, 180), "a4"),
+            &text,
+            "A4 turned 180",
+        );
+        run(
+            &mut engine,
+            scanned(turned.clone(), "a4"),
+            &text,
+            "A4 skewed 3",
+        );
+    }
+}
