@@ -5,9 +5,14 @@
 //! Flow inside the stage: [`PdfAWriter::new`] writes the header and loads the glyphless font
 //! (`font`); [`PdfAWriter::add_page`] writes the page's image XObject (`image`, with
 //! `jpeg_info` deciding JPEG pass-through), its content stream and page object (`page`);
+//! [`PdfAWriter::copy_page`] copies a page of an existing PDF that already carries text,
+//! unchanged and without a text layer (`copy`), reporting what breaks PDF/A (`copy_check`);
 //! [`PdfAWriter::finish`] writes the font, page tree, XMP (`xmp`), OutputIntent, catalog,
 //! Info, cross-reference table and trailer (`writer`).
 
+mod copy;
+mod copy_check;
+mod copy_plan;
 mod font;
 mod image;
 mod jpeg_info;
@@ -21,6 +26,7 @@ mod tests;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
+pub use copy::{CopiedPageStats, MAX_COPIED_BYTES, MAX_COPIED_OBJECTS};
 pub use writer::PdfAWriter;
 
 /// Where Tesseract installs its glyphless font (Debian/Ubuntu `tesseract-ocr`, version 5).

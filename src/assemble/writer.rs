@@ -1,7 +1,9 @@
 //! Assemble stage, output: the streaming PDF/A-2u writer. Each page's objects are written as
-//! the page arrives; only object offsets and page object numbers stay in memory. The page
-//! tree, font, metadata, catalog, cross-reference table and trailer are written by `finish`.
+//! the page arrives; only object offsets, page object numbers and, for copied pages, the
+//! source-to-output object numbers stay in memory. The page tree, font, metadata, catalog,
+//! cross-reference table and trailer are written by `finish`.
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use flate2::{write::ZlibEncoder, Compression};
@@ -10,6 +12,7 @@ use crate::ocr::RecognizedPage;
 use crate::pdf::writer::write_dict;
 use crate::pdf::{write_indirect, Dict, ObjRef, Object};
 
+use super::copy::SourceCopies;
 use super::font::{cid_to_gid_map, GlyphlessFont};
 use super::page::{content, geometry, FONT_NAME, IMAGE_NAME};
 use super::xmp::{self, Stamp};
@@ -19,33 +22,36 @@ use super::{image, AssembleError, AssembleOptions, DocumentInfo, PageStats};
 const SRGB_ICC: &[u8] = include_bytes!("../../assets/srgb.icc");
 
 /// Counts the bytes written, for the cross-reference offsets.
-struct Counting<W> {
+pub(super) struct Counting<W> {
     inner: W,
-    pos: u64,
+    pub(super) pos: u64,
 }
 
 impl<W: Write> Counting<W> {
-    fn put(&mut self, b: &[u8]) -> std::io::Result<()> {
+    pub(super) fn put(&mut self, b: &[u8]) -> std::io::Result<()> {
         self.inner.write_all(b)?;
         self.pos += b.len() as u64;
         Ok(())
     }
 }
 
-/// A streaming PDF/A-2u writer: [`new`](Self::new), [`add_page`](Self::add_page) per page
-/// in order, [`finish`](Self::finish).
+/// A streaming PDF/A-2u writer: [`new`](Self::new), [`add_page`](Self::add_page) (or
+/// [`copy_page`](Self::copy_page) for a page that already carries text) per page in order,
+/// [`finish`](Self::finish).
 pub struct PdfAWriter<W: Write> {
-    out: Counting<W>,
+    pub(super) out: Counting<W>,
     info: DocumentInfo,
     created: Stamp,
     hashes: Vec<String>,
     /// Offset of each object by number (index 0 unused); 0 while reserved.
-    offsets: Vec<u64>,
-    pages: ObjRef,
+    pub(super) offsets: Vec<u64>,
+    pub(super) pages: ObjRef,
     font_ref: ObjRef,
     font: GlyphlessFont,
-    kids: Vec<u32>,
-    poisoned: bool,
+    pub(super) kids: Vec<u32>,
+    pub(super) poisoned: bool,
+    /// Per source PDF (`copy_page`): its pages and the objects copied from it.
+    pub(super) copies: HashMap<String, SourceCopies>,
 }
 
 fn flate(data: &[u8]) -> std::io::Result<Vec<u8>> {
@@ -80,6 +86,7 @@ impl<W: Write> PdfAWriter<W> {
             font,
             kids: Vec::new(),
             poisoned: false,
+            copies: HashMap::new(),
         };
         w.pages = w.reserve();
         w.font_ref = w.reserve();
@@ -93,11 +100,11 @@ impl<W: Write> PdfAWriter<W> {
         ObjRef::new((self.offsets.len() - 1) as u32, 0)
     }
 
-    fn mark(&mut self, r: ObjRef) {
+    pub(super) fn mark(&mut self, r: ObjRef) {
         self.offsets[r.num as usize] = self.out.pos;
     }
 
-    fn object(&mut self, r: ObjRef, o: &Object) -> std::io::Result<()> {
+    pub(super) fn object(&mut self, r: ObjRef, o: &Object) -> std::io::Result<()> {
         self.mark(r);
         let mut buf = Vec::new();
         write_indirect(&mut buf, r, o);

@@ -16,18 +16,18 @@ pub struct DigitizeArgs {
     /// The PDF/A-2u to write (atomically).
     #[arg(short, long)]
     output: PathBuf,
-    /// Tesseract language(s), e.g. vie or vie+eng.
-    #[arg(long, default_value = "vie")]
-    lang: String,
+    /// Tesseract language(s), e.g. vie or vie+eng (default: [digitize] lang).
+    #[arg(long)]
+    lang: Option<String>,
     /// Resolution for files that carry none.
     #[arg(long)]
     dpi: Option<f32>,
     /// Document title (default: the first input's name).
     #[arg(long)]
     title: Option<String>,
-    /// OCR workers (default: one per core).
-    #[arg(long, default_value_t = 0)]
-    jobs: usize,
+    /// OCR workers (default: [digitize] workers; 0 = one per core).
+    #[arg(long)]
+    jobs: Option<usize>,
     /// Print per-page details and the output's SHA-256 as JSON.
     #[arg(long)]
     json: bool,
@@ -38,8 +38,8 @@ pub enum EvalCommand {
     /// Character error rate of OCR against NAME.gt.txt beside each scan in DIR.
     Ocr {
         dir: PathBuf,
-        #[arg(long, default_value = "vie")]
-        lang: String,
+        #[arg(long)]
+        lang: Option<String>,
         #[arg(long)]
         dpi: Option<f32>,
         #[arg(long)]
@@ -47,20 +47,31 @@ pub enum EvalCommand {
     },
 }
 
-fn options(cfg: &Config, lang: &str, dpi: Option<f32>, jobs: usize) -> DigitizeOptions {
+/// The options from `[digitize]`, overridden by flags.
+fn options(
+    cfg: &Config,
+    lang: Option<&str>,
+    dpi: Option<f32>,
+    jobs: Option<usize>,
+) -> DigitizeOptions {
+    let d = &cfg.digitize;
     let mut o = DigitizeOptions {
         dpi_override: dpi,
-        workers: jobs,
+        workers: jobs.unwrap_or(d.workers),
+        min_dpi: d.min_dpi,
         created: SystemTime::now(),
         utc_offset_minutes: cfg.sign.utc_offset_minutes,
         ..Default::default()
     };
-    o.ocr.lang = lang.to_string();
+    o.limits.max_pixels = d.max_pixels;
+    o.limits.max_pages = d.max_pages;
+    o.ocr.lang = lang.unwrap_or(&d.lang).to_string();
+    o.ocr.tessdata = d.tessdata.as_ref().map(|p| cfg.resolve(p));
     o
 }
 
 pub fn run(cfg: &Config, a: DigitizeArgs) -> anyhow::Result<ExitCode> {
-    let mut opts = options(cfg, &a.lang, a.dpi, a.jobs);
+    let mut opts = options(cfg, a.lang.as_deref(), a.dpi, a.jobs);
     opts.title = a.title.clone();
     let report = digitize::digitize(&a.inputs, &a.output, &opts)?;
     if a.json {
@@ -105,7 +116,7 @@ pub fn run_eval(cfg: &Config, e: EvalCommand) -> anyhow::Result<ExitCode> {
         dpi,
         json,
     } = e;
-    let opts = options(cfg, &lang, dpi, 0);
+    let opts = options(cfg, lang.as_deref(), dpi, None);
     let report = eval::eval_dir(&dir, &opts)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -5,7 +5,7 @@
 mod types;
 mod validate;
 
-pub use types::{Config, SignConfig, SignerProfile, SubFilter, TrustConfig};
+pub use types::{Config, DigitizeConfig, SignConfig, SignerProfile, SubFilter, TrustConfig};
 pub use validate::ConfigError;
 
 use std::path::{Path, PathBuf};

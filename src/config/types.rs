@@ -16,6 +16,8 @@ pub struct Config {
     pub signers: BTreeMap<String, SignerProfile>,
     #[serde(default)]
     pub trust: TrustConfig,
+    #[serde(default)]
+    pub digitize: DigitizeConfig,
     #[serde(skip)]
     pub base_dir: PathBuf,
     #[serde(skip)]
@@ -120,4 +122,35 @@ pub struct TrustConfig {
     /// Certificate revocation lists (PEM or DER).
     #[serde(default)]
     pub crls: Vec<PathBuf>,
+}
+
+/// `[digitize]`: OCR and the limits on untrusted scans.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DigitizeConfig {
+    /// Tesseract language(s): `vie`, or `vie+eng` for papers with English.
+    pub lang: String,
+    /// Folder of `*.traineddata` (default: Tesseract's own).
+    pub tessdata: Option<PathBuf>,
+    /// Pages below this effective resolution are refused (the rules ask for 200 dpi).
+    pub min_dpi: f32,
+    /// OCR workers, one Tesseract each; 0 = one per core.
+    pub workers: usize,
+    /// Largest page raster accepted (width × height), against decompression bombs.
+    pub max_pixels: u64,
+    /// Most pages in one input file.
+    pub max_pages: usize,
+}
+
+impl Default for DigitizeConfig {
+    fn default() -> Self {
+        Self {
+            lang: "vie".into(),
+            tessdata: None,
+            min_dpi: 150.0,
+            workers: 0,
+            max_pixels: 150_000_000,
+            max_pages: 2000,
+        }
+    }
 }

@@ -36,6 +36,34 @@ impl Config {
         if !(-14 * 60..=14 * 60).contains(&self.sign.utc_offset_minutes) {
             return Err(bad("[sign] utc_offset_minutes must be within ±840".into()));
         }
+        let d = &self.digitize;
+        let lang_ok = !d.lang.is_empty()
+            && d.lang
+                .split('+')
+                .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+        if !lang_ok {
+            return Err(bad(format!(
+                "[digitize] lang = \"{}\": use Tesseract language codes joined by +, e.g. \"vie\" or \"vie+eng\"",
+                d.lang
+            )));
+        }
+        if !(50.0..=1200.0).contains(&d.min_dpi) {
+            return Err(bad(format!(
+                "[digitize] min_dpi = {} is out of range (50 to 1200)",
+                d.min_dpi
+            )));
+        }
+        if !(1_000_000..=1_000_000_000).contains(&d.max_pixels) {
+            return Err(bad(format!(
+                "[digitize] max_pixels = {} is out of range (1 to 1000 megapixels)",
+                d.max_pixels
+            )));
+        }
+        if d.max_pages == 0 || d.workers > 256 {
+            return Err(bad(
+                "[digitize] max_pages must be at least 1 and workers at most 256".into(),
+            ));
+        }
         for (name, p) in &self.signers {
             let pem = p.key.is_some() || p.cert.is_some();
             match (p.pkcs12.is_some(), pem) {

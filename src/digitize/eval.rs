@@ -110,7 +110,11 @@ pub fn eval_dir(dir: &Path, opts: &DigitizeOptions) -> Result<EvalReport, Digiti
             }
         })?;
         let truth_pages: Vec<&str> = truth.split('\u{c}').collect();
-        let pages = list_inputs(std::slice::from_ref(&scan), &opts.limits)?;
+        // Pages that already carry text are not scans: nothing to score.
+        let pages: Vec<_> = list_inputs(std::slice::from_ref(&scan), &opts.limits)?
+            .into_iter()
+            .filter(|p| !matches!(p, crate::decode::PageRef::Pdf { has_text: true, .. }))
+            .collect();
         let workers = if opts.workers == 0 {
             std::thread::available_parallelism().map_or(1, |n| n.get())
         } else {

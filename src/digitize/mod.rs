@@ -12,6 +12,7 @@ use std::time::{Instant, SystemTime};
 use crate::assemble::{AssembleError, DocumentInfo, PdfAWriter};
 use crate::decode::{self, DecodeError, DecodeLimits, PageRef};
 use crate::ocr::{self, OcrConfig, OcrError, RecognizedPage};
+use crate::pdf::{Limits, PdfFile};
 use crate::pki::digest::{DigestAlg, Hasher};
 
 /// What digitizing needs besides the inputs.
@@ -59,6 +60,8 @@ pub struct PageReport {
     pub words: usize,
     pub dpi: f32,
     pub jpeg_passthrough: bool,
+    /// A PDF page that already carried text, copied as it is (no OCR, no second text layer).
+    pub kept_as_is: bool,
     pub seconds: f64,
     pub warnings: Vec<String>,
 }
@@ -88,8 +91,6 @@ pub enum DigitizeError {
         dpi: f32,
         min: f32,
     },
-    #[error("{file} page {page} already carries text; keeping text pages of PDFs is not supported yet: digitize the scanned pages separately")]
-    TextPage { file: String, page: usize },
     #[error("no pages in the inputs")]
     NoPages,
     #[error("{file}: {source}")]
@@ -129,20 +130,14 @@ fn page_label(p: &PageRef) -> (String, usize) {
     }
 }
 
-/// Lists every page of every input, in order, refusing text pages of PDFs.
+/// Lists every page of every input, in order.
 pub fn list_inputs(
     inputs: &[PathBuf],
     limits: &DecodeLimits,
 ) -> Result<Vec<PageRef>, DigitizeError> {
     let mut pages = Vec::new();
     for input in inputs {
-        for p in decode::list_pages(input, limits)? {
-            if let PageRef::Pdf { has_text: true, .. } = &p {
-                let (file, page) = page_label(&p);
-                return Err(DigitizeError::TextPage { file, page });
-            }
-            pages.push(p);
-        }
+        pages.extend(decode::list_pages(input, limits)?);
     }
     if pages.is_empty() {
         return Err(DigitizeError::NoPages);
@@ -170,6 +165,17 @@ pub fn recognize_page(
     }
     let recognized = engine.recognize(scanned)?;
     Ok((recognized, started.elapsed().as_secs_f64()))
+}
+
+/// A PDF page that carries text: kept as it is.
+fn keeps_text(page: &PageRef) -> bool {
+    matches!(page, PageRef::Pdf { has_text: true, .. })
+}
+
+/// What a worker hands back for one page.
+enum Done {
+    Recognized(Box<RecognizedPage>, f64),
+    Keep,
 }
 
 fn report_of(
@@ -200,9 +206,64 @@ fn report_of(
         words: r.words.len(),
         dpi: r.scanned.dpi.0,
         jpeg_passthrough,
+        kept_as_is: false,
         seconds,
         warnings,
     }
+}
+
+/// Copies a PDF page that already carries text into the output, unchanged.
+fn keep_page<W: Write>(
+    writer: &mut PdfAWriter<W>,
+    sources: &mut Vec<(PathBuf, PdfFile<std::io::BufReader<std::fs::File>>)>,
+    page: &PageRef,
+) -> Result<PageReport, DigitizeError> {
+    let started = Instant::now();
+    let (name, page_no) = page_label(page);
+    let path = page.path().to_path_buf();
+    let pos = match sources.iter().position(|(p, _)| *p == path) {
+        Some(pos) => pos,
+        None => {
+            let io = |source| DigitizeError::Io {
+                file: name.clone(),
+                source,
+            };
+            let file = std::fs::File::open(&path).map_err(io)?;
+            let pdf =
+                PdfFile::open(std::io::BufReader::new(file), Limits::default()).map_err(|e| {
+                    DigitizeError::Io {
+                        file: name.clone(),
+                        source: std::io::Error::other(e.to_string()),
+                    }
+                })?;
+            sources.push((path, pdf));
+            sources.len() - 1
+        }
+    };
+    let stats = writer.copy_page(&mut sources[pos].1, &name, page.index())?;
+    let mut warnings: Vec<String> = stats
+        .pdfa_warnings
+        .iter()
+        .map(|w| format!("{name} page {page_no}: {w}; the output is not PDF/A-conforming"))
+        .collect();
+    warnings.insert(
+        0,
+        format!("{name} page {page_no}: already carries text, kept as it is (not OCRed)"),
+    );
+    Ok(PageReport {
+        source: name,
+        page: page_no,
+        rotation: 0,
+        skew_degrees: 0.0,
+        mean_confidence: 0.0,
+        characters: 0,
+        words: 0,
+        dpi: 0.0,
+        jpeg_passthrough: false,
+        kept_as_is: true,
+        seconds: started.elapsed().as_secs_f64(),
+        warnings,
+    })
 }
 
 /// SHA-256 of each input file, hex (recorded in the PDF/A metadata).
@@ -284,22 +345,35 @@ pub fn digitize(
         opts.workers
     };
     let mut reports = Vec::with_capacity(pages.len());
-    let jobs: Vec<PageRef> = pages.clone();
+    // Sources of kept pages, opened once each (the writer shares their fonts across pages).
+    let mut sources: Vec<(PathBuf, PdfFile<std::io::BufReader<std::fs::File>>)> = Vec::new();
+    let jobs: Vec<(usize, PageRef)> = pages.iter().cloned().enumerate().collect();
     order::run_ordered(
-        jobs.into_iter().enumerate().collect::<Vec<_>>(),
+        jobs,
         workers,
         workers * 2,
         || ocr::Engine::new(&opts.ocr).map_err(DigitizeError::from),
-        |engine, (i, page)| recognize_page(engine, &page, opts).map(|r| (i, r)),
+        |engine, (i, page)| {
+            if keeps_text(&page) {
+                return Ok((i, Done::Keep));
+            }
+            recognize_page(engine, &page, opts).map(|(r, s)| (i, Done::Recognized(Box::new(r), s)))
+        },
         |result| {
-            let (i, (recognized, seconds)) = result?;
-            let stats = writer.add_page(&recognized)?;
-            reports.push(report_of(
-                &pages[i],
-                &recognized,
-                seconds,
-                stats.passthrough_jpeg,
-            ));
+            let (i, done) = result?;
+            let page = &pages[i];
+            match done {
+                Done::Recognized(recognized, seconds) => {
+                    let stats = writer.add_page(&recognized)?;
+                    reports.push(report_of(
+                        page,
+                        &recognized,
+                        seconds,
+                        stats.passthrough_jpeg,
+                    ));
+                }
+                Done::Keep => reports.push(keep_page(&mut writer, &mut sources, page)?),
+            }
             Ok(())
         },
     )?;

@@ -228,3 +228,70 @@ fn bad_scans_get_clear_errors_and_no_output() {
     std::fs::write(&low, jpg).unwrap();
     digitize_fails(&low, &out, "below the minimum");
 }
+
+#[test]
+fn digitized_output_passes_pikepdf_pdfa_check_but_for_declaring_level_u() {
+    // pikepdf validates 2b only; our files declare 2u (Unicode text is the extra requirement of
+    // level U, checked by the pdftotext assertions above). Anything else is a failure.
+    let d = tmp();
+    let out = d.path().join("a.pdf");
+    digitize_json(&[&scan("ho-so-dat.pdf"), &scan("dkdn.tif")], &out);
+    let script = r#"
+import sys, pikepdf
+from pikepdf import pdfa
+r = pdfa.check(pikepdf.open(sys.argv[1]), "2b")
+for f in r.findings:
+    print(f.kind, f.rule, f.message)
+"#;
+    let o = Command::new(venv_bin("python"))
+        .args(["-c", script])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let findings = String::from_utf8_lossy(&o.stdout).into_owned();
+    let lines: Vec<&str> = findings.lines().collect();
+    assert_eq!(lines.len(), 1, "{findings}");
+    assert!(
+        lines[0].contains("6.6.4-3") && lines[0].contains("'U'"),
+        "{findings}"
+    );
+}
+
+#[test]
+fn pdf_pages_that_carry_text_are_kept_without_a_second_text_layer() {
+    let d = tmp();
+    let out = d.path().join("mixed.pdf");
+    let text_pdf = root().join("samples/pdf/quyet-dinh.pdf");
+    let report = digitize_json(&[&text_pdf, &scan("khai-sinh.jpg")], &out);
+    let pages = report["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), 3);
+    assert_eq!(pages[0]["kept_as_is"], true);
+    assert_eq!(pages[1]["kept_as_is"], true);
+    assert_eq!(pages[2]["kept_as_is"], false);
+    assert!(pages[2]["words"].as_u64().unwrap() > 20);
+    // The sample's Helvetica is not embedded: said, not hidden.
+    assert!(
+        pages[0]["warnings"].to_string().contains("not embedded"),
+        "{:#}",
+        pages[0]
+    );
+
+    assert!(qpdf_check(&out).0);
+    let o = Command::new("pdftotext")
+        .arg(&out)
+        .arg("-")
+        .output()
+        .unwrap();
+    let txt = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(
+        txt.matches("QUYET DINH").count(),
+        1,
+        "exactly one text layer:\n{txt}"
+    );
+    assert_eq!(txt.matches("Dieu 2.").count(), 1, "{txt}");
+    assert!(
+        txt.contains("GIẤY KHAI SINH") || txt.contains("Giấy khai sinh"),
+        "{txt}"
+    );
+}

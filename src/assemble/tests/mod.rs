@@ -1,6 +1,7 @@
 //! Tests of the assemble stage: pages built by hand, documents checked with real tools
 //! (qpdf, poppler-utils, pikepdf's PDF/A validator), which must be installed.
 
+mod copy;
 mod errors;
 mod geometry;
 mod stream;

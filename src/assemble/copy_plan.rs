@@ -1,0 +1,199 @@
+//! Assemble stage, copy step, reading: the objects a copied page needs, read from the source,
+//! checked (`copy_check`), renumbered and bounded before anything is written. Inherited page
+//! attributes are resolved from the source's page tree; other pages, the page tree and the
+//! catalog, when reached, become null.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::io::{Read, Seek};
+
+use crate::pdf::error::Size;
+use crate::pdf::{Dict, ObjRef, Object, PdfFile, Stream};
+
+use super::copy::Caps;
+use super::copy_check::{check_dict, check_name, check_stream, Warnings};
+
+/// Page keys written from the nearest ancestor when the page lacks them (ISO 32000-1 §7.7.3.4).
+const INHERITED: [&[u8]; 4] = [b"Resources", b"MediaBox", b"CropBox", b"Rotate"];
+/// Page keys not copied: replaced (/Parent), or pointing outside the page or unsafe.
+const DROPPED: [&[u8]; 7] = [
+    b"Parent",
+    b"Annots",
+    b"B",
+    b"StructParents",
+    b"AA",
+    b"Metadata",
+    b"PieceInfo",
+];
+
+/// The objects one page needs, read and renumbered before anything is written.
+pub(super) struct Plan<'a, R: Read + Seek> {
+    pub src: &'a mut PdfFile<R>,
+    /// Source number to ours, for objects written by earlier copies from this source.
+    pub known: &'a HashMap<u32, u32>,
+    /// Source number to ours, for objects this copy writes.
+    pub fresh: HashMap<u32, u32>,
+    pub next: u32,
+    pub seen: HashSet<u32>,
+    pub queue: VecDeque<u32>,
+    pub out: Vec<(u32, Object)>,
+    pub bytes: u64,
+    pub caps: Caps,
+    pub warnings: Warnings,
+}
+
+impl<R: Read + Seek> Plan<'_, R> {
+    fn new_ref(&mut self, r: ObjRef) -> Result<Object, String> {
+        if self.seen.insert(r.num) {
+            if self.seen.len() > self.caps.objects {
+                return Err(format!(
+                    "the page references more than {} objects; not copied",
+                    self.caps.objects
+                ));
+            }
+            self.queue.push_back(r.num);
+        }
+        let num = match (self.fresh.get(&r.num), self.known.get(&r.num)) {
+            (Some(&n), _) | (None, Some(&n)) => n,
+            (None, None) => {
+                let n = self.next;
+                self.next = n.checked_add(1).ok_or("too many objects")?;
+                self.fresh.insert(r.num, n);
+                n
+            }
+        };
+        Ok(Object::Ref(ObjRef::new(num, 0)))
+    }
+
+    fn rewrite(&mut self, o: &Object) -> Result<Object, String> {
+        Ok(match o {
+            Object::Ref(r) => self.new_ref(*r)?,
+            Object::Array(a) => Object::Array(
+                a.iter()
+                    .map(|x| self.rewrite(x))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Object::Dict(d) => Object::Dict(self.rewrite_dict(d)?),
+            Object::Stream(s) => {
+                check_stream(&s.dict, &mut self.warnings);
+                let mut d = s.dict.clone();
+                d.remove(b"Length");
+                Object::Stream(Stream {
+                    dict: self.rewrite_dict(&d)?,
+                    ..s.clone()
+                })
+            }
+            Object::Name(n) => {
+                check_name(n, &mut self.warnings);
+                Object::Name(n.clone())
+            }
+            other => other.clone(),
+        })
+    }
+
+    fn rewrite_dict(&mut self, d: &Dict) -> Result<Dict, String> {
+        check_dict(self.src, d, &mut self.warnings);
+        let mut out = Dict::new();
+        for (k, v) in d.iter() {
+            out.0.push((k.to_vec(), self.rewrite(v)?));
+        }
+        Ok(out)
+    }
+
+    /// The page dictionary with inherited keys, without the dropped ones.
+    fn page_dict(&mut self, page: ObjRef) -> Result<Dict, String> {
+        let e = |e: crate::pdf::PdfError| e.to_string();
+        let mut d = match self.src.get(page).map_err(e)? {
+            Object::Dict(d) => d,
+            _ => return Err("the page object is not a dictionary".into()),
+        };
+        let mut parent = d.get(b"Parent").cloned();
+        let mut hops = 0;
+        while let Some(p) = parent.take() {
+            if INHERITED.iter().all(|k| d.contains(k)) {
+                break;
+            }
+            hops += 1;
+            if hops > self.src.limits().max_depth {
+                return Err("the page tree above the page is too deep (loop?)".into());
+            }
+            let Some(pd) = self.src.get_dict(&p).map_err(e)? else {
+                break;
+            };
+            for k in INHERITED {
+                if let (false, Some(v)) = (d.contains(k), pd.get(k)) {
+                    d.set(k, v.clone());
+                }
+            }
+            parent = pd.get(b"Parent").cloned();
+        }
+        let annots = match d.get(b"Annots") {
+            Some(o) => match self.src.resolve(o).map_err(e)? {
+                Object::Array(a) => a.len(),
+                Object::Null => 0,
+                _ => 1,
+            },
+            None => 0,
+        };
+        if annots > 0 {
+            self.warnings.add(format!(
+                "{annots} annotation(s) (links, comments, form fields, stamps) not copied"
+            ));
+        }
+        for k in DROPPED {
+            d.remove(k);
+        }
+        d.set(b"Type", Object::name("Page"));
+        if !d.contains(b"MediaBox") {
+            self.warnings
+                .add("the page has no /MediaBox; US Letter assumed".into());
+            let letter = [0, 0, 612, 792].map(Object::Int);
+            d.set(b"MediaBox", Object::Array(letter.to_vec()));
+        }
+        if !d.contains(b"Resources") {
+            d.set(b"Resources", Object::Dict(Dict::new()));
+        }
+        Ok(d)
+    }
+
+    /// Reads and renumbers the page and all it references; the page gets `self.next`.
+    pub fn run(&mut self, page: ObjRef, parent: ObjRef) -> Result<(), String> {
+        let num = self.next;
+        self.next += 1;
+        self.fresh.insert(page.num, num);
+        self.seen.insert(page.num);
+        let d = self.page_dict(page)?;
+        let mut d = self.rewrite_dict(&d)?;
+        d.set(b"Parent", Object::Ref(parent));
+        self.out.push((num, Object::Dict(d)));
+        while let Some(src_num) = self.queue.pop_front() {
+            let obj = self
+                .src
+                .get(ObjRef::new(src_num, 0))
+                .map_err(|e| e.to_string())?;
+            let outside = obj
+                .as_dict()
+                .and_then(|d| d.name(b"Type"))
+                .is_some_and(|t| matches!(t, b"Page" | b"Pages" | b"Catalog"));
+            // Another page, the page tree or the catalog: not part of this page.
+            let obj = if outside {
+                Object::Null
+            } else {
+                self.rewrite(&obj)?
+            };
+            let Some(&new) = self.fresh.get(&src_num) else {
+                continue; // written by an earlier copy; traversed for its warnings only
+            };
+            if let Object::Stream(s) = &obj {
+                self.bytes += s.data_len;
+                if self.bytes > self.caps.bytes {
+                    return Err(format!(
+                        "the page's streams exceed {}; not copied",
+                        Size(self.caps.bytes)
+                    ));
+                }
+            }
+            self.out.push((new, obj));
+        }
+        Ok(())
+    }
+}
