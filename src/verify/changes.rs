@@ -203,6 +203,32 @@ fn page_area(d: &Dict) -> f64 {
     }
 }
 
+/// Walks the object graph from `roots` without reading stream data (at most `limit` values).
+/// `follow(r)` decides whether to load and descend into the object `r` refers to.
+fn walk<R: Read + Seek>(
+    pdf: &mut PdfFile<R>,
+    roots: Vec<Object>,
+    limit: usize,
+    mut follow: impl FnMut(ObjRef) -> bool,
+) -> Result<(), PdfError> {
+    let mut stack = roots;
+    let mut steps = 0usize;
+    while let Some(o) = stack.pop() {
+        steps += 1;
+        if steps > limit {
+            break;
+        }
+        match o {
+            Object::Ref(r) if follow(r) => stack.push(pdf.get(r)?),
+            Object::Array(a) => stack.extend(a),
+            Object::Dict(d) => stack.extend(d.0.into_iter().map(|(_, v)| v)),
+            Object::Stream(s) => stack.extend(s.dict.0.into_iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Object numbers the old revision refers to without defining them.
 fn dangling<R: Read + Seek>(pdf: &mut PdfFile<R>) -> Result<HashSet<u32>, PdfError> {
     let defined: HashSet<u32> = pdf
@@ -213,27 +239,15 @@ fn dangling<R: Read + Seek>(pdf: &mut PdfFile<R>) -> Result<HashSet<u32>, PdfErr
         .collect();
     let mut out = HashSet::new();
     let mut seen = HashSet::new();
-    let mut stack: Vec<Object> = pdf.trailer().iter().map(|(_, v)| v.clone()).collect();
-    let mut steps = 0usize;
-    while let Some(o) = stack.pop() {
-        steps += 1;
-        if steps > MAX_WALK {
-            break;
+    let roots = pdf.trailer().iter().map(|(_, v)| v.clone()).collect();
+    walk(pdf, roots, MAX_WALK, |r| {
+        if defined.contains(&r.num) {
+            seen.insert(r.num)
+        } else {
+            out.insert(r.num);
+            false
         }
-        match o {
-            Object::Ref(r) => {
-                if !defined.contains(&r.num) {
-                    out.insert(r.num);
-                } else if seen.insert(r.num) {
-                    stack.push(pdf.get(r)?);
-                }
-            }
-            Object::Array(a) => stack.extend(a),
-            Object::Dict(d) => stack.extend(d.0.into_iter().map(|(_, v)| v)),
-            Object::Stream(s) => stack.extend(s.dict.0.into_iter().map(|(_, v)| v)),
-            _ => {}
-        }
-    }
+    })?;
     Ok(out)
 }
 
@@ -243,19 +257,8 @@ fn dss_objects<R: Read + Seek>(
     catalog: &Dict,
 ) -> Result<HashSet<u32>, PdfError> {
     let mut out = HashSet::new();
-    let mut stack: Vec<Object> = catalog.get(b"DSS").cloned().into_iter().collect();
-    while let Some(o) = stack.pop() {
-        if out.len() > 100_000 {
-            break;
-        }
-        match o {
-            Object::Ref(r) if out.insert(r.num) => stack.push(pdf.get(r)?),
-            Object::Array(a) => stack.extend(a),
-            Object::Dict(d) => stack.extend(d.0.into_iter().map(|(_, v)| v)),
-            Object::Stream(s) => stack.extend(s.dict.0.into_iter().map(|(_, v)| v)),
-            _ => {}
-        }
-    }
+    let roots = catalog.get(b"DSS").cloned().into_iter().collect();
+    walk(pdf, roots, 200_000, |r| out.insert(r.num))?;
     Ok(out)
 }
 

@@ -439,3 +439,17 @@ pub fn hybrid_pdf(path: &Path) {
     );
     std::fs::write(path, out).expect("write hybrid pdf");
 }
+
+/// `sohoa sign INPUT -o OUTPUT --p12 certs-test/NAME.p12` with the test passphrase.
+pub fn sign_cli_p12(input: &Path, output: &Path, p12_name: &str) -> Output {
+    sohoa(&[
+        "sign",
+        input.to_str().expect("utf-8 path"),
+        "-o",
+        output.to_str().expect("utf-8 path"),
+        "--p12",
+        certs(&format!("{p12_name}.p12")).to_str().expect("utf-8 path"),
+        "--passphrase-file",
+        passphrase_file().to_str().expect("utf-8 path"),
+    ])
+}

@@ -299,16 +299,7 @@ fn expired_certificate_is_refused_by_sign_and_invalid_in_verify() {
     let input = d.path().join("in.pdf");
     let out = d.path().join("out.pdf");
     simple_pdf(&input, 1);
-    let o = sohoa(&[
-        "sign",
-        input.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--p12",
-        certs("expired-signer.p12").to_str().unwrap(),
-        "--passphrase-file",
-        passphrase_file().to_str().unwrap(),
-    ]);
+    let o = sign_cli_p12(&input, &out, "expired-signer");
     assert!(!o.status.success());
     assert!(text(&o).contains("expired"), "{}", text(&o));
     assert!(!out.exists(), "no output after a refused signature");
@@ -362,16 +353,7 @@ fn certificate_without_signing_key_usage_is_refused_and_invalid() {
     let input = d.path().join("in.pdf");
     let out = d.path().join("out.pdf");
     simple_pdf(&input, 1);
-    let o = sohoa(&[
-        "sign",
-        input.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--p12",
-        certs("nosign-signer.p12").to_str().unwrap(),
-        "--passphrase-file",
-        passphrase_file().to_str().unwrap(),
-    ]);
+    let o = sign_cli_p12(&input, &out, "nosign-signer");
     assert!(!o.status.success());
     assert!(text(&o).contains("may not sign"), "{}", text(&o));
     assert!(!out.exists());
