@@ -295,3 +295,57 @@ fn pdf_pages_that_carry_text_are_kept_without_a_second_text_layer() {
         "{txt}"
     );
 }
+
+#[test]
+fn text_layer_equals_what_ocr_found() {
+    use sohoa::assemble::{DocumentInfo, PdfAWriter};
+    use sohoa::decode::{decode_page, list_pages, DecodeLimits};
+    use sohoa::ocr::{Engine, OcrConfig};
+
+    let d = tmp();
+    let out = d.path().join("one.pdf");
+    let limits = DecodeLimits::default();
+    // A page that needed turning and deskewing: the text layer must still match the words.
+    let pages = list_pages(&scan("cccd-ban-sao.png"), &limits).unwrap();
+    let scanned = decode_page(&pages[0], None, &limits).unwrap();
+    let recognized = Engine::new(&OcrConfig::default())
+        .unwrap()
+        .recognize(scanned)
+        .unwrap();
+    assert!(recognized.words.len() > 30);
+    let info = DocumentInfo {
+        title: "test".into(),
+        producer: "sohoa tests".into(),
+        created: std::time::SystemTime::now(),
+        utc_offset_minutes: 420,
+        source_sha256: vec!["0".repeat(64)],
+        document_id: [7; 16],
+    };
+    let mut w = PdfAWriter::new(std::fs::File::create(&out).unwrap(), info).unwrap();
+    w.add_page(&recognized).unwrap();
+    w.finish().unwrap();
+
+    // -raw: content-stream order, the order the writer emitted the words in.
+    let o = Command::new("pdftotext")
+        .args(["-raw"])
+        .arg(&out)
+        .arg("-")
+        .output()
+        .unwrap();
+    let extracted: Vec<String> = String::from_utf8(o.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let ocr: Vec<String> = recognized
+        .words
+        .iter()
+        .flat_map(|w| {
+            w.text
+                .split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(extracted, ocr);
+}
