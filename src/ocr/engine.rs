@@ -8,11 +8,16 @@ use tesseract::{PageSegMode, Tesseract};
 
 use super::orientation::{self, Candidate, Quality};
 use super::tsv::{self, Parsed};
-use super::{deskew, rotate, OcrConfig, OcrError, RecognizedPage};
+use super::{denoise, deskew, listnum, rotate, OcrConfig, OcrError, RecognizedPage, Word};
 use crate::decode::ScannedPage;
 
 /// Where Debian's tesseract-ocr-* packages put the language data.
 const DEBIAN_TESSDATA: &str = "/usr/share/tesseract-ocr/5/tessdata";
+/// Page segmentation: one column of lines of varying size (PSM 4). The library default (one
+/// block) turns noise into stray punctuation; full auto layout (PSM 3) cuts the list numbers of
+/// a form into a column of their own, read after the text and often misread, and splits a
+/// page into many blocks.
+const PAGE_MODE: PageSegMode = PageSegMode::PsmSingleColumn;
 /// Tesseract keeps coordinates in 16-bit integers.
 const MAX_SIDE: u32 = 32767;
 
@@ -39,8 +44,8 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Checks the language codes and their data files, then starts Tesseract (PSM 3, fully
-    /// automatic page segmentation without OSD).
+    /// Checks the language codes and their data files, then starts Tesseract (PSM 4, one
+    /// column of lines of varying size, see [`PAGE_MODE`]).
     pub fn new(cfg: &OcrConfig) -> Result<Self, OcrError> {
         let langs: Vec<&str> = cfg.lang.split('+').collect();
         let valid = |l: &str| {
@@ -90,8 +95,7 @@ impl Engine {
         };
         let mut tess =
             Tesseract::new(self.datapath.as_deref(), Some(&self.lang)).map_err(|_| init())?;
-        // The library default is a single block, which turns noise into stray punctuation.
-        tess.set_page_seg_mode(PageSegMode::PsmAuto);
+        tess.set_page_seg_mode(PAGE_MODE);
         // Tesseract's own messages ("Empty page!!", resolution warnings) are not ours to print.
         tess.set_variable("debug_file", "/dev/null")
             .map_err(|_| init())
@@ -111,11 +115,15 @@ impl Engine {
             });
         }
         let layout = deskew::analyse(&gray, self.max_skew_degrees);
+        let specks = denoise::speck_ratio(&gray) > denoise::SPECKLED;
         let candidates =
             orientation::candidates(&layout, self.detect_orientation, self.max_skew_degrees);
-        let mut best: Option<(Candidate, Parsed, Quality, (u32, u32))> = None;
+        let mut best: Option<(Candidate, Parsed, Quality, GrayImage)> = None;
         for cand in candidates {
-            let img = rotate::upright_gray(&gray, cand.rotation, cand.skew_degrees);
+            let mut img = rotate::upright_gray(&gray, cand.rotation, cand.skew_degrees);
+            if specks {
+                img = denoise::median3(&img);
+            }
             let dpi = if cand.rotation % 180 == 90 {
                 page.dpi.0
             } else {
@@ -138,19 +146,29 @@ impl Engine {
             };
             let good = quality.clearly_good();
             if better {
-                best = Some((cand, parsed, quality, img.dimensions()));
+                best = Some((cand, parsed, quality, img));
             }
             if good {
                 break;
             }
         }
-        let (cand, parsed, _, (width, height)) = best.unwrap_or_else(|| {
+        let (cand, mut parsed, _, img) = best.unwrap_or_else(|| {
             let c = Candidate {
                 rotation: 0,
                 skew_degrees: 0.0,
             };
-            (c, Parsed::default(), Quality::default(), (w, h))
+            (
+                c,
+                Parsed::default(),
+                Quality::default(),
+                GrayImage::new(w, h),
+            )
         });
+        let (width, height) = img.dimensions();
+        let dpi = page.dpi.0.min(page.dpi.1);
+        if self.reread_list_numbers(&img, dpi, &mut parsed.words) {
+            parsed = tsv::from_words(parsed.words);
+        }
         Ok(RecognizedPage {
             scanned: page,
             rotation: cand.rotation,
@@ -163,12 +181,37 @@ impl Engine {
         })
     }
 
+    /// Re-reads, as single lines, the spots of list numbers whose digits were dropped (see
+    /// [`listnum`]); true when a word changed. A failed re-read keeps the word as it was.
+    fn reread_list_numbers(&mut self, img: &GrayImage, dpi: f32, words: &mut [Word]) -> bool {
+        let mut changed = false;
+        for i in listnum::suspects(words) {
+            let Some((crop, offset)) = listnum::crop(img, words, i) else {
+                continue;
+            };
+            let Ok(out) = self.run_as(&crop, dpi, PageSegMode::PsmSingleLine) else {
+                continue;
+            };
+            if let Some(w) = listnum::accept(&words[i], &tsv::parse(&out).words, offset) {
+                words[i] = w;
+                changed = true;
+            }
+        }
+        changed
+    }
+
     /// One recognition of an upright gray image: Tesseract's TSV, or what went wrong.
     fn run(&mut self, img: &GrayImage, dpi: f32) -> Result<String, String> {
-        let tess = match self.tess.take() {
+        self.run_as(img, dpi, PAGE_MODE)
+    }
+
+    /// [`Self::run`] with another page segmentation mode, restored afterwards.
+    fn run_as(&mut self, img: &GrayImage, dpi: f32, mode: PageSegMode) -> Result<String, String> {
+        let mut tess = match self.tess.take() {
             Some(t) => t,
             None => self.start().map_err(|e| e.to_string())?,
         };
+        tess.set_page_seg_mode(mode);
         let (w, h) = img.dimensions();
         let (wi, hi) = (
             i32::try_from(w).map_err(|e| e.to_string())?,
@@ -190,6 +233,7 @@ impl Engine {
         let out = tess
             .get_tsv_text(0)
             .map_err(|e| format!("reading the result: {e}"));
+        tess.set_page_seg_mode(PAGE_MODE);
         self.tess = Some(tess);
         out
     }

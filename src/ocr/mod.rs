@@ -6,10 +6,15 @@
 //! Flow per page ([`Engine::recognize`]): luma → `deskew` (skew and line direction from
 //! projection profiles of a downscaled copy) → `orientation` (quarter turns to try, best
 //! recognition wins, the first clearly good one stops the search) → `rotate` (upright pixels)
-//! → Tesseract (PSM 3) → `tsv` (words, text, confidence). `omp` keeps OpenMP single-threaded.
+//! → `denoise` (3×3 median, speckled pages only) → Tesseract (PSM 4: one column of lines, so
+//! a form's list numbers stay at their line starts) → `tsv` (words, text, confidence) →
+//! `listnum` (lines starting with a lone dot re-read as one line to recover the list number's
+//! digit). `omp` keeps OpenMP single-threaded.
 
+mod denoise;
 mod deskew;
 mod engine;
+mod listnum;
 mod omp;
 mod orientation;
 mod rotate;

@@ -320,3 +320,27 @@ fn timing_a4() {
         );
     }
 }
+
+/// A form page (samples/scans, 200 dpi, turned 90°) read with full auto layout put its list
+/// numbers in a column of their own after the text, or dropped their digits.
+#[test]
+fn list_numbers_stay_at_their_line_starts() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/scans/to-khai-to-roi.jpg");
+    let img = image::open(&path).expect("sample scan").to_luma8();
+    let mut page = scanned(img, "to-khai-to-roi");
+    page.dpi = (200.0, 200.0);
+    let r = engine().recognize(page).expect("recognized");
+    let lines: Vec<&str> = r.text.lines().collect();
+    for (n, start) in [
+        (4, "Số định danh"),
+        (5, "Số điện thoại"),
+        (7, "Mối quan hệ"),
+    ] {
+        let want = format!("{n}. {start}");
+        assert!(
+            lines.iter().any(|l| l.starts_with(&want)),
+            "no line starts with {want:?}:\n{}",
+            r.text
+        );
+    }
+}

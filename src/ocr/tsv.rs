@@ -53,6 +53,11 @@ pub fn parse(tsv: &str) -> Parsed {
             line: u(line),
         });
     }
+    from_words(words)
+}
+
+/// Text and mean confidence of `words` (in reading order).
+pub fn from_words(words: Vec<Word>) -> Parsed {
     let text = page_text(&words);
     let mean_confidence = if words.is_empty() {
         0.0

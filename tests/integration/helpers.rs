@@ -448,7 +448,9 @@ pub fn sign_cli_p12(input: &Path, output: &Path, p12_name: &str) -> Output {
         "-o",
         output.to_str().expect("utf-8 path"),
         "--p12",
-        certs(&format!("{p12_name}.p12")).to_str().expect("utf-8 path"),
+        certs(&format!("{p12_name}.p12"))
+            .to_str()
+            .expect("utf-8 path"),
         "--passphrase-file",
         passphrase_file().to_str().expect("utf-8 path"),
     ])
