@@ -24,6 +24,7 @@ test: setup lint
 
 bench: build
 	.venv/bin/python scripts/bench_sign.py
+	.venv/bin/python scripts/bench_digitize.py
 
 test-pki:
 	bash scripts/gen-test-pki.sh
