@@ -286,6 +286,13 @@ fn field_objects<R: Read + Seek>(
     Ok(out)
 }
 
+/// The interactive form dictionary of a catalog (empty when there is none).
+fn acroform<R: Read + Seek>(pdf: &mut PdfFile<R>, catalog: &Dict) -> Result<Dict, PdfError> {
+    Ok(pdf
+        .get_dict(catalog.get(b"AcroForm").unwrap_or(&Object::Null))?
+        .unwrap_or_default())
+}
+
 /// Compares the signed revision `old` with the current file `new`.
 pub fn analyse<A: Read + Seek, B: Read + Seek>(
     old: &mut PdfFile<A>,
@@ -350,22 +357,8 @@ pub fn analyse<A: Read + Seek, B: Read + Seek>(
         .get(b"AcroForm")
         .and_then(Object::as_ref)
         .map(|r| r.num);
-    let new_acro = new
-        .get_dict(
-            &new_catalog
-                .get(b"AcroForm")
-                .cloned()
-                .unwrap_or(Object::Null),
-        )?
-        .unwrap_or_default();
-    let old_acro = old
-        .get_dict(
-            &old_catalog
-                .get(b"AcroForm")
-                .cloned()
-                .unwrap_or(Object::Null),
-        )?
-        .unwrap_or_default();
+    let new_acro = acroform(new, &new_catalog)?;
+    let old_acro = acroform(old, &old_catalog)?;
     let fields_num = new_acro
         .get(b"Fields")
         .and_then(Object::as_ref)
