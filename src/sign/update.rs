@@ -25,6 +25,8 @@ pub enum UpdateError {
     FieldExists(String),
     #[error("the file is too large for a 10-digit ByteRange")]
     TooLarge,
+    #[error("internal error: {0}")]
+    Internal(&'static str),
 }
 
 /// The visible parts of the signature dictionary (ISO 32000-1 Table 252).
@@ -212,7 +214,8 @@ pub fn build<R: Read + Seek>(pdf: &mut PdfFile<R>, f: &SigFields) -> Result<Buil
     let size = prev.size;
     let sig_ref = ObjRef::new(size, 0);
     let widget_ref = ObjRef::new(size + 1, 0);
-    let mut next_free = size + 2;
+    // A new AcroForm, when the document has none, takes the next number.
+    let acro_new_ref = ObjRef::new(size + 2, 0);
 
     // AcroForm: indirect (rewrite that object), direct in the catalog, or absent (create).
     let acro_obj = catalog.get(b"AcroForm").cloned();
@@ -276,10 +279,9 @@ pub fn build<R: Read + Seek>(pdf: &mut PdfFile<R>, f: &SigFields) -> Result<Buil
     match acro_ref {
         Some(r) => w.add(r, &Object::Dict(acro)),
         None => {
-            let r = ObjRef::new(next_free, 0);
-            next_free += 1;
-            w.add(r, &Object::Dict(acro));
-            catalog.set(b"AcroForm", Object::Ref(r));
+            // No form yet, or a form written directly in the catalog: it becomes an object.
+            w.add(acro_new_ref, &Object::Dict(acro));
+            catalog.set(b"AcroForm", Object::Ref(acro_new_ref));
             w.add(root_ref, &Object::Dict(catalog));
         }
     }
@@ -290,7 +292,6 @@ pub fn build<R: Read + Seek>(pdf: &mut PdfFile<R>, f: &SigFields) -> Result<Buil
     raw.extend_from_slice(&sig_body);
     raw.extend_from_slice(b"\nendobj\n");
     w.add_raw(sig_ref, raw);
-    let _ = next_free;
 
     let base = pdf.len();
     let (bytes, offsets) = w.finish_with_offsets(base, &prev);
@@ -298,7 +299,9 @@ pub fn build<R: Read + Seek>(pdf: &mut PdfFile<R>, f: &SigFields) -> Result<Buil
         .iter()
         .find(|(r, _)| *r == sig_ref)
         .map(|(_, at)| *at)
-        .ok_or(UpdateError::NoCatalog)?;
+        .ok_or(UpdateError::Internal(
+            "the signature object was not written",
+        ))?;
     let sig_at = (sig_abs - base) as usize + header_len;
     ph.byte_range_at += sig_at;
     ph.contents_at += sig_at;

@@ -58,9 +58,14 @@ pub fn text(o: &Output) -> String {
 /// A small but real PDF: `pages` pages of text, classic xref table. Made byte by byte here so
 /// that it does not depend on the code under test.
 pub fn simple_pdf(path: &Path, pages: usize) {
+    simple_pdf_with_catalog(path, pages, "");
+}
+
+/// As [`simple_pdf`], with `extra` entries written into the catalog dictionary.
+pub fn simple_pdf_with_catalog(path: &Path, pages: usize, extra: &str) {
     let mut objs: Vec<Vec<u8>> = Vec::new();
     let kids: Vec<String> = (0..pages).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
-    objs.push(b"<< /Type /Catalog /Pages 2 0 R >>".to_vec());
+    objs.push(format!("<< /Type /Catalog /Pages 2 0 R {extra}>>").into_bytes());
     objs.push(
         format!(
             "<< /Type /Pages /Kids [{}] /Count {} >>",

@@ -443,3 +443,29 @@ fn reported_sha256_is_the_signed_files_own_digest() {
         assert_eq!(v["output_bytes"], read(&out).len() as u64);
     }
 }
+
+#[test]
+fn a_form_written_directly_in_the_catalog_is_kept_and_signed() {
+    let d = tmp();
+    let (input, output) = (d.path().join("in.pdf"), d.path().join("out.pdf"));
+    simple_pdf_with_catalog(
+        &input,
+        1,
+        "/AcroForm << /Fields [] /DA (/Helv 0 Tf 0 g) >> ",
+    );
+    let o = sohoa(&[
+        "sign",
+        input.to_str().unwrap(),
+        "-o",
+        output.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let (code, report) = verify_json(&output, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    let (code, out) = pyhanko_validate(&output, &certs("root-ca.pem"));
+    assert_eq!(code, 0, "{out}");
+    // The form's other entries survive the move into an object of its own.
+    let tail = String::from_utf8_lossy(&read(&output)[read(&input).len()..]).into_owned();
+    assert!(tail.contains("/DA (/Helv 0 Tf 0 g)"), "{tail}");
+    assert!(tail.contains("/SigFlags 3"), "{tail}");
+}
