@@ -299,10 +299,9 @@ fn check_cms_signature(
             problems
                 .push("the SHA-1 digest inside the signature does not match the document".into());
         }
-        let c = cms_check::check_signer(&parsed, &extra, |alg| {
+        let mut c = cms_check::check_signer(&parsed, &extra, |alg| {
             Ok::<_, VerifyError>(alg.digest(&inner))
         })?;
-        let mut c = c;
         c.intact = c.intact && inner == ranges_sha1;
         c
     } else {
@@ -342,8 +341,8 @@ fn check_cms_signature(
         }
         report.timestamp = Some(ts);
     }
-    // Validity time: a valid timestamp (proven); else the claimed time (unproven, as Adobe
-    // Reader and the rules do); else now.
+    // Validity time: a valid timestamp (proven); else the time the signer claims (unproven,
+    // reported as such; Adobe Reader checks at the claimed time too); else now.
     let claimed = report
         .claimed_time
         .as_deref()
