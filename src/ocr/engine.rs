@@ -118,25 +118,40 @@ impl Engine {
         let specks = denoise::speck_ratio(&gray) > denoise::SPECKLED;
         let candidates =
             orientation::candidates(&layout, self.detect_orientation, self.max_skew_degrees);
-        let mut best: Option<(Candidate, Parsed, Quality, GrayImage)> = None;
-        for cand in candidates {
-            let mut img = rotate::upright_gray(&gray, cand.rotation, cand.skew_degrees);
-            if specks {
-                img = denoise::median3(&img);
-            }
-            let dpi = if cand.rotation % 180 == 90 {
+        let err = |what| OcrError::Recognition {
+            file: page.source.display().to_string(),
+            page: page.page_index + 1,
+            what,
+        };
+        let dpi_of = |rotation: u16| {
+            if rotation % 180 == 90 {
                 page.dpi.0
             } else {
                 page.dpi.1
-            };
+            }
+        };
+        // Upright images, made once per candidate and shared by the probe and the full run.
+        let mut uprights: Vec<Option<GrayImage>> = vec![None; candidates.len()];
+        let order = if candidates.len() > 1 && w > 0 && h > 0 {
+            self.probe_order(&gray, &candidates, &mut uprights, specks, &dpi_of)
+                .map_err(err)?
+        } else {
+            (0..candidates.len()).collect()
+        };
+        let mut best: Option<(Candidate, Parsed, Quality, GrayImage)> = None;
+        for i in order {
+            let cand = candidates[i];
+            let mut img = uprights[i]
+                .take()
+                .unwrap_or_else(|| rotate::upright_gray(&gray, cand.rotation, cand.skew_degrees));
+            if specks {
+                img = denoise::median3(&img);
+            }
+            let dpi = dpi_of(cand.rotation);
             let parsed = if w == 0 || h == 0 {
                 Parsed::default()
             } else {
-                tsv::parse(&self.run(&img, dpi).map_err(|what| OcrError::Recognition {
-                    file: page.source.display().to_string(),
-                    page: page.page_index + 1,
-                    what,
-                })?)
+                tsv::parse(&self.run(&img, dpi).map_err(err)?)
             };
             let quality = Quality::of(&parsed.words);
             let rank = |q: &Quality, p: &Parsed| (q.score(), p.words.len());
@@ -179,6 +194,51 @@ impl Engine {
             text: parsed.text,
             mean_confidence: parsed.mean_confidence,
         })
+    }
+
+    /// The order in which to recognise the candidates at full resolution, best first, judged
+    /// by recognising only the densest band of text lines of each (see
+    /// [`orientation::probe_window`]). Candidates come in pairs half a turn apart; a probe that is
+    /// clearly good settles its pair and the pairs after it go unprobed. Fills `uprights`
+    /// with the upright images it made.
+    fn probe_order(
+        &mut self,
+        gray: &GrayImage,
+        candidates: &[Candidate],
+        uprights: &mut [Option<GrayImage>],
+        specks: bool,
+        dpi_of: &dyn Fn(u16) -> f32,
+    ) -> Result<Vec<usize>, String> {
+        let mut scores: Vec<Option<f64>> = vec![None; candidates.len()];
+        for (i, cand) in candidates.iter().enumerate() {
+            // half a turn from a candidate already made: turning its image is much cheaper
+            // than another deskew rotation
+            let partner = candidates[..i].iter().position(|c| {
+                c.skew_degrees == cand.skew_degrees && (c.rotation + 180) % 360 == cand.rotation
+            });
+            let img = match partner.and_then(|j| uprights[j].as_ref()) {
+                Some(made) => image::imageops::rotate180(made),
+                None => rotate::upright_gray(gray, cand.rotation, cand.skew_degrees),
+            };
+            let (x, y, bw, bh) = orientation::probe_window(&img, dpi_of(cand.rotation));
+            let mut band = image::imageops::crop_imm(&img, x, y, bw, bh).to_image();
+            if specks {
+                band = denoise::median3(&band);
+            }
+            uprights[i] = Some(img);
+            let q = Quality::of(&tsv::parse(&self.run(&band, dpi_of(cand.rotation))?).words);
+            scores[i] = Some(q.score());
+            if q.clearly_good() {
+                break;
+            }
+        }
+        let mut order: Vec<usize> = (0..candidates.len()).collect();
+        // stable: unprobed candidates keep their place after the probed ones
+        order.sort_by(|&a, &b| {
+            let key = |i: usize| scores[i].unwrap_or(f64::NEG_INFINITY);
+            key(b).total_cmp(&key(a))
+        });
+        Ok(order)
     }
 
     /// Re-reads, as single lines, the spots of list numbers whose digits were dropped (see

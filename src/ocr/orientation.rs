@@ -3,13 +3,16 @@
 //!
 //! The projection profiles of [`deskew`](super::deskew) tell whether the lines run across or
 //! down the scan, so only two quarter turns are candidates (both axes when that is unclear);
-//! recognition confidence then tells upright from upside down. The first candidate is
-//! recognised at full resolution and kept when clearly good, so an upright page costs one
-//! recognition plus the profile analysis.
+//! recognition confidence then tells upright from upside down. To decide cheaply, the engine
+//! first recognises only a small window of dense text ([`probe_window`]) of each candidate and
+//! ranks them by that; then the best is recognised at full resolution and kept when clearly
+//! good (else the next, as a fallback), so a page usually costs one full recognition plus two
+//! small ones and the profile analysis.
 
 use super::deskew::PageLayout;
 use super::rotate::MIN_SKEW_DEGREES;
 use super::Word;
+use image::GrayImage;
 
 /// One orientation to try: clockwise quarter turn, then counter-clockwise deskew.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -56,6 +59,68 @@ pub fn candidates(layout: &PageLayout, detect: bool, max_skew: f32) -> Vec<Candi
         out.extend(second);
     }
     out
+}
+
+/// Height in inches of the window recognised to compare candidates: two or three lines of
+/// body text.
+const PROBE_INCHES: f32 = 0.35;
+/// Share of the page height used instead when the resolution is unknown.
+const PROBE_SHARE: u32 = 30;
+/// Share of the page width the window spans.
+const PROBE_WIDTH: f32 = 0.3;
+
+/// The window `(x, y, width, height)` of the upright image holding the most dark pixels:
+/// [`PROBE_INCHES`] high and [`PROBE_WIDTH`] of the width, a few words on a few text lines,
+/// enough to tell upright from upside down at a fraction of the cost of a full recognition.
+pub fn probe_window(img: &GrayImage, dpi: f32) -> (u32, u32, u32, u32) {
+    let (w, h) = img.dimensions();
+    if w == 0 || h == 0 {
+        return (0, 0, w, h);
+    }
+    let band = if dpi.is_finite() && (50.0..=2400.0).contains(&dpi) {
+        (dpi * PROBE_INCHES).round() as u32
+    } else {
+        h / PROBE_SHARE
+    };
+    let band = band.clamp(1, h);
+    let raw = img.as_raw();
+    let dark = |p: u8| u64::from(p < 128);
+    let rows: Vec<u64> = raw
+        .chunks_exact(w as usize)
+        .map(|row| row.iter().map(|&p| dark(p)).sum())
+        .collect();
+    let y = densest(&rows, band);
+    let mut cols = vec![0u64; w as usize];
+    for row in raw
+        .chunks_exact(w as usize)
+        .skip(y as usize)
+        .take(band as usize)
+    {
+        for (c, &p) in cols.iter_mut().zip(row) {
+            *c += dark(p);
+        }
+    }
+    let width = ((w as f32 * PROBE_WIDTH).round() as u32).clamp(1, w);
+    let x = densest(&cols, width);
+    (x, y, width, band)
+}
+
+/// Start of the run of `len` consecutive values with the largest sum (the first such).
+fn densest(values: &[u64], len: u32) -> u32 {
+    let len = (len as usize).clamp(1, values.len().max(1));
+    if values.len() <= len {
+        return 0;
+    }
+    let mut sum: u64 = values[..len].iter().sum();
+    let (mut best, mut start) = (sum, 0usize);
+    for i in len..values.len() {
+        sum = sum + values[i] - values[i - len];
+        if sum > best {
+            best = sum;
+            start = i + 1 - len;
+        }
+    }
+    start as u32
 }
 
 /// How plausible a recognition is: words of at least three letters or digits, and their
@@ -142,6 +207,23 @@ mod tests {
         assert_eq!(c[0].skew_degrees, 0.0);
         let c = candidates(&layout(3.0, 0.5), true, 1.0);
         assert_eq!(c[0].skew_degrees, 1.0);
+    }
+
+    #[test]
+    fn probe_window_finds_the_densest_text() {
+        let mut img = GrayImage::from_pixel(400, 1000, image::Luma([255]));
+        for y in 600..640 {
+            for x in 250..350 {
+                img.put_pixel(x, y, image::Luma([0]));
+            }
+        }
+        let (x, y, w, h) = probe_window(&img, 100.0);
+        assert_eq!((w, h), (120, 35));
+        assert!(x <= 250 && x + w >= 350, "{x} {w}");
+        assert!(y >= 600 - h && y + h <= 640 + h, "{y} {h}");
+        assert_eq!(densest(&[1, 5, 5, 1], 2), 1);
+        assert_eq!(densest(&[3], 5), 0);
+        assert_eq!(probe_window(&GrayImage::new(0, 0), 300.0), (0, 0, 0, 0));
     }
 
     #[test]
