@@ -206,7 +206,8 @@ impl<'a> Lexer<'a> {
 mod tests {
     use super::*;
 
-    fn tokens(s: &[u8]) -> Vec<Token<'_>> {
+    /// Every token of `s` (shared with the string lexer's tests).
+    pub(super) fn tokens(s: &[u8]) -> Vec<Token<'_>> {
         let mut lx = Lexer::new(s, 0, false);
         let mut v = Vec::new();
         while let Some(t) = lx.next_token().unwrap() {

@@ -460,3 +460,17 @@ pub fn sign_cli_p12(input: &Path, output: &Path, p12_name: &str) -> Output {
         passphrase_file().to_str().expect("utf-8 path"),
     ])
 }
+
+/// `sohoa sign INPUT -o OUTPUT [extra…]`, which must succeed; its output, for `--json`.
+pub fn sign_ok(input: &Path, output: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "sign",
+        input.to_str().expect("utf-8 path"),
+        "-o",
+        output.to_str().expect("utf-8 path"),
+    ];
+    args.extend_from_slice(extra);
+    let o = sohoa(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    o
+}

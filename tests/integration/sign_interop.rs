@@ -11,13 +11,7 @@ fn cli_sign_with_default_profile_validates_in_pyhanko_pdfsig_openssl_and_qpdf() 
     let d = tmp();
     let (input, output) = (d.path().join("in.pdf"), d.path().join("out.pdf"));
     simple_pdf(&input, 2);
-    let o = sohoa(&[
-        "sign",
-        input.to_str().unwrap(),
-        "-o",
-        output.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
+    sign_ok(&input, &output, &[]);
 
     let (code, report) = verify_json(&output, &[]);
     assert_eq!(code, 0, "{report:#}");
@@ -105,15 +99,7 @@ fn pades_b_t_with_a_local_tsa_validates_here_and_in_pyhanko() {
     let d = tmp();
     let (input, output) = (d.path().join("in.pdf"), d.path().join("out.pdf"));
     simple_pdf(&input, 1);
-    let o = sohoa(&[
-        "sign",
-        input.to_str().unwrap(),
-        "-o",
-        output.to_str().unwrap(),
-        "--tsa",
-        &tsa.url,
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
+    sign_ok(&input, &output, &["--tsa", &tsa.url]);
     let (code, report) = verify_json(&output, &[]);
     assert_eq!(code, 0, "{report:#}");
     let sig = &report["signatures"][0];
@@ -171,24 +157,8 @@ fn second_signature_appends_a_revision_and_both_stay_valid_everywhere() {
     let once = d.path().join("once.pdf");
     let twice = d.path().join("twice.pdf");
     simple_pdf(&input, 3);
-    let o = sohoa(&[
-        "sign",
-        input.to_str().unwrap(),
-        "-o",
-        once.to_str().unwrap(),
-        "--signer",
-        "official",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    let o = sohoa(&[
-        "sign",
-        once.to_str().unwrap(),
-        "-o",
-        twice.to_str().unwrap(),
-        "--signer",
-        "org",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
+    sign_ok(&input, &once, &["--signer", "official"]);
+    sign_ok(&once, &twice, &["--signer", "org"]);
     // The first file is a byte prefix of the second: an incremental revision.
     let (a, b) = (read(&once), read(&twice));
     assert!(b.starts_with(&a));
@@ -230,13 +200,7 @@ fn xref_stream_input_is_signed_with_an_xref_stream_revision() {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
     assert!(find(&read(&input), b"/XRef").is_some());
-    let o = sohoa(&[
-        "sign",
-        input.to_str().unwrap(),
-        "-o",
-        output.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
+    sign_ok(&input, &output, &[]);
     let tail = &read(&output)[read(&input).len()..];
     assert!(
         find(tail, b"/Type /XRef").is_some(),
@@ -312,13 +276,7 @@ fn pyhanko_countersigns_our_signature_and_both_validate() {
     let ours = d.path().join("ours.pdf");
     let both = d.path().join("both.pdf");
     simple_pdf(&input, 1);
-    let o = sohoa(&[
-        "sign",
-        input.to_str().unwrap(),
-        "-o",
-        ours.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
+    sign_ok(&input, &ours, &[]);
     pyhanko_sign(&ours, &both, &["--use-pades"]);
     let (code, report) = verify_json(&both, &[]);
     assert_eq!(code, 0, "{report:#}");
@@ -400,13 +358,7 @@ fn hybrid_reference_file_is_signed_and_verified_by_all() {
     hybrid_pdf(&input);
     let (ok, out) = qpdf_check(&input);
     assert!(ok, "the fixture itself must be sound: {out}");
-    let o = sohoa(&[
-        "sign",
-        input.to_str().unwrap(),
-        "-o",
-        output.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
+    sign_ok(&input, &output, &[]);
     let (code, report) = verify_json(&output, &[]);
     assert_eq!(code, 0, "{report:#}");
     // pyHanko refuses hybrid files unless told to relax its syntax checks.
@@ -427,16 +379,7 @@ fn reported_sha256_is_the_signed_files_own_digest() {
     simple_pdf(&input, 2);
     for signer in ["official", "org"] {
         let out = d.path().join(format!("{signer}.pdf"));
-        let o = sohoa(&[
-            "sign",
-            input.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--signer",
-            signer,
-            "--json",
-        ]);
-        assert!(o.status.success(), "{}", text(&o));
+        let o = sign_ok(&input, &out, &["--signer", signer, "--json"]);
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         let actual = hex::encode(sohoa::pki::digest::DigestAlg::Sha256.digest(&read(&out)));
         assert_eq!(v["sha256"], actual, "{signer}");
@@ -453,13 +396,7 @@ fn a_form_written_directly_in_the_catalog_is_kept_and_signed() {
         1,
         "/AcroForm << /Fields [] /DA (/Helv 0 Tf 0 g) >> ",
     );
-    let o = sohoa(&[
-        "sign",
-        input.to_str().unwrap(),
-        "-o",
-        output.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
+    sign_ok(&input, &output, &[]);
     let (code, report) = verify_json(&output, &[]);
     assert_eq!(code, 0, "{report:#}");
     let (code, out) = pyhanko_validate(&output, &certs("root-ca.pem"));

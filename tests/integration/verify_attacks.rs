@@ -17,13 +17,7 @@ fn signed_sample(dir: &Path) -> PathBuf {
     let input = dir.join("in.pdf");
     let output = dir.join("signed.pdf");
     simple_pdf(&input, 2);
-    let o = sohoa(&[
-        "sign",
-        input.to_str().unwrap(),
-        "-o",
-        output.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
+    sign_ok(&input, &output, &[]);
     output
 }
 
@@ -226,13 +220,7 @@ fn a_hidden_object_filled_in_after_signing_is_disallowed() {
         );
         w.add(page, &Object::Dict(pd));
     });
-    let o = sohoa(&[
-        "sign",
-        prepared.to_str().unwrap(),
-        "-o",
-        signed.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
+    sign_ok(&prepared, &signed, &[]);
     let (code, _) = verify_json(&signed, &[]);
     assert_eq!(code, 0);
     let size = PrevInfo::from_file(

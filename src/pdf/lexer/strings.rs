@@ -190,14 +190,7 @@ pub(super) fn parse_number(run: &[u8]) -> Option<Token<'static>> {
 mod tests {
     use super::*;
 
-    fn tokens(s: &[u8]) -> Vec<Token<'_>> {
-        let mut lx = Lexer::new(s, 0, false);
-        let mut v = Vec::new();
-        while let Some(t) = lx.next_token().unwrap() {
-            v.push(t);
-        }
-        v
-    }
+    use crate::pdf::lexer::tests::tokens;
 
     #[test]
     fn numbers() {
