@@ -45,10 +45,21 @@ pub enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Splitting, type, field and cover-sheet accuracy against DIR/labels.json.
+    Classify {
+        dir: PathBuf,
+        /// Trained model (default: [classify] model; rules alone if absent).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long)]
+        lang: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// The options from `[digitize]`, overridden by flags.
-fn options(
+pub(super) fn options(
     cfg: &Config,
     lang: Option<&str>,
     dpi: Option<f32>,
@@ -110,12 +121,20 @@ pub fn run(cfg: &Config, a: DigitizeArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn run_eval(cfg: &Config, e: EvalCommand) -> anyhow::Result<ExitCode> {
-    let EvalCommand::Ocr {
-        dir,
-        lang,
-        dpi,
-        json,
-    } = e;
+    let (dir, lang, dpi, json) = match e {
+        EvalCommand::Ocr {
+            dir,
+            lang,
+            dpi,
+            json,
+        } => (dir, lang, dpi, json),
+        EvalCommand::Classify {
+            dir,
+            model,
+            lang,
+            json,
+        } => return super::classify::run_eval(cfg, &dir, model.as_deref(), lang.as_deref(), json),
+    };
     let opts = options(cfg, lang.as_deref(), dpi, None);
     let report = eval::eval_dir(&dir, &opts)?;
     if json {

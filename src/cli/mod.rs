@@ -1,5 +1,6 @@
 //! Edge `cli`: argument parsing and exit codes; `anyhow` lives here and nowhere else.
 
+mod classify;
 mod digitize;
 mod sign;
 mod verify;
@@ -26,6 +27,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Split scanned batches into dossiers and papers, classify them, read their ID numbers (`classify train`: the model).
+    Classify(Box<classify::ClassifyArgs>),
     /// Scans (JPEG, PNG, TIFF, image-only PDF) to one searchable PDF/A-2u with Vietnamese OCR.
     Digitize(Box<digitize::DigitizeArgs>),
     /// Quality measurements on labelled samples.
@@ -51,7 +54,10 @@ fn load_config(explicit: Option<&Path>) -> anyhow::Result<Config> {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    if matches!(cli.command, Command::Digitize(_) | Command::Eval(_)) {
+    if matches!(
+        cli.command,
+        Command::Digitize(_) | Command::Eval(_) | Command::Classify(_)
+    ) {
         // libtesseract's OpenMP must be single-threaded (we run one engine per core instead);
         // the variable only takes effect at process start, so this may re-execute sohoa.
         if let Err(e) = sohoa::ocr::ensure_single_threaded_openmp() {
@@ -59,6 +65,7 @@ pub fn main() -> ExitCode {
         }
     }
     let result = load_config(cli.config.as_deref()).and_then(|cfg| match cli.command {
+        Command::Classify(a) => classify::run(&cfg, *a),
         Command::Digitize(a) => digitize::run(&cfg, *a),
         Command::Eval(e) => digitize::run_eval(&cfg, e),
         Command::Sign(a) => sign::run(&cfg, *a),

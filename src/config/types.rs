@@ -18,6 +18,8 @@ pub struct Config {
     pub trust: TrustConfig,
     #[serde(default)]
     pub digitize: DigitizeConfig,
+    #[serde(default)]
+    pub classify: ClassifyConfig,
     #[serde(skip)]
     pub base_dir: PathBuf,
     #[serde(skip)]
@@ -153,4 +155,14 @@ impl Default for DigitizeConfig {
             max_pages: 2000,
         }
     }
+}
+
+/// `[classify]`: document types and the trained model.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClassifyConfig {
+    /// Document-types file (default: the built-in `doc-types.toml`).
+    pub types: Option<PathBuf>,
+    /// Model written by `sohoa classify train` (default: rules only).
+    pub model: Option<PathBuf>,
 }

@@ -4,6 +4,9 @@
 
 pub mod eval;
 mod order;
+mod texts;
+
+pub use texts::recognize_texts;
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};

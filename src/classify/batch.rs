@@ -1,0 +1,587 @@
+//! Stage `classify`: splitting a batch and deciding each paper's type. Pages in order →
+//! dossiers (a cover sheet with a dossier code opens one) → papers (a page with a known title,
+//! the national motto, a centred upper-case heading or "Trang 1/n" opens one; "Trang k/n"
+//! with k > 1 and pages with none of these continue the paper) →
+//! a type with a confidence from the rules and, when trained, the model → the paper's fields.
+//! Pure: pages in, a [`Batch`] out.
+
+use serde::Serialize;
+
+use super::dossier_code;
+use super::fields::{self, Check, Field, FieldKind};
+use super::model::Model;
+use super::rules::{PageScores, RuleSet};
+use super::types::{DocTypes, Validity, OTHER, RECEIPT};
+use super::{CodeRead, PageText};
+
+/// The rules, optionally a trained model, and the thresholds.
+#[derive(Debug)]
+pub struct Classifier {
+    pub types: DocTypes,
+    rules: RuleSet,
+    model: Option<Model>,
+}
+
+/// A page of the batch: its index in the batch and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PageId {
+    pub index: usize,
+    pub source: String,
+    pub page: usize,
+}
+
+/// Where a dossier's code came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CodeSource {
+    /// The QR code of the cover sheet.
+    CoverSheet,
+    /// The folder the operator dropped the files in.
+    Folder,
+    /// Unknown (no cover sheet, or its code could not be read).
+    None,
+}
+
+/// One paper (component of a dossier).
+#[derive(Clone, Debug, Serialize)]
+pub struct Component {
+    pub pages: Vec<PageId>,
+    pub type_code: String,
+    pub type_name: String,
+    /// Probability of the chosen type, 0–1.
+    pub confidence: f32,
+    /// The confidence is below the review threshold: an officer must confirm the type.
+    pub needs_review: bool,
+    /// The best three types with their probabilities.
+    pub candidates: Vec<(String, f32)>,
+    pub fields: Vec<Field>,
+    /// Valid 12-digit identity numbers on the paper (whose paper it is).
+    pub owner_ids: Vec<String>,
+    /// Last day of validity (ISO date) when the type expires and the date is known.
+    pub valid_until: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+/// One dossier of the batch.
+#[derive(Clone, Debug, Serialize)]
+pub struct Dossier {
+    pub code: Option<String>,
+    pub code_source: CodeSource,
+    /// The cover sheet (not stored as a paper).
+    pub cover_page: Option<PageId>,
+    pub components: Vec<Component>,
+    pub warnings: Vec<String>,
+}
+
+/// The result for a whole batch.
+#[derive(Clone, Debug, Serialize)]
+pub struct Batch {
+    pub dossiers: Vec<Dossier>,
+}
+
+/// What a page is for the splitter.
+enum Role {
+    Cover {
+        code: Option<String>,
+        warnings: Vec<String>,
+    },
+    Start,
+    Continue,
+}
+
+impl Classifier {
+    pub fn new(types: DocTypes, model: Option<Model>) -> Result<Self, String> {
+        let rules = RuleSet::new(&types)?;
+        Ok(Self {
+            types,
+            rules,
+            model,
+        })
+    }
+
+    /// The built-in types, no model.
+    pub fn default_rules() -> Self {
+        let types = DocTypes::default_set();
+        let rules = RuleSet::new(&types)
+            .unwrap_or_else(|e| panic!("the built-in document types are broken: {e}"));
+        Self {
+            types,
+            rules,
+            model: None,
+        }
+    }
+
+    pub fn has_model(&self) -> bool {
+        self.model.is_some()
+    }
+
+    /// Type probabilities for some pages' rule scores and text (same order as the rules'
+    /// codes).
+    fn probabilities(&self, scores: &[f32], text: &str) -> Vec<f32> {
+        let t = self.types.temperature;
+        let max = scores.iter().cloned().fold(f32::MIN, f32::max);
+        let mut p: Vec<f64> = scores
+            .iter()
+            .map(|s| (((s - max) / t) as f64).exp())
+            .collect();
+        normalise(&mut p);
+        if let Some(model) = &self.model {
+            let nb = model.predict(text);
+            let floor = nb.iter().map(|x| x.1).fold(1.0, f64::min);
+            for (i, code) in self.rules.codes.iter().enumerate() {
+                let q = nb.iter().find(|(c, _)| c == code).map_or(floor, |x| x.1);
+                p[i] *= q.max(1e-12);
+            }
+            normalise(&mut p);
+        }
+        p.into_iter().map(|x| x as f32).collect()
+    }
+
+    /// Splits and classifies a batch. `folder_dossier` is the dossier code of the folder the
+    /// files came from, if any: it wins over a cover sheet's code, with a warning.
+    pub fn classify(&self, pages: &[PageText], folder_dossier: Option<&str>) -> Batch {
+        let scores: Vec<PageScores> = pages.iter().map(|p| self.rules.score_page(p)).collect();
+        let mut dossiers: Vec<Dossier> = Vec::new();
+        let mut current: Option<Dossier> = None;
+        let mut paper: Vec<usize> = Vec::new();
+        let receipt = self.rules.index_of(RECEIPT);
+        for (i, page) in pages.iter().enumerate() {
+            let role = self.role_of(page, &scores[i], receipt, paper.is_empty());
+            match role {
+                Role::Cover { code, warnings } => {
+                    if let Some(d) = current.as_mut() {
+                        self.close_paper(d, &mut paper, pages, &scores);
+                    }
+                    if let Some(d) = current.take() {
+                        dossiers.push(d);
+                    }
+                    let mut d = Dossier {
+                        code_source: if code.is_some() {
+                            CodeSource::CoverSheet
+                        } else {
+                            CodeSource::None
+                        },
+                        code,
+                        cover_page: Some(page_id(pages, i)),
+                        components: Vec::new(),
+                        warnings,
+                    };
+                    apply_folder(&mut d, folder_dossier);
+                    current = Some(d);
+                }
+                Role::Start | Role::Continue => {
+                    let d = current.get_or_insert_with(|| {
+                        let mut d = Dossier {
+                            code: None,
+                            code_source: CodeSource::None,
+                            cover_page: None,
+                            components: Vec::new(),
+                            warnings: Vec::new(),
+                        };
+                        apply_folder(&mut d, folder_dossier);
+                        if d.code.is_none() {
+                            d.warnings.push(format!(
+                                "{} page {}: papers before any cover sheet; the dossier code is unknown",
+                                page.source, page.source_page
+                            ));
+                        }
+                        d
+                    });
+                    if matches!(role, Role::Start) && !paper.is_empty() {
+                        self.close_paper(d, &mut paper, pages, &scores);
+                    }
+                    paper.push(i);
+                }
+            }
+        }
+        if let Some(mut d) = current.take() {
+            self.close_paper(&mut d, &mut paper, pages, &scores);
+            dossiers.push(d);
+        }
+        Batch { dossiers }
+    }
+
+    /// Decides whether a page is a cover sheet, starts a paper or continues one.
+    fn role_of(
+        &self,
+        page: &PageText,
+        s: &PageScores,
+        receipt: Option<usize>,
+        first_in_dossier: bool,
+    ) -> Role {
+        let at = format!("{} page {}", page.source, page.source_page);
+        let mut warnings = Vec::new();
+        let mut code = None;
+        let mut qr_seen = false;
+        for c in &page.codes {
+            match c {
+                CodeRead::Decoded { text, .. } => match dossier_code::parse(text) {
+                    Ok(c) if code.is_none() => code = Some(c),
+                    Ok(_) => {}
+                    Err(e) => warnings.push(format!("{at}: QR code ignored: {e}")),
+                },
+                CodeRead::Unreadable { reason, .. } => {
+                    qr_seen = true;
+                    warnings.push(format!("{at}: {reason}"));
+                }
+            }
+        }
+        let looks_like_receipt =
+            receipt.is_some_and(|r| s.title[r] >= self.types.start_score && argmax(&s.scores) == r);
+        if code.is_some() {
+            return Role::Cover { code, warnings };
+        }
+        if looks_like_receipt || (qr_seen && receipt.is_some_and(|r| argmax(&s.scores) == r)) {
+            let printed = page
+                .lines
+                .iter()
+                .find_map(|l| dossier_code::find_in_text(&l.text));
+            warnings.push(match printed {
+                Some(p) => format!(
+                    "{at}: cover sheet whose QR code could not be read; the printed text seems to say {p}: confirm the dossier code"
+                ),
+                None => format!(
+                    "{at}: cover sheet whose QR code could not be read; the dossier code is unknown"
+                ),
+            });
+            return Role::Cover {
+                code: None,
+                warnings,
+            };
+        }
+        if first_in_dossier {
+            return Role::Start;
+        }
+        match s.page_of {
+            Some((1, _)) => return Role::Start,
+            Some(_) => return Role::Continue,
+            None => {}
+        }
+        let best_title = s.title.iter().cloned().fold(0.0, f32::max);
+        if best_title >= self.types.start_score || s.motto || s.heading {
+            Role::Start
+        } else {
+            Role::Continue
+        }
+    }
+
+    /// Classifies the pages collected for a paper and adds it to the dossier.
+    fn close_paper(
+        &self,
+        d: &mut Dossier,
+        paper: &mut Vec<usize>,
+        pages: &[PageText],
+        scores: &[PageScores],
+    ) {
+        if paper.is_empty() {
+            return;
+        }
+        let idx = std::mem::take(paper);
+        let mut sum = vec![0.0f32; self.rules.codes.len()];
+        let other = self.rules.index_of(OTHER);
+        for (n, &i) in idx.iter().enumerate() {
+            for (t, v) in scores[i].scores.iter().enumerate() {
+                // the "other" baseline counts once per paper, not per page
+                if n > 0 && Some(t) == other {
+                    continue;
+                }
+                sum[t] += v;
+            }
+        }
+        let text: String = idx
+            .iter()
+            .map(|&i| pages[i].text())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let p = self.probabilities(&sum, &text);
+        let mut ranked: Vec<(usize, f32)> = p.iter().cloned().enumerate().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let (best, confidence) = ranked[0];
+        let code = self.rules.codes[best].clone();
+        let doc_type = self.types.get(&code);
+        let kinds: Vec<FieldKind> = doc_type.map(|t| t.fields.clone()).unwrap_or_default();
+        let paper_pages: Vec<PageText> = idx.iter().map(|&i| pages[i].clone()).collect();
+        let mut found = fields::extract(&kinds, &paper_pages);
+        for f in &mut found {
+            f.page = idx[f.page];
+        }
+        let owner_ids: Vec<String> = found
+            .iter()
+            .filter(|f| f.kind == FieldKind::PersonId && f.check == Check::Valid)
+            .map(|f| f.value.clone())
+            .collect();
+        let valid_until = doc_type.and_then(|t| valid_until(t.validity(), &found));
+        let needs_review = confidence < self.types.review_threshold;
+        let mut warnings = Vec::new();
+        let first = page_id(pages, idx[0]);
+        if needs_review {
+            warnings.push(format!(
+                "{} page {}: type uncertain ({} at {:.0}%); needs review",
+                first.source,
+                first.page,
+                code,
+                confidence * 100.0
+            ));
+        }
+        for f in &found {
+            if let Check::Invalid { reason } = &f.check {
+                let at = page_id(pages, f.page);
+                warnings.push(format!(
+                    "{} page {}: {} {:?} fails validation: {reason}",
+                    at.source,
+                    at.page,
+                    f.kind.code(),
+                    f.raw
+                ));
+            }
+        }
+        d.components.push(Component {
+            pages: idx.iter().map(|&i| page_id(pages, i)).collect(),
+            type_name: doc_type.map(|t| t.name.clone()).unwrap_or_default(),
+            type_code: code,
+            confidence,
+            needs_review,
+            candidates: ranked
+                .iter()
+                .take(3)
+                .map(|&(i, p)| (self.rules.codes[i].clone(), p))
+                .collect(),
+            fields: found,
+            owner_ids,
+            valid_until,
+            warnings,
+        });
+    }
+}
+
+fn apply_folder(d: &mut Dossier, folder: Option<&str>) {
+    let Some(folder) = folder else { return };
+    match &d.code {
+        Some(c) if c != folder => {
+            d.warnings.push(format!(
+                "the cover sheet says dossier {c} but the files were dropped in folder {folder}; the folder wins"
+            ));
+        }
+        _ => {}
+    }
+    d.code = Some(folder.to_string());
+    d.code_source = CodeSource::Folder;
+}
+
+/// The last valid day of a paper of a type with this validity, from its fields.
+fn valid_until(v: Validity, found: &[Field]) -> Option<String> {
+    let date = |k: FieldKind| {
+        found
+            .iter()
+            .find(|f| f.kind == k && f.check == Check::Valid)
+            .map(|f| f.value.clone())
+    };
+    match v {
+        Validity::Printed => date(FieldKind::ExpiryDate),
+        Validity::Months(n) => {
+            let issued = date(FieldKind::IssueDate)?;
+            add_months(&issued, n)
+        }
+        Validity::Days(n) => {
+            let issued = date(FieldKind::IssueDate)?;
+            add_days(&issued, n)
+        }
+        _ => None,
+    }
+}
+
+/// `YYYY-MM-DD` plus `n` months, clamped to the month's last day.
+fn add_months(iso: &str, n: u32) -> Option<String> {
+    let mut it = iso.split('-').map(|p| p.parse::<u32>().ok());
+    let (y, m, d) = (it.next()??, it.next()??, it.next()??);
+    let total = y * 12 + (m - 1) + n;
+    let (ny, nm) = (total / 12, total % 12 + 1);
+    let last = match nm {
+        2 if (ny.is_multiple_of(4) && !ny.is_multiple_of(100)) || ny.is_multiple_of(400) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    Some(format!("{ny:04}-{nm:02}-{:02}", d.min(last)))
+}
+
+/// `YYYY-MM-DD` plus `n` days (proleptic Gregorian calendar).
+fn add_days(iso: &str, n: u32) -> Option<String> {
+    let mut it = iso.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (it.next()??, it.next()??, it.next()??);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let (y, m, d) = civil_from_days(days_from_civil(y, m, d) + n as i64);
+    Some(format!("{y:04}-{m:02}-{d:02}"))
+}
+
+/// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The civil date of a day count since 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
+}
+
+fn page_id(pages: &[PageText], i: usize) -> PageId {
+    PageId {
+        index: i,
+        source: pages[i].source.clone(),
+        page: pages[i].source_page,
+    }
+}
+
+fn argmax(v: &[f32]) -> usize {
+    v.iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map_or(0, |x| x.0)
+}
+
+fn normalise(p: &mut [f64]) {
+    let s: f64 = p.iter().sum();
+    if s > 0.0 {
+        p.iter_mut().for_each(|x| *x /= s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(n: usize, text: &str) -> PageText {
+        PageText::from_plain_text("batch.tif", n, text)
+    }
+
+    fn cover(n: usize, code: Option<&str>) -> PageText {
+        let mut p = page(
+            n,
+            "UBND XÃ TÂN LẬP\nGIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ\nMã hồ sơ: 000.00.10.H59-221122-0001\nNgày hẹn trả kết quả: 25/11/2022",
+        );
+        p.codes.push(match code {
+            Some(c) => CodeRead::Decoded {
+                text: c.into(),
+                bbox: [0.0; 4],
+            },
+            None => CodeRead::Unreadable {
+                reason: "QR code found but not decodable (DataEcc)".into(),
+                bbox: [0.0; 4],
+            },
+        });
+        p
+    }
+
+    const ID_CARD: &str = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nCĂN CƯỚC CÔNG DÂN\nSố: 001203004567\nHọ và tên: NGUYỄN VĂN HÙNG\nNgày sinh: 14/05/2003\nCó giá trị đến: 14/05/2028";
+    const LAND_1: &str =
+        "GIẤY CHỨNG NHẬN\nQUYỀN SỬ DỤNG ĐẤT\nThửa đất số: 125\nTờ bản đồ số: 07\nTrang 1/2";
+    const LAND_2: &str = "Mục đích sử dụng: đất ở\nThời hạn sử dụng: lâu dài\nTrang 2/2";
+
+    #[test]
+    fn two_dossiers_split_by_cover_sheets_and_papers_by_titles() {
+        let c = Classifier::default_rules();
+        let pages = vec![
+            cover(1, Some("000.00.10.H59-221122-0001")),
+            page(2, ID_CARD),
+            page(3, ID_CARD),
+            page(4, LAND_1),
+            page(5, LAND_2),
+            cover(6, Some("000.00.10.H59-221122-0002")),
+            page(7, "QUYẾT ĐỊNH\nVề việc cấp giấy phép\nCăn cứ Luật\nĐiều 1."),
+        ];
+        let b = c.classify(&pages, None);
+        assert_eq!(b.dossiers.len(), 2);
+        let d = &b.dossiers[0];
+        assert_eq!(d.code.as_deref(), Some("000.00.10.H59-221122-0001"));
+        assert_eq!(d.code_source, CodeSource::CoverSheet);
+        let types: Vec<&str> = d.components.iter().map(|c| c.type_code.as_str()).collect();
+        assert_eq!(types, ["citizen_id", "citizen_id", "land_use_certificate"]);
+        let pages_of: Vec<usize> = d.components[2].pages.iter().map(|p| p.page).collect();
+        assert_eq!(pages_of, [4, 5]);
+        assert_eq!(d.components[0].owner_ids, ["001203004567"]);
+        assert_eq!(d.components[0].valid_until.as_deref(), Some("2028-05-14"));
+        assert!(!d.components[0].needs_review);
+        assert_eq!(b.dossiers[1].components[0].type_code, "decision");
+    }
+
+    #[test]
+    fn a_damaged_qr_code_is_reported_not_guessed() {
+        let c = Classifier::default_rules();
+        let b = c.classify(&[cover(1, None), page(2, ID_CARD)], None);
+        let d = &b.dossiers[0];
+        assert_eq!(d.code, None);
+        assert_eq!(d.cover_page.as_ref().map(|p| p.page), Some(1));
+        let w = d.warnings.join("\n");
+        assert!(
+            w.contains("could not be read") && w.contains("000.00.10.H59-221122-0001"),
+            "{w}"
+        );
+    }
+
+    #[test]
+    fn the_folder_wins_over_the_cover_sheet_with_a_warning() {
+        let c = Classifier::default_rules();
+        let b = c.classify(
+            &[
+                cover(1, Some("000.00.10.H59-221122-0001")),
+                page(2, ID_CARD),
+            ],
+            Some("000.00.10.H59-221122-0009"),
+        );
+        let d = &b.dossiers[0];
+        assert_eq!(d.code.as_deref(), Some("000.00.10.H59-221122-0009"));
+        assert_eq!(d.code_source, CodeSource::Folder);
+        assert!(d.warnings.iter().any(|w| w.contains("the folder wins")));
+    }
+
+    #[test]
+    fn an_unrecognisable_page_is_other_and_needs_review_when_unsure() {
+        let c = Classifier::default_rules();
+        let b = c.classify(&[page(1, "một trang không rõ nội dung\nkính gửi")], None);
+        let comp = &b.dossiers[0].components[0];
+        assert_eq!(comp.type_code, "other");
+        assert!(b.dossiers[0].warnings.iter().any(|w| w.contains("unknown")));
+        let weak = c.classify(&[page(1, "kính gửi\ntôi đề nghị")], None);
+        let comp = &weak.dossiers[0].components[0];
+        assert!(comp.needs_review, "{comp:?}");
+    }
+
+    #[test]
+    fn months_are_added_with_month_ends_clamped() {
+        assert_eq!(add_months("2024-08-31", 6).as_deref(), Some("2025-02-28"));
+        assert_eq!(add_months("2023-12-15", 1).as_deref(), Some("2024-01-15"));
+        assert_eq!(add_months("bad", 1), None);
+    }
+
+    #[test]
+    fn days_are_added_across_months_and_leap_years() {
+        assert_eq!(add_days("2024-02-15", 30).as_deref(), Some("2024-03-16"));
+        assert_eq!(add_days("2023-02-15", 30).as_deref(), Some("2023-03-17"));
+        assert_eq!(add_days("2023-12-31", 1).as_deref(), Some("2024-01-01"));
+        assert_eq!(add_days("2023-13-01", 1), None);
+    }
+}

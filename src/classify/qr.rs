@@ -1,0 +1,129 @@
+//! Stage `classify`, image side: finds and decodes QR codes on a scanned page (the dossier code
+//! on a cover sheet) with `rqrr` (a Rust port of quirc). ISO/IEC 18004 symbols; a symbol whose
+//! finder patterns are found but whose data cannot be corrected is reported as
+//! [`CodeRead::Unreadable`], never guessed.
+
+use crate::classify::CodeRead;
+use crate::decode::Raster;
+
+/// Working resolution: QR modules on A4 cover sheets are ~1 mm, 6 px at this resolution.
+const WORK_DPI: f32 = 150.0;
+
+/// Reads every QR code on `raster` (the page as scanned, `dpi` its resolution). Boxes are
+/// returned in the coordinates of the upright page after a clockwise turn of `rotation`
+/// degrees (the OCR's orientation; skew is ignored, the boxes are indicative).
+pub fn read_codes(raster: &Raster, dpi: f32, rotation: u16) -> Vec<CodeRead> {
+    let factor = if dpi.is_finite() && dpi >= 2.0 * WORK_DPI {
+        (dpi / WORK_DPI).floor() as u32
+    } else {
+        1
+    };
+    let gray = downscaled_gray(raster, factor);
+    let (w, h) = (gray.width() as usize, gray.height() as usize);
+    if w < 21 || h < 21 {
+        return Vec::new();
+    }
+    // rqrr is a third-party decoder fed with untrusted pixels: a panic inside it must not take
+    // the page down, so it is contained and reported as an unreadable code.
+    let found = std::panic::catch_unwind(move || {
+        let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+            gray.get_pixel(x as u32, y as u32).0[0]
+        });
+        img.detect_grids()
+            .into_iter()
+            .map(|g| {
+                let b = g.bounds;
+                let xs = b.iter().map(|p| p.x as f32);
+                let ys = b.iter().map(|p| p.y as f32);
+                let bbox = [
+                    xs.clone().fold(f32::MAX, f32::min),
+                    ys.clone().fold(f32::MAX, f32::min),
+                    xs.fold(f32::MIN, f32::max),
+                    ys.fold(f32::MIN, f32::max),
+                ];
+                (bbox, g.decode().map(|(_, text)| text))
+            })
+            .collect::<Vec<_>>()
+    });
+    let (sw, sh) = (raster.width() as f32, raster.height() as f32);
+    match found {
+        Ok(found) => found
+            .into_iter()
+            .map(|(b, result)| {
+                let f = factor as f32;
+                let bbox = turn_box([b[0] * f, b[1] * f, b[2] * f, b[3] * f], sw, sh, rotation);
+                match result {
+                    Ok(text) => CodeRead::Decoded { text, bbox },
+                    Err(e) => CodeRead::Unreadable {
+                        reason: format!("QR code found but not decodable ({e:?})"),
+                        bbox,
+                    },
+                }
+            })
+            .collect(),
+        Err(_) => vec![CodeRead::Unreadable {
+            reason: "the QR decoder failed on this page".into(),
+            bbox: [0.0, 0.0, sw, sh],
+        }],
+    }
+}
+
+/// Box-filter downscale to gray by an integer factor.
+fn downscaled_gray(raster: &Raster, factor: u32) -> image::GrayImage {
+    let factor = factor.max(1);
+    let (w, h) = (raster.width() / factor, raster.height() / factor);
+    let luma = |x: u32, y: u32| -> u32 {
+        match raster {
+            Raster::Gray(i) => i.get_pixel(x, y).0[0] as u32,
+            Raster::Rgb(i) => {
+                let [r, g, b] = i.get_pixel(x, y).0;
+                (r as u32 * 299 + g as u32 * 587 + b as u32 * 114) / 1000
+            }
+        }
+    };
+    let n = factor * factor;
+    image::GrayImage::from_fn(w, h, |x, y| {
+        let mut sum = 0u32;
+        for dy in 0..factor {
+            for dx in 0..factor {
+                sum += luma(x * factor + dx, y * factor + dy);
+            }
+        }
+        image::Luma([(sum / n) as u8])
+    })
+}
+
+/// A box on the scan (size `w` × `h`) after turning the page clockwise by `rotation` degrees.
+fn turn_box(b: [f32; 4], w: f32, h: f32, rotation: u16) -> [f32; 4] {
+    let turn = |x: f32, y: f32| match rotation {
+        90 => (h - y, x),
+        180 => (w - x, h - y),
+        270 => (y, w - x),
+        _ => (x, y),
+    };
+    let (ax, ay) = turn(b[0], b[1]);
+    let (bx, by) = turn(b[2], b[3]);
+    [ax.min(bx), ay.min(by), ax.max(bx), ay.max(by)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boxes_turn_with_the_page() {
+        // a box at the top-left of a 100 x 200 scan
+        let b = [0.0, 0.0, 10.0, 20.0];
+        assert_eq!(turn_box(b, 100.0, 200.0, 0), b);
+        // turned clockwise: the scan's top-left goes to the top-right of a 200 x 100 page
+        assert_eq!(turn_box(b, 100.0, 200.0, 90), [180.0, 0.0, 200.0, 10.0]);
+        assert_eq!(turn_box(b, 100.0, 200.0, 180), [90.0, 180.0, 100.0, 200.0]);
+        assert_eq!(turn_box(b, 100.0, 200.0, 270), [0.0, 90.0, 20.0, 100.0]);
+    }
+
+    #[test]
+    fn a_blank_page_has_no_codes() {
+        let r = Raster::Gray(image::GrayImage::from_pixel(600, 800, image::Luma([250])));
+        assert!(read_codes(&r, 200.0, 0).is_empty());
+    }
+}

@@ -1,0 +1,257 @@
+//! Stage `classify`, configuration: the document types (code, Vietnamese name, recognition
+//! rules, fields, validity) as written in `doc-types.toml`; parsed, then validated without
+//! I/O. The default set is compiled in from the repository's `doc-types.toml`.
+
+use serde::Deserialize;
+
+use super::fields::FieldKind;
+
+/// The default document types (the repository's commented `doc-types.toml`).
+pub const DEFAULT_TYPES_TOML: &str = include_str!("../../doc-types.toml");
+
+/// The code of the catch-all type, which must exist.
+pub const OTHER: &str = "other";
+/// The code of cover sheets (receipts carrying the dossier code).
+pub const RECEIPT: &str = "receipt";
+
+/// A whole document-types file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocTypes {
+    pub title_zone: f32,
+    pub title_factor: f32,
+    pub folded_factor: f32,
+    pub other_baseline: f32,
+    pub temperature: f32,
+    pub start_score: f32,
+    pub review_threshold: f32,
+    pub types: Vec<DocType>,
+}
+
+/// One document type.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocType {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub fields: Vec<FieldKind>,
+    pub validity: String,
+    #[serde(default)]
+    pub rules: Vec<RuleSpec>,
+}
+
+/// One recognition rule: a phrase (whole words) or a regular expression, with a weight.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub phrase: Option<String>,
+    pub regex: Option<String>,
+    pub weight: f32,
+    #[serde(default)]
+    pub zone: Zone,
+}
+
+/// Where on the page a rule counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Zone {
+    #[default]
+    Any,
+    Title,
+}
+
+/// How long a paper of a type stays valid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Validity {
+    Permanent,
+    /// Until the expiry date printed on it.
+    Printed,
+    /// This many months from its issue date.
+    Months(u32),
+    /// This many days from its issue date.
+    Days(u32),
+}
+
+/// A document-types file that cannot be used, naming the file and the entry.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TypesError {
+    #[error("{file}: {source}")]
+    Parse {
+        file: String,
+        source: Box<toml::de::Error>,
+    },
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+}
+
+impl DocTypes {
+    /// The compiled-in default set.
+    pub fn default_set() -> Self {
+        // The default file is part of the build and checked by a unit test.
+        Self::parse(DEFAULT_TYPES_TOML, "doc-types.toml (built in)")
+            .unwrap_or_else(|e| panic!("the built-in document types are broken: {e}"))
+    }
+
+    /// Parses and validates a types file; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, TypesError> {
+        let t: DocTypes = toml::from_str(text).map_err(|e| TypesError::Parse {
+            file: origin.to_string(),
+            source: Box::new(e),
+        })?;
+        t.validate().map_err(|message| TypesError::Invalid {
+            file: origin.to_string(),
+            message,
+        })?;
+        Ok(t)
+    }
+
+    /// Checks without I/O: codes unique and well-formed, `other` and `receipt` present,
+    /// numbers in range, every rule with exactly one of phrase/regex, regexes compile.
+    pub fn validate(&self) -> Result<(), String> {
+        let unit = |name: &str, v: f32| {
+            if v.is_finite() && v > 0.0 && v <= 1.0 {
+                Ok(())
+            } else {
+                Err(format!("{name} = {v} must be in (0, 1]"))
+            }
+        };
+        unit("title_zone", self.title_zone)?;
+        unit("folded_factor", self.folded_factor)?;
+        unit("review_threshold", self.review_threshold)?;
+        for (name, v) in [
+            ("title_factor", self.title_factor),
+            ("temperature", self.temperature),
+            ("start_score", self.start_score),
+        ] {
+            if !(v.is_finite() && v > 0.0 && v < 1000.0) {
+                return Err(format!("{name} = {v} must be a positive number"));
+            }
+        }
+        if !(self.other_baseline.is_finite() && self.other_baseline >= 0.0) {
+            return Err("other_baseline must be zero or more".into());
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for t in &self.types {
+            let ok = !t.code.is_empty()
+                && t.code
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !ok {
+                return Err(format!(
+                    "type code {:?}: use lower-case ASCII letters, digits and _",
+                    t.code
+                ));
+            }
+            if !seen.insert(t.code.as_str()) {
+                return Err(format!("type code {:?} appears twice", t.code));
+            }
+            parse_validity(&t.validity).map_err(|m| format!("type {}: {m}", t.code))?;
+            for (i, r) in t.rules.iter().enumerate() {
+                let at = format!("type {} rule {}", t.code, i + 1);
+                if !(r.weight.is_finite() && r.weight > 0.0 && r.weight <= 100.0) {
+                    return Err(format!("{at}: weight {} must be in (0, 100]", r.weight));
+                }
+                match (&r.phrase, &r.regex) {
+                    (Some(p), None) if !super::text::fold(p).trim().is_empty() => {}
+                    (None, Some(re)) => {
+                        regex::Regex::new(re).map_err(|e| format!("{at}: bad regex: {e}"))?;
+                    }
+                    _ => return Err(format!("{at}: give exactly one non-empty phrase or regex")),
+                }
+            }
+        }
+        for needed in [OTHER, RECEIPT] {
+            if !seen.contains(needed) {
+                return Err(format!("a type with code {needed:?} is required"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, code: &str) -> Option<&DocType> {
+        self.types.iter().find(|t| t.code == code)
+    }
+}
+
+impl DocType {
+    pub fn validity(&self) -> Validity {
+        parse_validity(&self.validity).unwrap_or(Validity::Permanent)
+    }
+}
+
+fn parse_validity(s: &str) -> Result<Validity, String> {
+    match s.trim() {
+        "permanent" => Ok(Validity::Permanent),
+        "printed" => Ok(Validity::Printed),
+        other => {
+            let number = |unit: &str, plural: &str, max: u32| {
+                other
+                    .strip_suffix(plural)
+                    .or_else(|| other.strip_suffix(unit))
+                    .and_then(|n| n.trim().parse::<u32>().ok())
+                    .filter(|n| (1..=max).contains(n))
+            };
+            number("month", "months", 1200)
+                .map(Validity::Months)
+                .or_else(|| number("day", "days", 36_600).map(Validity::Days))
+                .ok_or_else(|| {
+                    format!(
+                        "validity {other:?}: use \"permanent\", \"printed\", \"N months\" or \"N days\""
+                    )
+                })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_set_is_valid_and_complete() {
+        let t = DocTypes::default_set();
+        for code in [
+            "application",
+            "citizen_id",
+            "birth_certificate",
+            "residence",
+            "business_registration",
+            "land_use_certificate",
+            "decision",
+            "permit",
+            "power_of_attorney",
+            "contract",
+            "receipt",
+            "other",
+        ] {
+            assert!(t.get(code).is_some(), "{code} missing");
+        }
+        assert_eq!(t.get("citizen_id").unwrap().validity(), Validity::Printed);
+        assert_eq!(t.get("residence").unwrap().validity(), Validity::Days(30));
+        assert_eq!(parse_validity("6 months"), Ok(Validity::Months(6)));
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_entry() {
+        let bad = DEFAULT_TYPES_TOML.replace("weight = 6, zone", "weight = -6, zone");
+        let e = DocTypes::parse(&bad, "my-types.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("my-types.toml") && e.contains("type application rule 1"),
+            "{e}"
+        );
+        let bad = DEFAULT_TYPES_TOML.replace("code = \"other\"", "code = \"khac\"");
+        let e = DocTypes::parse(&bad, "x.toml").unwrap_err().to_string();
+        assert!(e.contains("\"other\" is required"), "{e}");
+        let bad = DEFAULT_TYPES_TOML.replace("\"30 days\"", "\"half a year\"");
+        assert!(DocTypes::parse(&bad, "x.toml").is_err());
+        let bad = DEFAULT_TYPES_TOML.replace("\"person_id\", \"legacy_id\"", "\"pid\"");
+        assert!(DocTypes::parse(&bad, "x.toml").is_err());
+    }
+}
