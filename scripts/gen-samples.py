@@ -342,11 +342,26 @@ def paper_gcn_dat(f):
     return [page1, page2]
 
 
+# Tax codes: digit 10 checks digits 1-9 (weights 31 29 23 19 17 13 7 5 3; 10 - sum mod 11; a
+# result of 10 is never issued), the rule sohoa's field validator applies. The random draw is
+# kept whole (so the generator's random stream is unchanged) and its last digits adjusted.
+TAX_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
+
+
+def with_check_digit(code):
+    head = code[:9]
+    while True:
+        c = 10 - sum(int(d) * w for d, w in zip(head, TAX_WEIGHTS)) % 11
+        if c < 10:
+            return head + str(c)
+        head = head[:8] + str((int(head[8]) + 1) % 10)
+
+
 def paper_dkdn(f):
     p = f.pick(PLACES)
     boss = f.person(place=p)
     vi, en, short, kind = f.pick(COMPANIES)
-    code = p["tax"] + f"{f.rng.randint(0, 99999999):08d}"
+    code = with_check_digit(p["tax"] + f"{f.rng.randint(0, 99999999):08d}")
     d1, m1, y1 = f.date(2012, 2019)
     d2, m2, y2 = f.date(2020, 2024)
     capital = f.pick([("2.000.000.000", "Hai tỷ đồng"), ("500.000.000", "Năm trăm triệu đồng"),

@@ -41,7 +41,7 @@ fi
 # --pdfa-backend internal, which needs no Ghostscript (pikepdf makes the PDF/A, pypdfium2
 # rasterizes); it uses the Debian tesseract above. Brings img2pdf (builds the 200-page input).
 PY_PACKAGES=(pyhanko==0.38.0 pyhanko-cli==0.6.0 pillow==12.0.0 'pikepdf[pdfa]==10.17.0'
-  ocrmypdf==17.13.0)
+  ocrmypdf==17.13.0 segno==1.6.6)
 stamp=".venv/.sohoa-setup-$(printf '%s ' "${PY_PACKAGES[@]}" | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip
