@@ -4,7 +4,9 @@
 #      skewed) becomes one searchable PDF/A-2u with Vietnamese OCR;
 #   2. sign it with the official's personal signature (PAdES), countersign with the agency's;
 #   3. verify it, and show that an altered copy is rejected;
-#   4. measure OCR quality on every sample scan against its ground truth.
+#   4. measure OCR quality on every sample scan against its ground truth;
+#   5. classify: train the model on samples/train, split a scanned batch into dossiers and
+#      papers with types and ID numbers, and measure classification on samples/dossiers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-out}
@@ -44,5 +46,11 @@ fi
 
 echo "== 4. OCR quality on all sample scans (character error rate against ground truth)"
 "$BIN" eval ocr "$S"
+
+echo
+echo "== 5. Classify: train the model, split a batch of two dossiers, measure on all batches"
+"$BIN" classify train samples/train -o models/classify.json
+"$BIN" classify samples/dossiers/batch-02.pdf
+"$BIN" eval classify samples/dossiers --model models/classify.json
 echo
 echo "== Done: $OUT/ho-so.pdf (PDF/A), $OUT/signed/ (signed). Text: pdftotext $OUT/ho-so.pdf -"
