@@ -617,13 +617,18 @@ NAME_RE = re.compile(_L + r"(?:Tôi tên là|Họ, chữ đệm và tên chủ h
                      r"Chủ tài khoản|Ông/Bà|Ông|Bà)"
                      r"\s*:\s*([^\W\d_]+(?: [^\W\d_]+)*)")
 BIRTH_RE = re.compile(_L + r"(?:Ngày sinh|Ngày, tháng, năm sinh|Sinh ngày)\s*:\s*(\d\d/\d\d/\d{4})")
+# a birth year printed alone: the parents on a birth certificate, the owners on a land certificate
+BIRTH_YEAR_RE = re.compile(_L + r"[Nn]ăm sinh\s*:\s*(\d{4})\b")
 PID_RE = re.compile(r"(?:Số định danh cá nhân|Số CCCD)\s*:\s*(\d{12})")
 LEGACY_RE = re.compile(r"CMND(?: cũ)? số\s*:?\s*(\d{9})")
 TAX_RE = re.compile(r"Mã số (?:doanh nghiệp|thuế|chi nhánh)\s*:\s*(\d{10}(?:-\d{3})?)")
 DOCNO_RE = re.compile(r"^Số\s*:\s*(\S+)\s*$")
 PARCEL_RE = re.compile(r"[Tt]hửa đất số:? (\d+)[,;] tờ bản đồ số:? (\d+)")
 VN_DATE = r"ngày (\d{1,2}) tháng (\d{1,2}) năm (\d{4})"
-ISSUE_RE = re.compile(r"^(?:Hôm nay, |Đăng ký lần đầu: |Đăng ký thay đổi lần thứ: \d+, |[^,\n]+, )"
+# A business registration certificate's issue date is its "Đăng ký lần đầu" date (the date the
+# certificate and its enterprise code were first issued, "cấp lần đầu ngày"); the "Đăng ký thay
+# đổi lần thứ N, ngày …" line under it dates an amendment, not the issue.
+ISSUE_RE = re.compile(r"^(?:Hôm nay, |Đăng ký lần đầu: |(?!Đăng ký thay đổi lần thứ)[^,\n]+, )"
                       + VN_DATE)
 ISSUE_DMY_RE = re.compile(r"Ngày, tháng, năm đăng ký: (\d\d/\d\d/\d{4})")
 EXPIRY_RES = [re.compile(r"[Cc]ó giá trị đến(?: ngày)?\s*:?\s*(\d\d/\d\d/\d{4})"),
@@ -656,8 +661,10 @@ def extract_fields(kind, pages):
 
     for name in NAME_RE.findall(text):
         add("full_name", title_case(name))
-    for v in BIRTH_RE.findall(text):
-        add("birth_date", iso(v))
+    for mo in sorted([*BIRTH_RE.finditer(text), *BIRTH_YEAR_RE.finditer(text)],
+                     key=lambda m: m.start()):
+        v = mo.group(1)
+        add("birth_date", iso(v) if "/" in v else v)
     for v in PID_RE.findall(text):
         add("person_id", v)
     for v in LEGACY_RE.findall(text):
@@ -679,9 +686,9 @@ def extract_fields(kind, pages):
     for rx in EXPIRY_RES:
         for v in rx.findall(text):
             add("expiry_date", iso(*v) if isinstance(v, tuple) else iso(v))
-    for parcel, sheet in PARCEL_RE.findall(text):
-        add("parcel_number", parcel)
-        add("map_sheet", sheet)
+    for parcel, sheet in PARCEL_RE.findall(text):  # without leading zeros: sheet "08" is 8
+        add("parcel_number", str(int(parcel)))
+        add("map_sheet", str(int(sheet)))
     return {k: v for k, v in got.items() if v}
 
 
@@ -1012,14 +1019,19 @@ def generate(out):
                    "digits) and legacy_id (9-digit CMND), digits only; full_name: the people "
                    "the paper names under a label (holder, applicant, parties, spouses, "
                    "parents, household head, account holder), NFC, exactly as printed but in "
-                   "Title Case, not the signing officials; birth_date, issue_date (date the "
+                   "Title Case, not the signing officials; birth_date as an ISO date, or YYYY "
+                   "for a birth year printed alone ('Năm sinh: 1992' of the parents on a birth "
+                   "certificate, the owners on a land certificate); issue_date (date the "
                    "paper was issued, registered or signed: the place-and-date line, 'Hôm nay', "
-                   "'Đăng ký lần đầu/thay đổi', registration date), expiry_date (validity end "
-                   "of a card or licence, end of a lease or power of attorney) as ISO dates; "
+                   "'Đăng ký lần đầu' — a business registration certificate's first-issue "
+                   "date, not its 'Đăng ký thay đổi lần thứ N' amendment date —, registration "
+                   "date), expiry_date (validity end of a card or licence, end of a lease or "
+                   "power of attorney) as ISO dates; "
                    "tax_code as printed (NNNNNNNNNN or NNNNNNNNNN-NNN); doc_number exactly as "
                    "printed after 'Số:' without spaces (the number of an identity card is an "
-                   "identity number, not a doc_number); parcel_number and map_sheet as printed "
-                   "(map sheets keep their leading zero). Kinds not printed are omitted.",
+                   "identity number, not a doc_number); parcel_number and map_sheet: the digits "
+                   "printed, without leading zeros ('tờ bản đồ số 08' is map_sheet 8). Kinds not "
+                   "printed are omitted.",
             covers="per cover sheet: page, QR state, position and geometry (module_px, "
                    "width_mm, box in upright page pixels before skew/rotation), applicant, "
                    "procedure, received and appointment dates",

@@ -35,6 +35,7 @@ pub struct RuleSet {
     other: usize,
     title_zone: f32,
     title_factor: f32,
+    title_midline_factor: f32,
     folded_factor: f32,
     other_baseline: f32,
 }
@@ -134,6 +135,7 @@ impl RuleSet {
             other,
             title_zone: types.title_zone,
             title_factor: types.title_factor,
+            title_midline_factor: types.title_midline_factor,
             folded_factor: types.folded_factor,
             other_baseline: types.other_baseline,
         })
@@ -195,7 +197,8 @@ impl RuleSet {
     }
 
     /// The factor a rule earns on a text: 0 (no match), `folded_factor` (diacritic-free match
-    /// only) or 1, times `title_factor` for a title rule that opens a line.
+    /// only) or 1, times `title_factor` for a title rule that opens a line and
+    /// `title_midline_factor` for one inside a line.
     fn matches(&self, m: &Matcher, p: &Prepared, title: bool) -> f32 {
         match m {
             Matcher::Phrase(exact, folded) => {
@@ -209,14 +212,17 @@ impl RuleSet {
                     }
                     (f, &p.folded_starts, self.folded_factor)
                 };
-                if title && positions.iter().any(|at| starts.contains(at)) {
+                if !title {
+                    base
+                } else if positions.iter().any(|at| starts.contains(at)) {
                     base * self.title_factor
                 } else {
-                    base
+                    base * self.title_midline_factor
                 }
             }
             Matcher::Regex(re) => match re.find(&p.folded) {
                 Some(m) if title && p.folded_starts.contains(&m.start()) => self.title_factor,
+                Some(_) if title => self.title_midline_factor,
                 Some(_) => 1.0,
                 None => 0.0,
             },
@@ -292,6 +298,12 @@ mod tests {
             &rs,
             "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n\
              ĐƠN ĐỀ NGHỊ CẤP BẢN SAO GIẤY KHAI SINH\nKính gửi: Ủy ban nhân dân xã Tân Lập",
+        );
+        assert_eq!(code, "application");
+        // a permit named inside an application's title does not make it a permit
+        let (code, _) = best(
+            &rs,
+            "ĐƠN ĐỀ NGHỊ CẤP GIẤY PHÉP XÂY DỰNG\n(Sử dụng cho nhà ở riêng lẻ)\nKính gửi: Ủy ban nhân dân",
         );
         assert_eq!(code, "application");
     }

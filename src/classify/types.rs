@@ -20,6 +20,7 @@ pub const RECEIPT: &str = "receipt";
 pub struct DocTypes {
     pub title_zone: f32,
     pub title_factor: f32,
+    pub title_midline_factor: f32,
     pub folded_factor: f32,
     pub other_baseline: f32,
     pub temperature: f32,
@@ -122,6 +123,7 @@ impl DocTypes {
         };
         unit("title_zone", self.title_zone)?;
         unit("folded_factor", self.folded_factor)?;
+        unit("title_midline_factor", self.title_midline_factor)?;
         unit("review_threshold", self.review_threshold)?;
         for (name, v) in [
             ("title_factor", self.title_factor),

@@ -139,7 +139,9 @@ static EXPIRY: LazyLock<Regex> = LazyLock::new(|| {
 /// - ExpiryDate after "Có giá trị đến (hết) (ngày)", "Giá trị đến", "Ngày hết hạn"; "Không
 ///   thời hạn" gives no field.
 ///
-/// A date-shaped value that is not a calendar date (31/02) is reported invalid.
+/// A date-shaped value that is not a calendar date (31/02) is reported invalid. Labels may
+/// overlap ("Giới tính: Nam Sinh ngày: …" holds "nam sinh" and "sinh ngay"): when the first one
+/// has no date after it, the search goes on from inside it.
 pub(super) fn find(doc: &Doc<'_>, hits: &mut Vec<Hit>) {
     for (li, line) in doc.lines.iter().enumerate() {
         for (re, kind) in [
@@ -147,25 +149,40 @@ pub(super) fn find(doc: &Doc<'_>, hits: &mut Vec<Hit>) {
             (&*ISSUE, FieldKind::IssueDate),
             (&*EXPIRY, FieldKind::ExpiryDate),
         ] {
-            for m in re.find_iter(&line.folded) {
-                let Some((vl, mut vp)) = value_after(doc, li, m.end()) else {
-                    continue;
-                };
-                let vf = &doc.lines[vl].folded;
-                if kind == FieldKind::ExpiryDate && vf[vp..].starts_with("het ") {
-                    vp += "het ".len();
-                }
-                if let Some(h) = date_hit(doc, kind, vl, vp) {
-                    hits.push(h);
-                } else if kind == FieldKind::BirthDate {
-                    if let Some(y) = year_hit(doc, vl, vp) {
-                        hits.push(y);
+            let f = &line.folded;
+            let mut at = 0;
+            while let Some(m) = re.find_at(f, at) {
+                match labelled_date(doc, kind, li, m.end()) {
+                    Some(h) => {
+                        hits.push(h);
+                        at = m.end();
+                    }
+                    // Labels overlap: "Nam Sinh ngày: 05/02/1972" (sex, then the birth date)
+                    // first matches "nam sinh", whose value would be "ngày: …"; try again one
+                    // character further so that "sinh ngay" is found.
+                    None => {
+                        at = m.start() + f[m.start()..].chars().next().map_or(1, char::len_utf8)
                     }
                 }
             }
         }
         place_date(doc, li, hits);
     }
+}
+
+/// The date of `kind` after a label ending at folded byte `end` of line `li`: a full date, or
+/// for a birth date a year alone.
+fn labelled_date(doc: &Doc<'_>, kind: FieldKind, li: usize, end: usize) -> Option<Hit> {
+    let (vl, mut vp) = value_after(doc, li, end)?;
+    let vf = &doc.lines[vl].folded;
+    if kind == FieldKind::ExpiryDate && vf[vp..].starts_with("het ") {
+        vp += "het ".len();
+    }
+    date_hit(doc, kind, vl, vp).or_else(|| {
+        (kind == FieldKind::BirthDate)
+            .then(|| year_hit(doc, vl, vp))
+            .flatten()
+    })
 }
 
 /// A birth year alone at folded byte `pos` of line `li`.

@@ -1,5 +1,6 @@
 //! Stage `classify`, field extraction: people's full names after the labels of forms, cards and
-//! certificates ("Họ và tên:", "Họ, chữ đệm và tên:", "Ông:", "Người đại diện: Ông …").
+//! certificates ("Họ và tên:", "Họ, chữ đệm và tên:", "Ông:", "Người đại diện: Ông …", a bank
+//! statement's "Chủ tài khoản:").
 
 use std::sync::LazyLock;
 
@@ -25,7 +26,7 @@ enum Kind {
     Bare,
 }
 
-const LABELS: [(&str, Kind); 15] = [
+const LABELS: [(&str, Kind); 16] = [
     ("ho chu dem va ten", Kind::Direct),
     ("ho chu dem ten", Kind::Direct),
     ("ho va ten", Kind::Direct),
@@ -41,6 +42,8 @@ const LABELS: [(&str, Kind); 15] = [
     ("ong", Kind::Bare),
     ("ba", Kind::Bare),
     ("nguoi yeu cau", Kind::Role),
+    // the holder on a bank statement: "Chủ tài khoản: HOÀNG MINH TUẤN"
+    ("chu tai khoan", Kind::Role),
 ];
 
 static LABEL: LazyLock<Regex> = LazyLock::new(|| {

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::scan::{digit_runs, label_before, Doc, Hit};
+use super::scan::{digit_runs, label_before, starts_line, Doc, Hit};
 use super::{parse_vn_date, Check, FieldKind};
 
 /// The province codes that open a personal identification number: the 63 codes actually assigned
@@ -152,8 +152,10 @@ static NOT_ID: LazyLock<Regex> = LazyLock::new(|| {
 /// A 12-digit run (groups joined by single spaces or dots allowed, see
 /// [`super::scan::digit_runs`]) is taken when an identity label governs it, or anywhere when it
 /// passes [`check_person_id`] without a birth year (it may otherwise be a phone or a parcel
-/// code, so a failing unlabelled run is not reported). A run governed by a phone/account label
-/// is never taken. A labelled run of 8–14 digits of the wrong length is reported invalid.
+/// code, so a failing unlabelled run is not reported). An old card's title on the line above
+/// a "Số:" opening the line labels the run as the card number ("GIẤY CHỨNG MINH NHÂN DÂN" /
+/// "Số: 040989411"). A run governed by a phone/account label is never taken. A labelled run of
+/// 8–14 digits of the wrong length is reported invalid.
 pub(super) fn find(doc: &Doc<'_>, hits: &mut Vec<Hit>) {
     for (li, line) in doc.lines.iter().enumerate() {
         for run in digit_runs(&line.folded) {
@@ -163,7 +165,8 @@ pub(super) fn find(doc: &Doc<'_>, hits: &mut Vec<Hit>) {
             }
             let strong = label_before(doc, li, run.start, &STRONG);
             let weak = label_before(doc, li, run.start, &WEAK);
-            let legacy = label_before(doc, li, run.start, &LEGACY);
+            let legacy = label_before(doc, li, run.start, &LEGACY)
+                .or_else(|| heading_label(doc, li, weak, &LEGACY));
             let not_id = label_before(doc, li, run.start, &NOT_ID);
             let best = strong.max(weak).max(legacy);
             if not_id.is_some() && not_id >= best {
@@ -183,6 +186,25 @@ pub(super) fn find(doc: &Doc<'_>, hits: &mut Vec<Hit>) {
             }
         }
     }
+}
+
+/// A card's title heading the number: "GIẤY CHỨNG MINH NHÂN DÂN" ending the previous line of
+/// the page, then "Số: 040989411" opening this one. When the weak "Số:" label governing a run
+/// starts line `li`, the last match of `re` ending the previous line (see
+/// [`label_before`]).
+fn heading_label(
+    doc: &Doc<'_>,
+    li: usize,
+    weak: Option<(usize, usize)>,
+    re: &Regex,
+) -> Option<(usize, usize)> {
+    let (wl, wend) = weak?;
+    let f = &doc.lines[wl].folded;
+    let so = WEAK.find_iter(f).find(|m| m.end() == wend)?;
+    if wl != li || !starts_line(&f[..so.start()]) {
+        return None;
+    }
+    label_before(doc, li, 0, re)
 }
 
 /// Compares each structurally valid PersonId with a birth date of the same paper.

@@ -786,3 +786,132 @@ fn kind_codes_and_serde() {
         r#"{"state":"valid"}"#
     );
 }
+
+// ------------------------------------------------------------------ lines read from scanned batches
+
+/// The fields the built-in `doc-types.toml` requests for papers of type `code`.
+fn requested(code: &str) -> Vec<FieldKind> {
+    crate::classify::types::DocTypes::default_set()
+        .get(code)
+        .map(|t| t.fields.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn birth_date_after_the_sex_on_the_same_line() {
+    // batch-07.png page 1 (a health certificate): "nam sinh" (sex "Nam", then "Sinh ngày")
+    // matched first and its value "ngày: 05/02/1972" is no date
+    let f = all("Họ và tên (chữ in hoa): LÊ QUANG HUY
+Giới tính: Nam Sinh ngày: 05/02/1972
+Số CCCD: 008072392782");
+    assert_eq!(values(&f, FieldKind::BirthDate), ["1972-02-05"]);
+    assert_eq!(of(&f, FieldKind::BirthDate)[0].raw, "05/02/1972");
+    assert_eq!(values(&f, FieldKind::FullName), ["Lê Quang Huy"]);
+    assert_eq!(of(&f, FieldKind::PersonId)[0].check, Check::Valid);
+    // the overlap does not read a year twice: "Nam Sinh năm 1990"
+    let f = all("Giới tính: Nam Sinh năm: 1990");
+    assert_eq!(values(&f, FieldKind::BirthDate), ["1990"]);
+}
+
+#[test]
+fn old_card_number_under_its_title() {
+    // batch-03.tif page 6: the CMND prints "Số:" under its title, no "CMND" on the line
+    let f = all("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+GIẤY CHỨNG MINH NHÂN DÂN
+Số: 040989411
+Họ tên:
+HOÀNG MINH TUẤN
+Sinh ngày: 24/03/1967");
+    assert_eq!(values(&f, FieldKind::LegacyId), ["040989411"]);
+    assert_eq!(of(&f, FieldKind::LegacyId)[0].check, Check::Valid);
+    assert_eq!(of(&f, FieldKind::LegacyId)[0].raw, "040989411");
+    assert!(of(&f, FieldKind::PersonId).is_empty());
+    assert!(of(&f, FieldKind::DocNumber).is_empty());
+    assert_eq!(values(&f, FieldKind::FullName), ["Hoàng Minh Tuấn"]);
+    // the title must end the line right above, and "Số:" must open the number's line
+    let f = all("GIẤY CHỨNG MINH NHÂN DÂN\nHọ tên: Hoàng Minh Tuấn\nSố: 040989411");
+    assert!(of(&f, FieldKind::LegacyId).is_empty());
+    let f = all("GIẤY CHỨNG MINH NHÂN DÂN\nĐiện thoại số: 040989411");
+    assert!(of(&f, FieldKind::LegacyId).is_empty());
+}
+
+#[test]
+fn account_holder_on_a_bank_statement() {
+    // batch-03.tif page 7
+    let f = all("SAO KÊ TÀI KHOẢN
+Từ ngày 01/04/2023 đến ngày 28/04/2023
+Chủ tài khoản: HOÀNG MINH TUẤN
+Số CCCD: 001067409439
+Số tài khoản: 8555422103699 Loại tiền: VND");
+    assert_eq!(values(&f, FieldKind::FullName), ["Hoàng Minh Tuấn"]);
+    assert_eq!(of(&f, FieldKind::FullName)[0].raw, "HOÀNG MINH TUẤN");
+    assert_eq!(values(&f, FieldKind::PersonId), ["001067409439"]);
+    // a heading with no colon names nobody
+    let f = all("Chủ tài khoản cam kết thông tin trên là đúng");
+    assert!(of(&f, FieldKind::FullName).is_empty());
+}
+
+#[test]
+fn business_registration_reads_the_representative_birth_date() {
+    // batch-03.tif pages 2–3, with the type's requested fields: the representative's birth
+    // date is printed; the issue date is the first registration, not the amendment
+    let kinds = requested("business_registration");
+    let p = page(
+        "GIẤY CHỨNG NHẬN ĐĂNG KÝ DOANH NGHIỆP
+CÔNG TY TRÁCH NHIỆM HỮU HẠN MỘT THÀNH VIÊN
+Mã số doanh nghiệp: 5094334357
+Đăng ký lần đầu: ngày 20 tháng 3 năm 2016
+Đăng ký thay đổi lần thứ: 4, ngày 18 tháng 8 năm 2021
+4. Người đại diện theo pháp luật của công ty
+Họ và tên: HOÀNG MINH TUẤN Giới tính: Nam
+Chức danh: Giám đốc
+Sinh ngày: 24/03/1967 Dân tộc:Kinh Quốc tịch: Việt Nam
+Số định danh cá nhân: 001067409439",
+    );
+    let f = extract(&kinds, std::slice::from_ref(&p));
+    assert_eq!(values(&f, FieldKind::BirthDate), ["1967-03-24"]);
+    assert_eq!(values(&f, FieldKind::IssueDate), ["2016-03-20"]);
+    assert_eq!(values(&f, FieldKind::FullName), ["Hoàng Minh Tuấn"]);
+    assert_eq!(values(&f, FieldKind::PersonId), ["001067409439"]);
+    assert_eq!(of(&f, FieldKind::PersonId)[0].check, Check::Valid);
+}
+
+#[test]
+fn land_decision_reads_parcel_and_sheet() {
+    // batch-03.tif page 16: a decision allowing a change of land use names the parcel
+    let kinds = requested("decision");
+    let p = page(
+        "Điều 1. Cho phép hộ gia đình Ông/Bà: Phạm Văn Toàn
+Số định danh cá nhân: 001073901304
+được chuyển mục đích sử dụng 100 m? đất trồng cây lâu năm sang đất
+ở tại nông thôn, thuộc thửa đất số 320, tờ bản đồ số 08, phường Minh Xuân.",
+    );
+    let f = extract(&kinds, std::slice::from_ref(&p));
+    assert_eq!(values(&f, FieldKind::ParcelNumber), ["320"]);
+    assert_eq!(values(&f, FieldKind::MapSheet), ["8"]);
+    assert_eq!(values(&f, FieldKind::FullName), ["Phạm Văn Toàn"]);
+}
+
+#[test]
+fn land_certificate_reads_the_owners_birth_years() {
+    // batch-01.tif page 2
+    let kinds = requested("land_use_certificate");
+    let p = page(
+        "L. Người sử dụng đất, chủ sở hữu nhà ở và tài sản khác gắn liền với
+đất
+Ông: Hà Quốc Việt, năm sinh: 1965
+Số định danh cá nhân: 008065771935
+Bà: Hoàng Thu Trang, năm sinh: 1966
+Số định danh cá nhân: 008166202375",
+    );
+    let f = extract(&kinds, std::slice::from_ref(&p));
+    assert_eq!(values(&f, FieldKind::BirthDate), ["1965", "1966"]);
+    assert_eq!(
+        values(&f, FieldKind::FullName),
+        ["Hà Quốc Việt", "Hoàng Thu Trang"]
+    );
+    assert!(of(&f, FieldKind::PersonId)
+        .iter()
+        .all(|x| x.check == Check::Valid));
+}
