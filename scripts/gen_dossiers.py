@@ -78,7 +78,8 @@ MOTTO = gs.MOTTO
 vn_date, dmy, short_place, signature = gs.vn_date, gs.dmy, gs.short_place, gs.signature
 
 
-def file_seed(name, base=SEED):
+def file_seed(name, base=None):
+    base = SEED if base is None else base
     return base * 1000003 + zlib.crc32(name.encode())
 
 
@@ -692,7 +693,7 @@ def extract_fields(kind, pages):
     return {k: v for k, v in got.items() if v}
 
 
-def make_paper(variant, seed_name, cast=(), ctx=None, opts=None, base=SEED):
+def make_paper(variant, seed_name, cast=(), ctx=None, opts=None, base=None):
     """One paper: dict(variant, type, size, pages (blocks), fields, footer, note)."""
     kind, maker, size, footer, title = VARIANTS[variant]
     opts = opts or {}
@@ -1168,7 +1169,14 @@ def main():
     ap.add_argument("--no-train", action="store_true", help="do not write the training texts")
     ap.add_argument("--check", action="store_true",
                     help="verify the batches against labels.json instead of generating them")
+    ap.add_argument("--seed", type=int, default=None,
+                    help="another seed: a held-out set with the same batch plan but other people, "
+                         "numbers, dates and scan noise (e.g. --seed 7 --out /tmp/heldout "
+                         "--no-train)")
     args = ap.parse_args()
+    if args.seed is not None:
+        global SEED
+        SEED = args.seed
     if args.check:
         sys.exit(0 if check(args.out) else 1)
     started = time.monotonic()

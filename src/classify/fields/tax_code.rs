@@ -88,6 +88,7 @@ static LABEL: LazyLock<Regex> = LazyLock::new(|| {
     label_regex(&[
         "ma so doanh nghiep ma so thue",
         "ma so doanh nghiep",
+        "ma so chi nhanh",
         "ma so thue",
         "mst",
     ])

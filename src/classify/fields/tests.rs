@@ -563,6 +563,9 @@ fn tax_code_fields() {
     assert_eq!(of(&f, FieldKind::TaxCode)[0].check, Check::Valid);
     // the enterprise code is not taken as an identity number
     assert!(of(&f, FieldKind::PersonId).is_empty());
+    // a branch's code (found on held-out samples: a liquor retail licence)
+    let f = all("Mã số chi nhánh: 0100109106-009");
+    assert_eq!(values(&f, FieldKind::TaxCode), ["0100109106-009"]);
 }
 
 // ------------------------------------------------------------------ dates
