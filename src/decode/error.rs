@@ -104,6 +104,8 @@ pub enum DecodeError {
     NotImageOnly { at: Location, why: String },
     #[error("{at}: the PDF is encrypted; remove the password protection and try again")]
     Encrypted { at: Location },
+    #[error("{at}: the text layer is too large or too complex to read ({what}); the page's text is not used")]
+    TextLayerLimit { at: Location, what: String },
     #[error("{at}: damaged PDF ({source}); export or scan it again")]
     Pdf {
         at: Location,
@@ -130,6 +132,7 @@ impl DecodeError {
             | DecodeError::HasText { at }
             | DecodeError::NotImageOnly { at, .. }
             | DecodeError::Encrypted { at }
+            | DecodeError::TextLayerLimit { at, .. }
             | DecodeError::Pdf { at, .. } => at,
         }
     }

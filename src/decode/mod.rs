@@ -19,6 +19,7 @@ mod pdf_page;
 mod raster_image;
 mod samples;
 mod sniff;
+pub mod text_layer;
 mod tiff_file;
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ fn is_delim(c: u8) -> bool {
 }
 
 /// End of the regular-character run starting at `i`.
-fn word_end(d: &[u8], mut i: usize) -> usize {
+pub(super) fn word_end(d: &[u8], mut i: usize) -> usize {
     while d.get(i).is_some_and(|&c| !is_space(c) && !is_delim(c)) {
         i += 1;
     }
@@ -59,7 +59,7 @@ fn skip_string(d: &[u8], mut i: usize) -> usize {
 
 /// Index after an inline image's data: after `EI` preceded by white space and followed by
 /// white space or the end (§8.9.7); `from` is just after `ID`.
-fn skip_inline_data(d: &[u8], from: usize) -> usize {
+pub(super) fn skip_inline_data(d: &[u8], from: usize) -> usize {
     let mut i = from.saturating_add(1);
     while let Some(w) = d.get(i..i.saturating_add(2)) {
         if w == b"EI"

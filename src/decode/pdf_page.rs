@@ -9,6 +9,7 @@ use super::pdf_image;
 use super::{DecodeLimits, PageRef, ScannedPage};
 use crate::pdf::{Dict, ObjRef, Object, PdfError, PdfFile, Stream};
 use std::fs::File;
+use std::io::{Read, Seek};
 use std::path::Path;
 
 type Pdf = PdfFile<File>;
@@ -16,7 +17,7 @@ type Pdf = PdfFile<File>;
 /// Deepest `/Parent` chain followed for inherited attributes (§7.7.3.4).
 const MAX_INHERIT: usize = 64;
 
-fn pdf_err(at: &Location) -> impl Fn(PdfError) -> DecodeError + '_ {
+pub(super) fn pdf_err(at: &Location) -> impl Fn(PdfError) -> DecodeError + '_ {
     move |source| DecodeError::Pdf {
         at: at.clone(),
         source,
@@ -46,32 +47,55 @@ fn open(path: &Path, file: File, limits: &DecodeLimits) -> Result<(Pdf, Vec<ObjR
 }
 
 /// A page's own and inherited entries.
-struct PageInfo {
-    resources: Dict,
-    media_box: Option<Vec<f64>>,
-    contents: Option<Object>,
+pub(super) struct PageInfo {
+    pub(super) resources: Dict,
+    pub(super) media_box: Option<Vec<f64>>,
+    pub(super) crop_box: Option<Vec<f64>>,
+    /// `/Rotate`, degrees clockwise (0 when absent).
+    pub(super) rotate: i64,
+    pub(super) contents: Option<Object>,
 }
 
-fn page_info(pdf: &mut Pdf, page: ObjRef) -> Result<PageInfo, PdfError> {
+pub(super) fn page_info<R: Read + Seek>(
+    pdf: &mut PdfFile<R>,
+    page: ObjRef,
+) -> Result<PageInfo, PdfError> {
     let mut d = pdf.get(page)?.as_dict().cloned().unwrap_or_default();
     let contents = d.get(b"Contents").cloned();
-    let (mut resources, mut media_box) = (None, None);
+    let (mut resources, mut media_box, mut crop_box, mut rotate) = (None, None, None, None);
     for _ in 0..MAX_INHERIT {
         if resources.is_none() {
             if let Some(r) = d.get(b"Resources") {
                 resources = pdf.get_dict(r)?;
             }
         }
-        if media_box.is_none() {
-            if let Some(m) = d.get(b"MediaBox") {
-                let m = pdf.resolve(m)?;
-                media_box = m
-                    .as_array()
-                    .map(|a| a.iter().filter_map(Object::as_number).collect());
+        for (key, slot) in [
+            (&b"MediaBox"[..], &mut media_box),
+            (b"CropBox", &mut crop_box),
+        ] {
+            if slot.is_none() {
+                if let Some(m) = d.get(key) {
+                    let m = pdf.resolve(m)?;
+                    *slot = m
+                        .as_array()
+                        .map(|a| a.iter().filter_map(Object::as_number).collect());
+                }
+            }
+        }
+        if rotate.is_none() {
+            if let Some(r) = d.get(b"Rotate") {
+                rotate = pdf.resolve(r)?.as_int();
             }
         }
         let parent = match d.get(b"Parent") {
-            Some(p) if resources.is_none() || media_box.is_none() => p.clone(),
+            Some(p)
+                if resources.is_none()
+                    || media_box.is_none()
+                    || crop_box.is_none()
+                    || rotate.is_none() =>
+            {
+                p.clone()
+            }
             _ => break,
         };
         d = match pdf.get_dict(&parent)? {
@@ -82,12 +106,17 @@ fn page_info(pdf: &mut Pdf, page: ObjRef) -> Result<PageInfo, PdfError> {
     Ok(PageInfo {
         resources: resources.unwrap_or_default(),
         media_box,
+        crop_box,
+        rotate: rotate.unwrap_or(0),
         contents,
     })
 }
 
 /// The page's content streams, decoded and joined (§7.8.2).
-fn content_bytes(pdf: &mut Pdf, contents: Option<&Object>) -> Result<Vec<u8>, PdfError> {
+pub(super) fn content_bytes<R: Read + Seek>(
+    pdf: &mut PdfFile<R>,
+    contents: Option<&Object>,
+) -> Result<Vec<u8>, PdfError> {
     let parts = match contents.map(|c| pdf.resolve(c)).transpose()? {
         Some(Object::Array(a)) => a,
         Some(s @ Object::Stream(_)) => vec![s],

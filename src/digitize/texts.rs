@@ -2,16 +2,20 @@
 //! a set of scans, pages in parallel, returning the recognised text of each page in order —
 //! what `classify` consumes — without writing a PDF.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::classify::{qr, PageText};
+use crate::classify::{qr, PageLine, PageText, PageWord};
+use crate::decode::text_layer::{read_text_layer, TextLayer};
+use crate::decode::PageRef;
 use crate::ocr;
+use crate::pdf::{Limits, PdfFile};
 
 use super::{keeps_text, list_inputs, order, page_label, recognize_page, report_of};
 use super::{DigitizeError, DigitizeOptions, PageReport};
 
-/// Recognises every page of `inputs`, in order. Pages of a PDF that already carry text are
-/// returned without lines and with a warning (their text layer is not read yet).
+/// Recognises every page of `inputs`, in order. Pages of a PDF that already carry text are not
+/// OCRed: their text layer is read (each source opened once); when it cannot be, the page is
+/// returned without lines and a warning says why.
 pub fn recognize_texts(
     inputs: &[PathBuf],
     opts: &DigitizeOptions,
@@ -24,7 +28,8 @@ pub fn recognize_texts(
     };
     let mut texts = Vec::with_capacity(pages.len());
     let mut reports = Vec::with_capacity(pages.len());
-    let jobs: Vec<(usize, crate::decode::PageRef)> = pages.iter().cloned().enumerate().collect();
+    let mut sources: Vec<(PathBuf, Option<Source>)> = Vec::new();
+    let jobs: Vec<(usize, PageRef)> = pages.iter().cloned().enumerate().collect();
     order::run_ordered(
         jobs,
         workers,
@@ -51,19 +56,44 @@ pub fn recognize_texts(
                     reports.push(report);
                 }
                 None => {
-                    let (source, page_no) = page_label(&pages[i]);
+                    let page = &pages[i];
+                    let (source, page_no) = page_label(page);
                     let name = display_name(&source);
-                    let warning = format!(
-                        "{name} page {page_no}: carries its own text, which classification does not read yet; classified from no text"
-                    );
+                    let (lines, width, height, read, warning) = match layer_of(
+                        &mut sources,
+                        page,
+                        &name,
+                    ) {
+                        Ok(layer) => {
+                            let (lines, w, h) = layer_lines(&layer);
+                            let warning = format!(
+                                    "{name} page {page_no}: carries its own text, read from its text layer (not OCRed)"
+                                );
+                            (lines, w, h, true, warning)
+                        }
+                        Err(why) => (
+                            Vec::new(),
+                            1,
+                            1,
+                            false,
+                            format!(
+                                "{why}; its text layer could not be read, classified from no text"
+                            ),
+                        ),
+                    };
+                    let words: usize = lines.iter().map(|l| l.words.len()).sum();
+                    let characters = lines
+                        .iter()
+                        .map(|l| l.text.chars().filter(|c| !c.is_whitespace()).count())
+                        .sum();
                     texts.push(PageText {
                         source: name.clone(),
                         source_page: page_no,
-                        width: 1,
-                        height: 1,
-                        lines: Vec::new(),
+                        width,
+                        height,
+                        lines,
                         codes: Vec::new(),
-                        mean_confidence: 0.0,
+                        mean_confidence: if read { 100.0 } else { 0.0 },
                         rotation: 0,
                     });
                     reports.push(PageReport {
@@ -71,10 +101,10 @@ pub fn recognize_texts(
                         page: page_no,
                         rotation: 0,
                         skew_degrees: 0.0,
-                        mean_confidence: 0.0,
-                        characters: 0,
-                        words: 0,
-                        dpi: 0.0,
+                        mean_confidence: if read { 100.0 } else { 0.0 },
+                        characters,
+                        words,
+                        dpi: if read { LAYER_DPI } else { 0.0 },
                         jpeg_passthrough: false,
                         kept_as_is: true,
                         seconds: 0.0,
@@ -93,4 +123,64 @@ fn display_name(path: &str) -> String {
     std::path::Path::new(path)
         .file_name()
         .map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// A PDF source of kept pages, opened once.
+type Source = PdfFile<std::io::BufReader<std::fs::File>>;
+
+/// The text layer is given the pixel geometry of a 150 dpi scan.
+const LAYER_DPI: f32 = 150.0;
+
+/// Reads the text layer of a kept page, opening its file once (a file that cannot be opened is
+/// remembered as such). The error is a sentence naming the file (`label`) and page.
+fn layer_of(
+    sources: &mut Vec<(PathBuf, Option<Source>)>,
+    page: &PageRef,
+    label: &str,
+) -> Result<TextLayer, String> {
+    let path = page.path();
+    let pos = match sources.iter().position(|(p, _)| p == path) {
+        Some(pos) => pos,
+        None => {
+            sources.push((path.to_path_buf(), open_source(path)));
+            sources.len() - 1
+        }
+    };
+    match sources.get_mut(pos) {
+        Some((_, Some(pdf))) => {
+            read_text_layer(pdf, page.index(), label).map_err(|e| e.to_string())
+        }
+        _ => Err(format!(
+            "{label} page {}: the file could not be opened as a PDF",
+            page.index() + 1
+        )),
+    }
+}
+
+fn open_source(path: &Path) -> Option<Source> {
+    let file = std::fs::File::open(path).ok()?;
+    PdfFile::open(std::io::BufReader::new(file), Limits::default()).ok()
+}
+
+/// A text layer as classification lines, points scaled to pixels at [`LAYER_DPI`]; returns them
+/// with the page size in pixels.
+fn layer_lines(layer: &TextLayer) -> (Vec<PageLine>, u32, u32) {
+    let k = LAYER_DPI / 72.0;
+    let px = |v: f32| (v * k).round().clamp(1.0, u32::MAX as f32) as u32;
+    let lines = layer
+        .lines
+        .iter()
+        .map(|line| {
+            PageLine::from_words(
+                line.iter()
+                    .map(|w| PageWord {
+                        text: w.text.clone(),
+                        bbox: w.bbox.map(|v| v * k),
+                    })
+                    .collect(),
+            )
+        })
+        .filter(|l| !l.words.is_empty())
+        .collect();
+    (lines, px(layer.width), px(layer.height))
 }

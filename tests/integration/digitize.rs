@@ -344,3 +344,78 @@ fn text_layer_equals_what_ocr_found() {
         .collect();
     assert_eq!(extracted, ocr);
 }
+
+#[test]
+fn classify_reads_the_text_layer_of_digitized_and_born_digital_pdfs() {
+    use sohoa::decode::text_layer::read_text_layer;
+    use sohoa::pdf::{Limits, PdfFile};
+
+    let d = tmp();
+    let out = d.path().join("khai-sinh.pdf");
+    let o = sohoa(&[
+        "digitize",
+        scan("khai-sinh.jpg").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    let classify = |pdf: &Path| {
+        let o = sohoa(&["classify", "--json", pdf.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", text(&o));
+        let v: serde_json::Value =
+            serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+        (v, String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let (v, stderr) = classify(&out);
+    let papers = v["dossiers"][0]["components"].as_array().expect("papers");
+    assert_eq!(papers.len(), 1, "{v:#}");
+    assert_eq!(papers[0]["type_code"], "birth_certificate", "{v:#}");
+    assert!(!stderr.contains("classified from no text"), "{stderr}");
+    assert!(
+        stderr.contains("khai-sinh.pdf page 1: carries its own text, read from its text layer"),
+        "{stderr}"
+    );
+
+    // The words read back equal what poppler extracts, white space folded.
+    let mut pdf = PdfFile::open(std::fs::File::open(&out).unwrap(), Limits::default()).unwrap();
+    let layer = read_text_layer(&mut pdf, 0, "khai-sinh.pdf").unwrap();
+    let ours: String = layer
+        .lines
+        .iter()
+        .flatten()
+        .flat_map(|w| w.text.chars())
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let o = Command::new("pdftotext")
+        .arg(&out)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let poppler: String = String::from_utf8(o.stdout)
+        .unwrap()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    assert!(ours.chars().count() > 300, "{ours}");
+    assert_eq!(ours, poppler);
+    assert!(layer.lines.len() >= 15, "{:#?}", layer.lines);
+    assert!(
+        layer.lines[0].iter().any(|w| w.text == "CỘNG"),
+        "{:?}",
+        layer.lines[0]
+    );
+
+    // A born-digital PDF (Helvetica, no ToUnicode): its text is read, not OCRed.
+    let born = root().join("samples/pdf/don-de-nghi.pdf");
+    let (v, stderr) = classify(&born);
+    assert!(!stderr.contains("classified from no text"), "{stderr}");
+    assert!(stderr.contains("read from its text layer"), "{stderr}");
+    let paper = &v["dossiers"][0]["components"][0];
+    assert_eq!(paper["type_code"], "application", "{v:#}");
+    assert!(
+        paper["fields"].to_string().contains("008095001234"),
+        "{v:#}"
+    );
+}
