@@ -14,4 +14,5 @@ pub mod ocr;
 pub mod pdf;
 pub mod pki;
 pub mod sign;
+pub mod store;
 pub mod verify;

@@ -7,4 +7,5 @@ mod helpers;
 mod robustness;
 mod sign_errors;
 mod sign_interop;
+mod store;
 mod verify_attacks;
