@@ -1,0 +1,195 @@
+//! Stage `store`, the index: what is known about every stored paper — dossier, unit, type,
+//! review state, fields, owners' identity numbers, validity, the SHA-256 of the scan and of
+//! the signed PDF/A, the signature, the OCR text — and the reuse events and audit log, behind
+//! the [`Index`] trait. SQLite is the embedded default ([`SqliteIndex`], WAL); the schema's
+//! SQL is kept to what PostgreSQL also runs (`schema.rs`) so a second implementation can follow.
+//!
+//! Every change and its audit entry are written in one transaction: the log cannot miss a
+//! change that happened, nor record one that did not.
+
+mod schema;
+mod sqlite;
+#[cfg(test)]
+mod tests;
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{Action, AuditEntry};
+
+pub use sqlite::SqliteIndex;
+
+/// The review state of a paper's type and fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ReviewState {
+    /// Classified with enough confidence; nobody looked.
+    Auto,
+    /// Below the confidence threshold: waiting for an officer.
+    NeedsReview,
+    /// An officer confirmed it.
+    Confirmed,
+    /// An officer corrected it.
+    Corrected,
+}
+
+impl ReviewState {
+    pub fn code(self) -> &'static str {
+        match self {
+            ReviewState::Auto => "auto",
+            ReviewState::NeedsReview => "needs_review",
+            ReviewState::Confirmed => "confirmed",
+            ReviewState::Corrected => "corrected",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<Self> {
+        Some(match s {
+            "auto" => ReviewState::Auto,
+            "needs_review" => ReviewState::NeedsReview,
+            "confirmed" => ReviewState::Confirmed,
+            "corrected" => ReviewState::Corrected,
+            _ => return None,
+        })
+    }
+}
+
+/// The signature on a stored signed PDF (ETSI EN 319 142-1 level, signer, certificate).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SignatureInfo {
+    pub signer_subject: String,
+    pub cert_serial: String,
+    pub cert_issuer: String,
+    /// RFC 3339.
+    pub signed_at: String,
+    /// "B-B", "B-T", or "adbe.pkcs7" for a CMS signature that is not PAdES.
+    pub level: String,
+}
+
+/// A paper to index (its blobs already stored).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NewComponent {
+    pub unit_code: String,
+    pub dossier_code: Option<String>,
+    pub type_code: String,
+    pub confidence: f32,
+    pub review_state: ReviewState,
+    pub pages: u32,
+    pub source_sha256: String,
+    pub signed_sha256: Option<String>,
+    /// The extracted fields, JSON (see `classify::fields::Field`).
+    pub fields_json: String,
+    /// Valid 12-digit identity numbers of the people the paper is about.
+    pub owner_ids: Vec<String>,
+    pub tax_codes: Vec<String>,
+    /// ISO dates.
+    pub issue_date: Option<String>,
+    pub valid_until: Option<String>,
+    pub ocr_text: String,
+    /// Near-duplicate signature, JSON (see `similar`).
+    pub likeness_json: Option<String>,
+    /// An earlier component this one is a re-scan of.
+    pub rescan_of: Option<i64>,
+    pub signature: Option<SignatureInfo>,
+    /// RFC 3339, from the caller's clock.
+    pub created_at: String,
+}
+
+/// A paper as found.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ComponentRow {
+    pub id: i64,
+    pub unit_code: String,
+    pub dossier_code: Option<String>,
+    pub type_code: String,
+    pub confidence: f32,
+    pub review_state: ReviewState,
+    pub pages: u32,
+    pub source_sha256: String,
+    pub signed_sha256: Option<String>,
+    pub owner_ids: Vec<String>,
+    pub issue_date: Option<String>,
+    pub valid_until: Option<String>,
+    pub rescan_of: Option<i64>,
+    pub signature: Option<SignatureInfo>,
+    pub created_at: String,
+    /// Times it was reused into another dossier.
+    pub reuses: u32,
+    /// Full-text rank (higher is better) when found by text.
+    pub rank: Option<f64>,
+}
+
+/// What to look for; every given criterion must hold.
+#[derive(Clone, Debug, Default)]
+pub struct Query {
+    pub person_id: Option<String>,
+    pub tax_code: Option<String>,
+    /// Words, matched without diacritics or case ("quyen su dung dat").
+    pub text: Option<String>,
+    pub dossier_code: Option<String>,
+    pub type_code: Option<String>,
+    /// Only papers still valid on this ISO date (no expiry, or expiring on or after it).
+    pub valid_on: Option<String>,
+    pub unit_code: Option<String>,
+    /// At most this many rows (0 = 100).
+    pub limit: usize,
+}
+
+/// Who records what, and when — the audit entry a change carries.
+#[derive(Clone, Debug)]
+pub struct AuditRequest {
+    pub time: String,
+    pub actor: String,
+    pub action: Action,
+    pub subject: String,
+    pub details: serde_json::Value,
+}
+
+/// Why the index could not do something; messages name the database and the object.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IndexError {
+    #[error("index {db}: {source}")]
+    Sql { db: String, source: rusqlite::Error },
+    #[error("index {db}: schema version {found} is newer than this build knows ({known}); upgrade sohoa")]
+    TooNew { db: String, found: i64, known: i64 },
+    #[error("index {db}: no component {id}")]
+    NoComponent { db: String, id: i64 },
+    #[error("index {db}: {message}")]
+    Invalid { db: String, message: String },
+}
+
+/// The index of stored papers.
+pub trait Index {
+    /// Indexes a paper and writes its audit entry, in one transaction. Creates the unit and the
+    /// dossier when new. Returns the component id and the entry.
+    fn add_component(
+        &mut self,
+        c: &NewComponent,
+        audit: &AuditRequest,
+    ) -> Result<(i64, AuditEntry), IndexError>;
+
+    /// Papers matching every criterion of `q`, best first (text rank, then newest).
+    fn find(&mut self, q: &Query) -> Result<Vec<ComponentRow>, IndexError>;
+
+    fn component(&mut self, id: i64) -> Result<Option<ComponentRow>, IndexError>;
+
+    /// Attaches a stored paper to another dossier (no copy) and records the reuse event with
+    /// its audit entry; `override_reason` when a rule (expiry, signature) was bypassed.
+    fn record_reuse(
+        &mut self,
+        component: i64,
+        dossier_code: &str,
+        override_reason: Option<&str>,
+        audit: &AuditRequest,
+    ) -> Result<AuditEntry, IndexError>;
+
+    /// An audit entry for something that changes nothing here (a download, a verification).
+    fn append_audit(&mut self, a: &AuditRequest) -> Result<AuditEntry, IndexError>;
+
+    /// The whole audit log in stored order (check it with [`crate::audit::verify`]).
+    fn audit_log(&mut self) -> Result<Vec<AuditEntry>, IndexError>;
+
+    /// Every blob the index points at (scans and signed PDFs), to check against the store.
+    fn referenced_blobs(&mut self) -> Result<Vec<String>, IndexError>;
+}

@@ -1,0 +1,99 @@
+//! Stage `store`, the index's schema: versioned migrations, applied in order, each in its own
+//! transaction, recorded in `schema_migrations`. The common SQL (types TEXT, INTEGER, BIGINT,
+//! REAL; `ON CONFLICT … DO NOTHING`) runs on SQLite ≥ 3.24 and PostgreSQL; the full-text table
+//! is backend-specific (SQLite FTS5 here; a `tsvector` column on PostgreSQL).
+
+/// One migration.
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    /// Runs on every backend.
+    pub common: &'static str,
+    /// SQLite only (the full-text index).
+    pub sqlite: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "units, dossiers, components, owners, signatures, reuse events, audit log",
+    common: "
+CREATE TABLE units (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE dossiers (
+    code TEXT PRIMARY KEY,
+    unit_code TEXT NOT NULL REFERENCES units(code),
+    received_at TEXT NOT NULL
+);
+CREATE TABLE components (
+    id INTEGER PRIMARY KEY,
+    unit_code TEXT NOT NULL REFERENCES units(code),
+    dossier_code TEXT REFERENCES dossiers(code),
+    type_code TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    review_state TEXT NOT NULL,
+    pages INTEGER NOT NULL,
+    source_sha256 TEXT NOT NULL,
+    signed_sha256 TEXT,
+    fields_json TEXT NOT NULL,
+    issue_date TEXT,
+    valid_until TEXT,
+    ocr_text TEXT NOT NULL,
+    likeness_json TEXT,
+    rescan_of INTEGER REFERENCES components(id),
+    created_at TEXT NOT NULL
+);
+CREATE INDEX components_dossier ON components(dossier_code);
+CREATE INDEX components_type ON components(type_code);
+CREATE INDEX components_source ON components(source_sha256);
+CREATE INDEX components_signed ON components(signed_sha256);
+CREATE TABLE component_owners (
+    component_id INTEGER NOT NULL REFERENCES components(id),
+    person_id TEXT NOT NULL,
+    PRIMARY KEY (component_id, person_id)
+);
+CREATE INDEX component_owners_person ON component_owners(person_id);
+CREATE TABLE component_tax_codes (
+    component_id INTEGER NOT NULL REFERENCES components(id),
+    tax_code TEXT NOT NULL,
+    PRIMARY KEY (component_id, tax_code)
+);
+CREATE INDEX component_tax_codes_code ON component_tax_codes(tax_code);
+CREATE TABLE signatures (
+    component_id INTEGER PRIMARY KEY REFERENCES components(id),
+    signer_subject TEXT NOT NULL,
+    cert_serial TEXT NOT NULL,
+    cert_issuer TEXT NOT NULL,
+    signed_at TEXT NOT NULL,
+    level TEXT NOT NULL
+);
+CREATE TABLE reuse_events (
+    id INTEGER PRIMARY KEY,
+    component_id INTEGER NOT NULL REFERENCES components(id),
+    dossier_code TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    at TEXT NOT NULL,
+    override_reason TEXT
+);
+CREATE INDEX reuse_events_component ON reuse_events(component_id);
+CREATE TABLE audit_log (
+    seq BIGINT PRIMARY KEY,
+    time TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    details TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+",
+    sqlite: "
+CREATE VIRTUAL TABLE component_text USING fts5(folded, tokenize = 'unicode61');
+",
+}];
+
+/// The newest schema version this build knows.
+pub fn latest() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
