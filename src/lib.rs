@@ -15,5 +15,6 @@ pub mod ocr;
 pub mod pdf;
 pub mod pki;
 pub mod sign;
+pub mod similar;
 pub mod store;
 pub mod verify;
