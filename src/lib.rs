@@ -11,6 +11,7 @@ pub mod config;
 pub mod decode;
 pub mod digitize;
 pub mod index;
+pub mod ingest;
 pub mod ocr;
 pub mod pdf;
 pub mod pki;

@@ -3,6 +3,7 @@
 mod classify;
 mod digitize;
 mod sign;
+mod store;
 mod verify;
 
 use std::path::{Path, PathBuf};
@@ -27,6 +28,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(store::AuditCommand),
     /// Split scanned batches into dossiers and papers, classify them, read their ID numbers (`classify train`: the model).
     Classify(Box<classify::ClassifyArgs>),
     /// Scans (JPEG, PNG, TIFF, image-only PDF) to one searchable PDF/A-2u with Vietnamese OCR.
@@ -34,6 +38,12 @@ enum Command {
     /// Quality measurements on labelled samples.
     #[command(subcommand)]
     Eval(digitize::EvalCommand),
+    /// Find stored papers by person, tax code, text, dossier, type; says if each still verifies.
+    Find(store::FindArgs),
+    /// Scans → classified, signed PDF/A papers stored by SHA-256 and indexed (one batch per call or folder).
+    Ingest(Box<store::IngestArgs>),
+    /// Attach a stored paper to a new dossier instead of asking for it again.
+    Reuse(store::ReuseArgs),
     /// Sign a PDF (PAdES B-B, or B-T with a TSA), appending an incremental revision.
     Sign(Box<sign::SignArgs>),
     /// Verify every signature of one or more PDFs. Exit 0: all valid; 1: something is not; 2: could not check.
@@ -56,7 +66,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if matches!(
         cli.command,
-        Command::Digitize(_) | Command::Eval(_) | Command::Classify(_)
+        Command::Digitize(_) | Command::Eval(_) | Command::Classify(_) | Command::Ingest(_)
     ) {
         // libtesseract's OpenMP must be single-threaded (we run one engine per core instead);
         // the variable only takes effect at process start, so this may re-execute sohoa.
@@ -65,7 +75,11 @@ pub fn main() -> ExitCode {
         }
     }
     let result = load_config(cli.config.as_deref()).and_then(|cfg| match cli.command {
+        Command::Audit(c) => store::run_audit(&cfg, c),
         Command::Classify(a) => classify::run(&cfg, *a),
+        Command::Find(a) => store::run_find(&cfg, a),
+        Command::Ingest(a) => store::run_ingest(&cfg, *a),
+        Command::Reuse(a) => store::run_reuse(&cfg, a),
         Command::Digitize(a) => digitize::run(&cfg, *a),
         Command::Eval(e) => digitize::run_eval(&cfg, e),
         Command::Sign(a) => sign::run(&cfg, *a),

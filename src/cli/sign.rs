@@ -130,6 +130,41 @@ fn passphrase(p: &SignerProfile) -> anyhow::Result<Vec<u8>> {
     bail!("no passphrase: set passphrase_file or passphrase_env in the profile, or pass --passphrase-file / --passphrase-env")
 }
 
+/// The signer and TSA of a named profile (or [sign] default_signer), for `sohoa ingest`.
+pub(super) fn load_profile(
+    cfg: &Config,
+    name: Option<&str>,
+) -> anyhow::Result<(SoftwareRsaSigner, SignerProfile)> {
+    let name = name
+        .map(String::from)
+        .or_else(|| cfg.sign.default_signer.clone())
+        .context("no signer: set [store] signer or [sign] default_signer in config.toml")?;
+    let mut p = cfg
+        .signers
+        .get(&name)
+        .cloned()
+        .with_context(|| format!("no signer profile [signers.{name}] in {}", cfg.origin))?;
+    for f in [
+        &mut p.pkcs12,
+        &mut p.key,
+        &mut p.cert,
+        &mut p.chain,
+        &mut p.passphrase_file,
+    ] {
+        *f = f.as_ref().map(|x| cfg.resolve(x));
+    }
+    let pass = passphrase(&p)?;
+    let creds = match (&p.pkcs12, &p.key, &p.cert) {
+        (Some(p12), _, _) => keys::load_pkcs12(p12, &pass)?,
+        (None, Some(k), Some(c)) => keys::load_pem_credentials(k, c, p.chain.as_deref(), &pass)?,
+        _ => bail!("the signer profile {name} names no key"),
+    };
+    Ok((
+        SoftwareRsaSigner::new(creds.key, creds.cert, creds.chain)?,
+        p,
+    ))
+}
+
 pub fn run(cfg: &Config, a: SignArgs) -> anyhow::Result<ExitCode> {
     let p = profile(cfg, &a)?;
     let pass = passphrase(&p)?;

@@ -61,6 +61,20 @@ pub fn trust_store(cfg: &Config, a: &VerifyArgs) -> anyhow::Result<TrustStore> {
     Ok(store)
 }
 
+/// The trust store of `[trust]` alone (for checking stored papers).
+pub(super) fn config_trust(cfg: &Config) -> anyhow::Result<TrustStore> {
+    trust_store(
+        cfg,
+        &VerifyArgs {
+            files: Vec::new(),
+            trust: Vec::new(),
+            intermediate: Vec::new(),
+            crl: Vec::new(),
+            json: false,
+        },
+    )
+}
+
 pub fn run(cfg: &Config, a: VerifyArgs) -> anyhow::Result<ExitCode> {
     let opts = VerifyOptions {
         store: trust_store(cfg, &a)?,

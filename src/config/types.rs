@@ -20,6 +20,8 @@ pub struct Config {
     pub digitize: DigitizeConfig,
     #[serde(default)]
     pub classify: ClassifyConfig,
+    #[serde(default)]
+    pub store: StoreConfig,
     #[serde(skip)]
     pub base_dir: PathBuf,
     #[serde(skip)]
@@ -165,4 +167,26 @@ pub struct ClassifyConfig {
     pub types: Option<PathBuf>,
     /// Model written by `sohoa classify train` (default: rules only).
     pub model: Option<PathBuf>,
+}
+
+/// `[store]`: where signed papers, their scans and the index live.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Folder of the content-addressed blobs (`blobs/`, `tmp/`) and `index.sqlite`.
+    pub root: PathBuf,
+    /// The receiving unit's code when `--unit` is not given.
+    pub unit: String,
+    /// Signer profile used by `sohoa ingest` (default: [sign] default_signer).
+    pub signer: Option<String>,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            root: PathBuf::from("data"),
+            unit: "000.00.00.H00".into(),
+            signer: None,
+        }
+    }
 }

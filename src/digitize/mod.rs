@@ -6,7 +6,7 @@ pub mod eval;
 mod order;
 mod texts;
 
-pub use texts::recognize_texts;
+pub use texts::{recognize_pages, recognize_texts, PageOcr, Recognized};
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};

@@ -20,6 +20,38 @@ pub fn recognize_texts(
     inputs: &[PathBuf],
     opts: &DigitizeOptions,
 ) -> Result<(Vec<PageText>, Vec<PageReport>), DigitizeError> {
+    let r = recognize_pages(inputs, opts)?;
+    Ok((r.texts, r.reports))
+}
+
+/// The geometry and words of an OCRed page, without its pixels: enough to assemble the page
+/// again later from a fresh decode of the same scan, without recognising it twice.
+#[derive(Clone, Debug)]
+pub struct PageOcr {
+    pub rotation: u16,
+    pub skew_degrees: f32,
+    pub width: u32,
+    pub height: u32,
+    pub words: Vec<crate::ocr::Word>,
+    pub text: String,
+    pub mean_confidence: f32,
+}
+
+/// Every page of a batch, recognised: what `classify` reads, what `assemble` needs again.
+#[derive(Debug)]
+pub struct Recognized {
+    pub pages: Vec<PageRef>,
+    pub texts: Vec<PageText>,
+    /// `None` for a PDF page that carries its own text (copied, not OCRed).
+    pub ocr: Vec<Option<PageOcr>>,
+    pub reports: Vec<PageReport>,
+}
+
+/// [`recognize_texts`], keeping what is needed to assemble the pages afterwards.
+pub fn recognize_pages(
+    inputs: &[PathBuf],
+    opts: &DigitizeOptions,
+) -> Result<Recognized, DigitizeError> {
     let pages = list_inputs(inputs, &opts.limits)?;
     let workers = if opts.workers == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -28,6 +60,7 @@ pub fn recognize_texts(
     };
     let mut texts = Vec::with_capacity(pages.len());
     let mut reports = Vec::with_capacity(pages.len());
+    let mut ocrs = Vec::with_capacity(pages.len());
     let mut sources: Vec<(PathBuf, Option<Source>)> = Vec::new();
     let jobs: Vec<(usize, PageRef)> = pages.iter().cloned().enumerate().collect();
     order::run_ordered(
@@ -46,14 +79,24 @@ pub fn recognize_texts(
             text.codes = qr::read_codes(&r.scanned.raster, r.scanned.dpi.0, r.rotation);
             let mut report = report_of(&page, &r, seconds, false);
             report.source = name;
-            Ok((i, Some((text, report))))
+            let geometry = PageOcr {
+                rotation: r.rotation,
+                skew_degrees: r.skew_degrees,
+                width: r.width,
+                height: r.height,
+                words: r.words,
+                text: r.text,
+                mean_confidence: r.mean_confidence,
+            };
+            Ok((i, Some((text, report, geometry))))
         },
         |result: Result<_, DigitizeError>| {
             let (i, done) = result?;
             match done {
-                Some((text, report)) => {
+                Some((text, report, geometry)) => {
                     texts.push(text);
                     reports.push(report);
+                    ocrs.push(Some(geometry));
                 }
                 None => {
                     let page = &pages[i];
@@ -110,12 +153,18 @@ pub fn recognize_texts(
                         seconds: 0.0,
                         warnings: vec![warning],
                     });
+                    ocrs.push(None);
                 }
             }
             Ok(())
         },
     )?;
-    Ok((texts, reports))
+    Ok(Recognized {
+        pages,
+        texts,
+        ocr: ocrs,
+        reports,
+    })
 }
 
 /// The file name without its directories (what officers see).

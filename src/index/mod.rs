@@ -75,7 +75,10 @@ pub struct NewComponent {
     pub confidence: f32,
     pub review_state: ReviewState,
     pub pages: u32,
+    /// SHA-256 of the scan file holding the paper's first page, and that page (1-based): a
+    /// paper is indexed once per (scan, page), so a re-run after a crash stores nothing twice.
     pub source_sha256: String,
+    pub source_page: u32,
     pub signed_sha256: Option<String>,
     /// The extracted fields, JSON (see `classify::fields::Field`).
     pub fields_json: String,
@@ -173,6 +176,9 @@ pub trait Index {
     fn find(&mut self, q: &Query) -> Result<Vec<ComponentRow>, IndexError>;
 
     fn component(&mut self, id: i64) -> Result<Option<ComponentRow>, IndexError>;
+
+    /// The paper that starts on page `page` of the scan with this SHA-256, if indexed.
+    fn component_by_source(&mut self, sha256: &str, page: u32) -> Result<Option<i64>, IndexError>;
 
     /// Attaches a stored paper to another dossier (no copy) and records the reuse event with
     /// its audit entry; `override_reason` when a rule (expiry, signature) was bypassed.

@@ -35,6 +35,7 @@ CREATE TABLE components (
     review_state TEXT NOT NULL,
     pages INTEGER NOT NULL,
     source_sha256 TEXT NOT NULL,
+    source_page INTEGER NOT NULL,
     signed_sha256 TEXT,
     fields_json TEXT NOT NULL,
     issue_date TEXT,
@@ -46,7 +47,7 @@ CREATE TABLE components (
 );
 CREATE INDEX components_dossier ON components(dossier_code);
 CREATE INDEX components_type ON components(type_code);
-CREATE INDEX components_source ON components(source_sha256);
+CREATE UNIQUE INDEX components_source ON components(source_sha256, source_page);
 CREATE INDEX components_signed ON components(signed_sha256);
 CREATE TABLE component_owners (
     component_id INTEGER NOT NULL REFERENCES components(id),

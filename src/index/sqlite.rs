@@ -266,8 +266,8 @@ impl Index for SqliteIndex {
         tx.execute(
             "INSERT INTO components (unit_code, dossier_code, type_code, confidence, review_state,
                 pages, source_sha256, signed_sha256, fields_json, issue_date, valid_until,
-                ocr_text, likeness_json, rescan_of, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                ocr_text, likeness_json, rescan_of, created_at, source_page)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             params![
                 c.unit_code,
                 c.dossier_code,
@@ -283,7 +283,8 @@ impl Index for SqliteIndex {
                 c.ocr_text,
                 c.likeness_json,
                 c.rescan_of,
-                c.created_at
+                c.created_at,
+                c.source_page as i64
             ],
         )
         .map_err(sql)?;
@@ -431,6 +432,17 @@ impl Index for SqliteIndex {
             }
             None => Ok(None),
         }
+    }
+
+    fn component_by_source(&mut self, sha256: &str, page: u32) -> Result<Option<i64>, IndexError> {
+        self.conn
+            .query_row(
+                "SELECT id FROM components WHERE source_sha256 = ?1 AND source_page = ?2",
+                params![sha256, page as i64],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))
     }
 
     fn record_reuse(

@@ -25,6 +25,7 @@ fn paper(type_code: &str, owner: &str, text: &str, valid_until: Option<&str>) ->
         review_state: ReviewState::Auto,
         pages: 1,
         source_sha256: format!("{:064x}", text.len()),
+        source_page: 1,
         signed_sha256: Some(format!("{:064x}", text.len() + 1_000_000)),
         fields_json: "[]".into(),
         owner_ids: vec![owner.into()],
@@ -233,6 +234,9 @@ fn the_schema_is_versioned_and_reopening_keeps_it() {
     let mut ix = SqliteIndex::open(&path).unwrap();
     assert_eq!(ix.schema_version().unwrap(), 1);
     assert_eq!(ix.referenced_blobs().unwrap().len(), 2);
+    let sha = format!("{:064x}", "QUYẾT ĐỊNH".len());
+    assert_eq!(ix.component_by_source(&sha, 1).unwrap(), Some(1));
+    assert_eq!(ix.component_by_source(&sha, 2).unwrap(), None);
     ix.conn
         .execute(
             "INSERT INTO schema_migrations VALUES (99, 'future', 'x')",

@@ -4,6 +4,7 @@
 mod classify;
 mod digitize;
 mod helpers;
+mod ingest;
 mod robustness;
 mod sign_errors;
 mod sign_interop;

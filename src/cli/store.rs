@@ -1,0 +1,341 @@
+//! `sohoa ingest` (scans → stored, signed, indexed papers), `sohoa find`, `sohoa reuse` and
+//! `sohoa audit verify`: the store and index at the CLI edge.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use rand_core::RngCore;
+use sohoa::audit::{self, Action};
+use sohoa::config::Config;
+use sohoa::index::{AuditRequest, ComponentRow, Index, Query, SqliteIndex};
+use sohoa::ingest::{ingest, IngestOptions};
+use sohoa::pdf::Limits;
+use sohoa::pki::names::rfc3339;
+use sohoa::sign::pades::SignRequest;
+use sohoa::sign::{HttpTsa, TimestampAuthority};
+use sohoa::store::{BlobId, BlobStore, LocalStore};
+use sohoa::verify::{self, VerifyOptions};
+
+#[derive(Args)]
+pub struct IngestArgs {
+    /// Scans of one batch, or folders of scans (each folder one batch), in page order.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// The receiving unit (default: [store] unit).
+    #[arg(long)]
+    unit: Option<String>,
+    /// The dossier code (the operator's folder); wins over cover sheets.
+    #[arg(long)]
+    dossier: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct FindArgs {
+    /// 12-digit personal identification number.
+    #[arg(long)]
+    person: Option<String>,
+    #[arg(long)]
+    tax_code: Option<String>,
+    /// Words, with or without diacritics.
+    #[arg(long)]
+    text: Option<String>,
+    #[arg(long)]
+    dossier: Option<String>,
+    /// Document type code (see doc-types.toml).
+    #[arg(long = "type")]
+    type_code: Option<String>,
+    /// Only papers still valid on this date (YYYY-MM-DD).
+    #[arg(long)]
+    valid_on: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct ReuseArgs {
+    /// Component id (from `sohoa find`).
+    component: i64,
+    /// The new dossier it is reused in.
+    #[arg(long)]
+    dossier: String,
+    /// Reuse even if expired or no longer verifying; the reason is logged.
+    #[arg(long)]
+    override_reason: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Checks the hash chain of the audit log; names the first broken link.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn open(cfg: &Config) -> anyhow::Result<(LocalStore, SqliteIndex, PathBuf)> {
+    let root = cfg.resolve(&cfg.store.root);
+    let store = LocalStore::open(&root)?;
+    let index = SqliteIndex::open(&root.join("index.sqlite"))?;
+    Ok((store, index, root))
+}
+
+fn actor() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "sohoa".into())
+}
+
+fn now() -> String {
+    rfc3339(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default(),
+    )
+}
+
+/// The scans of a folder, by name.
+fn scans_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && p.extension().is_some_and(|e| {
+                    matches!(
+                        e.to_string_lossy().to_lowercase().as_str(),
+                        "jpg" | "jpeg" | "png" | "tif" | "tiff" | "pdf"
+                    )
+                })
+        })
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+pub fn run_ingest(cfg: &Config, a: IngestArgs) -> anyhow::Result<ExitCode> {
+    if let Some(code) = &a.dossier {
+        sohoa::classify::dossier_code::parse(code).context("--dossier")?;
+    }
+    let classifier = super::classify::classifier(cfg, None)?;
+    let (signer, profile) = super::sign::load_profile(cfg, cfg.store.signer.as_deref())?;
+    let tsa = profile.tsa_url.as_ref().map(HttpTsa::new);
+    let (store, mut index, root) = open(cfg)?;
+    let mut batches: Vec<Vec<PathBuf>> = Vec::new();
+    let mut files = Vec::new();
+    for i in &a.inputs {
+        if i.is_dir() {
+            batches.push(scans_in(i)?);
+        } else {
+            files.push(i.clone());
+        }
+    }
+    if !files.is_empty() {
+        batches.insert(0, files);
+    }
+    let mut all = Vec::new();
+    for batch in batches.into_iter().filter(|b| !b.is_empty()) {
+        let opts = IngestOptions {
+            digitize: super::digitize::options(cfg, None, None, None),
+            unit_code: a.unit.clone().unwrap_or_else(|| cfg.store.unit.clone()),
+            folder_dossier: a.dossier.clone(),
+            sign: SignRequest {
+                signer: &signer,
+                tsa: tsa.as_ref().map(|t| t as &dyn TimestampAuthority),
+                sub_filter: profile.sub_filter,
+                field_name: None,
+                reason: profile.reason.clone(),
+                location: profile.location.clone(),
+                contact_info: profile.contact_info.clone(),
+                contents_size: cfg.sign.contents_size,
+                time: SystemTime::now(),
+                utc_offset_minutes: cfg.sign.utc_offset_minutes,
+                nonce: rand_core::OsRng.next_u64(),
+            },
+            actor: actor(),
+            work_dir: root.join("tmp"),
+        };
+        let report = ingest(&batch, &opts, &classifier, &store, &mut index)?;
+        if !a.json {
+            for p in &report.papers {
+                println!(
+                    "#{:<5} {:<22} {:<26} {:<36} {}{}",
+                    p.component_id,
+                    p.type_code,
+                    p.dossier_code.as_deref().unwrap_or("(no dossier)"),
+                    p.pages,
+                    p.owner_ids.join(","),
+                    if p.already_stored {
+                        "  (already stored)"
+                    } else if p.needs_review {
+                        "  NEEDS REVIEW"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        for w in &report.warnings {
+            eprintln!("sohoa: warning: {w}");
+        }
+        all.push(report);
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_find(cfg: &Config, a: FindArgs) -> anyhow::Result<ExitCode> {
+    if a.person.is_none()
+        && a.tax_code.is_none()
+        && a.text.is_none()
+        && a.dossier.is_none()
+        && a.type_code.is_none()
+    {
+        bail!("say what to find: --person, --tax-code, --text, --dossier or --type");
+    }
+    let (store, mut index, _) = open(cfg)?;
+    let rows = index.find(&Query {
+        person_id: a.person.clone(),
+        tax_code: a.tax_code.clone(),
+        text: a.text.clone(),
+        dossier_code: a.dossier.clone(),
+        type_code: a.type_code.clone(),
+        valid_on: a.valid_on.clone(),
+        unit_code: None,
+        limit: 0,
+    })?;
+    let vopts = VerifyOptions {
+        store: super::verify::config_trust(cfg)?,
+        now: SystemTime::now(),
+        limits: Limits::default(),
+    };
+    let mut out = Vec::new();
+    for r in &rows {
+        let verifies = stored_signature_verifies(&store, r, &vopts);
+        out.push(serde_json::json!({"component": r, "signature_verifies": verifies}));
+        if !a.json {
+            println!(
+                "#{:<5} {:<22} {:<26} issued {:<10} valid until {:<10} signed by {} — {}",
+                r.id,
+                r.type_code,
+                r.dossier_code.as_deref().unwrap_or("-"),
+                r.issue_date.as_deref().unwrap_or("?"),
+                r.valid_until.as_deref().unwrap_or("-"),
+                r.signature
+                    .as_ref()
+                    .map_or("(unsigned)", |s| s.signer_subject.as_str()),
+                match verifies {
+                    Some(true) => "signature verifies",
+                    Some(false) => "SIGNATURE DOES NOT VERIFY",
+                    None => "signed file missing",
+                }
+            );
+        }
+    }
+    index.append_audit(&AuditRequest {
+        time: now(),
+        actor: actor(),
+        action: Action::Verify,
+        subject: "find".into(),
+        details: serde_json::json!({"results": rows.iter().map(|r| r.id).collect::<Vec<_>>()}),
+    })?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else if rows.is_empty() {
+        println!("nothing found");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn stored_signature_verifies(
+    store: &LocalStore,
+    r: &ComponentRow,
+    opts: &VerifyOptions,
+) -> Option<bool> {
+    let id: BlobId = r.signed_sha256.as_deref()?.parse().ok()?;
+    if !store.exists(&id).ok()? {
+        return None;
+    }
+    let report = verify::verify_file(&store.blob_path(&id), opts).ok()?;
+    Some(report.valid)
+}
+
+pub fn run_reuse(cfg: &Config, a: ReuseArgs) -> anyhow::Result<ExitCode> {
+    sohoa::classify::dossier_code::parse(&a.dossier).context("--dossier")?;
+    let (store, mut index, _) = open(cfg)?;
+    let c = index
+        .component(a.component)?
+        .with_context(|| format!("no stored component #{}", a.component))?;
+    let vopts = VerifyOptions {
+        store: super::verify::config_trust(cfg)?,
+        now: SystemTime::now(),
+        limits: Limits::default(),
+    };
+    let today = now()[..10].to_string();
+    let mut problems = Vec::new();
+    if c.valid_until.as_deref().is_some_and(|v| v < today.as_str()) {
+        problems.push(format!(
+            "it expired on {}",
+            c.valid_until.as_deref().unwrap_or("")
+        ));
+    }
+    if stored_signature_verifies(&store, &c, &vopts) != Some(true) {
+        problems.push("its stored signature does not verify".to_string());
+    }
+    if !problems.is_empty() && a.override_reason.is_none() {
+        bail!(
+            "component #{} cannot be reused: {}; pass --override-reason \"…\" to reuse it anyway (logged)",
+            c.id,
+            problems.join(" and ")
+        );
+    }
+    let e = index.record_reuse(
+        c.id,
+        &a.dossier,
+        a.override_reason.as_deref(),
+        &AuditRequest {
+            time: now(),
+            actor: actor(),
+            action: if problems.is_empty() {
+                Action::Reuse
+            } else {
+                Action::Override
+            },
+            subject: format!("component {}", c.id),
+            details: serde_json::json!({"dossier": a.dossier, "problems": problems, "override_reason": a.override_reason}),
+        },
+    )?;
+    println!(
+        "component #{} ({}) reused in dossier {} (audit entry {})",
+        c.id, c.type_code, a.dossier, e.seq
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_audit(cfg: &Config, c: AuditCommand) -> anyhow::Result<ExitCode> {
+    let AuditCommand::Verify { json } = c;
+    let (_, mut index, _) = open(cfg)?;
+    let log = index.audit_log()?;
+    let r = audit::verify(&log);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        match &r.first_break {
+            None => println!(
+                "audit log intact: {} entries, head {}",
+                r.entries,
+                r.head.as_deref().unwrap_or("-")
+            ),
+            Some(b) => println!("AUDIT LOG BROKEN: {b}"),
+        }
+    }
+    Ok(if r.intact() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,414 @@
+//! Pipeline `ingest` (the one-shot form of the whole flow): decode → ocr → classify →
+//! assemble (one PDF/A per paper) → sign → store (scan and signed PDF/A, content-addressed) →
+//! index (with the audit entry). `sohoa ingest` and the service call [`ingest`].
+//!
+//! Crash safety: blobs are written atomically before the index row that points at them, and the
+//! row with its audit entry is one transaction; a paper is indexed once per (scan, first page),
+//! so running the same scans again after a crash stores nothing twice and finishes the rest.
+
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use crate::assemble::{AssembleError, DocumentInfo, PdfAWriter};
+use crate::audit::Action;
+use crate::classify::fields::{Check, FieldKind};
+use crate::classify::{Classifier, Component};
+use crate::decode::{self, PageRef};
+use crate::digitize::{recognize_pages, DigitizeError, DigitizeOptions, PageOcr};
+use crate::index::{AuditRequest, Index, IndexError, NewComponent, ReviewState, SignatureInfo};
+use crate::ocr::RecognizedPage;
+use crate::pdf::{Limits, PdfFile};
+use crate::pki::digest::DigestAlg;
+use crate::sign::pades::{sign_file, SignError, SignRequest};
+use crate::store::{BlobStore, StoreError};
+
+/// What ingesting needs besides the scans.
+pub struct IngestOptions<'a> {
+    pub digitize: DigitizeOptions,
+    /// The receiving unit (đơn vị) the scans belong to.
+    pub unit_code: String,
+    /// The dossier code of the operator's folder, if any (wins over cover sheets).
+    pub folder_dossier: Option<String>,
+    /// How to sign each paper (signer, TSA, clock).
+    pub sign: SignRequest<'a>,
+    /// Who is ingesting, for the audit log.
+    pub actor: String,
+    /// Folder for temporary files (same file system as the store is best).
+    pub work_dir: PathBuf,
+}
+
+/// One stored paper.
+#[derive(Clone, Debug, Serialize)]
+pub struct StoredPaper {
+    pub component_id: i64,
+    /// Already in the index from an earlier run: nothing was stored again.
+    pub already_stored: bool,
+    pub dossier_code: Option<String>,
+    pub type_code: String,
+    pub confidence: f32,
+    pub needs_review: bool,
+    /// "file p1-2".
+    pub pages: String,
+    pub owner_ids: Vec<String>,
+    pub valid_until: Option<String>,
+    pub source_sha256: String,
+    pub signed_sha256: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+/// What one run stored.
+#[derive(Clone, Debug, Serialize)]
+pub struct IngestReport {
+    pub papers: Vec<StoredPaper>,
+    /// Cover sheets and dossier-level warnings.
+    pub warnings: Vec<String>,
+}
+
+/// Why a run stopped; messages name the file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IngestError {
+    #[error(transparent)]
+    Digitize(#[from] DigitizeError),
+    #[error(transparent)]
+    Decode(#[from] decode::DecodeError),
+    #[error(transparent)]
+    Assemble(#[from] AssembleError),
+    #[error(transparent)]
+    Sign(#[from] SignError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error("{file}: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file}: {message}")]
+    Pdf { file: String, message: String },
+}
+
+fn io(file: &Path) -> impl Fn(std::io::Error) -> IngestError + '_ {
+    move |source| IngestError::Io {
+        file: file.display().to_string(),
+        source,
+    }
+}
+
+/// Ingests `inputs` (one batch, pages in order).
+pub fn ingest(
+    inputs: &[PathBuf],
+    opts: &IngestOptions,
+    classifier: &Classifier,
+    store: &dyn BlobStore,
+    index: &mut dyn Index,
+) -> Result<IngestReport, IngestError> {
+    // 1. The scans themselves, kept as they came.
+    let mut source_ids = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let mut f = std::fs::File::open(input).map_err(io(input))?;
+        source_ids.push(store.put(&mut f)?.id.to_string());
+    }
+    // 2. Recognise and classify.
+    let rec = recognize_pages(inputs, &opts.digitize)?;
+    let batch = classifier.classify(&rec.texts, opts.folder_dossier.as_deref());
+    let mut report = IngestReport {
+        papers: Vec::new(),
+        warnings: Vec::new(),
+    };
+    for w in rec.reports.iter().flat_map(|r| &r.warnings) {
+        report.warnings.push(w.clone());
+    }
+    for d in &batch.dossiers {
+        report.warnings.extend(d.warnings.iter().cloned());
+        for c in &d.components {
+            let first = &c.pages[0];
+            let page_ref = &rec.pages[first.index];
+            let file_no = inputs
+                .iter()
+                .position(|p| p.as_path() == page_ref.path())
+                .unwrap_or(0);
+            let source = source_ids[file_no].clone();
+            let source_page = first.page as u32;
+            let pages_label = pages_label(c);
+            let already = index.component_by_source(&source, source_page)?;
+            if let Some(id) = already {
+                report.papers.push(paper(
+                    c,
+                    id,
+                    true,
+                    d.code.clone(),
+                    source,
+                    None,
+                    pages_label,
+                ));
+                continue;
+            }
+            // 3. One PDF/A per paper, signed, stored.
+            let signed = assemble_and_sign(inputs, &rec, c, &source_ids, opts)?;
+            let mut file = std::fs::File::open(&signed.path).map_err(io(&signed.path))?;
+            let put = store.put(&mut file)?;
+            drop(file);
+            let _ = std::fs::remove_file(&signed.path);
+            let signed_id = put.id.to_string();
+            // 4. Index it, with its audit entry, in one transaction.
+            let new = new_component(
+                c,
+                d.code.clone(),
+                opts,
+                &source,
+                source_page,
+                &signed_id,
+                &signed.info,
+                &rec,
+            );
+            let audit = AuditRequest {
+                time: signed.info.signed_at.clone(),
+                actor: opts.actor.clone(),
+                action: Action::Ingest,
+                subject: String::new(),
+                details: serde_json::json!({
+                    "dossier": d.code,
+                    "type": c.type_code,
+                    "pages": pages_label,
+                    "source_sha256": source,
+                    "signed_sha256": signed_id,
+                }),
+            };
+            let (id, _) = index.add_component(&new, &audit)?;
+            report.papers.push(paper(
+                c,
+                id,
+                false,
+                d.code.clone(),
+                source,
+                Some(signed_id),
+                pages_label,
+            ));
+        }
+    }
+    Ok(report)
+}
+
+fn pages_label(c: &Component) -> String {
+    let first = &c.pages[0];
+    let last = &c.pages[c.pages.len() - 1];
+    if c.pages.len() == 1 {
+        format!("{} p{}", first.source, first.page)
+    } else if first.source == last.source {
+        format!("{} p{}-{}", first.source, first.page, last.page)
+    } else {
+        format!(
+            "{} p{} - {} p{}",
+            first.source, first.page, last.source, last.page
+        )
+    }
+}
+
+fn paper(
+    c: &Component,
+    id: i64,
+    already_stored: bool,
+    dossier_code: Option<String>,
+    source_sha256: String,
+    signed_sha256: Option<String>,
+    pages: String,
+) -> StoredPaper {
+    StoredPaper {
+        component_id: id,
+        already_stored,
+        dossier_code,
+        type_code: c.type_code.clone(),
+        confidence: c.confidence,
+        needs_review: c.needs_review,
+        pages,
+        owner_ids: c.owner_ids.clone(),
+        valid_until: c.valid_until.clone(),
+        source_sha256,
+        signed_sha256,
+        warnings: c.warnings.clone(),
+    }
+}
+
+struct Signed {
+    path: PathBuf,
+    info: SignatureInfo,
+}
+
+/// Writes the paper's pages as a PDF/A (the scans decoded again, with the words and geometry
+/// the OCR found the first time) and signs it; returns the signed temporary file.
+fn assemble_and_sign(
+    inputs: &[PathBuf],
+    rec: &crate::digitize::Recognized,
+    c: &Component,
+    source_ids: &[String],
+    opts: &IngestOptions,
+) -> Result<Signed, IngestError> {
+    std::fs::create_dir_all(&opts.work_dir).map_err(io(&opts.work_dir))?;
+    let unsigned = tempfile::Builder::new()
+        .prefix(".sohoa-paper-")
+        .suffix(".pdf")
+        .tempfile_in(&opts.work_dir)
+        .map_err(io(&opts.work_dir))?;
+    let files: Vec<usize> = {
+        let mut v: Vec<usize> = c
+            .pages
+            .iter()
+            .filter_map(|p| {
+                inputs
+                    .iter()
+                    .position(|i| i.as_path() == rec.pages[p.index].path())
+            })
+            .collect();
+        v.dedup();
+        v
+    };
+    let digests: Vec<String> = files.iter().map(|&i| source_ids[i].clone()).collect();
+    let mut id = [0u8; 16];
+    let id_src =
+        DigestAlg::Sha256.digest(format!("{}:{}", digests.join(","), c.pages[0].page).as_bytes());
+    id.copy_from_slice(&id_src[..16]);
+    let info = DocumentInfo {
+        title: format!("{} — {}", c.type_name, pages_label(c)),
+        producer: format!("sohoa {}", env!("CARGO_PKG_VERSION")),
+        created: opts.sign.time,
+        utc_offset_minutes: opts.sign.utc_offset_minutes,
+        source_sha256: digests,
+        document_id: id,
+    };
+    let out = unsigned.reopen().map_err(io(unsigned.path()))?;
+    let mut writer = PdfAWriter::new(BufWriter::new(out), info)?;
+    let mut pdfs: Vec<(PathBuf, PdfFile<std::io::BufReader<std::fs::File>>)> = Vec::new();
+    for p in &c.pages {
+        let page_ref = &rec.pages[p.index];
+        match &rec.ocr[p.index] {
+            Some(o) => {
+                let scanned = decode::decode_page(
+                    page_ref,
+                    opts.digitize.dpi_override,
+                    &opts.digitize.limits,
+                )?;
+                writer.add_page(&recognized(scanned, o))?;
+            }
+            None => {
+                let path = page_ref.path().to_path_buf();
+                let pos = match pdfs.iter().position(|(q, _)| *q == path) {
+                    Some(pos) => pos,
+                    None => {
+                        let f = std::fs::File::open(&path).map_err(io(&path))?;
+                        let pdf = PdfFile::open(std::io::BufReader::new(f), Limits::default())
+                            .map_err(|e| IngestError::Pdf {
+                                file: path.display().to_string(),
+                                message: e.to_string(),
+                            })?;
+                        pdfs.push((path.clone(), pdf));
+                        pdfs.len() - 1
+                    }
+                };
+                writer.copy_page(&mut pdfs[pos].1, &p.source, page_index(page_ref))?;
+            }
+        }
+    }
+    let sink = writer.finish()?;
+    let file = sink
+        .into_inner()
+        .map_err(|e| io(unsigned.path())(e.into_error()))?;
+    file.sync_all().map_err(io(unsigned.path()))?;
+    drop(file);
+    let signed_path = unsigned.path().with_extension("signed.pdf");
+    let outcome = sign_file(unsigned.path(), &signed_path, &opts.sign)?;
+    let cert = opts.sign.signer.certificate();
+    let tbs = &cert.tbs_certificate;
+    let level = match (outcome.sub_filter, outcome.timestamped) {
+        ("ETSI.CAdES.detached", true) => "B-T",
+        ("ETSI.CAdES.detached", false) => "B-B",
+        _ => "adbe.pkcs7",
+    };
+    let since = opts
+        .sign
+        .time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    Ok(Signed {
+        path: signed_path,
+        info: SignatureInfo {
+            signer_subject: crate::pki::names::display_name(&tbs.subject),
+            cert_serial: hex::encode_upper(tbs.serial_number.as_bytes()),
+            cert_issuer: crate::pki::names::display_name(&tbs.issuer),
+            signed_at: crate::pki::names::rfc3339(since),
+            level: level.to_string(),
+        },
+    })
+}
+
+fn page_index(p: &PageRef) -> usize {
+    p.index()
+}
+
+fn recognized(scanned: decode::ScannedPage, o: &PageOcr) -> RecognizedPage {
+    RecognizedPage {
+        scanned,
+        rotation: o.rotation,
+        skew_degrees: o.skew_degrees,
+        width: o.width,
+        height: o.height,
+        words: o.words.clone(),
+        text: o.text.clone(),
+        mean_confidence: o.mean_confidence,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn new_component(
+    c: &Component,
+    dossier_code: Option<String>,
+    opts: &IngestOptions,
+    source: &str,
+    source_page: u32,
+    signed: &str,
+    sig: &SignatureInfo,
+    rec: &crate::digitize::Recognized,
+) -> NewComponent {
+    let valid = |k: FieldKind| {
+        c.fields
+            .iter()
+            .filter(|f| f.kind == k && f.check == Check::Valid)
+            .map(|f| f.value.clone())
+            .collect::<Vec<_>>()
+    };
+    let text = c
+        .pages
+        .iter()
+        .map(|p| rec.texts[p.index].text())
+        .collect::<Vec<_>>()
+        .join("\n\u{c}\n");
+    NewComponent {
+        unit_code: opts.unit_code.clone(),
+        dossier_code,
+        type_code: c.type_code.clone(),
+        confidence: c.confidence,
+        review_state: if c.needs_review {
+            ReviewState::NeedsReview
+        } else {
+            ReviewState::Auto
+        },
+        pages: c.pages.len() as u32,
+        source_sha256: source.to_string(),
+        source_page,
+        signed_sha256: Some(signed.to_string()),
+        fields_json: serde_json::to_string(&c.fields).unwrap_or_else(|_| "[]".into()),
+        owner_ids: c.owner_ids.clone(),
+        tax_codes: valid(FieldKind::TaxCode),
+        issue_date: valid(FieldKind::IssueDate).into_iter().next(),
+        valid_until: c.valid_until.clone(),
+        ocr_text: text,
+        likeness_json: None,
+        rescan_of: None,
+        signature: Some(sig.clone()),
+        created_at: sig.signed_at.clone(),
+    }
+}

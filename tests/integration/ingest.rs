@@ -1,0 +1,211 @@
+//! `sohoa ingest`, `find`, `reuse` and `audit verify` end to end: a scanned batch becomes
+//! signed PDF/A papers stored by SHA-256 and indexed in SQLite; each is found by ID number,
+//! type and text (without diacritics), its signature checked by pyHanko; a second run stores
+//! nothing twice; an expired paper is refused for reuse unless overridden (logged); an edited
+//! audit log is caught.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+const DOSSIER: &str = "000.00.10.H59-240521-0015";
+
+fn setup(dir: &Path) -> PathBuf {
+    let c = |n: &str| root().join("certs-test").join(n).display().to_string();
+    let cfg = dir.join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[sign]\ndefault_signer = \"official\"\n\
+             [signers.official]\npkcs12 = \"{}\"\npassphrase_file = \"{}\"\n\
+             [trust]\nanchors = [\"{}\"]\nintermediates = [\"{}\"]\n\
+             [store]\nroot = \"data\"\nunit = \"000.00.10.H59\"\n",
+            c("official-signer.p12"),
+            c("PASSPHRASE-TEST-ONLY.txt"),
+            c("root-ca.pem"),
+            c("sub-ca.pem"),
+        ),
+    )
+    .unwrap();
+    cfg
+}
+
+fn run(cfg: &Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["--config", cfg.to_str().unwrap()];
+    all.extend_from_slice(args);
+    sohoa(&all)
+}
+
+fn json(cfg: &Path, args: &[&str]) -> Value {
+    let o = run(cfg, args);
+    assert!(o.status.success(), "{}", text(&o));
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)))
+}
+
+fn blobs(dir: &Path) -> Vec<PathBuf> {
+    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let mut v = Vec::new();
+    walk(&dir.join("data/blobs"), &mut v);
+    v.sort();
+    v
+}
+
+#[test]
+fn a_batch_is_stored_signed_indexed_found_and_reused() {
+    let dir = tmp();
+    let cfg = setup(dir.path());
+    let batch = root().join("samples/dossiers/batch-04.tif");
+    let labels: Value =
+        serde_json::from_slice(&read(&root().join("samples/dossiers/labels.json"))).unwrap();
+    let lab = labels["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"] == "batch-04.tif")
+        .unwrap();
+    let want = lab["components"].as_array().unwrap().len();
+
+    // the cover sheet's QR is damaged: the operator's folder gives the dossier code
+    let first = json(
+        &cfg,
+        &[
+            "ingest",
+            "--json",
+            "--dossier",
+            DOSSIER,
+            batch.to_str().unwrap(),
+        ],
+    );
+    let papers = first[0]["papers"].as_array().unwrap();
+    assert_eq!(papers.len(), want);
+    assert!(papers.iter().all(|p| p["already_stored"] == false));
+    // the scan plus one signed PDF/A per paper, each stored once under its SHA-256
+    let stored = blobs(dir.path());
+    assert_eq!(stored.len(), want + 1);
+    for b in &stored {
+        let name = b.file_name().unwrap().to_str().unwrap();
+        let sha = sohoa::pki::digest::DigestAlg::Sha256.digest(&read(b));
+        assert_eq!(hex::encode(sha), name, "blob {name} holds other bytes");
+    }
+
+    // found by dossier; every stored signature verifies, also for pyHanko
+    let found = json(&cfg, &["find", "--json", "--dossier", DOSSIER]);
+    assert_eq!(found.as_array().unwrap().len(), want);
+    for f in found.as_array().unwrap() {
+        assert_eq!(f["signature_verifies"], true, "{f}");
+    }
+    let signed = papers[0]["signed_sha256"].as_str().unwrap();
+    let signed_path = stored
+        .iter()
+        .find(|p| p.file_name().unwrap() == signed)
+        .unwrap();
+    let (code, out) = pyhanko_validate(signed_path, &certs("root-ca.pem"));
+    assert_eq!(code, 0, "{out}");
+
+    // by ID number, by type, by text without diacritics
+    let pid = lab["components"][0]["fields"]["person_id"][0]
+        .as_str()
+        .unwrap();
+    let by_id = json(&cfg, &["find", "--json", "--person", pid]);
+    assert!(!by_id.as_array().unwrap().is_empty());
+    let cards = json(
+        &cfg,
+        &["find", "--json", "--person", pid, "--type", "citizen_id"],
+    );
+    assert_eq!(cards.as_array().unwrap().len(), 1, "{cards}");
+    let by_text = json(
+        &cfg,
+        &["find", "--json", "--text", "xac nhan thong tin ve cu tru"],
+    );
+    assert_eq!(
+        by_text[0]["component"]["type_code"], "residence",
+        "{by_text}"
+    );
+
+    // a second run stores nothing twice
+    let again = json(
+        &cfg,
+        &[
+            "ingest",
+            "--json",
+            "--dossier",
+            DOSSIER,
+            batch.to_str().unwrap(),
+        ],
+    );
+    assert!(again[0]["papers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["already_stored"] == true));
+    assert_eq!(blobs(dir.path()), stored);
+
+    // reuse: the ID card is valid; the residence confirmation (30 days) has expired
+    let card = cards[0]["component"]["id"].as_i64().unwrap().to_string();
+    let o = run(
+        &cfg,
+        &["reuse", &card, "--dossier", "000.00.10.H59-261122-0001"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let reused = json(
+        &cfg,
+        &["find", "--json", "--dossier", "000.00.10.H59-261122-0001"],
+    );
+    assert_eq!(reused[0]["component"]["reuses"], 1);
+    let residence = by_text[0]["component"]["id"].as_i64().unwrap().to_string();
+    let o = run(
+        &cfg,
+        &[
+            "reuse",
+            &residence,
+            "--dossier",
+            "000.00.10.H59-261122-0001",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("expired"), "{}", text(&o));
+    let o = run(
+        &cfg,
+        &[
+            "reuse",
+            &residence,
+            "--dossier",
+            "000.00.10.H59-261122-0001",
+            "--override-reason",
+            "bản chính đã đối chiếu",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+
+    // the audit log verifies, records the override, and an edit is caught
+    let a = json(&cfg, &["audit", "verify", "--json"]);
+    assert!(a["first_break"].is_null(), "{a}");
+    let db = dir.path().join("data/index.sqlite");
+    let py = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); \
+             print(c.execute(\"select count(*) from audit_log where action='override'\").fetchone()[0]); \
+             c.execute(\"update audit_log set actor='someone' where seq=2\"); c.commit()",
+            db.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(py.status.success(), "{}", text(&py));
+    assert_eq!(String::from_utf8_lossy(&py.stdout).trim(), "1");
+    let o = run(&cfg, &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("entry 2 was changed"), "{}", text(&o));
+}
