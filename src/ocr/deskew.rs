@@ -145,10 +145,27 @@ fn ink_points(gray: &GrayImage) -> Vec<(f32, f32)> {
     let t = otsu(gray).min(153);
     let (w, h) = gray.dimensions();
     let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
-    let dark = gray.pixels().filter(|p| p[0] < t).count();
+    // Strokes, not blobs: a dark pixel whose neighbours two pixels away on all four sides are
+    // dark too is inside a photo, a stamp or a filled box, whose mass would drown the text
+    // lines' profile (an ID card's portrait pulled both skew estimates to the limit).
+    let dark_at = |x: i64, y: i64| {
+        x >= 0
+            && y >= 0
+            && x < i64::from(w)
+            && y < i64::from(h)
+            && gray.get_pixel(x as u32, y as u32)[0] < t
+    };
+    let stroke = |x: u32, y: u32| {
+        let (x, y) = (i64::from(x), i64::from(y));
+        !(dark_at(x - 2, y) && dark_at(x + 2, y) && dark_at(x, y - 2) && dark_at(x, y + 2))
+    };
+    let dark = gray
+        .enumerate_pixels()
+        .filter(|(x, y, p)| p[0] < t && stroke(*x, *y))
+        .count();
     let stride = dark.div_ceil(MAX_POINTS).max(1);
     gray.enumerate_pixels()
-        .filter(|(_, _, p)| p[0] < t)
+        .filter(|(x, y, p)| p[0] < t && stroke(*x, *y))
         .step_by(stride)
         .map(|(x, y, _)| (x as f32 + 0.5 - cx, y as f32 + 0.5 - cy))
         .collect()

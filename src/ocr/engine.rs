@@ -8,7 +8,7 @@ use tesseract::{PageSegMode, Tesseract};
 
 use super::orientation::{self, Candidate, Quality};
 use super::tsv::{self, Parsed};
-use super::{denoise, deskew, listnum, rotate, OcrConfig, OcrError, RecognizedPage, Word};
+use super::{borders, denoise, deskew, listnum, rotate, OcrConfig, OcrError, RecognizedPage, Word};
 use crate::decode::ScannedPage;
 
 /// Where Debian's tesseract-ocr-* packages put the language data.
@@ -104,7 +104,7 @@ impl Engine {
     /// Orientation, deskew and recognition of one page. A page where Tesseract finds nothing
     /// is `Ok` with no words.
     pub fn recognize(&mut self, page: ScannedPage) -> Result<RecognizedPage, OcrError> {
-        let gray = rotate::to_gray(&page.raster);
+        let mut gray = rotate::to_gray(&page.raster);
         let (w, h) = gray.dimensions();
         if w > MAX_SIDE || h > MAX_SIDE {
             return Err(OcrError::PageTooLarge {
@@ -114,6 +114,8 @@ impl Engine {
                 height: h,
             });
         }
+        // scanner borders would pass for the page's densest text
+        borders::whiten_edge_bands(&mut gray);
         let layout = deskew::analyse(&gray, self.max_skew_degrees);
         let specks = denoise::speck_ratio(&gray) > denoise::SPECKLED;
         let candidates =
@@ -139,10 +141,16 @@ impl Engine {
             (0..candidates.len()).collect()
         };
         let mut best: Option<(Candidate, Parsed, Quality, GrayImage)> = None;
-        for i in order {
-            let cand = candidates[i];
-            let mut img = uprights[i]
-                .take()
+        let mut queue: Vec<(Candidate, Option<GrayImage>)> = order
+            .into_iter()
+            .map(|i| (candidates[i], uprights[i].take()))
+            .collect();
+        let mut fell_back = false;
+        let mut next = 0;
+        while next < queue.len() {
+            let (cand, made) = (queue[next].0, queue[next].1.take());
+            next += 1;
+            let mut img = made
                 .unwrap_or_else(|| rotate::upright_gray(&gray, cand.rotation, cand.skew_degrees));
             if specks {
                 img = denoise::median3(&img);
@@ -165,6 +173,18 @@ impl Engine {
             }
             if good {
                 break;
+            }
+            // Nothing read like text along the dominant line direction (a photo or a dark
+            // block can fake one): try the other quarter turns once.
+            let plausible = best.as_ref().is_some_and(|b| b.2.plausible());
+            if next == queue.len() && !plausible && !fell_back && self.detect_orientation {
+                fell_back = true;
+                let tried: Vec<Candidate> = queue.iter().map(|q| q.0).collect();
+                queue.extend(
+                    orientation::other_axis(&layout, &tried, self.max_skew_degrees)
+                        .into_iter()
+                        .map(|c| (c, None)),
+                );
             }
         }
         let (cand, mut parsed, _, img) = best.unwrap_or_else(|| {

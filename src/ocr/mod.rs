@@ -11,6 +11,7 @@
 //! `listnum` (lines starting with a lone dot re-read as one line to recover the list number's
 //! digit). `omp` keeps OpenMP single-threaded.
 
+mod borders;
 mod denoise;
 mod deskew;
 mod engine;

@@ -9,7 +9,7 @@
 //! good (else the next, as a fallback), so a page usually costs one full recognition plus two
 //! small ones and the profile analysis.
 
-use super::deskew::PageLayout;
+use super::deskew::{PageLayout, SkewEstimate};
 use super::rotate::MIN_SKEW_DEGREES;
 use super::Word;
 use image::GrayImage;
@@ -59,6 +59,26 @@ pub fn candidates(layout: &PageLayout, detect: bool, max_skew: f32) -> Vec<Candi
         out.extend(second);
     }
     out
+}
+
+/// The candidates of the axis [`candidates`] left out (when one line direction dominated):
+/// the fallback when none of the tried ones read plausibly. Empty when both were tried.
+pub fn other_axis(layout: &PageLayout, tried: &[Candidate], max_skew: f32) -> Vec<Candidate> {
+    let all = candidates(
+        &PageLayout {
+            horizontal: layout.horizontal,
+            vertical: SkewEstimate {
+                score: layout.horizontal.score.max(f64::MIN_POSITIVE),
+                ..layout.vertical
+            },
+            ink: layout.ink,
+        },
+        true,
+        max_skew,
+    );
+    all.into_iter()
+        .filter(|c| !tried.iter().any(|t| t.rotation == c.rotation))
+        .collect()
 }
 
 /// Height in inches of the window recognised to compare candidates: two or three lines of
@@ -154,6 +174,12 @@ impl Quality {
             || (self.long_words >= 5 && self.mean_confidence >= 88.0)
     }
 
+    /// Reads like text: enough plausible words with a fair confidence. A page read the wrong
+    /// way round falls below; so does a nearly blank page.
+    pub fn plausible(&self) -> bool {
+        self.long_words >= 5 && self.mean_confidence >= 60.0
+    }
+
     /// Ranking between candidates: confidence-weighted count of plausible words.
     pub fn score(&self) -> f64 {
         self.long_words as f64 * f64::from(self.mean_confidence)
@@ -163,7 +189,6 @@ impl Quality {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ocr::deskew::SkewEstimate;
 
     fn layout(h: f64, v: f64) -> PageLayout {
         PageLayout {
