@@ -6,7 +6,10 @@
 #   3. verify it, and show that an altered copy is rejected;
 #   4. measure OCR quality on every sample scan against its ground truth;
 #   5. classify: train the model on samples/train, split a scanned batch into dossiers and
-#      papers with types and ID numbers, and measure classification on samples/dossiers.
+#      papers with types and ID numbers, and measure classification on samples/dossiers;
+#   6. ingest that batch (a signed PDF/A per paper, stored by SHA-256, indexed in data/), find
+#      a citizen's papers by ID number and by text, and check the audit log. A second run
+#      stores nothing twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-out}
@@ -52,5 +55,11 @@ echo "== 5. Classify: train the model, split a batch of two dossiers, measure on
 "$BIN" classify train samples/train -o models/classify.json
 "$BIN" classify samples/dossiers/batch-02.pdf
 "$BIN" eval classify samples/dossiers --model models/classify.json
+echo
+echo "== 6. Ingest: store, sign and index the papers; find them again; check the audit log"
+"$BIN" ingest samples/dossiers/batch-02.pdf
+"$BIN" find --person 008087122782
+"$BIN" find --text "quyen su dung dat"
+"$BIN" audit verify
 echo
 echo "== Done: $OUT/ho-so.pdf (PDF/A), $OUT/signed/ (signed). Text: pdftotext $OUT/ho-so.pdf -"
