@@ -66,7 +66,11 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if matches!(
         cli.command,
-        Command::Digitize(_) | Command::Eval(_) | Command::Classify(_) | Command::Ingest(_)
+        Command::Digitize(_)
+            | Command::Eval(_)
+            | Command::Classify(_)
+            | Command::Ingest(_)
+            | Command::Find(_)
     ) {
         // libtesseract's OpenMP must be single-threaded (we run one engine per core instead);
         // the variable only takes effect at process start, so this may re-execute sohoa.

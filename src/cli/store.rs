@@ -52,6 +52,9 @@ pub struct FindArgs {
     /// Only papers still valid on this date (YYYY-MM-DD).
     #[arg(long)]
     valid_on: Option<String>,
+    /// A new scan: is this paper already on file? (perceptual hashes + text + the numbers)
+    #[arg(long, value_name = "SCAN")]
+    like: Option<PathBuf>,
     #[arg(long)]
     json: bool,
 }
@@ -188,14 +191,61 @@ pub fn run_ingest(cfg: &Config, a: IngestArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn run_like(cfg: &Config, scan: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let classifier = super::classify::classifier(cfg, None)?;
+    let (_, mut index, _) = open(cfg)?;
+    let opts = super::digitize::options(cfg, None, None, None);
+    let mut out = Vec::new();
+    for (c, sig) in sohoa::ingest::scan_signatures(&[scan.to_path_buf()], &opts, &classifier)? {
+        let first = &c.pages[0];
+        let Some(sig) = sig else {
+            println!(
+                "{} p{}: carries its own text; no image to compare",
+                first.source, first.page
+            );
+            continue;
+        };
+        let ranking = sohoa::ingest::likeness_ranking(&mut index, &c.type_code, &sig)?;
+        if !json {
+            let best = ranking.first();
+            match best {
+                Some((id, l)) if l.verdict == sohoa::similar::Verdict::Same => println!(
+                    "{} p{} ({}): already on file as #{id} (score {:.2}: image {:.1} bits, text {:.2}, numbers {:.2})",
+                    first.source, first.page, c.type_code, l.score, l.image_distance, l.text_jaccard, l.numbers_agree
+                ),
+                Some((id, l)) if l.verdict == sohoa::similar::Verdict::Unsure => println!(
+                    "{} p{} ({}): perhaps #{id} (score {:.2}; some numbers differ or were misread): check by eye",
+                    first.source, first.page, c.type_code, l.score
+                ),
+                _ => println!(
+                    "{} p{} ({}): not on file",
+                    first.source, first.page, c.type_code
+                ),
+            }
+        }
+        out.push(serde_json::json!({
+            "pages": c.pages,
+            "type": c.type_code,
+            "matches": ranking.iter().take(5).map(|(id, l)| serde_json::json!({"component": id, "likeness": l})).collect::<Vec<_>>(),
+        }));
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run_find(cfg: &Config, a: FindArgs) -> anyhow::Result<ExitCode> {
+    if let Some(scan) = &a.like {
+        return run_like(cfg, scan, a.json);
+    }
     if a.person.is_none()
         && a.tax_code.is_none()
         && a.text.is_none()
         && a.dossier.is_none()
         && a.type_code.is_none()
     {
-        bail!("say what to find: --person, --tax-code, --text, --dossier or --type");
+        bail!("say what to find: --person, --tax-code, --text, --dossier, --type or --like SCAN");
     }
     let (store, mut index, _) = open(cfg)?;
     let rows = index.find(&Query {

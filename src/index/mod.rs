@@ -177,6 +177,10 @@ pub trait Index {
 
     fn component(&mut self, id: i64) -> Result<Option<ComponentRow>, IndexError>;
 
+    /// `(id, likeness_json)` of every paper of a type that has a near-duplicate signature:
+    /// the candidates a new scan is compared with.
+    fn likeness_candidates(&mut self, type_code: &str) -> Result<Vec<(i64, String)>, IndexError>;
+
     /// The paper that starts on page `page` of the scan with this SHA-256, if indexed.
     fn component_by_source(&mut self, sha256: &str, page: u32) -> Result<Option<i64>, IndexError>;
 

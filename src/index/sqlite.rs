@@ -434,6 +434,20 @@ impl Index for SqliteIndex {
         }
     }
 
+    fn likeness_candidates(&mut self, type_code: &str) -> Result<Vec<(i64, String)>, IndexError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT id, likeness_json FROM components
+                 WHERE type_code = ?1 AND likeness_json IS NOT NULL ORDER BY id",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = st
+            .query_map([type_code], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.sql(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))
+    }
+
     fn component_by_source(&mut self, sha256: &str, page: u32) -> Result<Option<i64>, IndexError> {
         self.conn
             .query_row(

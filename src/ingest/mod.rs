@@ -23,6 +23,7 @@ use crate::ocr::RecognizedPage;
 use crate::pdf::{Limits, PdfFile};
 use crate::pki::digest::DigestAlg;
 use crate::sign::pades::{sign_file, SignError, SignRequest};
+use crate::similar::{compare, signature_of_page, PaperSignature, Verdict};
 use crate::store::{BlobStore, StoreError};
 
 /// What ingesting needs besides the scans.
@@ -56,6 +57,8 @@ pub struct StoredPaper {
     pub valid_until: Option<String>,
     pub source_sha256: String,
     pub signed_sha256: Option<String>,
+    /// An earlier stored paper this one is a new scan of, and how alike they are (0–1).
+    pub rescan_of: Option<(i64, f32)>,
     pub warnings: Vec<String>,
 }
 
@@ -155,8 +158,13 @@ pub fn ingest(
             drop(file);
             let _ = std::fs::remove_file(&signed.path);
             let signed_id = put.id.to_string();
-            // 4. Index it, with its audit entry, in one transaction.
-            let new = new_component(
+            // 4. A new scan of a paper already on file is linked to it.
+            let rescan = match &signed.likeness {
+                Some(sig) => find_rescan(index, &c.type_code, sig)?,
+                None => None,
+            };
+            // 5. Index it, with its audit entry, in one transaction.
+            let mut new = new_component(
                 c,
                 d.code.clone(),
                 opts,
@@ -166,6 +174,11 @@ pub fn ingest(
                 &signed.info,
                 &rec,
             );
+            new.likeness_json = signed
+                .likeness
+                .as_ref()
+                .and_then(|l| serde_json::to_string(l).ok());
+            new.rescan_of = rescan.map(|r| r.0);
             let audit = AuditRequest {
                 time: signed.info.signed_at.clone(),
                 actor: opts.actor.clone(),
@@ -177,10 +190,11 @@ pub fn ingest(
                     "pages": pages_label,
                     "source_sha256": source,
                     "signed_sha256": signed_id,
+                    "rescan_of": rescan.map(|r| r.0),
                 }),
             };
             let (id, _) = index.add_component(&new, &audit)?;
-            report.papers.push(paper(
+            let mut stored = paper(
                 c,
                 id,
                 false,
@@ -188,7 +202,9 @@ pub fn ingest(
                 source,
                 Some(signed_id),
                 pages_label,
-            ));
+            );
+            stored.rescan_of = rescan;
+            report.papers.push(stored);
         }
     }
     Ok(report)
@@ -230,6 +246,7 @@ fn paper(
         valid_until: c.valid_until.clone(),
         source_sha256,
         signed_sha256,
+        rescan_of: None,
         warnings: c.warnings.clone(),
     }
 }
@@ -237,6 +254,27 @@ fn paper(
 struct Signed {
     path: PathBuf,
     info: SignatureInfo,
+    /// Near-duplicate signature of the paper (None when a page was copied, not scanned).
+    likeness: Option<PaperSignature>,
+}
+
+/// The stored paper of this type that `sig` is a re-scan of, if any, with the score.
+pub fn find_rescan(
+    index: &mut dyn Index,
+    type_code: &str,
+    sig: &PaperSignature,
+) -> Result<Option<(i64, f32)>, IndexError> {
+    let mut best: Option<(i64, f32)> = None;
+    for (id, json) in index.likeness_candidates(type_code)? {
+        let Ok(other) = serde_json::from_str::<PaperSignature>(&json) else {
+            continue;
+        };
+        let l = compare(sig, &other);
+        if l.verdict == Verdict::Same && best.is_none_or(|b| l.score > b.1) {
+            best = Some((id, l.score));
+        }
+    }
+    Ok(best)
 }
 
 /// Writes the paper's pages as a PDF/A (the scans decoded again, with the words and geometry
@@ -283,6 +321,7 @@ fn assemble_and_sign(
     let out = unsigned.reopen().map_err(io(unsigned.path()))?;
     let mut writer = PdfAWriter::new(BufWriter::new(out), info)?;
     let mut pdfs: Vec<(PathBuf, PdfFile<std::io::BufReader<std::fs::File>>)> = Vec::new();
+    let mut likeness = Some(PaperSignature { pages: Vec::new() });
     for p in &c.pages {
         let page_ref = &rec.pages[p.index];
         match &rec.ocr[p.index] {
@@ -292,9 +331,14 @@ fn assemble_and_sign(
                     opts.digitize.dpi_override,
                     &opts.digitize.limits,
                 )?;
-                writer.add_page(&recognized(scanned, o))?;
+                let page = recognized(scanned, o);
+                if let Some(l) = likeness.as_mut() {
+                    l.pages.push(signature_of_page(&page));
+                }
+                writer.add_page(&page)?;
             }
             None => {
+                likeness = None;
                 let path = page_ref.path().to_path_buf();
                 let pos = match pdfs.iter().position(|(q, _)| *q == path) {
                     Some(pos) => pos,
@@ -334,6 +378,7 @@ fn assemble_and_sign(
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default();
     Ok(Signed {
+        likeness,
         path: signed_path,
         info: SignatureInfo {
             signer_subject: crate::pki::names::display_name(&tbs.subject),
@@ -411,4 +456,49 @@ fn new_component(
         signature: Some(sig.clone()),
         created_at: sig.signed_at.clone(),
     }
+}
+
+/// Each paper of some scans, classified, with its near-duplicate signature (None when a page
+/// carries its own text): what `sohoa find --like` compares with the stored papers.
+pub fn scan_signatures(
+    inputs: &[PathBuf],
+    opts: &DigitizeOptions,
+    classifier: &Classifier,
+) -> Result<Vec<(Component, Option<PaperSignature>)>, IngestError> {
+    let rec = recognize_pages(inputs, opts)?;
+    let batch = classifier.classify(&rec.texts, None);
+    let mut out = Vec::new();
+    for c in batch.dossiers.into_iter().flat_map(|d| d.components) {
+        let mut sig = Some(PaperSignature { pages: Vec::new() });
+        for p in &c.pages {
+            match (&rec.ocr[p.index], sig.as_mut()) {
+                (Some(o), Some(s)) => {
+                    let scanned =
+                        decode::decode_page(&rec.pages[p.index], opts.dpi_override, &opts.limits)?;
+                    s.pages.push(signature_of_page(&recognized(scanned, o)));
+                }
+                _ => sig = None,
+            }
+        }
+        out.push((c, sig));
+    }
+    Ok(out)
+}
+
+/// Every stored paper of the type compared with `sig`, best first.
+pub fn likeness_ranking(
+    index: &mut dyn Index,
+    type_code: &str,
+    sig: &PaperSignature,
+) -> Result<Vec<(i64, crate::similar::Likeness)>, IndexError> {
+    let mut out: Vec<(i64, crate::similar::Likeness)> = index
+        .likeness_candidates(type_code)?
+        .into_iter()
+        .filter_map(|(id, json)| {
+            let other = serde_json::from_str::<PaperSignature>(&json).ok()?;
+            Some((id, compare(sig, &other)))
+        })
+        .collect();
+    out.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
+    Ok(out)
 }

@@ -209,3 +209,44 @@ fn a_batch_is_stored_signed_indexed_found_and_reused() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("entry 2 was changed"), "{}", text(&o));
 }
+
+#[test]
+fn a_rescan_of_a_stored_paper_is_recognised_and_another_persons_card_is_not() {
+    let dir = tmp();
+    let cfg = setup(dir.path());
+    let card = root().join("samples/dossiers/batch-06.jpg");
+    let o = run(&cfg, &["ingest", card.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    // a new scan of the same card: turned 1.5°, blurred, smaller, JPEG quality 45, 240 dpi
+    let rescan = dir.path().join("rescan.jpg");
+    let py = Command::new(venv_bin("python"))
+        .args([
+            "-c",
+            "import sys; from PIL import Image, ImageFilter\n\
+             im = Image.open(sys.argv[1]).convert('L').rotate(1.5, fillcolor=250)\n\
+             im = im.filter(ImageFilter.GaussianBlur(0.8))\n\
+             im = im.resize((int(im.width * 0.8), int(im.height * 0.8)))\n\
+             im.save(sys.argv[2], quality=45, dpi=(240, 240))",
+            card.to_str().unwrap(),
+            rescan.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(py.status.success(), "{}", text(&py));
+    let like = json(
+        &cfg,
+        &["find", "--json", "--like", rescan.to_str().unwrap()],
+    );
+    let best = &like[0]["matches"][0];
+    assert_eq!(best["component"], 1, "{like}");
+    assert_eq!(best["likeness"]["verdict"], "same", "{like}");
+    // the same template, another person: not the same paper
+    let other = root().join("samples/scans/cccd-photo.jpg");
+    let like = json(&cfg, &["find", "--json", "--like", other.to_str().unwrap()]);
+    for m in like[0]["matches"].as_array().unwrap() {
+        assert_ne!(m["likeness"]["verdict"], "same", "{like}");
+    }
+    // ingesting the re-scan links it to the stored card
+    let r = json(&cfg, &["ingest", "--json", rescan.to_str().unwrap()]);
+    assert_eq!(r[0]["papers"][0]["rescan_of"][0], 1, "{r}");
+}
