@@ -90,6 +90,25 @@ enum Role {
     Continue,
 }
 
+impl Component {
+    /// Where the paper is, for people: "batch.tif p2", "batch.tif p4-5", "a.jpg p1 - b.jpg p1".
+    pub fn pages_label(&self) -> String {
+        let (Some(first), Some(last)) = (self.pages.first(), self.pages.last()) else {
+            return String::new();
+        };
+        if self.pages.len() == 1 {
+            format!("{} p{}", first.source, first.page)
+        } else if first.source == last.source {
+            format!("{} p{}-{}", first.source, first.page, last.page)
+        } else {
+            format!(
+                "{} p{} - {} p{}",
+                first.source, first.page, last.source, last.page
+            )
+        }
+    }
+}
+
 impl Classifier {
     pub fn new(types: DocTypes, model: Option<Model>) -> Result<Self, String> {
         let rules = RuleSet::new(&types)?;

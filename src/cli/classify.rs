@@ -104,18 +104,7 @@ fn print_batch(batch: &Batch, model: bool) {
         };
         println!("dossier {code} ({from})");
         for c in &d.components {
-            let first = &c.pages[0];
-            let last = &c.pages[c.pages.len() - 1];
-            let range = if c.pages.len() == 1 {
-                format!("{} p{}", first.source, first.page)
-            } else if first.source == last.source {
-                format!("{} p{}-{}", first.source, first.page, last.page)
-            } else {
-                format!(
-                    "{} p{} - {} p{}",
-                    first.source, first.page, last.source, last.page
-                )
-            };
+            let range = c.pages_label();
             println!(
                 "  {range}: {} ({}) {:.0}%{}",
                 c.type_code,

@@ -75,21 +75,7 @@ fn profile(cfg: &Config, a: &SignArgs) -> anyhow::Result<SignerProfile> {
             .clone()
             .or_else(|| cfg.sign.default_signer.clone())
             .context("no signer: pass --signer NAME, --p12 FILE or --key/--cert, or set [sign] default_signer in config.toml")?;
-        let mut p = cfg
-            .signers
-            .get(&name)
-            .cloned()
-            .with_context(|| format!("no signer profile [signers.{name}] in {}", cfg.origin))?;
-        for f in [
-            &mut p.pkcs12,
-            &mut p.key,
-            &mut p.cert,
-            &mut p.chain,
-            &mut p.passphrase_file,
-        ] {
-            *f = f.as_ref().map(|x| cfg.resolve(x));
-        }
-        p
+        named_profile(cfg, &name)?
     };
     if a.passphrase_file.is_some() {
         p.passphrase_file = a.passphrase_file.clone();
@@ -130,18 +116,11 @@ fn passphrase(p: &SignerProfile) -> anyhow::Result<Vec<u8>> {
     bail!("no passphrase: set passphrase_file or passphrase_env in the profile, or pass --passphrase-file / --passphrase-env")
 }
 
-/// The signer and TSA of a named profile (or [sign] default_signer), for `sohoa ingest`.
-pub(super) fn load_profile(
-    cfg: &Config,
-    name: Option<&str>,
-) -> anyhow::Result<(SoftwareRsaSigner, SignerProfile)> {
-    let name = name
-        .map(String::from)
-        .or_else(|| cfg.sign.default_signer.clone())
-        .context("no signer: set [store] signer or [sign] default_signer in config.toml")?;
+/// A profile of `config.toml` with its paths resolved against the file's folder.
+fn named_profile(cfg: &Config, name: &str) -> anyhow::Result<SignerProfile> {
     let mut p = cfg
         .signers
-        .get(&name)
+        .get(name)
         .cloned()
         .with_context(|| format!("no signer profile [signers.{name}] in {}", cfg.origin))?;
     for f in [
@@ -153,27 +132,36 @@ pub(super) fn load_profile(
     ] {
         *f = f.as_ref().map(|x| cfg.resolve(x));
     }
-    let pass = passphrase(&p)?;
-    let creds = match (&p.pkcs12, &p.key, &p.cert) {
-        (Some(p12), _, _) => keys::load_pkcs12(p12, &pass)?,
-        (None, Some(k), Some(c)) => keys::load_pem_credentials(k, c, p.chain.as_deref(), &pass)?,
-        _ => bail!("the signer profile {name} names no key"),
-    };
-    Ok((
-        SoftwareRsaSigner::new(creds.key, creds.cert, creds.chain)?,
-        p,
-    ))
+    Ok(p)
 }
 
-pub fn run(cfg: &Config, a: SignArgs) -> anyhow::Result<ExitCode> {
-    let p = profile(cfg, &a)?;
-    let pass = passphrase(&p)?;
+/// The loaded signer of a named profile (or [sign] default_signer), for `sohoa ingest`.
+pub(super) fn load_profile(
+    cfg: &Config,
+    name: Option<&str>,
+) -> anyhow::Result<(SoftwareRsaSigner, SignerProfile)> {
+    let name = name
+        .map(String::from)
+        .or_else(|| cfg.sign.default_signer.clone())
+        .context("no signer: set [store] signer or [sign] default_signer in config.toml")?;
+    let p = named_profile(cfg, &name)?;
+    Ok((load_signer(&p)?, p))
+}
+
+/// The key and certificates a profile names.
+fn load_signer(p: &SignerProfile) -> anyhow::Result<SoftwareRsaSigner> {
+    let pass = passphrase(p)?;
     let creds = match (&p.pkcs12, &p.key, &p.cert) {
         (Some(p12), _, _) => keys::load_pkcs12(p12, &pass)?,
         (None, Some(k), Some(c)) => keys::load_pem_credentials(k, c, p.chain.as_deref(), &pass)?,
         _ => bail!("the signer profile names no key"),
     };
-    let signer = SoftwareRsaSigner::new(creds.key, creds.cert, creds.chain)?;
+    Ok(SoftwareRsaSigner::new(creds.key, creds.cert, creds.chain)?)
+}
+
+pub fn run(cfg: &Config, a: SignArgs) -> anyhow::Result<ExitCode> {
+    let p = profile(cfg, &a)?;
+    let signer = load_signer(&p)?;
     let tsa = p.tsa_url.as_ref().map(HttpTsa::new);
     let req = SignRequest {
         signer: &signer,

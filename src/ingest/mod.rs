@@ -211,18 +211,7 @@ pub fn ingest(
 }
 
 fn pages_label(c: &Component) -> String {
-    let first = &c.pages[0];
-    let last = &c.pages[c.pages.len() - 1];
-    if c.pages.len() == 1 {
-        format!("{} p{}", first.source, first.page)
-    } else if first.source == last.source {
-        format!("{} p{}-{}", first.source, first.page, last.page)
-    } else {
-        format!(
-            "{} p{} - {} p{}",
-            first.source, first.page, last.source, last.page
-        )
-    }
+    c.pages_label()
 }
 
 fn paper(

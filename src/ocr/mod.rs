@@ -29,6 +29,7 @@ use crate::decode::{Raster, ScannedPage};
 
 pub use engine::Engine;
 pub use omp::ensure_single_threaded_openmp;
+pub use rotate::to_gray;
 
 /// One recognised word, in the coordinates of the upright page (pixels, origin top-left).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

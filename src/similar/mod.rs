@@ -132,23 +132,9 @@ pub fn signature_of_page(page: &RecognizedPage) -> PageSignature {
     signature_of(&gray, &page.text)
 }
 
-/// ITU-R BT.601 luma of a raster (a copy for gray input).
+/// ITU-R BT.601 luma of a raster (a copy for gray input): the same conversion `ocr` reads.
 pub fn gray_of(raster: &Raster) -> GrayImage {
-    match raster {
-        Raster::Gray(g) => g.clone(),
-        Raster::Rgb(rgb) => {
-            let data = rgb
-                .as_raw()
-                .chunks_exact(3)
-                .map(|p| {
-                    let v = 77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2]);
-                    ((v + 128) >> 8).min(255) as u8
-                })
-                .collect();
-            GrayImage::from_raw(rgb.width(), rgb.height(), data)
-                .unwrap_or_else(|| GrayImage::new(rgb.width(), rgb.height()))
-        }
-    }
+    crate::ocr::to_gray(raster)
 }
 
 fn union_sorted<T: Ord + Clone>(lists: impl Iterator<Item = Vec<T>>) -> Vec<T> {
