@@ -89,8 +89,9 @@ pub struct ClassifyEval {
 
 /// What the classifier decided for one page of a file.
 struct Predicted<'a> {
+    /// `Some(code)` when the page is a cover sheet (`Some(None)`: its code unread).
     cover_code: Option<Option<&'a str>>,
-    /// (type, first page, last page, dossier code, component) when the page starts a paper.
+    /// The paper that starts on this page, if one does.
     start: Option<&'a super::batch::Component>,
     dossier: Option<&'a str>,
 }

@@ -4,8 +4,10 @@
 
 pub mod eval;
 mod order;
+mod sources;
 mod texts;
 
+pub use sources::{PdfSources, SourcePdf};
 pub use texts::{recognize_pages, recognize_texts, PageOcr, Recognized};
 
 use std::io::{BufWriter, Write};
@@ -15,7 +17,6 @@ use std::time::{Instant, SystemTime};
 use crate::assemble::{AssembleError, DocumentInfo, PdfAWriter};
 use crate::decode::{self, DecodeError, DecodeLimits, PageRef};
 use crate::ocr::{self, OcrConfig, OcrError, RecognizedPage};
-use crate::pdf::{Limits, PdfFile};
 use crate::pki::digest::{DigestAlg, Hasher};
 
 /// What digitizing needs besides the inputs.
@@ -218,32 +219,13 @@ fn report_of(
 /// Copies a PDF page that already carries text into the output, unchanged.
 fn keep_page<W: Write>(
     writer: &mut PdfAWriter<W>,
-    sources: &mut Vec<(PathBuf, PdfFile<std::io::BufReader<std::fs::File>>)>,
+    sources: &mut PdfSources,
     page: &PageRef,
 ) -> Result<PageReport, DigitizeError> {
     let started = Instant::now();
     let (name, page_no) = page_label(page);
-    let path = page.path().to_path_buf();
-    let pos = match sources.iter().position(|(p, _)| *p == path) {
-        Some(pos) => pos,
-        None => {
-            let io = |source| DigitizeError::Io {
-                file: name.clone(),
-                source,
-            };
-            let file = std::fs::File::open(&path).map_err(io)?;
-            let pdf =
-                PdfFile::open(std::io::BufReader::new(file), Limits::default()).map_err(|e| {
-                    DigitizeError::Io {
-                        file: name.clone(),
-                        source: std::io::Error::other(e.to_string()),
-                    }
-                })?;
-            sources.push((path, pdf));
-            sources.len() - 1
-        }
-    };
-    let stats = writer.copy_page(&mut sources[pos].1, &name, page.index())?;
+    let pdf = sources.get(page.path(), &name)?;
+    let stats = writer.copy_page(pdf, &name, page.index())?;
     let mut warnings: Vec<String> = stats
         .pdfa_warnings
         .iter()
@@ -349,7 +331,7 @@ pub fn digitize(
     };
     let mut reports = Vec::with_capacity(pages.len());
     // Sources of kept pages, opened once each (the writer shares their fonts across pages).
-    let mut sources: Vec<(PathBuf, PdfFile<std::io::BufReader<std::fs::File>>)> = Vec::new();
+    let mut sources = PdfSources::default();
     let jobs: Vec<(usize, PageRef)> = pages.iter().cloned().enumerate().collect();
     order::run_ordered(
         jobs,

@@ -2,16 +2,15 @@
 //! a set of scans, pages in parallel, returning the recognised text of each page in order —
 //! what `classify` consumes — without writing a PDF.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::classify::{qr, PageLine, PageText, PageWord};
 use crate::decode::text_layer::{read_text_layer, TextLayer};
 use crate::decode::PageRef;
 use crate::ocr;
-use crate::pdf::{Limits, PdfFile};
 
 use super::{keeps_text, list_inputs, order, page_label, recognize_page, report_of};
-use super::{DigitizeError, DigitizeOptions, PageReport};
+use super::{DigitizeError, DigitizeOptions, PageReport, PdfSources};
 
 /// Recognises every page of `inputs`, in order. Pages of a PDF that already carry text are not
 /// OCRed: their text layer is read (each source opened once); when it cannot be, the page is
@@ -61,7 +60,7 @@ pub fn recognize_pages(
     let mut texts = Vec::with_capacity(pages.len());
     let mut reports = Vec::with_capacity(pages.len());
     let mut ocrs = Vec::with_capacity(pages.len());
-    let mut sources: Vec<(PathBuf, Option<Source>)> = Vec::new();
+    let mut sources = PdfSources::default();
     let jobs: Vec<(usize, PageRef)> = pages.iter().cloned().enumerate().collect();
     order::run_ordered(
         jobs,
@@ -175,40 +174,19 @@ fn display_name(path: &str) -> String {
 }
 
 /// A PDF source of kept pages, opened once.
-type Source = PdfFile<std::io::BufReader<std::fs::File>>;
-
 /// The text layer is given the pixel geometry of a 150 dpi scan.
 const LAYER_DPI: f32 = 150.0;
 
-/// Reads the text layer of a kept page, opening its file once (a file that cannot be opened is
-/// remembered as such). The error is a sentence naming the file (`label`) and page.
-fn layer_of(
-    sources: &mut Vec<(PathBuf, Option<Source>)>,
-    page: &PageRef,
-    label: &str,
-) -> Result<TextLayer, String> {
-    let path = page.path();
-    let pos = match sources.iter().position(|(p, _)| p == path) {
-        Some(pos) => pos,
-        None => {
-            sources.push((path.to_path_buf(), open_source(path)));
-            sources.len() - 1
-        }
-    };
-    match sources.get_mut(pos) {
-        Some((_, Some(pdf))) => {
-            read_text_layer(pdf, page.index(), label).map_err(|e| e.to_string())
-        }
-        _ => Err(format!(
-            "{label} page {}: the file could not be opened as a PDF",
+/// Reads the text layer of a kept page (its file opened once per run). The error is a
+/// sentence naming the file (`label`) and page.
+fn layer_of(sources: &mut PdfSources, page: &PageRef, label: &str) -> Result<TextLayer, String> {
+    let pdf = sources.get(page.path(), label).map_err(|e| {
+        format!(
+            "{label} page {}: the file could not be opened as a PDF ({e})",
             page.index() + 1
-        )),
-    }
-}
-
-fn open_source(path: &Path) -> Option<Source> {
-    let file = std::fs::File::open(path).ok()?;
-    PdfFile::open(std::io::BufReader::new(file), Limits::default()).ok()
+        )
+    })?;
+    read_text_layer(pdf, page.index(), label).map_err(|e| e.to_string())
 }
 
 /// A text layer as classification lines, points scaled to pixels at [`LAYER_DPI`]; returns them

@@ -16,11 +16,10 @@ use crate::assemble::{AssembleError, DocumentInfo, PdfAWriter};
 use crate::audit::Action;
 use crate::classify::fields::{Check, FieldKind};
 use crate::classify::{Classifier, Component};
-use crate::decode::{self, PageRef};
-use crate::digitize::{recognize_pages, DigitizeError, DigitizeOptions, PageOcr};
+use crate::decode;
+use crate::digitize::{recognize_pages, DigitizeError, DigitizeOptions, PageOcr, PdfSources};
 use crate::index::{AuditRequest, Index, IndexError, NewComponent, ReviewState, SignatureInfo};
 use crate::ocr::RecognizedPage;
-use crate::pdf::{Limits, PdfFile};
 use crate::pki::digest::DigestAlg;
 use crate::sign::pades::{sign_file, SignError, SignRequest};
 use crate::similar::{compare, signature_of_page, PaperSignature, Verdict};
@@ -137,7 +136,7 @@ pub fn ingest(
                 .unwrap_or(0);
             let source = source_ids[file_no].clone();
             let source_page = first.page as u32;
-            let pages_label = pages_label(c);
+            let pages_label = c.pages_label();
             let already = index.component_by_source(&source, source_page)?;
             if let Some(id) = already {
                 report.papers.push(paper(
@@ -208,10 +207,6 @@ pub fn ingest(
         }
     }
     Ok(report)
-}
-
-fn pages_label(c: &Component) -> String {
-    c.pages_label()
 }
 
 fn paper(
@@ -300,7 +295,7 @@ fn assemble_and_sign(
         DigestAlg::Sha256.digest(format!("{}:{}", digests.join(","), c.pages[0].page).as_bytes());
     id.copy_from_slice(&id_src[..16]);
     let info = DocumentInfo {
-        title: format!("{} — {}", c.type_name, pages_label(c)),
+        title: format!("{} — {}", c.type_name, c.pages_label()),
         producer: format!("sohoa {}", env!("CARGO_PKG_VERSION")),
         created: opts.sign.time,
         utc_offset_minutes: opts.sign.utc_offset_minutes,
@@ -309,7 +304,7 @@ fn assemble_and_sign(
     };
     let out = unsigned.reopen().map_err(io(unsigned.path()))?;
     let mut writer = PdfAWriter::new(BufWriter::new(out), info)?;
-    let mut pdfs: Vec<(PathBuf, PdfFile<std::io::BufReader<std::fs::File>>)> = Vec::new();
+    let mut pdfs = PdfSources::default();
     let mut likeness = Some(PaperSignature { pages: Vec::new() });
     for p in &c.pages {
         let page_ref = &rec.pages[p.index];
@@ -328,21 +323,8 @@ fn assemble_and_sign(
             }
             None => {
                 likeness = None;
-                let path = page_ref.path().to_path_buf();
-                let pos = match pdfs.iter().position(|(q, _)| *q == path) {
-                    Some(pos) => pos,
-                    None => {
-                        let f = std::fs::File::open(&path).map_err(io(&path))?;
-                        let pdf = PdfFile::open(std::io::BufReader::new(f), Limits::default())
-                            .map_err(|e| IngestError::Pdf {
-                                file: path.display().to_string(),
-                                message: e.to_string(),
-                            })?;
-                        pdfs.push((path.clone(), pdf));
-                        pdfs.len() - 1
-                    }
-                };
-                writer.copy_page(&mut pdfs[pos].1, &p.source, page_index(page_ref))?;
+                let pdf = pdfs.get(page_ref.path(), &p.source)?;
+                writer.copy_page(pdf, &p.source, page_ref.index())?;
             }
         }
     }
@@ -377,10 +359,6 @@ fn assemble_and_sign(
             level: level.to_string(),
         },
     })
-}
-
-fn page_index(p: &PageRef) -> usize {
-    p.index()
 }
 
 fn recognized(scanned: decode::ScannedPage, o: &PageOcr) -> RecognizedPage {

@@ -177,13 +177,20 @@ fn otsu(gray: &GrayImage) -> u8 {
     for p in gray.pixels() {
         hist[p[0] as usize] += 1;
     }
+    otsu_split(&hist).unwrap_or(0)
+}
+
+/// Otsu's threshold of an 8-bit histogram: the level `t` for which "below `t`" and "from `t`
+/// up" are best separated (maximal between-class variance); `None` when the histogram has a
+/// single level. Shared with `similar`, which binarises pages the same way.
+pub fn otsu_split(hist: &[u64; 256]) -> Option<u8> {
     let total: u64 = hist.iter().sum();
     let sum_all: f64 = hist
         .iter()
         .enumerate()
         .map(|(i, &c)| i as f64 * c as f64)
         .sum();
-    let (mut w0, mut sum0, mut best, mut best_t) = (0u64, 0f64, -1f64, 0u8);
+    let (mut w0, mut sum0, mut best, mut best_t) = (0u64, 0f64, -1f64, None);
     for (t, &c) in hist.iter().enumerate() {
         // class 0 = values < t
         if w0 > 0 && w0 < total {
@@ -193,7 +200,7 @@ fn otsu(gray: &GrayImage) -> u8 {
             let between = w0 as f64 * w1 as f64 * (m0 - m1) * (m0 - m1);
             if between > best {
                 best = between;
-                best_t = t as u8;
+                best_t = Some(t as u8);
             }
         }
         w0 += c;

@@ -27,6 +27,7 @@ use std::path::PathBuf;
 
 use crate::decode::{Raster, ScannedPage};
 
+pub use deskew::otsu_split;
 pub use engine::Engine;
 pub use omp::ensure_single_threaded_openmp;
 pub use rotate::to_gray;

@@ -153,35 +153,11 @@ fn area_average(b: &InkBox, gw: usize, gh: usize) -> Vec<f64> {
     out
 }
 
-/// Otsu's threshold of an 8-bit histogram: pixels `<= t` are ink.
+/// Otsu's threshold of an 8-bit histogram (`ocr`'s): pixels `<= t` are ink; 127 for a page of
+/// one level.
 fn otsu(hist: &[u64; 256]) -> u8 {
-    let total: u64 = hist.iter().sum();
-    if total == 0 {
-        return 127;
-    }
-    let sum_all: f64 = hist
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| i as f64 * c as f64)
-        .sum();
-    let (mut w0, mut sum0) = (0u64, 0.0f64);
-    let (mut best, mut best_t) = (-1.0f64, 127u8);
-    for (t, &c) in hist.iter().enumerate() {
-        w0 += c;
-        sum0 += t as f64 * c as f64;
-        let w1 = total - w0;
-        if w0 == 0 || w1 == 0 {
-            continue;
-        }
-        let m0 = sum0 / w0 as f64;
-        let m1 = (sum_all - sum0) / w1 as f64;
-        let between = w0 as f64 * w1 as f64 * (m0 - m1) * (m0 - m1);
-        if between > best {
-            best = between;
-            best_t = t as u8;
-        }
-    }
-    best_t
+    // ocr's split level t has "below t" as ink, so t >= 1 and the last ink level is t - 1
+    crate::ocr::otsu_split(hist).map_or(127, |t| t.saturating_sub(1))
 }
 
 /// Binarises `img`, drops scanner borders and crops to the content; `None` for a blank page.
