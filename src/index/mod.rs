@@ -15,8 +15,9 @@ mod tests;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{Action, AuditEntry};
+use crate::similar::PaperSignature;
 
-pub use sqlite::SqliteIndex;
+pub use sqlite::{likeness_keys, SqliteIndex, MIN_INDEXED_NUMBER};
 
 /// The review state of a paper's type and fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -172,14 +173,36 @@ pub trait Index {
         audit: &AuditRequest,
     ) -> Result<(i64, AuditEntry), IndexError>;
 
+    /// Indexes many papers, each with its audit entry, in one transaction (an import from
+    /// another system, a benchmark): all or none.
+    fn add_components(
+        &mut self,
+        items: &[(NewComponent, AuditRequest)],
+    ) -> Result<Vec<i64>, IndexError>;
+
     /// Papers matching every criterion of `q`, best first (text rank, then newest).
     fn find(&mut self, q: &Query) -> Result<Vec<ComponentRow>, IndexError>;
 
     fn component(&mut self, id: i64) -> Result<Option<ComponentRow>, IndexError>;
 
-    /// `(id, likeness_json)` of every paper of a type that has a near-duplicate signature:
-    /// the candidates a new scan is compared with.
-    fn likeness_candidates(&mut self, type_code: &str) -> Result<Vec<(i64, String)>, IndexError>;
+    /// `(id, likeness_json)` of the papers of a type a new scan with signature `probe` could be
+    /// a re-scan of: those printing one of its long numbers (ID, document, parcel numbers,
+    /// dates; most shared first) and those whose first page's pHash is near its own. Found by
+    /// index, not by reading every paper; [`crate::similar::compare`] decides.
+    fn likeness_candidates(
+        &mut self,
+        type_code: &str,
+        probe: &PaperSignature,
+    ) -> Result<Vec<(i64, String)>, IndexError>;
+
+    /// Papers whose first page's 64-bit pHash is at most `max_bits` (capped at 11) from
+    /// `phash`, nearest first, at most `limit` (0 = 100): `(id, distance)`.
+    fn near_phash(
+        &mut self,
+        phash: u64,
+        max_bits: u32,
+        limit: usize,
+    ) -> Result<Vec<(i64, u32)>, IndexError>;
 
     /// The paper that starts on page `page` of the scan with this SHA-256, if indexed.
     fn component_by_source(&mut self, sha256: &str, page: u32) -> Result<Option<i64>, IndexError>;

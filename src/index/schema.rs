@@ -13,10 +13,11 @@ pub struct Migration {
     pub sqlite: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "units, dossiers, components, owners, signatures, reuse events, audit log",
-    common: "
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "units, dossiers, components, owners, signatures, reuse events, audit log",
+        common: "
 CREATE TABLE units (
     code TEXT PRIMARY KEY,
     name TEXT NOT NULL DEFAULT ''
@@ -89,10 +90,37 @@ CREATE TABLE audit_log (
     hash TEXT NOT NULL
 );
 ",
-    sqlite: "
+        sqlite: "
 CREATE VIRTUAL TABLE component_text USING fts5(folded, tokenize = 'unicode61');
 ",
-}];
+    },
+    Migration {
+        version: 2,
+        name: "near-duplicate lookup: numbers printed on a paper, bands of its first page's pHash",
+        // `component_numbers`: the numbers and dates of at least 6 characters a paper prints
+        // (`similar::text::numbers`), so the papers sharing one with a new scan are found by index.
+        // `component_phash`: the first page's 64-bit pHash cut into four 16-bit bands (multi-index
+        // hashing, Norouzi et al. 2012): two hashes at most 7 bits apart agree within one bit on at
+        // least one band, so probing each band with its 17 one-bit neighbours finds them all.
+        common: "
+CREATE TABLE component_numbers (
+    component_id INTEGER NOT NULL REFERENCES components(id),
+    number TEXT NOT NULL,
+    PRIMARY KEY (component_id, number)
+);
+CREATE INDEX component_numbers_number ON component_numbers(number);
+CREATE TABLE component_phash (
+    component_id INTEGER NOT NULL REFERENCES components(id),
+    band INTEGER NOT NULL,
+    value INTEGER NOT NULL,
+    phash BIGINT NOT NULL,
+    PRIMARY KEY (component_id, band)
+);
+CREATE INDEX component_phash_band ON component_phash(band, value);
+",
+        sqlite: "",
+    },
+];
 
 /// The newest schema version this build knows.
 pub fn latest() -> i64 {

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::audit::{next_entry, Action, AuditEntry};
 use crate::classify::text;
+use crate::similar::{phash::hamming, PaperSignature};
 
 /// The SQLite index.
 pub struct SqliteIndex {
@@ -55,6 +56,17 @@ impl SqliteIndex {
             .map_err(|e| me.sql(e))?;
         me.conn
             .pragma_update(None, "synchronous", "FULL")
+            .map_err(|e| me.sql(e))?;
+        // reads through a memory map and a 64 MiB page cache: the text index of a million
+        // papers is gigabytes, and its posting lists are read page by page
+        me.conn
+            .pragma_update(None, "cache_size", -65_536)
+            .map_err(|e| me.sql(e))?;
+        // (an in-memory database answers with no row)
+        let _mmap: Option<i64> = me
+            .conn
+            .query_row("PRAGMA mmap_size = 1073741824", [], |r| r.get(0))
+            .optional()
             .map_err(|e| me.sql(e))?;
         me.migrate()?;
         Ok(me)
@@ -110,10 +122,93 @@ impl SqliteIndex {
                 params![m.version, m.name],
             )
             .map_err(sql)?;
+            if m.version == 2 {
+                backfill_likeness_keys(&tx).map_err(sql)?;
+            }
             tx.commit().map_err(sql)?;
         }
         self.schema_version()
     }
+}
+
+/// Numbers at least this long (characters) are indexed for the near-duplicate lookup: ID,
+/// document and parcel numbers and ISO dates, not page numbers or short amounts.
+pub const MIN_INDEXED_NUMBER: usize = 6;
+
+/// The first page's pHash and the long numbers of a likeness signature (`similar`).
+pub fn likeness_keys(sig: &PaperSignature) -> (Option<u64>, Vec<String>) {
+    let mut numbers: Vec<String> = sig
+        .pages
+        .iter()
+        .flat_map(|p| &p.numbers)
+        .filter(|n| n.chars().count() >= MIN_INDEXED_NUMBER)
+        .cloned()
+        .collect();
+    numbers.sort();
+    numbers.dedup();
+    (sig.pages.first().map(|p| p.phash), numbers)
+}
+
+/// The 16-bit band `b` (0..4) of a 64-bit hash.
+fn band(h: u64, b: u32) -> i64 {
+    ((h >> (16 * b)) & 0xffff) as i64
+}
+
+/// Every 16-bit value within `bits` (at most 2) of `v`.
+fn band_neighbours(v: i64, bits: u32) -> Vec<i64> {
+    let mut out = vec![v];
+    if bits >= 1 {
+        for i in 0..16 {
+            out.push(v ^ (1 << i));
+        }
+    }
+    if bits >= 2 {
+        for i in 0..16 {
+            for j in (i + 1)..16 {
+                out.push(v ^ (1 << i) ^ (1 << j));
+            }
+        }
+    }
+    out
+}
+
+fn insert_likeness_keys(tx: &Transaction<'_>, id: i64, json: &str) -> rusqlite::Result<()> {
+    // a signature this build cannot read is kept as it is, just not indexed
+    let Ok(sig) = serde_json::from_str::<PaperSignature>(json) else {
+        return Ok(());
+    };
+    let (phash, numbers) = likeness_keys(&sig);
+    for n in numbers {
+        tx.execute(
+            "INSERT INTO component_numbers (component_id, number) VALUES (?1, ?2)
+             ON CONFLICT DO NOTHING",
+            params![id, n],
+        )?;
+    }
+    if let Some(h) = phash {
+        for b in 0..4 {
+            tx.execute(
+                "INSERT INTO component_phash (component_id, band, value, phash)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                params![id, b as i64, band(h, b), h as i64],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Migration 2 on a database that already holds papers: their numbers and pHash bands.
+fn backfill_likeness_keys(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    let rows: Vec<(i64, String)> = {
+        let mut st =
+            tx.prepare("SELECT id, likeness_json FROM components WHERE likeness_json IS NOT NULL")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (id, json) in rows {
+        insert_likeness_keys(tx, id, &json)?;
+    }
+    Ok(())
 }
 
 /// Appends the next audit entry inside `tx`.
@@ -212,18 +307,189 @@ fn component_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComponentRow> {
     })
 }
 
-/// An FTS5 query from free text: each diacritic-free word quoted (no operators from the
-/// user), all required.
-fn fts_query(text: &str) -> Option<String> {
+/// At most this many candidates from each key (shared numbers, pHash) of a near-duplicate probe.
+const CANDIDATES_PER_KEY: usize = 200;
+/// The pHash radius of the near-duplicate pre-selection (bits): re-scans measured a median
+/// 3.5 bits (mean of pHash and dHash); the numbers catch the rest.
+const CANDIDATE_PHASH_BITS: u32 = 11;
+
+/// A text search matching more papers than this is "broad": ranking them all (bm25) would take
+/// seconds and rank nothing useful, so its newest this many matches are searched, newest
+/// first, unranked.
+pub const BROAD_TEXT: i64 = 5_000;
+
+/// The FTS5 terms of free text: each diacritic-free word quoted (no operators from the user;
+/// a word holds only letters and digits), at most 32.
+fn fts_words(text: &str) -> Vec<String> {
     let folded = text::fold(text);
-    let words: Vec<String> = text::tokens(&folded)
+    text::tokens(&folded)
         .take(32)
         .map(|w| format!("\"{w}\""))
-        .collect();
-    (!words.is_empty()).then(|| words.join(" "))
+        .collect()
+}
+
+/// Indexes one paper and appends its audit entry inside `tx`.
+fn add_in(
+    tx: &Transaction<'_>,
+    c: &NewComponent,
+    audit: &AuditRequest,
+) -> rusqlite::Result<(i64, AuditEntry)> {
+    tx.execute(
+        "INSERT INTO units (code) VALUES (?1) ON CONFLICT (code) DO NOTHING",
+        [&c.unit_code],
+    )?;
+    if let Some(d) = &c.dossier_code {
+        tx.execute(
+            "INSERT INTO dossiers (code, unit_code, received_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (code) DO NOTHING",
+            params![d, c.unit_code, c.created_at],
+        )?;
+    }
+    tx.execute(
+        "INSERT INTO components (unit_code, dossier_code, type_code, confidence, review_state,
+            pages, source_sha256, signed_sha256, fields_json, issue_date, valid_until,
+            ocr_text, likeness_json, rescan_of, created_at, source_page)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        params![
+            c.unit_code,
+            c.dossier_code,
+            c.type_code,
+            c.confidence as f64,
+            c.review_state.code(),
+            c.pages as i64,
+            c.source_sha256,
+            c.signed_sha256,
+            c.fields_json,
+            c.issue_date,
+            c.valid_until,
+            c.ocr_text,
+            c.likeness_json,
+            c.rescan_of,
+            c.created_at,
+            c.source_page as i64
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    for p in &c.owner_ids {
+        tx.execute(
+            "INSERT INTO component_owners (component_id, person_id) VALUES (?1, ?2)
+             ON CONFLICT DO NOTHING",
+            params![id, p],
+        )?;
+    }
+    for t in &c.tax_codes {
+        tx.execute(
+            "INSERT INTO component_tax_codes (component_id, tax_code) VALUES (?1, ?2)
+             ON CONFLICT DO NOTHING",
+            params![id, t],
+        )?;
+    }
+    if let Some(s) = &c.signature {
+        tx.execute(
+            "INSERT INTO signatures (component_id, signer_subject, cert_serial, cert_issuer,
+                signed_at, level) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                id,
+                s.signer_subject,
+                s.cert_serial,
+                s.cert_issuer,
+                s.signed_at,
+                s.level
+            ],
+        )?;
+    }
+    tx.execute(
+        "INSERT INTO component_text (rowid, folded) VALUES (?1, ?2)",
+        params![id, text::fold(&c.ocr_text)],
+    )?;
+    if let Some(json) = &c.likeness_json {
+        insert_likeness_keys(tx, id, json)?;
+    }
+    let mut a = audit.clone();
+    if a.subject.is_empty() {
+        a.subject = format!("component {id}");
+    }
+    let entry = append_in(tx, &a)?;
+    Ok((id, entry))
 }
 
 impl SqliteIndex {
+    /// How many papers the FTS query `fts` matches, counting no further than `cap + 1`
+    /// (cheap: it stops there).
+    fn matches_up_to(&self, fts: &str, cap: i64) -> Result<i64, IndexError> {
+        self.conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM (SELECT rowid FROM component_text
+                 WHERE component_text MATCH ?1 LIMIT ?2)",
+            )
+            .and_then(|mut st| st.query_row(params![fts, cap + 1], |r| r.get(0)))
+            .map_err(|e| self.sql(e))
+    }
+
+    /// The subquery `(rid, score)` of the papers holding every word (lower score is better),
+    /// its arguments pushed on `args`; `None` when no paper holds them all.
+    ///
+    /// The matches are chosen inside the FTS table before any row of `components` is read:
+    /// - more than [`BROAD_TEXT`] matches: the newest, unranked;
+    /// - otherwise ranked by bm25 (RFC-less: Robertson–Spärck Jones, FTS5's `bm25()`) over the
+    ///   words on at most [`BROAD_TEXT`] papers; the commoner words only filter, because bm25
+    ///   reads every posting of every word it weighs (a word on every paper costs ~40 ms at a
+    ///   million papers) and such words weigh nothing anyway.
+    fn text_matches(
+        &self,
+        words: &[String],
+        only_text: bool,
+        limit: usize,
+        args: &mut Vec<Box<dyn rusqlite::ToSql>>,
+    ) -> Result<Option<String>, IndexError> {
+        let all = words.join(" ");
+        let n = self.matches_up_to(&all, BROAD_TEXT)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let newest = |scan: String| {
+            format!(
+                "SELECT rowid AS rid, 0.0 AS score FROM component_text
+                 WHERE component_text MATCH ? ORDER BY rowid DESC {scan}"
+            )
+        };
+        if n > BROAD_TEXT {
+            let scan = if only_text { limit as i64 } else { BROAD_TEXT };
+            args.push(Box::new(all));
+            return Ok(Some(newest(format!("LIMIT {scan}"))));
+        }
+        let mut rare = Vec::new();
+        for w in words {
+            if self.matches_up_to(w, BROAD_TEXT)? <= BROAD_TEXT {
+                rare.push(w.as_str());
+            }
+        }
+        let lim = if only_text {
+            format!("LIMIT {limit}")
+        } else {
+            String::new()
+        };
+        Ok(Some(if rare.is_empty() {
+            args.push(Box::new(all));
+            newest(lim)
+        } else if rare.len() == words.len() {
+            args.push(Box::new(all));
+            format!(
+                "SELECT rowid AS rid, bm25(component_text) AS score FROM component_text
+                 WHERE component_text MATCH ? ORDER BY score {lim}"
+            )
+        } else {
+            args.push(Box::new(rare.join(" ")));
+            args.push(Box::new(all));
+            format!(
+                "SELECT rowid AS rid, bm25(component_text) AS score FROM component_text
+                 WHERE component_text MATCH ? AND rowid IN
+                   (SELECT rowid FROM component_text WHERE component_text MATCH ?)
+                 ORDER BY score {lim}"
+            )
+        }))
+    }
+
     fn owners(&self, id: i64) -> Result<Vec<String>, IndexError> {
         let mut st = self
             .conn
@@ -250,111 +516,64 @@ impl Index for SqliteIndex {
             source,
         };
         let tx = self.conn.transaction().map_err(sql)?;
-        tx.execute(
-            "INSERT INTO units (code) VALUES (?1) ON CONFLICT (code) DO NOTHING",
-            [&c.unit_code],
-        )
-        .map_err(sql)?;
-        if let Some(d) = &c.dossier_code {
-            tx.execute(
-                "INSERT INTO dossiers (code, unit_code, received_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (code) DO NOTHING",
-                params![d, c.unit_code, c.created_at],
-            )
-            .map_err(sql)?;
-        }
-        tx.execute(
-            "INSERT INTO components (unit_code, dossier_code, type_code, confidence, review_state,
-                pages, source_sha256, signed_sha256, fields_json, issue_date, valid_until,
-                ocr_text, likeness_json, rescan_of, created_at, source_page)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-            params![
-                c.unit_code,
-                c.dossier_code,
-                c.type_code,
-                c.confidence as f64,
-                c.review_state.code(),
-                c.pages as i64,
-                c.source_sha256,
-                c.signed_sha256,
-                c.fields_json,
-                c.issue_date,
-                c.valid_until,
-                c.ocr_text,
-                c.likeness_json,
-                c.rescan_of,
-                c.created_at,
-                c.source_page as i64
-            ],
-        )
-        .map_err(sql)?;
-        let id = tx.last_insert_rowid();
-        for p in &c.owner_ids {
-            tx.execute(
-                "INSERT INTO component_owners (component_id, person_id) VALUES (?1, ?2)
-                 ON CONFLICT DO NOTHING",
-                params![id, p],
-            )
-            .map_err(sql)?;
-        }
-        for t in &c.tax_codes {
-            tx.execute(
-                "INSERT INTO component_tax_codes (component_id, tax_code) VALUES (?1, ?2)
-                 ON CONFLICT DO NOTHING",
-                params![id, t],
-            )
-            .map_err(sql)?;
-        }
-        if let Some(s) = &c.signature {
-            tx.execute(
-                "INSERT INTO signatures (component_id, signer_subject, cert_serial, cert_issuer,
-                    signed_at, level) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    id,
-                    s.signer_subject,
-                    s.cert_serial,
-                    s.cert_issuer,
-                    s.signed_at,
-                    s.level
-                ],
-            )
-            .map_err(sql)?;
-        }
-        tx.execute(
-            "INSERT INTO component_text (rowid, folded) VALUES (?1, ?2)",
-            params![id, text::fold(&c.ocr_text)],
-        )
-        .map_err(sql)?;
-        let mut a = audit.clone();
-        if a.subject.is_empty() {
-            a.subject = format!("component {id}");
-        }
-        let entry = append_in(&tx, &a).map_err(sql)?;
+        let out = add_in(&tx, c, audit).map_err(sql)?;
         tx.commit().map_err(sql)?;
-        Ok((id, entry))
+        Ok(out)
+    }
+
+    fn add_components(
+        &mut self,
+        items: &[(NewComponent, AuditRequest)],
+    ) -> Result<Vec<i64>, IndexError> {
+        let db = self.db.clone();
+        let sql = |source| IndexError::Sql {
+            db: db.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql)?;
+        let mut ids = Vec::with_capacity(items.len());
+        for (c, a) in items {
+            ids.push(add_in(&tx, c, a).map_err(sql)?.0);
+        }
+        tx.commit().map_err(sql)?;
+        Ok(ids)
     }
 
     fn find(&mut self, q: &Query) -> Result<Vec<ComponentRow>, IndexError> {
         let mut sql = format!("SELECT {COMPONENT_COLUMNS}");
         let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
-        let text = q.text.as_deref().and_then(fts_query);
-        if q.text.is_some() && text.is_none() {
+        let words = q.text.as_deref().map(fts_words);
+        if words.as_ref().is_some_and(Vec::is_empty) {
             return Ok(Vec::new());
         }
-        if text.is_some() {
-            sql.push_str(", bm25(component_text) AS score");
+        let limit = if q.limit == 0 {
+            100
         } else {
-            sql.push_str(", 0.0 AS score");
-        }
-        sql.push_str(" FROM components c LEFT JOIN signatures s ON s.component_id = c.id");
-        if let Some(t) = text {
-            sql.push_str(
-                " JOIN component_text ON component_text.rowid = c.id
-                  WHERE component_text MATCH ?",
-            );
-            args.push(Box::new(t));
-        } else {
-            sql.push_str(" WHERE 1 = 1");
+            q.limit.min(10_000)
+        };
+        // with no other criterion the first `limit` matches are the answer
+        let only_text = q.person_id.is_none()
+            && q.tax_code.is_none()
+            && q.dossier_code.is_none()
+            && q.type_code.is_none()
+            && q.valid_on.is_none()
+            && q.unit_code.is_none();
+        match words {
+            Some(words) => {
+                let inner = self.text_matches(&words, only_text, limit, &mut args)?;
+                let Some(inner) = inner else {
+                    return Ok(Vec::new());
+                };
+                sql.push_str(&format!(
+                    ", m.score AS score FROM ({inner}) m
+                      JOIN components c ON c.id = m.rid
+                      LEFT JOIN signatures s ON s.component_id = c.id WHERE 1 = 1"
+                ));
+            }
+            None => sql.push_str(
+                ", 0.0 AS score FROM components c
+                   LEFT JOIN signatures s ON s.component_id = c.id WHERE 1 = 1",
+            ),
         }
         if let Some(p) = &q.person_id {
             sql.push_str(
@@ -388,11 +607,6 @@ impl Index for SqliteIndex {
             sql.push_str(" AND c.unit_code = ?");
             args.push(Box::new(u.clone()));
         }
-        let limit = if q.limit == 0 {
-            100
-        } else {
-            q.limit.min(10_000)
-        };
         sql.push_str(&format!(" ORDER BY score, c.id DESC LIMIT {limit}"));
         let mut rows = {
             let mut st = self.conn.prepare(&sql).map_err(|e| self.sql(e))?;
@@ -434,18 +648,94 @@ impl Index for SqliteIndex {
         }
     }
 
-    fn likeness_candidates(&mut self, type_code: &str) -> Result<Vec<(i64, String)>, IndexError> {
+    fn likeness_candidates(
+        &mut self,
+        type_code: &str,
+        probe: &PaperSignature,
+    ) -> Result<Vec<(i64, String)>, IndexError> {
+        let (phash, numbers) = likeness_keys(probe);
+        let mut ids: Vec<i64> = Vec::new();
+        if !numbers.is_empty() {
+            let numbers = &numbers[..numbers.len().min(64)];
+            let marks = vec!["?"; numbers.len()].join(", ");
+            let mut st = self
+                .conn
+                .prepare(&format!(
+                    "SELECT component_id FROM component_numbers WHERE number IN ({marks})
+                     GROUP BY component_id ORDER BY COUNT(*) DESC, component_id
+                     LIMIT {CANDIDATES_PER_KEY}"
+                ))
+                .map_err(|e| self.sql(e))?;
+            let rows = st
+                .query_map(rusqlite::params_from_iter(numbers), |r| r.get::<_, i64>(0))
+                .map_err(|e| self.sql(e))?;
+            for id in rows {
+                ids.push(id.map_err(|e| self.sql(e))?);
+            }
+        }
+        if let Some(h) = phash {
+            let near = self.near_phash(h, CANDIDATE_PHASH_BITS, CANDIDATES_PER_KEY)?;
+            ids.extend(near.into_iter().map(|(id, _)| id));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out = Vec::with_capacity(ids.len());
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT id, likeness_json FROM components
-                 WHERE type_code = ?1 AND likeness_json IS NOT NULL ORDER BY id",
+                "SELECT likeness_json FROM components
+                 WHERE id = ?1 AND type_code = ?2 AND likeness_json IS NOT NULL",
             )
             .map_err(|e| self.sql(e))?;
-        let rows = st
-            .query_map([type_code], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(|e| self.sql(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))
+        for id in ids {
+            let json: Option<String> = st
+                .query_row(params![id, type_code], |r| r.get(0))
+                .optional()
+                .map_err(|e| self.sql(e))?;
+            if let Some(json) = json {
+                out.push((id, json));
+            }
+        }
+        Ok(out)
+    }
+
+    fn near_phash(
+        &mut self,
+        phash: u64,
+        max_bits: u32,
+        limit: usize,
+    ) -> Result<Vec<(i64, u32)>, IndexError> {
+        // multi-index hashing: within max_bits over four bands means within max_bits / 4 on one
+        let max_bits = max_bits.min(11);
+        let per_band = max_bits / 4;
+        let mut found: std::collections::HashMap<i64, u32> = std::collections::HashMap::new();
+        for b in 0..4u32 {
+            let values = band_neighbours(band(phash, b), per_band);
+            let marks = vec!["?"; values.len()].join(", ");
+            let mut st = self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT component_id, phash FROM component_phash
+                     WHERE band = {b} AND value IN ({marks})"
+                ))
+                .map_err(|e| self.sql(e))?;
+            let rows = st
+                .query_map(rusqlite::params_from_iter(&values), |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                })
+                .map_err(|e| self.sql(e))?;
+            for row in rows {
+                let (id, h) = row.map_err(|e| self.sql(e))?;
+                let d = hamming(phash, h as u64);
+                if d <= max_bits {
+                    found.insert(id, d);
+                }
+            }
+        }
+        let mut out: Vec<(i64, u32)> = found.into_iter().collect();
+        out.sort_by_key(|&(id, d)| (d, id));
+        out.truncate(if limit == 0 { 100 } else { limit });
+        Ok(out)
     }
 
     fn component_by_source(&mut self, sha256: &str, page: u32) -> Result<Option<i64>, IndexError> {

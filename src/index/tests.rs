@@ -224,7 +224,7 @@ fn the_schema_is_versioned_and_reopening_keeps_it() {
     let path = dir.path().join("index.sqlite");
     {
         let mut ix = SqliteIndex::open(&path).unwrap();
-        assert_eq!(ix.schema_version().unwrap(), 1);
+        assert_eq!(ix.schema_version().unwrap(), super::schema::latest());
         ix.add_component(
             &paper("decision", "001203004567", "QUYẾT ĐỊNH", None),
             &audit(Action::Store, ""),
@@ -232,7 +232,7 @@ fn the_schema_is_versioned_and_reopening_keeps_it() {
         .unwrap();
     }
     let mut ix = SqliteIndex::open(&path).unwrap();
-    assert_eq!(ix.schema_version().unwrap(), 1);
+    assert_eq!(ix.schema_version().unwrap(), super::schema::latest());
     assert_eq!(ix.referenced_blobs().unwrap().len(), 2);
     let sha = format!("{:064x}", "QUYẾT ĐỊNH".len());
     assert_eq!(ix.component_by_source(&sha, 1).unwrap(), Some(1));
@@ -246,4 +246,184 @@ fn the_schema_is_versioned_and_reopening_keeps_it() {
     drop(ix);
     let err = SqliteIndex::open(&path).err().unwrap();
     assert!(err.to_string().contains("newer than this build"), "{err}");
+}
+
+fn likeness(phash: u64, numbers: &[&str]) -> String {
+    let sig = PaperSignature {
+        pages: vec![crate::similar::PageSignature {
+            phash,
+            dhash: phash,
+            shingles: Vec::new(),
+            numbers: numbers.iter().map(|n| n.to_string()).collect(),
+        }],
+    };
+    serde_json::to_string(&sig).unwrap()
+}
+
+fn probe(phash: u64, numbers: &[&str]) -> PaperSignature {
+    serde_json::from_str(&likeness(phash, numbers)).unwrap()
+}
+
+/// xorshift64*: reproducible pseudo-random hashes for the tests.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+}
+
+/// Flips `bits` distinct bits of `h`, chosen by `state`.
+fn flip(h: u64, bits: u32, state: &mut u64) -> u64 {
+    let mut out = h;
+    while crate::similar::phash::hamming(out, h) < bits {
+        out ^= 1 << (next(state) % 64);
+    }
+    out
+}
+
+#[test]
+fn near_phash_finds_every_hash_within_eleven_bits_and_none_beyond() {
+    let mut ix = SqliteIndex::open_in_memory().unwrap();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let centre = next(&mut state);
+    // 3 papers at each distance 0..=14 from the centre, bits spread over all four bands
+    let mut expected = Vec::new();
+    for d in 0..=14u32 {
+        for k in 0..3 {
+            let h = flip(centre, d, &mut state);
+            let mut c = paper("citizen_id", "001085012345", &format!("the {d} {k}"), None);
+            c.source_sha256 = format!("{:064x}", d * 10 + k);
+            c.likeness_json = Some(likeness(h, &[]));
+            let (id, _) = ix.add_component(&c, &audit(Action::Store, "")).unwrap();
+            if d <= 11 {
+                expected.push(id);
+            }
+        }
+    }
+    let found = ix.near_phash(centre, 11, 1000).unwrap();
+    let mut ids: Vec<i64> = found.iter().map(|&(id, _)| id).collect();
+    ids.sort();
+    assert_eq!(ids, expected);
+    assert!(found.windows(2).all(|w| w[0].1 <= w[1].1), "nearest first");
+    // a smaller radius finds fewer, and only those within it
+    let near = ix.near_phash(centre, 3, 1000).unwrap();
+    assert_eq!(near.len(), 12);
+    assert!(near.iter().all(|&(_, d)| d <= 3));
+}
+
+#[test]
+fn likeness_candidates_come_from_shared_numbers_or_a_near_phash_of_the_same_type() {
+    let mut ix = SqliteIndex::open_in_memory().unwrap();
+    let add = |ix: &mut SqliteIndex, n: usize, ty: &str, h: u64, numbers: &[&str]| {
+        let mut c = paper(ty, "001085012345", &format!("paper {n}"), None);
+        c.source_sha256 = format!("{n:064x}");
+        c.likeness_json = Some(likeness(h, numbers));
+        ix.add_component(&c, &audit(Action::Store, "")).unwrap().0
+    };
+    let by_number = add(&mut ix, 1, "citizen_id", 0, &["001085012345", "2021-04-10"]);
+    let by_hash = add(
+        &mut ix,
+        2,
+        "citizen_id",
+        u64::MAX ^ 0b111,
+        &["999999999999"],
+    );
+    let other_type = add(&mut ix, 3, "decision", 0, &["001085012345"]);
+    let unrelated = add(
+        &mut ix,
+        4,
+        "citizen_id",
+        0x5555_0000_5555_0000,
+        &["123456789012"],
+    );
+    // short numbers (page numbers, amounts) are not keys
+    let short = add(&mut ix, 5, "citizen_id", 0x0F0F_0F0F_0F0F_0F0F, &["123"]);
+    let got: Vec<i64> = ix
+        .likeness_candidates("citizen_id", &probe(u64::MAX, &["001085012345", "123"]))
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(got, vec![by_number, by_hash]);
+    assert!(!got.contains(&other_type) && !got.contains(&unrelated) && !got.contains(&short));
+}
+
+#[test]
+fn migration_two_indexes_the_papers_stored_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("index.sqlite");
+    {
+        // a database at version 1 holding one paper with a likeness signature
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let m = &super::schema::MIGRATIONS[0];
+        conn.execute_batch(&format!(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+             applied_at TEXT NOT NULL);
+             {} {}
+             INSERT INTO schema_migrations VALUES (1, 'v1', '2026-01-01T00:00:00Z');
+             INSERT INTO units (code) VALUES ('U');",
+            m.common, m.sqlite
+        ))
+        .unwrap();
+        conn.execute(
+            "INSERT INTO components (unit_code, type_code, confidence, review_state, pages,
+             source_sha256, source_page, fields_json, ocr_text, likeness_json, created_at)
+             VALUES ('U', 'citizen_id', 1.0, 'auto', 1, 'ab', 1, '[]', '', ?1, 'now')",
+            [likeness(42, &["001085012345"])],
+        )
+        .unwrap();
+    }
+    let mut ix = SqliteIndex::open(&path).unwrap();
+    assert_eq!(ix.schema_version().unwrap(), 2);
+    assert_eq!(
+        ix.likeness_candidates("citizen_id", &probe(!42, &["001085012345"]))
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(ix.near_phash(42, 0, 10).unwrap().len(), 1);
+}
+
+#[test]
+fn broad_text_searches_give_the_newest_and_rare_words_are_ranked() {
+    let mut ix = SqliteIndex::open_in_memory().unwrap();
+    // more papers than BROAD_TEXT carry the template's words; three also a rare one
+    let n = super::sqlite::BROAD_TEXT as usize + 10;
+    let items: Vec<(NewComponent, AuditRequest)> = (0..n)
+        .map(|i| {
+            let rare = if i % 2000 == 7 { " Thửa đất số 1234" } else { "" };
+            let mut c = paper(
+                if i % 2 == 0 { "decision" } else { "permit" },
+                "001085012345",
+                &format!("GIẤY CHỨNG NHẬN số {i}{rare}"),
+                None,
+            );
+            c.source_sha256 = format!("{i:064x}");
+            (c, audit(Action::Store, ""))
+        })
+        .collect();
+    let ids = ix.add_components(&items).unwrap();
+    assert_eq!(ids.len(), n);
+    let text = |t: &str, ty: Option<&str>| Query {
+        text: Some(t.into()),
+        type_code: ty.map(String::from),
+        limit: 20,
+        ..Query::default()
+    };
+    // broad: the newest 20, unranked
+    let got = ix.find(&text("giay chung nhan", None)).unwrap();
+    let want: Vec<i64> = ids.iter().rev().take(20).copied().collect();
+    assert_eq!(got.iter().map(|c| c.id).collect::<Vec<_>>(), want);
+    assert!(got.iter().all(|c| c.rank.is_none()));
+    // broad with another criterion: still the newest of that type
+    let got = ix.find(&text("giấy chứng nhận", Some("permit"))).unwrap();
+    assert_eq!(got.len(), 20);
+    assert!(got.iter().all(|c| c.type_code == "permit"));
+    assert!(got.windows(2).all(|w| w[0].id > w[1].id));
+    // a rare word narrows it to the three papers that print it, ranked
+    let got = ix.find(&text("giấy chứng nhận thửa đất", None)).unwrap();
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert!(got.iter().all(|c| c.rank.is_some()));
+    // a word on no paper: nothing
+    assert!(ix.find(&text("giấy khai sinh", None)).unwrap().is_empty());
 }
