@@ -44,6 +44,9 @@ enum Command {
     Ingest(Box<store::IngestArgs>),
     /// Attach a stored paper to a new dossier instead of asking for it again.
     Reuse(store::ReuseArgs),
+    /// The blob store: check it against the index, copy a stored paper out.
+    #[command(subcommand)]
+    Store(store::StoreCommand),
     /// Sign a PDF (PAdES B-B, or B-T with a TSA), appending an incremental revision.
     Sign(Box<sign::SignArgs>),
     /// Verify every signature of one or more PDFs. Exit 0: all valid; 1: something is not; 2: could not check.
@@ -87,6 +90,7 @@ pub fn main() -> ExitCode {
         Command::Digitize(a) => digitize::run(&cfg, *a),
         Command::Eval(e) => digitize::run_eval(&cfg, e),
         Command::Sign(a) => sign::run(&cfg, *a),
+        Command::Store(c) => store::run_store(&cfg, c),
         Command::Verify(a) => verify::run(&cfg, a),
     });
     match result {

@@ -80,6 +80,29 @@ pub enum AuditCommand {
     },
 }
 
+#[derive(Subcommand)]
+pub enum StoreCommand {
+    /// Do the index and the blob store agree? Exit 1 when a paper's file is missing or damaged.
+    Check {
+        /// Also re-read every stored file and check its SHA-256.
+        #[arg(long)]
+        rehash: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy a stored paper's signed PDF out of the store (logged as a download).
+    Get {
+        /// Component id (from `sohoa find`).
+        component: i64,
+        /// Where to write it (must not exist).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// The original scan instead of the signed PDF/A.
+        #[arg(long)]
+        scan: bool,
+    },
+}
+
 fn open(cfg: &Config) -> anyhow::Result<(LocalStore, SqliteIndex, PathBuf)> {
     let root = cfg.resolve(&cfg.store.root);
     let store = LocalStore::open(&root)?;
@@ -126,6 +149,10 @@ pub fn run_ingest(cfg: &Config, a: IngestArgs) -> anyhow::Result<ExitCode> {
     let (signer, profile) = super::sign::load_profile(cfg, cfg.store.signer.as_deref())?;
     let tsa = profile.tsa_url.as_ref().map(HttpTsa::new);
     let (store, mut index, root) = open(cfg)?;
+    // what runs killed more than an hour ago left behind
+    let stale = std::time::Duration::from_secs(3600);
+    store.sweep_temporaries(stale)?;
+    sohoa::ingest::sweep_work_dir(&root.join("work"), stale)?;
     let mut batches: Vec<Vec<PathBuf>> = Vec::new();
     let mut files = Vec::new();
     for i in &a.inputs {
@@ -158,7 +185,7 @@ pub fn run_ingest(cfg: &Config, a: IngestArgs) -> anyhow::Result<ExitCode> {
                 nonce: rand_core::OsRng.next_u64(),
             },
             actor: actor(),
-            work_dir: root.join("tmp"),
+            work_dir: root.join("work"),
         };
         let report = ingest(&batch, &opts, &classifier, &store, &mut index)?;
         if !a.json {
@@ -388,4 +415,92 @@ pub fn run_audit(cfg: &Config, c: AuditCommand) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+pub fn run_store(cfg: &Config, c: StoreCommand) -> anyhow::Result<ExitCode> {
+    let (store, mut index, _) = open(cfg)?;
+    match c {
+        StoreCommand::Check { rehash, json } => {
+            let refs = index.referenced_blobs()?;
+            let r = sohoa::store::check::check(&store, &refs, rehash)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "{} files referenced by the index, {} stored; missing {}, damaged {}{}, unreferenced {} (left by interrupted runs)",
+                    r.referenced,
+                    r.stored,
+                    r.missing.len(),
+                    r.damaged.len(),
+                    if rehash { "" } else { " (not re-hashed: --rehash)" },
+                    r.unreferenced.len()
+                );
+                for m in &r.missing {
+                    println!("MISSING  {m}");
+                }
+                for d in &r.damaged {
+                    println!("DAMAGED  {d}");
+                }
+            }
+            Ok(if r.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        StoreCommand::Get {
+            component,
+            output,
+            scan,
+        } => {
+            let c = index
+                .component(component)?
+                .with_context(|| format!("no stored component #{component}"))?;
+            let sha = if scan {
+                Some(c.source_sha256.clone())
+            } else {
+                c.signed_sha256.clone()
+            };
+            let id: BlobId = sha
+                .with_context(|| format!("component #{component} has no signed file"))?
+                .parse()?;
+            let mut src = store.open(&id)?;
+            let parent = output
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(parent)
+                .with_context(|| format!("cannot write in {}", parent.display()))?;
+            let mut hasher = sohoa::pki::digest::DigestAlg::Sha256.hasher();
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = std::io::Read::read(&mut src, &mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                std::io::Write::write_all(&mut tmp, &buf[..n])?;
+            }
+            if hex::encode(hasher.finalize()) != id.as_str() {
+                bail!("stored file {id} of component #{component} is damaged (its SHA-256 no longer matches); nothing written");
+            }
+            tmp.as_file().sync_all()?;
+            tmp.persist_noclobber(&output)
+                .map_err(|e| e.error)
+                .with_context(|| format!("cannot create {}", output.display()))?;
+            index.append_audit(&AuditRequest {
+                time: now(),
+                actor: actor(),
+                action: Action::Download,
+                subject: format!("component {component}"),
+                details: serde_json::json!({"sha256": id.as_str(), "scan": scan, "to": output.display().to_string()}),
+            })?;
+            println!(
+                "component #{component} ({}) written to {} (SHA-256 {id} checked)",
+                c.type_code,
+                output.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }

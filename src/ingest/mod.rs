@@ -190,6 +190,13 @@ pub fn ingest(
                     "source_sha256": source,
                     "signed_sha256": signed_id,
                     "rescan_of": rescan.map(|r| r.0),
+                    "signature": {
+                        "signer": signed.info.signer_subject,
+                        "serial": signed.info.cert_serial,
+                        "issuer": signed.info.cert_issuer,
+                        "level": signed.info.level,
+                        "signed_at": signed.info.signed_at,
+                    },
                 }),
             };
             let (id, _) = index.add_component(&new, &audit)?;
@@ -207,6 +214,38 @@ pub fn ingest(
         }
     }
     Ok(report)
+}
+
+/// Names of ingest's temporary PDFs in the work folder: only these are ever swept.
+const WORK_PREFIX: &str = ".sohoa-paper-";
+
+/// Removes the temporary PDFs that runs killed mid-way left in `work_dir` and that are older
+/// than `min_age` (longer than any run still going); returns how many.
+pub fn sweep_work_dir(work_dir: &Path, min_age: std::time::Duration) -> Result<usize, IngestError> {
+    let entries = match std::fs::read_dir(work_dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(io(work_dir)(e)),
+    };
+    let now = SystemTime::now();
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let ours = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(WORK_PREFIX));
+        let old = entry
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age >= min_age);
+        if ours && old && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 fn paper(
@@ -249,7 +288,7 @@ pub fn find_rescan(
     sig: &PaperSignature,
 ) -> Result<Option<(i64, f32)>, IndexError> {
     let mut best: Option<(i64, f32)> = None;
-    for (id, json) in index.likeness_candidates(type_code)? {
+    for (id, json) in index.likeness_candidates(type_code, sig)? {
         let Ok(other) = serde_json::from_str::<PaperSignature>(&json) else {
             continue;
         };
@@ -272,7 +311,7 @@ fn assemble_and_sign(
 ) -> Result<Signed, IngestError> {
     std::fs::create_dir_all(&opts.work_dir).map_err(io(&opts.work_dir))?;
     let unsigned = tempfile::Builder::new()
-        .prefix(".sohoa-paper-")
+        .prefix(WORK_PREFIX)
         .suffix(".pdf")
         .tempfile_in(&opts.work_dir)
         .map_err(io(&opts.work_dir))?;
@@ -459,7 +498,7 @@ pub fn likeness_ranking(
     sig: &PaperSignature,
 ) -> Result<Vec<(i64, crate::similar::Likeness)>, IndexError> {
     let mut out: Vec<(i64, crate::similar::Likeness)> = index
-        .likeness_candidates(type_code)?
+        .likeness_candidates(type_code, sig)?
         .into_iter()
         .filter_map(|(id, json)| {
             let other = serde_json::from_str::<PaperSignature>(&json).ok()?;

@@ -265,6 +265,39 @@ impl BlobStore for LocalStore {
         Ok(hex::encode(hasher.finalize()) == id.as_str())
     }
 
+    fn list(&self) -> Result<Vec<BlobId>, StoreError> {
+        let mut out = Vec::new();
+        let dirs = |p: &Path| -> Result<Vec<fs::DirEntry>, StoreError> {
+            fs::read_dir(p)
+                .map_err(io("cannot list the store folder", p))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(io("cannot list the store folder", p))
+        };
+        for a in dirs(&self.blobs)? {
+            if !a.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            for b in dirs(&a.path())? {
+                if !b.file_type().is_ok_and(|t| t.is_dir()) {
+                    continue;
+                }
+                for f in dirs(&b.path())? {
+                    // only names that are addresses, in the shard their digits say
+                    let Some(name) = f.file_name().to_str().map(str::to_owned) else {
+                        continue;
+                    };
+                    if let Ok(id) = name.parse::<BlobId>() {
+                        if self.blob_path(&id) == f.path() {
+                            out.push(id);
+                        }
+                    }
+                }
+            }
+        }
+        out.sort_by(|x, y| x.as_str().cmp(y.as_str()));
+        Ok(out)
+    }
+
     fn sweep_temporaries(&self, min_age: Duration) -> Result<usize, StoreError> {
         let now = SystemTime::now();
         let mut removed = 0;

@@ -16,6 +16,7 @@
 //! fsyncs it, renames it into `root/blobs/` and fsyncs the directory; an interrupted put
 //! leaves at most a temporary file, which [`BlobStore::sweep_temporaries`] removes.
 
+pub mod check;
 mod error;
 mod id;
 mod local;
@@ -79,6 +80,10 @@ pub trait BlobStore: Send + Sync {
     /// Re-hashes the stored bytes: `Ok(true)` when they still match the address, `Ok(false)`
     /// when they do not (bit rot, tampering); [`StoreError::NotFound`] when it is not stored.
     fn verify(&self, id: &BlobId) -> Result<bool, StoreError>;
+
+    /// Every stored blob's address, sorted (a consistency check walks them; cost grows with
+    /// the store).
+    fn list(&self) -> Result<Vec<BlobId>, StoreError>;
 
     /// Removes the temporary data left by interrupted puts that is older than `min_age`, and
     /// returns how many temporaries were removed. `min_age` must exceed the longest put still

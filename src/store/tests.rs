@@ -296,3 +296,36 @@ fn store_is_usable_as_a_trait_object() {
     let out = store.put_bytes(b"dyn").expect("put");
     assert!(store.exists(&out.id).expect("exists"));
 }
+
+#[test]
+fn list_and_check_tell_missing_damaged_and_unreferenced_blobs_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::open(dir.path()).unwrap();
+    let a = store.put_bytes(b"scan a").unwrap().id;
+    let b = store.put_bytes(b"signed b").unwrap().id;
+    let orphan = store.put_bytes(b"left by a killed run").unwrap().id;
+    // a stray file in a shard folder is not a blob
+    std::fs::write(store.blob_path(&a).with_file_name("notes.txt"), b"x").unwrap();
+    let mut listed = store.list().unwrap();
+    listed.sort_by(|x, y| x.as_str().cmp(y.as_str()));
+    let mut want = vec![a.clone(), b.clone(), orphan.clone()];
+    want.sort_by(|x, y| x.as_str().cmp(y.as_str()));
+    assert_eq!(listed, want);
+    let lost = "0".repeat(64);
+    let refs = vec![a.to_string(), b.to_string(), lost.clone()];
+    let c = super::check::check(&store, &refs, true).unwrap();
+    assert_eq!(c.missing, vec![lost]);
+    assert_eq!(c.unreferenced, vec![orphan.to_string()]);
+    assert!(c.damaged.is_empty());
+    assert!(!c.ok());
+    // damage b's bytes behind the store's back
+    let p = store.blob_path(&b);
+    let mut perm = std::fs::metadata(&p).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perm.set_readonly(false);
+    std::fs::set_permissions(&p, perm).unwrap();
+    std::fs::write(&p, b"signed B").unwrap();
+    let c = super::check::check(&store, &refs[..2], true).unwrap();
+    assert_eq!(c.damaged, vec![b.to_string()]);
+    assert!(c.missing.is_empty() && !c.ok());
+}

@@ -152,6 +152,20 @@ fn a_batch_is_stored_signed_indexed_found_and_reused() {
         .all(|p| p["already_stored"] == true));
     assert_eq!(blobs(dir.path()), stored);
 
+    // the store and the index agree; a paper copied out is the stored file, logged
+    let check = json(&cfg, &["store", "check", "--rehash", "--json"]);
+    assert_eq!(check["missing"], serde_json::json!([]), "{check}");
+    assert_eq!(check["unreferenced"], serde_json::json!([]), "{check}");
+    assert_eq!(check["referenced"].as_u64(), Some(want as u64 + 1));
+    let out = dir.path().join("copy.pdf");
+    let id = papers[0]["component_id"].as_i64().unwrap().to_string();
+    let o = run(&cfg, &["store", "get", &id, "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(read(&out), read(signed_path));
+    // never over an existing file
+    let o = run(&cfg, &["store", "get", &id, "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+
     // reuse: the ID card is valid; the residence confirmation (30 days) has expired
     let card = cards[0]["component"]["id"].as_i64().unwrap().to_string();
     let o = run(
@@ -197,14 +211,14 @@ fn a_batch_is_stored_signed_indexed_found_and_reused() {
         .args([
             "-c",
             "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); \
-             print(c.execute(\"select count(*) from audit_log where action='override'\").fetchone()[0]); \
+             print(*[c.execute(\"select count(*) from audit_log where action=?\", (a,)).fetchone()[0] for a in ('override', 'download')]); \
              c.execute(\"update audit_log set actor='someone' where seq=2\"); c.commit()",
             db.to_str().unwrap(),
         ])
         .output()
         .unwrap();
     assert!(py.status.success(), "{}", text(&py));
-    assert_eq!(String::from_utf8_lossy(&py.stdout).trim(), "1");
+    assert_eq!(String::from_utf8_lossy(&py.stdout).trim(), "1 1");
     let o = run(&cfg, &["audit", "verify"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("entry 2 was changed"), "{}", text(&o));
@@ -249,4 +263,136 @@ fn a_rescan_of_a_stored_paper_is_recognised_and_another_persons_card_is_not() {
     // ingesting the re-scan links it to the stored card
     let r = json(&cfg, &["ingest", "--json", rescan.to_str().unwrap()]);
     assert_eq!(r[0]["papers"][0]["rescan_of"][0], 1, "{r}");
+}
+
+/// `sohoa ingest` in the background, its output discarded.
+fn spawn_ingest(cfg: &Path, batch: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_sohoa"))
+        .args(["--config", cfg.to_str().unwrap(), "ingest", "--json"])
+        .args(["--dossier", DOSSIER, batch.to_str().unwrap()])
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn sohoa ingest")
+}
+
+/// (type, pages, owners) of every indexed paper, sorted: what two stores must agree on.
+fn papers_in(cfg: &Path) -> Vec<(String, String, String)> {
+    let found = json(cfg, &["find", "--json", "--dossier", DOSSIER]);
+    let mut v: Vec<(String, String, String)> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let c = &f["component"];
+            assert_eq!(f["signature_verifies"], true, "{f}");
+            (
+                c["type_code"].as_str().unwrap().to_string(),
+                c["source_sha256"].as_str().unwrap().to_string(),
+                c["owner_ids"].to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Regression guard for the ingest ordering (blobs before the index row, row and audit entry
+/// in one transaction, once per scan page): `kill -9` at random moments, then a full run,
+/// must leave every paper stored, signed and indexed exactly once, the store and index in
+/// agreement and the audit log intact. The seed is printed; `SOHOA_KILL_SEED` replays one.
+#[test]
+fn ingest_killed_at_random_moments_stores_every_paper_once() {
+    let batch = root().join("samples/dossiers/batch-02.pdf");
+    // the reference: one uninterrupted run in its own store, timed
+    let clean = tmp();
+    let clean_cfg = setup(clean.path());
+    let t = std::time::Instant::now();
+    let reference = json(
+        &clean_cfg,
+        &[
+            "ingest",
+            "--json",
+            "--dossier",
+            DOSSIER,
+            batch.to_str().unwrap(),
+        ],
+    );
+    let full = t.elapsed();
+    let want = reference[0]["papers"].as_array().unwrap().len();
+    assert!(want >= 5, "{reference}");
+
+    let seed: u64 = std::env::var("SOHOA_KILL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos() as u64
+        });
+    eprintln!("kill test: SOHOA_KILL_SEED={seed}, an uninterrupted run takes {full:?}");
+    let mut state = seed | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let dir = tmp();
+    let cfg = setup(dir.path());
+    let mut killed = 0;
+    for _ in 0..6 {
+        // anywhere from the start to just before the end of a full run
+        let at = full.mul_f64(0.05 + (next() % 900) as f64 / 1000.0);
+        let mut child = spawn_ingest(&cfg, &batch);
+        std::thread::sleep(at);
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            killed += 1;
+        }
+        child.wait().unwrap();
+    }
+    assert!(
+        killed >= 3,
+        "only {killed} runs were killed before they finished"
+    );
+    let last = json(
+        &cfg,
+        &[
+            "ingest",
+            "--json",
+            "--dossier",
+            DOSSIER,
+            batch.to_str().unwrap(),
+        ],
+    );
+    let papers = last[0]["papers"].as_array().unwrap();
+    assert_eq!(papers.len(), want, "{last}");
+
+    // the same papers as the uninterrupted run, each indexed once, every one verifying
+    assert_eq!(papers_in(&cfg), papers_in(&clean_cfg));
+    let db = sohoa::index::SqliteIndex::open(&dir.path().join("data/index.sqlite")).unwrap();
+    let mut db = db;
+    use sohoa::index::Index;
+    let log = db.audit_log().unwrap();
+    let ingests = log
+        .iter()
+        .filter(|e| e.action == sohoa::audit::Action::Ingest)
+        .count();
+    assert_eq!(ingests, want, "an ingest was logged twice or not at all");
+    assert!(sohoa::audit::verify(&log).intact());
+
+    // store and index agree: nothing the index points at is missing or damaged
+    let check = json(&cfg, &["store", "check", "--rehash", "--json"]);
+    assert_eq!(check["missing"], serde_json::json!([]), "{check}");
+    assert_eq!(check["damaged"], serde_json::json!([]), "{check}");
+    assert_eq!(check["referenced"].as_u64().unwrap() as usize, want + 1);
+    // no half-written blob under blobs/: every file there hashes to its name
+    for b in blobs(dir.path()) {
+        let name = b.file_name().unwrap().to_str().unwrap().to_string();
+        let sha = sohoa::pki::digest::DigestAlg::Sha256.digest(&read(&b));
+        assert_eq!(hex::encode(sha), name);
+    }
 }
