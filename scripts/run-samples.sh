@@ -9,7 +9,8 @@
 #      papers with types and ID numbers, and measure classification on samples/dossiers;
 #   6. ingest that batch (a signed PDF/A per paper, stored by SHA-256, indexed in data/), find
 #      a citizen's papers by ID number and by text, and check the audit log. A second run
-#      stores nothing twice.
+#      stores nothing twice; the index and the store agree;
+#   7. ingest every sample batch into a scratch store and look each labelled paper up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-out}
@@ -61,5 +62,9 @@ echo "== 6. Ingest: store, sign and index the papers; find them again; check the
 "$BIN" find --person 008087122782
 "$BIN" find --text "quyen su dung dat"
 "$BIN" audit verify
+"$BIN" store check
+echo
+echo "== 7. Every sample batch ingested into a scratch store: each paper stored, verified, found"
+"$BIN" eval ingest samples/dossiers --model models/classify.json
 echo
 echo "== Done: $OUT/ho-so.pdf (PDF/A), $OUT/signed/ (signed). Text: pdftotext $OUT/ho-so.pdf -"

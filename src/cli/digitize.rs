@@ -45,6 +45,16 @@ pub enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Every batch of DIR/labels.json ingested into a scratch store (twice), then each paper
+    /// looked for: stored once, type, signature verifies, found by ID number, type and name.
+    Ingest {
+        dir: PathBuf,
+        /// Trained model (default: [classify] model; rules alone if absent).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Splitting, type, field and cover-sheet accuracy against DIR/labels.json.
     Classify {
         dir: PathBuf,
@@ -134,6 +144,9 @@ pub fn run_eval(cfg: &Config, e: EvalCommand) -> anyhow::Result<ExitCode> {
             lang,
             json,
         } => return super::classify::run_eval(cfg, &dir, model.as_deref(), lang.as_deref(), json),
+        EvalCommand::Ingest { dir, model, json } => {
+            return super::store::run_eval_ingest(cfg, &dir, model.as_deref(), json)
+        }
     };
     let opts = options(cfg, lang.as_deref(), dpi, None);
     let report = eval::eval_dir(&dir, &opts)?;

@@ -141,6 +141,38 @@ fn scans_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(v)
 }
 
+/// What ingesting needs from the configuration, signing as `signer` now.
+fn ingest_options<'a>(
+    cfg: &Config,
+    signer: &'a dyn sohoa::sign::Signer,
+    profile: &sohoa::config::SignerProfile,
+    tsa: Option<&'a HttpTsa>,
+    unit: &str,
+    dossier: &Option<String>,
+    root: &Path,
+) -> IngestOptions<'a> {
+    IngestOptions {
+        digitize: super::digitize::options(cfg, None, None, None),
+        unit_code: unit.to_string(),
+        folder_dossier: dossier.clone(),
+        sign: SignRequest {
+            signer,
+            tsa: tsa.map(|t| t as &dyn TimestampAuthority),
+            sub_filter: profile.sub_filter,
+            field_name: None,
+            reason: profile.reason.clone(),
+            location: profile.location.clone(),
+            contact_info: profile.contact_info.clone(),
+            contents_size: cfg.sign.contents_size,
+            time: SystemTime::now(),
+            utc_offset_minutes: cfg.sign.utc_offset_minutes,
+            nonce: rand_core::OsRng.next_u64(),
+        },
+        actor: actor(),
+        work_dir: root.join("work"),
+    }
+}
+
 pub fn run_ingest(cfg: &Config, a: IngestArgs) -> anyhow::Result<ExitCode> {
     if let Some(code) = &a.dossier {
         sohoa::classify::dossier_code::parse(code).context("--dossier")?;
@@ -166,27 +198,17 @@ pub fn run_ingest(cfg: &Config, a: IngestArgs) -> anyhow::Result<ExitCode> {
         batches.insert(0, files);
     }
     let mut all = Vec::new();
+    let unit = a.unit.clone().unwrap_or_else(|| cfg.store.unit.clone());
     for batch in batches.into_iter().filter(|b| !b.is_empty()) {
-        let opts = IngestOptions {
-            digitize: super::digitize::options(cfg, None, None, None),
-            unit_code: a.unit.clone().unwrap_or_else(|| cfg.store.unit.clone()),
-            folder_dossier: a.dossier.clone(),
-            sign: SignRequest {
-                signer: &signer,
-                tsa: tsa.as_ref().map(|t| t as &dyn TimestampAuthority),
-                sub_filter: profile.sub_filter,
-                field_name: None,
-                reason: profile.reason.clone(),
-                location: profile.location.clone(),
-                contact_info: profile.contact_info.clone(),
-                contents_size: cfg.sign.contents_size,
-                time: SystemTime::now(),
-                utc_offset_minutes: cfg.sign.utc_offset_minutes,
-                nonce: rand_core::OsRng.next_u64(),
-            },
-            actor: actor(),
-            work_dir: root.join("work"),
-        };
+        let opts = ingest_options(
+            cfg,
+            &signer,
+            &profile,
+            tsa.as_ref(),
+            &unit,
+            &a.dossier,
+            &root,
+        );
         let report = ingest(&batch, &opts, &classifier, &store, &mut index)?;
         if !a.json {
             for p in &report.papers {
@@ -283,6 +305,7 @@ pub fn run_find(cfg: &Config, a: FindArgs) -> anyhow::Result<ExitCode> {
         type_code: a.type_code.clone(),
         valid_on: a.valid_on.clone(),
         unit_code: None,
+        source_sha256: None,
         limit: 0,
     })?;
     let vopts = VerifyOptions {
@@ -503,4 +526,97 @@ pub fn run_store(cfg: &Config, c: StoreCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+pub fn run_eval_ingest(
+    cfg: &Config,
+    dir: &Path,
+    model: Option<&Path>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let labels_path = dir.join("labels.json");
+    let labels: sohoa::classify::eval::Labels = serde_json::from_str(
+        &std::fs::read_to_string(&labels_path)
+            .with_context(|| format!("reading {}", labels_path.display()))?,
+    )
+    .with_context(|| format!("{}: not a labels file", labels_path.display()))?;
+    let classifier = super::classify::classifier(cfg, model)?;
+    let (signer, profile) = super::sign::load_profile(cfg, cfg.store.signer.as_deref())?;
+    let tsa = profile.tsa_url.as_ref().map(HttpTsa::new);
+    // a scratch store and index, removed afterwards
+    let scratch = tempfile::Builder::new()
+        .prefix("sohoa-eval-ingest-")
+        .tempdir()?;
+    let store = LocalStore::open(scratch.path())?;
+    let mut index = SqliteIndex::open(&scratch.path().join("index.sqlite"))?;
+    let opts = ingest_options(
+        cfg,
+        &signer,
+        &profile,
+        tsa.as_ref(),
+        &cfg.store.unit,
+        &None,
+        scratch.path(),
+    );
+    let vopts = VerifyOptions {
+        store: super::verify::config_trust(cfg)?,
+        now: SystemTime::now(),
+        limits: Limits::default(),
+    };
+    let mut verifies = |sha: &str| {
+        sha.parse::<BlobId>().ok().is_some_and(|id| {
+            verify::verify_file(&store.blob_path(&id), &vopts).is_ok_and(|r| r.valid)
+        })
+    };
+    let ev = sohoa::ingest::eval::evaluate(
+        dir,
+        &labels,
+        &opts,
+        &classifier,
+        &store,
+        &mut index,
+        &mut verifies,
+    )?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&ev)?);
+    } else {
+        let line = |name: &str, c: &sohoa::ingest::eval::Count| {
+            println!("{name:<44} {:>4} / {:<4}", c.found, c.total);
+        };
+        println!(
+            "{} files, {} pages ingested twice in {:.0} s",
+            ev.files, ev.pages, ev.seconds
+        );
+        line("papers stored (first page, page count)", &ev.stored);
+        line("  with the labelled type", &ev.right_type);
+        line("  signed file verifies", &ev.verifies);
+        line("found by each owner's ID number", &ev.by_person);
+        line("found by type", &ev.by_type);
+        line("found by a name printed on it", &ev.by_text);
+        println!("extra papers stored (wrong splits)            {}", ev.extra);
+        println!(
+            "second run stored nothing                     {}",
+            if ev.second_run_stored_nothing {
+                "yes"
+            } else {
+                "NO"
+            }
+        );
+        for m in &ev.misses {
+            println!("MISS {m}");
+        }
+    }
+    let all = ev.stored.all()
+        && ev.right_type.all()
+        && ev.verifies.all()
+        && ev.by_person.all()
+        && ev.by_type.all()
+        && ev.by_text.all()
+        && ev.extra == 0
+        && ev.second_run_stored_nothing;
+    Ok(if all {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

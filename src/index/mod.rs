@@ -119,6 +119,8 @@ pub struct ComponentRow {
     pub created_at: String,
     /// Times it was reused into another dossier.
     pub reuses: u32,
+    /// The page of the scan (`source_sha256`) it starts on, 1-based.
+    pub source_page: u32,
     /// Full-text rank (higher is better) when found by text.
     pub rank: Option<f64>,
 }
@@ -135,6 +137,8 @@ pub struct Query {
     /// Only papers still valid on this ISO date (no expiry, or expiring on or after it).
     pub valid_on: Option<String>,
     pub unit_code: Option<String>,
+    /// Only papers cut from the scan with this SHA-256.
+    pub source_sha256: Option<String>,
     /// At most this many rows (0 = 100).
     pub limit: usize,
 }
@@ -216,6 +220,13 @@ pub trait Index {
         override_reason: Option<&str>,
         audit: &AuditRequest,
     ) -> Result<AuditEntry, IndexError>;
+
+    /// Whether every one of these scans (SHA-256) was ingested to the end: a run over them
+    /// again has nothing to do and need not read them. `false` for none.
+    fn scans_ingested(&mut self, sha256: &[String]) -> Result<bool, IndexError>;
+
+    /// Records that these scans were ingested to the end (every paper indexed).
+    fn mark_scans_ingested(&mut self, sha256: &[String], at: &str) -> Result<(), IndexError>;
 
     /// An audit entry for something that changes nothing here (a download, a verification).
     fn append_audit(&mut self, a: &AuditRequest) -> Result<AuditEntry, IndexError>;

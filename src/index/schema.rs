@@ -120,6 +120,19 @@ CREATE INDEX component_phash_band ON component_phash(band, value);
 ",
         sqlite: "",
     },
+    Migration {
+        version: 3,
+        name: "scans ingested to the end",
+        // written after a run indexed every paper of the scan: a later run over the same
+        // bytes answers from the index without reading them again
+        common: "
+CREATE TABLE ingested_scans (
+    sha256 TEXT PRIMARY KEY,
+    finished_at TEXT NOT NULL
+);
+",
+        sqlite: "",
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -271,7 +271,7 @@ fn entry_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
 const COMPONENT_COLUMNS: &str = "c.id, c.unit_code, c.dossier_code, c.type_code, c.confidence,
     c.review_state, c.pages, c.source_sha256, c.signed_sha256, c.issue_date, c.valid_until,
     c.rescan_of, c.created_at, s.signer_subject, s.cert_serial, s.cert_issuer, s.signed_at,
-    s.level, (SELECT COUNT(*) FROM reuse_events r WHERE r.component_id = c.id)";
+    s.level, (SELECT COUNT(*) FROM reuse_events r WHERE r.component_id = c.id), c.source_page";
 
 fn component_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComponentRow> {
     let state: String = r.get(5)?;
@@ -303,6 +303,7 @@ fn component_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComponentRow> {
         created_at: r.get(12)?,
         signature,
         reuses: r.get::<_, i64>(18)?.clamp(0, u32::MAX as i64) as u32,
+        source_page: r.get::<_, i64>(19)?.clamp(0, u32::MAX as i64) as u32,
         rank: None,
     })
 }
@@ -553,6 +554,7 @@ impl Index for SqliteIndex {
         };
         // with no other criterion the first `limit` matches are the answer
         let only_text = q.person_id.is_none()
+            && q.source_sha256.is_none()
             && q.tax_code.is_none()
             && q.dossier_code.is_none()
             && q.type_code.is_none()
@@ -603,6 +605,10 @@ impl Index for SqliteIndex {
             sql.push_str(" AND (c.valid_until IS NULL OR c.valid_until >= ?)");
             args.push(Box::new(v.clone()));
         }
+        if let Some(h) = &q.source_sha256 {
+            sql.push_str(" AND c.source_sha256 = ?");
+            args.push(Box::new(h.clone()));
+        }
         if let Some(u) = &q.unit_code {
             sql.push_str(" AND c.unit_code = ?");
             args.push(Box::new(u.clone()));
@@ -614,7 +620,7 @@ impl Index for SqliteIndex {
             let mapped = st
                 .query_map(params.as_slice(), |r| {
                     let mut c = component_of(r)?;
-                    let score: f64 = r.get(19)?;
+                    let score: f64 = r.get(20)?;
                     c.rank = (score != 0.0).then_some(-score);
                     Ok(c)
                 })
@@ -791,6 +797,41 @@ impl Index for SqliteIndex {
         let entry = append_in(&tx, audit).map_err(sql)?;
         tx.commit().map_err(sql)?;
         Ok(entry)
+    }
+
+    fn scans_ingested(&mut self, sha256: &[String]) -> Result<bool, IndexError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT 1 FROM ingested_scans WHERE sha256 = ?1")
+            .map_err(|e| self.sql(e))?;
+        for h in sha256 {
+            let found: Option<i64> = st
+                .query_row([h], |r| r.get(0))
+                .optional()
+                .map_err(|e| self.sql(e))?;
+            if found.is_none() {
+                return Ok(false);
+            }
+        }
+        Ok(!sha256.is_empty())
+    }
+
+    fn mark_scans_ingested(&mut self, sha256: &[String], at: &str) -> Result<(), IndexError> {
+        let db = self.db.clone();
+        let sql = |source| IndexError::Sql {
+            db: db.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql)?;
+        for h in sha256 {
+            tx.execute(
+                "INSERT INTO ingested_scans (sha256, finished_at) VALUES (?1, ?2)
+                 ON CONFLICT (sha256) DO NOTHING",
+                params![h, at],
+            )
+            .map_err(sql)?;
+        }
+        tx.commit().map_err(sql)
     }
 
     fn append_audit(&mut self, a: &AuditRequest) -> Result<AuditEntry, IndexError> {

@@ -374,7 +374,7 @@ fn migration_two_indexes_the_papers_stored_before_it() {
         .unwrap();
     }
     let mut ix = SqliteIndex::open(&path).unwrap();
-    assert_eq!(ix.schema_version().unwrap(), 2);
+    assert_eq!(ix.schema_version().unwrap(), super::schema::latest());
     assert_eq!(
         ix.likeness_candidates("citizen_id", &probe(!42, &["001085012345"]))
             .unwrap()
@@ -391,7 +391,11 @@ fn broad_text_searches_give_the_newest_and_rare_words_are_ranked() {
     let n = super::sqlite::BROAD_TEXT as usize + 10;
     let items: Vec<(NewComponent, AuditRequest)> = (0..n)
         .map(|i| {
-            let rare = if i % 2000 == 7 { " Thửa đất số 1234" } else { "" };
+            let rare = if i % 2000 == 7 {
+                " Thửa đất số 1234"
+            } else {
+                ""
+            };
             let mut c = paper(
                 if i % 2 == 0 { "decision" } else { "permit" },
                 "001085012345",

@@ -396,3 +396,33 @@ fn ingest_killed_at_random_moments_stores_every_paper_once() {
         assert_eq!(hex::encode(sha), name);
     }
 }
+
+/// Every labelled paper of every sample batch: stored once with its type, its signed file
+/// verifying, found by each owner's ID number, by type and by a name printed on it; a second
+/// run stores nothing (`sohoa eval ingest`, rules without a trained model).
+#[test]
+fn every_sample_paper_is_stored_signed_and_found_by_id_type_and_name() {
+    let dir = tmp();
+    let cfg = setup(dir.path());
+    let samples = root().join("samples/dossiers");
+    let o = run(
+        &cfg,
+        &["eval", "ingest", "--json", samples.to_str().unwrap()],
+    );
+    let e: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", text(&o)));
+    assert!(o.status.success(), "{e:#}");
+    for k in [
+        "stored",
+        "right_type",
+        "verifies",
+        "by_person",
+        "by_type",
+        "by_text",
+    ] {
+        assert_eq!(e[k]["found"], e[k]["total"], "{k}: {e:#}");
+    }
+    assert!(e["stored"]["total"].as_u64().unwrap() >= 30, "{e:#}");
+    assert!(e["by_person"]["total"].as_u64().unwrap() >= 40, "{e:#}");
+    assert_eq!(e["extra"], 0, "{e:#}");
+    assert_eq!(e["second_run_stored_nothing"], true, "{e:#}");
+}
