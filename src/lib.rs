@@ -10,6 +10,7 @@ pub mod classify;
 pub mod config;
 pub mod decode;
 pub mod digitize;
+pub mod inbox;
 pub mod index;
 pub mod ingest;
 pub mod ocr;

@@ -42,6 +42,14 @@ pub fn parse(text: &str) -> Result<String, DossierCodeError> {
     Ok(t.to_string())
 }
 
+static UNIT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$").expect("constant pattern"));
+
+/// Whether `s` is shaped like a unit code of the national catalogue (`000.00.10.H59`).
+pub fn is_unit_code(s: &str) -> bool {
+    UNIT.is_match(s)
+}
+
 /// The unit-code part of a valid code.
 pub fn unit_of(code: &str) -> Option<&str> {
     SHAPE

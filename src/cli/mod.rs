@@ -2,6 +2,7 @@
 
 mod classify;
 mod digitize;
+mod serve;
 mod sign;
 mod store;
 mod verify;
@@ -40,6 +41,9 @@ enum Command {
     Eval(digitize::EvalCommand),
     /// Find stored papers by person, tax code, text, dossier, type; says if each still verifies.
     Find(store::FindArgs),
+    /// The service's inbox: its journal, re-queue a failed file.
+    #[command(subcommand)]
+    Inbox(serve::InboxCommand),
     /// Scans → classified, signed PDF/A papers stored by SHA-256 and indexed (one batch per call or folder).
     Ingest(Box<store::IngestArgs>),
     /// Attach a stored paper to a new dossier instead of asking for it again.
@@ -47,6 +51,8 @@ enum Command {
     /// The blob store: check it against the index, copy a stored paper out.
     #[command(subcommand)]
     Store(store::StoreCommand),
+    /// The service: watch the inbox, ingest each complete batch, move it to processed/ or failed/.
+    Serve(serve::ServeArgs),
     /// Sign a PDF (PAdES B-B, or B-T with a TSA), appending an incremental revision.
     Sign(Box<sign::SignArgs>),
     /// Verify every signature of one or more PDFs. Exit 0: all valid; 1: something is not; 2: could not check.
@@ -74,6 +80,7 @@ pub fn main() -> ExitCode {
             | Command::Classify(_)
             | Command::Ingest(_)
             | Command::Find(_)
+            | Command::Serve(_)
     ) {
         // libtesseract's OpenMP must be single-threaded (we run one engine per core instead);
         // the variable only takes effect at process start, so this may re-execute sohoa.
@@ -91,6 +98,8 @@ pub fn main() -> ExitCode {
         Command::Eval(e) => digitize::run_eval(&cfg, e),
         Command::Sign(a) => sign::run(&cfg, *a),
         Command::Store(c) => store::run_store(&cfg, c),
+        Command::Serve(a) => serve::run(&cfg, a),
+        Command::Inbox(c) => serve::run_inbox(&cfg, c),
         Command::Verify(a) => verify::run(&cfg, a),
     });
     match result {

@@ -110,7 +110,7 @@ fn open(cfg: &Config) -> anyhow::Result<(LocalStore, SqliteIndex, PathBuf)> {
     Ok((store, index, root))
 }
 
-fn actor() -> String {
+pub(super) fn actor() -> String {
     std::env::var("USER").unwrap_or_else(|_| "sohoa".into())
 }
 
@@ -142,7 +142,7 @@ fn scans_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// What ingesting needs from the configuration, signing as `signer` now.
-fn ingest_options<'a>(
+pub(super) fn ingest_options<'a>(
     cfg: &Config,
     signer: &'a dyn sohoa::sign::Signer,
     profile: &sohoa::config::SignerProfile,

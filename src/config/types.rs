@@ -22,6 +22,8 @@ pub struct Config {
     pub classify: ClassifyConfig,
     #[serde(default)]
     pub store: StoreConfig,
+    #[serde(default)]
+    pub inbox: InboxConfig,
     #[serde(skip)]
     pub base_dir: PathBuf,
     #[serde(skip)]
@@ -187,6 +189,53 @@ impl Default for StoreConfig {
             root: PathBuf::from("data"),
             unit: "000.00.00.H00".into(),
             signer: None,
+        }
+    }
+}
+
+/// `[inbox]`: the folder `sohoa serve` watches, and where files go afterwards.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InboxConfig {
+    /// Watched folder: `<unit>/<file>` or `<unit>/<dossier code>/<files>`.
+    pub path: PathBuf,
+    /// Files whose papers are stored, kept by SHA-256: `<unit>/<date>/<sha>-<name>`.
+    pub processed: PathBuf,
+    /// Files that could not be processed, each beside `<name>.error.txt`.
+    pub failed: PathBuf,
+    /// A file (or dossier folder) is complete when unchanged this many seconds.
+    pub stable_seconds: f64,
+    /// Look at the inbox at least this often, seconds (the only trigger with `watch = false`).
+    pub poll_seconds: f64,
+    /// File-system events (inotify) wake the service sooner; set false on SMB/NFS shares,
+    /// which send none (polling still works there).
+    pub watch: bool,
+    /// Batches processed at once (0 = one per core).
+    pub workers: usize,
+    /// Batches waiting for a worker, at most (the inbox is read no faster than processed).
+    pub queue: usize,
+    /// A file larger than this (bytes) goes to failed/ unread.
+    pub max_file_bytes: u64,
+    /// A batch started this many times without finishing goes to failed/.
+    pub max_attempts: u32,
+    /// A batch that failed on our side (disk, database) is tried again after this, seconds.
+    pub retry_seconds: f64,
+}
+
+impl Default for InboxConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("inbox"),
+            processed: PathBuf::from("processed"),
+            failed: PathBuf::from("failed"),
+            stable_seconds: 5.0,
+            poll_seconds: 2.0,
+            watch: true,
+            workers: 0,
+            queue: 16,
+            max_file_bytes: 512 * 1024 * 1024,
+            max_attempts: 5,
+            retry_seconds: 60.0,
         }
     }
 }

@@ -64,6 +64,38 @@ impl Config {
                 "[digitize] max_pages must be at least 1 and workers at most 256".into(),
             ));
         }
+        let i = &self.inbox;
+        let secs_ok = |v: f64, max: f64| v.is_finite() && (0.0..=max).contains(&v);
+        if !secs_ok(i.stable_seconds, 3600.0)
+            || !secs_ok(i.poll_seconds, 3600.0)
+            || i.poll_seconds < 0.05
+            || !secs_ok(i.retry_seconds, 86_400.0)
+        {
+            return Err(bad(
+                "[inbox] stable_seconds and poll_seconds must be within 0 to 3600 (poll at least 0.05), retry_seconds within 0 to 86400".into(),
+            ));
+        }
+        if i.queue == 0 || i.queue > 10_000 || i.workers > 256 || i.max_attempts == 0 {
+            return Err(bad(
+                "[inbox] queue must be 1 to 10000, workers at most 256, max_attempts at least 1"
+                    .into(),
+            ));
+        }
+        if i.max_file_bytes < 1024 {
+            return Err(bad("[inbox] max_file_bytes must be at least 1024".into()));
+        }
+        let same = |a: &std::path::Path, b: &std::path::Path| a == b;
+        if same(&i.path, &i.processed) || same(&i.path, &i.failed) || same(&i.processed, &i.failed)
+        {
+            return Err(bad(
+                "[inbox] path, processed and failed must be three different folders".into(),
+            ));
+        }
+        if i.processed.starts_with(&i.path) || i.failed.starts_with(&i.path) {
+            return Err(bad(
+                "[inbox] processed and failed must not be inside the inbox (their files would be taken again)".into(),
+            ));
+        }
         for (name, p) in &self.signers {
             let pem = p.key.is_some() || p.cert.is_some();
             match (p.pkcs12.is_some(), pem) {

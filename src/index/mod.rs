@@ -143,6 +143,66 @@ pub struct Query {
     pub limit: usize,
 }
 
+/// Where a batch of the inbox stands (the service's journal).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum JobState {
+    /// Taken; its results are not all stored yet.
+    Processing,
+    /// Every paper stored and indexed; the files moved to `processed/`.
+    Stored,
+    /// Moved to `failed/` beside an explanation.
+    Failed,
+    /// A problem on our side (disk, database); the files stay in the inbox and are tried again.
+    Retry,
+    /// The service stopped while it was processing (found so at the next start).
+    Interrupted,
+}
+
+impl JobState {
+    pub fn code(self) -> &'static str {
+        match self {
+            JobState::Processing => "processing",
+            JobState::Stored => "stored",
+            JobState::Failed => "failed",
+            JobState::Retry => "retry",
+            JobState::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<Self> {
+        Some(match s {
+            "processing" => JobState::Processing,
+            "stored" => JobState::Stored,
+            "failed" => JobState::Failed,
+            "retry" => JobState::Retry,
+            "interrupted" => JobState::Interrupted,
+            _ => return None,
+        })
+    }
+}
+
+/// One batch of the journal.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct JobRow {
+    /// SHA-256 over the unit, dossier and the files' SHA-256s.
+    pub job_key: String,
+    pub unit_code: String,
+    pub dossier_code: Option<String>,
+    /// The inbox path it came from (`unit/file` or `unit/dossier`).
+    pub label: String,
+    /// JSON: `[{"name", "sha256", "bytes"}]`.
+    pub files_json: String,
+    pub state: JobState,
+    /// Times it was started in all (when read back; ignored when written).
+    pub attempts: u32,
+    pub message: Option<String>,
+    pub papers: u32,
+    pub first_seen: String,
+    pub updated_at: String,
+}
+
 /// Who records what, and when — the audit entry a change carries.
 #[derive(Clone, Debug)]
 pub struct AuditRequest {
@@ -227,6 +287,29 @@ pub trait Index {
 
     /// Records that these scans were ingested to the end (every paper indexed).
     fn mark_scans_ingested(&mut self, sha256: &[String], at: &str) -> Result<(), IndexError>;
+
+    /// Journals that a batch is being processed (again): creates it or counts one more
+    /// attempt, committed before any work starts. Returns the starts since it last finished
+    /// (stored or failed), this one included: a batch that keeps killing the service is
+    /// recognised by it.
+    fn job_begin(&mut self, job: &JobRow) -> Result<u32, IndexError>;
+
+    /// Journals a batch's outcome.
+    fn job_finish(
+        &mut self,
+        job_key: &str,
+        state: JobState,
+        message: Option<&str>,
+        papers: u32,
+        at: &str,
+    ) -> Result<(), IndexError>;
+
+    /// Batches still `processing` when the service starts were interrupted: marks them so and
+    /// returns how many.
+    fn jobs_interrupted(&mut self, at: &str) -> Result<usize, IndexError>;
+
+    /// The journal, newest first; only batches in `state` when given; at most `limit`.
+    fn jobs(&mut self, state: Option<JobState>, limit: usize) -> Result<Vec<JobRow>, IndexError>;
 
     /// An audit entry for something that changes nothing here (a download, a verification).
     fn append_audit(&mut self, a: &AuditRequest) -> Result<AuditEntry, IndexError>;

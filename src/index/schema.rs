@@ -133,6 +133,28 @@ CREATE TABLE ingested_scans (
 ",
         sqlite: "",
     },
+    Migration {
+        version: 4,
+        name: "the inbox journal: every batch the service took, its attempts and outcome",
+        common: "
+CREATE TABLE inbox_jobs (
+    job_key TEXT PRIMARY KEY,
+    unit_code TEXT NOT NULL,
+    dossier_code TEXT,
+    label TEXT NOT NULL,
+    files_json TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    starts INTEGER NOT NULL DEFAULT 0,
+    message TEXT,
+    papers INTEGER NOT NULL DEFAULT 0,
+    first_seen TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX inbox_jobs_state ON inbox_jobs(state, updated_at);
+",
+        sqlite: "",
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -6,6 +6,7 @@ mod digitize;
 mod helpers;
 mod ingest;
 mod robustness;
+mod serve;
 mod sign_errors;
 mod sign_interop;
 mod store;

@@ -1,0 +1,203 @@
+//! `sohoa serve`: the service at the CLI edge — the configuration turned into the inbox loop's
+//! options and dependencies, signals into a stop flag, outcomes into log lines.
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use sohoa::config::Config;
+use sohoa::inbox::service::Deps;
+use sohoa::inbox::{self, InboxPaths, JobLimits, JobOutcome, ServiceOptions, ServiceSummary};
+use sohoa::index::{Index, SqliteIndex};
+use sohoa::sign::HttpTsa;
+use sohoa::store::{BlobStore, LocalStore};
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Process what is in the inbox, then stop (a batch run; also for tests).
+    #[arg(long)]
+    once: bool,
+    /// Poll only, no file-system events (network shares send none).
+    #[arg(long)]
+    poll: bool,
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
+    let classifier = super::classify::classifier(cfg, None)?;
+    let (signer, profile) = super::sign::load_profile(cfg, cfg.store.signer.as_deref())?;
+    let tsa = profile.tsa_url.as_ref().map(HttpTsa::new);
+    let root = cfg.resolve(&cfg.store.root);
+    let store = LocalStore::open(&root)?;
+    let stale = Duration::from_secs(3600);
+    store.sweep_temporaries(stale)?;
+    sohoa::ingest::sweep_work_dir(&root.join("work"), stale)?;
+    let db = root.join("index.sqlite");
+    // migrations run once, here, before the workers open their connections
+    SqliteIndex::open(&db)?;
+    let i = &cfg.inbox;
+    let opts = ServiceOptions {
+        paths: InboxPaths {
+            inbox: cfg.resolve(&i.path),
+            processed: cfg.resolve(&i.processed),
+            failed: cfg.resolve(&i.failed),
+        },
+        default_unit: cfg.store.unit.clone(),
+        stability: Duration::from_secs_f64(i.stable_seconds),
+        poll: Duration::from_secs_f64(i.poll_seconds),
+        watch: i.watch && !a.poll,
+        workers: if i.workers == 0 { cores() } else { i.workers },
+        queue: i.queue,
+        limits: JobLimits {
+            max_file_bytes: i.max_file_bytes,
+            max_attempts: i.max_attempts,
+        },
+        retry_after: Duration::from_secs_f64(i.retry_seconds),
+        once: a.once,
+    };
+    let open_index =
+        || -> Result<Box<dyn Index>, inbox::InboxError> { Ok(Box::new(SqliteIndex::open(&db)?)) };
+    let make_opts = || {
+        // one OCR engine per batch: the workers already fill the cores
+        let mut o =
+            super::store::ingest_options(cfg, &signer, &profile, tsa.as_ref(), "", &None, &root);
+        o.digitize = super::digitize::options(cfg, None, None, Some(1));
+        o.actor = format!("sohoa serve ({})", super::store::actor());
+        o
+    };
+    let log = |job: &inbox::Job, outcome: &JobOutcome| {
+        let at = sohoa::pki::names::rfc3339(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default(),
+        );
+        match outcome {
+            JobOutcome::Stored { papers } => {
+                println!("{at} stored  {} ({papers} papers)", job.label())
+            }
+            JobOutcome::Failed { reason } => {
+                println!("{at} FAILED  {}: {reason}", job.label())
+            }
+            JobOutcome::Retry { reason } => {
+                println!("{at} retry   {}: {reason}", job.label())
+            }
+            _ => {}
+        }
+    };
+    let deps = Deps {
+        classifier: &classifier,
+        store: &store as &dyn BlobStore,
+        open_index: &open_index,
+        ingest_options: &make_opts,
+        on_outcome: &log,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("installing signal handlers")?;
+    }
+    let summary = ServiceSummary::default();
+    eprintln!(
+        "sohoa serve: watching {} ({} workers, {}); processed → {}, failed → {}",
+        opts.paths.inbox.display(),
+        opts.workers,
+        if opts.watch {
+            "file events + polling"
+        } else {
+            "polling"
+        },
+        opts.paths.processed.display(),
+        opts.paths.failed.display()
+    );
+    inbox::run(&opts, &deps, &summary, &stop)?;
+    let n = |a: &std::sync::atomic::AtomicUsize| a.load(Ordering::Relaxed);
+    eprintln!(
+        "sohoa serve: stopped; {} batches stored ({} papers), {} failed, {} to retry; {} interrupted batches found at start",
+        n(&summary.stored),
+        n(&summary.papers),
+        n(&summary.failed),
+        n(&summary.retried),
+        n(&summary.interrupted_at_start)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(clap::Subcommand)]
+pub enum InboxCommand {
+    /// The service's journal: batches stored, failed, to retry or interrupted, newest first.
+    Status {
+        /// Only batches in this state: processing, stored, failed, retry, interrupted.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move a failed file (path under the failed folder, e.g. 000.00.10.H59/scan.jpg) back
+    /// into the inbox to be tried again (logged).
+    Requeue { path: String },
+}
+
+pub fn run_inbox(cfg: &Config, c: InboxCommand) -> anyhow::Result<ExitCode> {
+    let root = cfg.resolve(&cfg.store.root);
+    let mut index = SqliteIndex::open(&root.join("index.sqlite"))?;
+    match c {
+        InboxCommand::Status { state, limit, json } => {
+            let state = match state.as_deref() {
+                Some(s) => Some(sohoa::index::JobState::from_code(s).with_context(|| {
+                    format!("--state {s:?}: use processing, stored, failed, retry or interrupted")
+                })?),
+                None => None,
+            };
+            let jobs = index.jobs(state, limit)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&jobs)?);
+            } else {
+                for j in &jobs {
+                    println!(
+                        "{} {:<11} {:<50} attempts {} papers {}{}",
+                        j.updated_at,
+                        j.state.code(),
+                        j.label,
+                        j.attempts,
+                        j.papers,
+                        j.message
+                            .as_deref()
+                            .map(|m| format!("\n    {m}"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        InboxCommand::Requeue { path } => {
+            let paths = InboxPaths {
+                inbox: cfg.resolve(&cfg.inbox.path),
+                processed: cfg.resolve(&cfg.inbox.processed),
+                failed: cfg.resolve(&cfg.inbox.failed),
+            };
+            let to = inbox::job::requeue(&paths, &path)
+                .with_context(|| format!("re-queueing {path}"))?;
+            index.append_audit(&sohoa::index::AuditRequest {
+                time: sohoa::pki::names::rfc3339(
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap_or_default(),
+                ),
+                actor: super::store::actor(),
+                action: sohoa::audit::Action::Requeue,
+                subject: path.clone(),
+                details: serde_json::json!({"to": to.display().to_string()}),
+            })?;
+            println!("{path} moved back to {}", to.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,337 @@
+//! Service `inbox`, one batch (I/O): hash its files, journal it, run it through
+//! [`ingest`], then move its files to `processed/` (results stored) or `failed/` (with an
+//! explanation). The order is what makes a crash harmless: journal → ingest (each paper
+//! stored, then indexed) → move → journal.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use super::moves::{move_into, remove_if_empty, write_error_note};
+use super::plan::{Job, Refused};
+use super::{InboxError, InboxPaths};
+use crate::classify::Classifier;
+use crate::index::{Index, JobRow, JobState};
+use crate::ingest::{ingest, IngestError, IngestOptions};
+use crate::pki::digest::DigestAlg;
+use crate::pki::names::rfc3339;
+use crate::store::BlobStore;
+
+/// Bounds on one batch.
+#[derive(Clone, Copy, Debug)]
+pub struct JobLimits {
+    /// A file larger than this goes to `failed/` unread.
+    pub max_file_bytes: u64,
+    /// A batch that was started this many times without finishing (the service was killed
+    /// or crashed while on it) goes to `failed/`.
+    pub max_attempts: u32,
+}
+
+/// How a batch ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum JobOutcome {
+    /// Every paper stored; the files are in `processed/`.
+    Stored { papers: u32 },
+    /// The files are in `failed/` beside `.error.txt`.
+    Failed { reason: String },
+    /// A problem on our side; the files stay in the inbox for the next try.
+    Retry { reason: String },
+}
+
+fn now() -> String {
+    rfc3339(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default(),
+    )
+}
+
+fn join(base: &Path, rel: &[String]) -> PathBuf {
+    rel.iter().fold(base.to_path_buf(), |p, c| p.join(c))
+}
+
+/// SHA-256 and size of a file, reading at most `max` bytes (None when larger).
+fn hash_file(path: &Path, max: u64) -> Result<Option<(String, u64)>, std::io::Error> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = DigestAlg::Sha256.hasher();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut n = 0u64;
+    loop {
+        let k = f.read(&mut buf)?;
+        if k == 0 {
+            break;
+        }
+        n += k as u64;
+        if n > max {
+            return Ok(None);
+        }
+        h.update(&buf[..k]);
+    }
+    Ok(Some((hex::encode(h.finalize()), n)))
+}
+
+/// Whether an ingest error is the file's fault (unreadable, too big, not a scan: it goes to
+/// `failed/`) rather than ours (disk, database, signer: it is tried again).
+fn input_fault(e: &IngestError) -> bool {
+    matches!(
+        e,
+        IngestError::Digitize(_)
+            | IngestError::Decode(_)
+            | IngestError::Pdf { .. }
+            | IngestError::Assemble(_)
+    )
+}
+
+/// What the operator should do about a failure, by its cause.
+fn advice(reason: &str) -> &'static str {
+    let r = reason.to_lowercase();
+    if r.contains("symbolic link") {
+        "Copy the file itself (not a link to it) into the inbox."
+    } else if r.contains("too large") || r.contains("pixels") || r.contains("limit") {
+        "Split the file, or scan at 300 dpi (not more) and in fewer pages per file."
+    } else if r.contains("dpi") {
+        "Scan the paper again at 200 or 300 dpi."
+    } else if r.contains("unit code") || r.contains("dossier code") || r.contains("too deep") {
+        "Put the file in inbox/<unit code>/ or inbox/<unit code>/<dossier code>/."
+    } else if r.contains("stopped") {
+        "The service stopped several times while on this file: keep it aside and report it (attach this note)."
+    } else {
+        "Check that the file opens and is a scan (PDF, JPEG, PNG or TIFF); scan it again if it is damaged."
+    }
+}
+
+/// The `.error.txt` text.
+fn note(label: &str, sha: Option<&str>, reason: &str, inbox_rel: &str) -> String {
+    format!(
+        "sohoa could not process this file / Không xử lý được tệp này\n\n\
+         File: {label}\nSHA-256: {}\nWhen: {}\n\n\
+         What went wrong: {reason}\n\nWhat to do: {}\n\n\
+         To try again, move the file back to the inbox ({inbox_rel}) or re-queue it on the operator page (Tệp lỗi → Xử lý lại) or with `sohoa inbox requeue`.\n",
+        sha.unwrap_or("-"),
+        now(),
+        advice(reason)
+    )
+}
+
+/// Moves the job's files to `failed/<unit>/[<dossier>/]` with a note each.
+fn fail_files(
+    paths: &InboxPaths,
+    unit: &str,
+    dossier: Option<&str>,
+    files: &[(Vec<String>, Option<String>)],
+    reason: &str,
+) -> Result<(), InboxError> {
+    let mut dir = paths.failed.join(unit);
+    if let Some(d) = dossier {
+        dir = dir.join(d);
+    }
+    for (rel, sha) in files {
+        let src = join(&paths.inbox, rel);
+        let name = rel.last().cloned().unwrap_or_default();
+        if std::fs::symlink_metadata(&src).is_err() {
+            continue; // gone meanwhile
+        }
+        let back = rel[..rel.len().saturating_sub(1)].join("/");
+        let dst = move_into(&src, &dir, &name)?;
+        write_error_note(
+            &dst,
+            &note(
+                &rel.join("/"),
+                sha.as_deref(),
+                reason,
+                &format!("inbox/{back}"),
+            ),
+        )?;
+    }
+    if dossier.is_some() {
+        if let Some(rel) = files.first().map(|f| &f.0) {
+            remove_if_empty(&join(&paths.inbox, &rel[..rel.len().saturating_sub(1)]));
+        }
+    }
+    Ok(())
+}
+
+/// Moves an entry the planner refused to `failed/`, journaled.
+pub fn refuse(
+    r: &Refused,
+    paths: &InboxPaths,
+    index: &mut dyn Index,
+) -> Result<JobOutcome, InboxError> {
+    let at = now();
+    let label = r.rel.join("/");
+    let key = hex::encode(DigestAlg::Sha256.digest(format!("refused\n{label}\n{at}").as_bytes()));
+    index.job_begin(&JobRow {
+        job_key: key.clone(),
+        unit_code: r.unit.clone(),
+        dossier_code: None,
+        label: label.clone(),
+        files_json: serde_json::json!([{"name": label}]).to_string(),
+        state: JobState::Processing,
+        attempts: 0,
+        message: None,
+        papers: 0,
+        first_seen: at.clone(),
+        updated_at: at.clone(),
+    })?;
+    fail_files(paths, &r.unit, None, &[(r.rel.clone(), None)], &r.reason)?;
+    index.job_finish(&key, JobState::Failed, Some(&r.reason), 0, &now())?;
+    Ok(JobOutcome::Failed {
+        reason: r.reason.clone(),
+    })
+}
+
+/// Runs one batch. `opts` gives fresh ingest options (signing time, nonce) for it.
+pub fn process(
+    job: &Job,
+    paths: &InboxPaths,
+    limits: JobLimits,
+    opts: &IngestOptions,
+    classifier: &Classifier,
+    store: &dyn BlobStore,
+    index: &mut dyn Index,
+) -> Result<JobOutcome, InboxError> {
+    let label = job.label();
+    let mut files: Vec<(Vec<String>, Option<String>)> = Vec::new();
+    let mut listed = Vec::new();
+    let mut too_large = None;
+    for rel in &job.files {
+        let path = join(&paths.inbox, rel);
+        match hash_file(&path, limits.max_file_bytes) {
+            Ok(Some((sha, bytes))) => {
+                listed.push(
+                    serde_json::json!({"name": rel.join("/"), "sha256": sha, "bytes": bytes}),
+                );
+                files.push((rel.clone(), Some(sha)));
+            }
+            Ok(None) => {
+                too_large = Some(format!(
+                    "{} is too large (over the limit of {} bytes per file)",
+                    rel.join("/"),
+                    limits.max_file_bytes
+                ));
+                files.push((rel.clone(), None));
+            }
+            // vanished or unreadable: left for the next look
+            Err(e) => {
+                return Ok(JobOutcome::Retry {
+                    reason: format!("{}: {e}", rel.join("/")),
+                })
+            }
+        }
+    }
+    let mut key_src = format!("{}\n{}\n", job.unit, job.dossier.as_deref().unwrap_or(""));
+    for (rel, sha) in &files {
+        key_src.push_str(sha.as_deref().unwrap_or(&rel.join("/")));
+        key_src.push('\n');
+    }
+    let key = hex::encode(DigestAlg::Sha256.digest(key_src.as_bytes()));
+    let at = now();
+    let attempts = index.job_begin(&JobRow {
+        job_key: key.clone(),
+        unit_code: job.unit.clone(),
+        dossier_code: job.dossier.clone(),
+        label: label.clone(),
+        files_json: serde_json::Value::Array(listed).to_string(),
+        state: JobState::Processing,
+        attempts: 0,
+        message: None,
+        papers: 0,
+        first_seen: at.clone(),
+        updated_at: at,
+    })?;
+    let fail = |reason: String, index: &mut dyn Index| -> Result<JobOutcome, InboxError> {
+        fail_files(paths, &job.unit, job.dossier.as_deref(), &files, &reason)?;
+        index.job_finish(&key, JobState::Failed, Some(&reason), 0, &now())?;
+        Ok(JobOutcome::Failed { reason })
+    };
+    if let Some(reason) = too_large {
+        return fail(reason, index);
+    }
+    let shas: Vec<String> = files.iter().filter_map(|(_, s)| s.clone()).collect();
+    let already_done = shas.len() == files.len() && index.scans_ingested(&shas)?;
+    if attempts > limits.max_attempts && !already_done {
+        return fail(
+            format!(
+                "the service stopped {} times while processing this batch (crash or power cut); it was set aside so the others can go on",
+                attempts - 1
+            ),
+            index,
+        );
+    }
+    let inputs: Vec<PathBuf> = files.iter().map(|(r, _)| join(&paths.inbox, r)).collect();
+    match ingest(&inputs, opts, classifier, store, index) {
+        Ok(report) => {
+            let papers = report.papers.len() as u32;
+            // results stored: now the files may leave the inbox
+            let day = now().get(..10).unwrap_or("unknown").to_string();
+            let mut dir = paths.processed.join(&job.unit).join(day);
+            if let Some(d) = &job.dossier {
+                dir = dir.join(d);
+            }
+            for (rel, sha) in &files {
+                let src = join(&paths.inbox, rel);
+                let name = rel.last().cloned().unwrap_or_default();
+                let sha = sha.as_deref().unwrap_or("");
+                let stored_name = format!("{}-{name}", sha.get(..12).unwrap_or(sha));
+                if dir.join(&stored_name).exists() {
+                    // the same bytes were kept already (a copy dropped twice)
+                    std::fs::remove_file(&src).map_err(|source| InboxError::Io {
+                        path: src.display().to_string(),
+                        op: "cannot remove",
+                        source,
+                    })?;
+                } else {
+                    move_into(&src, &dir, &stored_name)?;
+                }
+            }
+            if job.dossier.is_some() {
+                if let Some(rel) = job.files.first() {
+                    remove_if_empty(&join(&paths.inbox, &rel[..rel.len().saturating_sub(1)]));
+                }
+            }
+            index.job_finish(&key, JobState::Stored, None, papers, &now())?;
+            Ok(JobOutcome::Stored { papers })
+        }
+        Err(e) if input_fault(&e) => fail(e.to_string(), index),
+        Err(e) => {
+            let reason = e.to_string();
+            if attempts >= limits.max_attempts {
+                return fail(format!("{reason} (tried {attempts} times)"), index);
+            }
+            index.job_finish(&key, JobState::Retry, Some(&reason), 0, &now())?;
+            Ok(JobOutcome::Retry { reason })
+        }
+    }
+}
+
+/// Moves a failed file (its path relative to `failed/`) back into the inbox, removes its
+/// note, and returns where it went. Refuses paths that leave `failed/`.
+pub fn requeue(paths: &InboxPaths, rel: &str) -> Result<PathBuf, InboxError> {
+    let parts: Vec<&str> = rel.split('/').filter(|p| !p.is_empty()).collect();
+    let bad = parts.is_empty()
+        || parts.len() > 3
+        || parts
+            .iter()
+            .any(|p| *p == ".." || *p == "." || p.contains('\\') || p.starts_with('.'))
+        || rel.ends_with(".error.txt");
+    let src = parts.iter().fold(paths.failed.clone(), |p, c| p.join(c));
+    let is_file = std::fs::symlink_metadata(&src).is_ok_and(|m| m.is_file() || m.is_symlink());
+    if bad || !is_file {
+        return Err(InboxError::Io {
+            path: rel.to_string(),
+            op: "no such failed file",
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        });
+    }
+    let dir = parts[..parts.len() - 1]
+        .iter()
+        .fold(paths.inbox.clone(), |p, c| p.join(c));
+    let name = parts[parts.len() - 1];
+    let dst = move_into(&src, &dir, name)?;
+    let _ = std::fs::remove_file(src.with_file_name(format!("{name}.error.txt")));
+    Ok(dst)
+}

@@ -1,0 +1,337 @@
+//! Service `inbox`, the loop (I/O, threads): a scanner looks at the inbox (woken by file
+//! events from `notify`, or every poll interval, and in any case at every rescan interval as a
+//! safety net), the [`Planner`] picks the complete batches, a bounded queue hands them to a
+//! pool of workers (one per core: each runs one batch at a time through OCR, so memory stays
+//! bounded whatever lands in the inbox), refused entries go straight to `failed/`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::Serialize;
+
+use super::job::{process, refuse, JobLimits, JobOutcome};
+use super::plan::{Job, Planner};
+use super::walk::list;
+use super::{InboxError, InboxPaths};
+use crate::classify::Classifier;
+use crate::index::Index;
+use crate::ingest::IngestOptions;
+use crate::store::BlobStore;
+
+/// How the service runs.
+#[derive(Clone, Debug)]
+pub struct ServiceOptions {
+    pub paths: InboxPaths,
+    /// The unit of files dropped straight into the inbox.
+    pub default_unit: String,
+    /// A file is complete when unchanged this long.
+    pub stability: Duration,
+    /// Look at the inbox at least this often (the only trigger in polling mode).
+    pub poll: Duration,
+    /// Use file-system events to look sooner (not on network shares: they send none).
+    pub watch: bool,
+    /// Worker threads (batches processed at once).
+    pub workers: usize,
+    /// Batches waiting for a worker, at most.
+    pub queue: usize,
+    pub limits: JobLimits,
+    /// A batch that failed on our side is tried again after this long.
+    pub retry_after: Duration,
+    /// Stop when the inbox is empty and every batch is done (tests, `--once`).
+    pub once: bool,
+}
+
+/// What a run did (also the live counters of a running service).
+#[derive(Debug, Default, Serialize)]
+pub struct ServiceSummary {
+    pub stored: AtomicUsize,
+    pub failed: AtomicUsize,
+    pub retried: AtomicUsize,
+    pub papers: AtomicUsize,
+    /// Batches queued or being processed now.
+    pub in_progress: AtomicUsize,
+    /// Files seen but not yet complete.
+    pub waiting: AtomicUsize,
+    pub interrupted_at_start: AtomicUsize,
+}
+
+/// What the service needs for each worker.
+pub struct Deps<'a> {
+    pub classifier: &'a Classifier,
+    pub store: &'a dyn BlobStore,
+    /// A connection to the index for one thread.
+    pub open_index: &'a (dyn Fn() -> Result<Box<dyn Index>, InboxError> + Sync),
+    /// Fresh ingest options for one batch (unit and dossier are set by the service).
+    pub ingest_options: &'a (dyn Fn() -> IngestOptions<'a> + Sync),
+    /// Called after each batch (a log line).
+    pub on_outcome: &'a (dyn Fn(&Job, &JobOutcome) + Sync),
+}
+
+fn since_epoch() -> Duration {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+/// Runs the service until `stop` is set (or, with `once`, until the inbox is empty).
+pub fn run(
+    opts: &ServiceOptions,
+    deps: &Deps,
+    summary: &ServiceSummary,
+    stop: &AtomicBool,
+) -> Result<(), InboxError> {
+    for dir in [&opts.paths.inbox, &opts.paths.processed, &opts.paths.failed] {
+        std::fs::create_dir_all(dir).map_err(|source| InboxError::Io {
+            path: dir.display().to_string(),
+            op: "cannot create",
+            source,
+        })?;
+    }
+    // batches cut short by the last stop are taken after the others: if one of them is what
+    // stops the service, the rest still get through (and random kills do not keep hitting
+    // the same files)
+    let interrupted: HashSet<String> = {
+        let mut index = (deps.open_index)()?;
+        let n = reconcile(index.as_mut())?;
+        summary.interrupted_at_start.store(n, Ordering::Relaxed);
+        index
+            .jobs(Some(crate::index::JobState::Interrupted), 10_000)?
+            .into_iter()
+            .map(|j| j.label)
+            .collect()
+    };
+    let (tx, rx) = mpsc::sync_channel::<Job>(opts.queue.max(1));
+    let rx = Mutex::new(rx);
+    let busy: Mutex<HashSet<Vec<String>>> = Mutex::new(HashSet::new());
+    let retry_at: Mutex<HashMap<Vec<String>, Instant>> = Mutex::new(HashMap::new());
+    let (wake_tx, wake_rx) = mpsc::channel::<()>();
+    let _watcher = if opts.watch {
+        Some(watch(&opts.paths.inbox, wake_tx)?)
+    } else {
+        None
+    };
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| -> Result<(), InboxError> {
+        let mut workers = Vec::new();
+        for _ in 0..opts.workers.max(1) {
+            workers.push(s.spawn(|| worker(opts, deps, summary, &rx, &busy, &retry_at, &done)));
+        }
+        let scanned = scanner(
+            opts,
+            deps,
+            summary,
+            stop,
+            tx,
+            &wake_rx,
+            &busy,
+            &retry_at,
+            &interrupted,
+        );
+        done.store(true, Ordering::SeqCst);
+        for w in workers {
+            if let Ok(Err(e)) = w.join() {
+                return Err(e);
+            }
+        }
+        scanned
+    })
+}
+
+/// At start-up, the batches the journal still shows as processing were cut short by a stop:
+/// those whose scans were all ingested to the end only missed their last journal line (the
+/// files moved on) and are marked stored; the rest are marked interrupted (their files are
+/// still in the inbox and will be taken again). Returns how many were cut short.
+fn reconcile(index: &mut dyn Index) -> Result<usize, InboxError> {
+    let at = crate::pki::names::rfc3339(since_epoch());
+    let open = index.jobs(Some(crate::index::JobState::Processing), 10_000)?;
+    for j in &open {
+        let shas: Vec<String> = serde_json::from_str::<serde_json::Value>(&j.files_json)
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|f| f["sha256"].as_str().map(String::from))
+            .collect();
+        if index.scans_ingested(&shas)? {
+            index.job_finish(
+                &j.job_key,
+                crate::index::JobState::Stored,
+                None,
+                j.papers,
+                &at,
+            )?;
+        }
+    }
+    index.jobs_interrupted(&at)?;
+    Ok(open.len())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scanner(
+    opts: &ServiceOptions,
+    deps: &Deps,
+    summary: &ServiceSummary,
+    stop: &AtomicBool,
+    tx: SyncSender<Job>,
+    wake: &Receiver<()>,
+    busy: &Mutex<HashSet<Vec<String>>>,
+    retry_at: &Mutex<HashMap<Vec<String>, Instant>>,
+    interrupted: &HashSet<String>,
+) -> Result<(), InboxError> {
+    let mut planner = Planner::new(&opts.default_unit, opts.stability);
+    let mut index = (deps.open_index)()?;
+    while !stop.load(Ordering::SeqCst) {
+        let listing = list(&opts.paths.inbox, 100_000)?;
+        let plan = {
+            let busy = busy.lock().unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            let retry = retry_at.lock().unwrap_or_else(|e| e.into_inner());
+            planner.plan(&listing, since_epoch(), &|rel: &[String]| {
+                busy.contains(rel) || retry.get(rel).is_some_and(|t| *t > now)
+            })
+        };
+        summary.waiting.store(plan.waiting, Ordering::Relaxed);
+        for r in &plan.refused {
+            let outcome = refuse(r, &opts.paths, index.as_mut())?;
+            summary.failed.fetch_add(1, Ordering::Relaxed);
+            let job = Job {
+                unit: r.unit.clone(),
+                dossier: None,
+                files: vec![r.rel.clone()],
+            };
+            (deps.on_outcome)(&job, &outcome);
+        }
+        let mut queued = 0;
+        let mut ready = plan.ready;
+        ready.sort_by_key(|j| interrupted.contains(&j.label()));
+        for job in ready {
+            {
+                let mut b = busy.lock().unwrap_or_else(|e| e.into_inner());
+                for f in &job.files {
+                    b.insert(f.clone());
+                }
+            }
+            summary.in_progress.fetch_add(1, Ordering::Relaxed);
+            // blocks while the queue is full: the inbox is read no faster than it is processed
+            if tx.send(job).is_err() {
+                return Ok(());
+            }
+            queued += 1;
+        }
+        let idle = queued == 0
+            && plan.waiting == 0
+            && plan.refused.is_empty()
+            && summary.in_progress.load(Ordering::SeqCst) == 0;
+        if opts.once && idle {
+            let retrying = retry_at
+                .lock()
+                .map(|r| r.values().any(|t| *t > Instant::now()))
+                .unwrap_or(false);
+            if !retrying {
+                return Ok(());
+            }
+        }
+        // wait for an event or the poll interval; with `once`, look again soon
+        let wait = if opts.once {
+            opts.poll.min(Duration::from_millis(200))
+        } else {
+            opts.poll
+        };
+        match wake.recv_timeout(wait) {
+            Ok(()) => {
+                // let a burst of events settle, then drain them
+                std::thread::sleep(Duration::from_millis(100));
+                while wake.try_recv().is_ok() {}
+            }
+            Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {}
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn worker(
+    opts: &ServiceOptions,
+    deps: &Deps,
+    summary: &ServiceSummary,
+    rx: &Mutex<Receiver<Job>>,
+    busy: &Mutex<HashSet<Vec<String>>>,
+    retry_at: &Mutex<HashMap<Vec<String>, Instant>>,
+    done: &AtomicBool,
+) -> Result<(), InboxError> {
+    let mut index = (deps.open_index)()?;
+    loop {
+        let job = {
+            let rx = rx.lock().unwrap_or_else(|e| e.into_inner());
+            match rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(j) => j,
+                Err(RecvTimeoutError::Timeout) if !done.load(Ordering::SeqCst) => continue,
+                Err(_) => return Ok(()),
+            }
+        };
+        let mut ingest_opts = (deps.ingest_options)();
+        ingest_opts.unit_code = job.unit.clone();
+        ingest_opts.folder_dossier = job.dossier.clone();
+        let outcome = process(
+            &job,
+            &opts.paths,
+            opts.limits,
+            &ingest_opts,
+            deps.classifier,
+            deps.store,
+            index.as_mut(),
+        );
+        let outcome = match outcome {
+            Ok(o) => o,
+            // the journal or a move failed: our side; the files are still in the inbox
+            Err(e) => JobOutcome::Retry {
+                reason: e.to_string(),
+            },
+        };
+        match &outcome {
+            JobOutcome::Stored { papers } => {
+                summary.stored.fetch_add(1, Ordering::Relaxed);
+                summary
+                    .papers
+                    .fetch_add(*papers as usize, Ordering::Relaxed);
+            }
+            JobOutcome::Failed { .. } => {
+                summary.failed.fetch_add(1, Ordering::Relaxed);
+            }
+            JobOutcome::Retry { .. } => {
+                summary.retried.fetch_add(1, Ordering::Relaxed);
+                let mut r = retry_at.lock().unwrap_or_else(|e| e.into_inner());
+                for f in &job.files {
+                    r.insert(f.clone(), Instant::now() + opts.retry_after);
+                }
+            }
+        }
+        (deps.on_outcome)(&job, &outcome);
+        {
+            let mut b = busy.lock().unwrap_or_else(|e| e.into_inner());
+            for f in &job.files {
+                b.remove(f);
+            }
+        }
+        summary.in_progress.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// File-system events under `inbox` wake the scanner (it then looks at everything: an event
+/// is only a hint, and the poll catches what no event announced).
+fn watch(
+    inbox: &std::path::Path,
+    wake: mpsc::Sender<()>,
+) -> Result<notify::RecommendedWatcher, InboxError> {
+    use notify::Watcher;
+    let mut w = notify::recommended_watcher(move |_res: notify::Result<notify::Event>| {
+        let _ = wake.send(());
+    })
+    .map_err(|e| InboxError::Watch(e.to_string()))?;
+    w.watch(inbox, notify::RecursiveMode::Recursive)
+        .map_err(|e| InboxError::Watch(format!("{}: {e}", inbox.display())))?;
+    Ok(w)
+}
