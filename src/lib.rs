@@ -4,6 +4,7 @@
 //! `verify`, `api` and `cli` at the edges. See `docs/ARCHITECTURE.md`.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod assemble;
 pub mod audit;
 pub mod classify;

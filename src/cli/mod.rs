@@ -53,6 +53,9 @@ enum Command {
     Store(store::StoreCommand),
     /// The service: watch the inbox, ingest each complete batch, move it to processed/ or failed/.
     Serve(serve::ServeArgs),
+    /// People of the HTTP API: make a token.
+    #[command(subcommand)]
+    User(serve::UserCommand),
     /// Sign a PDF (PAdES B-B, or B-T with a TSA), appending an incremental revision.
     Sign(Box<sign::SignArgs>),
     /// Verify every signature of one or more PDFs. Exit 0: all valid; 1: something is not; 2: could not check.
@@ -100,6 +103,7 @@ pub fn main() -> ExitCode {
         Command::Store(c) => store::run_store(&cfg, c),
         Command::Serve(a) => serve::run(&cfg, a),
         Command::Inbox(c) => serve::run_inbox(&cfg, c),
+        Command::User(c) => serve::run_user(c),
         Command::Verify(a) => verify::run(&cfg, a),
     });
     match result {

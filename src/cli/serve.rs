@@ -25,6 +25,42 @@ pub struct ServeArgs {
     poll: bool,
 }
 
+/// Serves the API on `listen` in its own thread (a tokio runtime) until `stop` is set.
+fn start_http(
+    listen: &str,
+    ctx: sohoa::api::ApiState,
+    stop: Arc<AtomicBool>,
+) -> anyhow::Result<std::thread::JoinHandle<()>> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the HTTP runtime")?;
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind(listen))
+        .with_context(|| format!("[http] listen = {listen:?}: cannot listen there"))?;
+    let addr = listener.local_addr()?;
+    eprintln!(
+        "sohoa serve: HTTP on http://{addr}/ (API under /api, description /api/openapi.json)"
+    );
+    let app = sohoa::api::router(ctx);
+    Ok(std::thread::spawn(move || {
+        rt.block_on(async move {
+            let shutdown = async move {
+                while !stop.load(Ordering::SeqCst) {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            };
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                eprintln!("sohoa serve: HTTP stopped: {e}");
+            }
+        });
+    }))
+}
+
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -102,7 +138,27 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
         signal_hook::flag::register(sig, Arc::clone(&stop))
             .context("installing signal handlers")?;
     }
-    let summary = ServiceSummary::default();
+    let summary = Arc::new(ServiceSummary::default());
+    let http = if cfg.http.listen.is_empty() {
+        None
+    } else {
+        let ctx = sohoa::api::ApiContext {
+            users: sohoa::api::auth::Users::from_config(&cfg.users),
+            db: db.clone(),
+            store: store.clone(),
+            paths: opts.paths.clone(),
+            trust: super::verify::config_trust(cfg)?,
+            limits: sohoa::pdf::Limits::default(),
+            summary: Arc::clone(&summary),
+            max_upload_bytes: cfg.http.max_upload_bytes,
+            timeout: Duration::from_secs_f64(cfg.http.timeout_seconds),
+        };
+        Some(start_http(
+            &cfg.http.listen,
+            Arc::new(ctx),
+            Arc::clone(&stop),
+        )?)
+    };
     eprintln!(
         "sohoa serve: watching {} ({} workers, {}); processed → {}, failed → {}",
         opts.paths.inbox.display(),
@@ -115,7 +171,13 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
         opts.paths.processed.display(),
         opts.paths.failed.display()
     );
-    inbox::run(&opts, &deps, &summary, &stop)?;
+    let ran = inbox::run(&opts, &deps, &summary, &stop);
+    if let Some(h) = http {
+        // the inbox loop ended (a signal, or --once with the inbox empty): the server too
+        stop.store(true, Ordering::SeqCst);
+        let _ = h.join();
+    }
+    ran?;
     let n = |a: &std::sync::atomic::AtomicUsize| a.load(Ordering::Relaxed);
     eprintln!(
         "sohoa serve: stopped; {} batches stored ({} papers), {} failed, {} to retry; {} interrupted batches found at start",
@@ -147,6 +209,7 @@ pub enum InboxCommand {
 
 pub fn run_inbox(cfg: &Config, c: InboxCommand) -> anyhow::Result<ExitCode> {
     let root = cfg.resolve(&cfg.store.root);
+    std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
     let mut index = SqliteIndex::open(&root.join("index.sqlite"))?;
     match c {
         InboxCommand::Status { state, limit, json } => {
@@ -200,4 +263,49 @@ pub fn run_inbox(cfg: &Config, c: InboxCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+#[derive(clap::Subcommand)]
+pub enum UserCommand {
+    /// A new API token for a user: prints the token (give it to them) and the [users.NAME]
+    /// lines for config.toml (only the token's SHA-256 is kept there).
+    Token {
+        name: String,
+        /// operator, officer, auditor or admin.
+        #[arg(long)]
+        role: String,
+        /// A unit the user works for (repeat for several); operators and officers need one.
+        #[arg(long = "unit")]
+        units: Vec<String>,
+    },
+}
+
+pub fn run_user(c: UserCommand) -> anyhow::Result<ExitCode> {
+    let UserCommand::Token { name, role, units } = c;
+    if sohoa::api::auth::Role::parse(&role).is_none() {
+        anyhow::bail!("--role {role:?}: use operator, officer, auditor or admin");
+    }
+    if let Some(u) = units
+        .iter()
+        .find(|u| !sohoa::classify::dossier_code::is_unit_code(u))
+    {
+        anyhow::bail!("--unit {u:?} is not a unit code (e.g. 000.00.10.H59)");
+    }
+    let mut random = [0u8; 32];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut random);
+    let (token, hash) = sohoa::api::auth::new_token(random);
+    println!("token for {name} (shown once; give it to them): {token}");
+    println!();
+    println!("[users.{name}]");
+    println!("role = \"{role}\"");
+    println!(
+        "units = [{}]",
+        units
+            .iter()
+            .map(|u| format!("\"{u}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!("token_sha256 = \"{hash}\"");
+    Ok(ExitCode::SUCCESS)
 }

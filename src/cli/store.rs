@@ -376,38 +376,16 @@ pub fn run_reuse(cfg: &Config, a: ReuseArgs) -> anyhow::Result<ExitCode> {
         limits: Limits::default(),
     };
     let today = now()[..10].to_string();
-    let mut problems = Vec::new();
-    if c.valid_until.as_deref().is_some_and(|v| v < today.as_str()) {
-        problems.push(format!(
-            "it expired on {}",
-            c.valid_until.as_deref().unwrap_or("")
-        ));
-    }
-    if stored_signature_verifies(&store, &c, &vopts) != Some(true) {
-        problems.push("its stored signature does not verify".to_string());
-    }
-    if !problems.is_empty() && a.override_reason.is_none() {
-        bail!(
-            "component #{} cannot be reused: {}; pass --override-reason \"…\" to reuse it anyway (logged)",
-            c.id,
-            problems.join(" and ")
-        );
-    }
-    let e = index.record_reuse(
-        c.id,
+    let problems =
+        sohoa::index::reuse::problems(&c, &today, stored_signature_verifies(&store, &c, &vopts));
+    let e = sohoa::index::reuse::reuse(
+        &mut index,
+        &c,
         &a.dossier,
+        &problems,
         a.override_reason.as_deref(),
-        &AuditRequest {
-            time: now(),
-            actor: actor(),
-            action: if problems.is_empty() {
-                Action::Reuse
-            } else {
-                Action::Override
-            },
-            subject: format!("component {}", c.id),
-            details: serde_json::json!({"dossier": a.dossier, "problems": problems, "override_reason": a.override_reason}),
-        },
+        &actor(),
+        &now(),
     )?;
     println!(
         "component #{} ({}) reused in dossier {} (audit entry {})",

@@ -5,7 +5,10 @@
 mod types;
 mod validate;
 
-pub use types::{Config, DigitizeConfig, SignConfig, SignerProfile, SubFilter, TrustConfig};
+pub use types::{
+    Config, DigitizeConfig, HttpConfig, InboxConfig, SignConfig, SignerProfile, SubFilter,
+    TrustConfig, UserConfig,
+};
 pub use validate::ConfigError;
 
 use std::path::{Path, PathBuf};

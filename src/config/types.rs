@@ -24,6 +24,11 @@ pub struct Config {
     pub store: StoreConfig,
     #[serde(default)]
     pub inbox: InboxConfig,
+    #[serde(default)]
+    pub http: HttpConfig,
+    /// People who use the HTTP API and the web pages, by login name.
+    #[serde(default)]
+    pub users: BTreeMap<String, UserConfig>,
     #[serde(skip)]
     pub base_dir: PathBuf,
     #[serde(skip)]
@@ -238,4 +243,39 @@ impl Default for InboxConfig {
             retry_seconds: 60.0,
         }
     }
+}
+
+/// `[http]`: the API and web pages `sohoa serve` offers.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Address to listen on; empty: no HTTP (the inbox service alone).
+    pub listen: String,
+    /// Largest accepted upload (a PDF to verify), bytes.
+    pub max_upload_bytes: usize,
+    /// A request taking longer is answered 503.
+    pub timeout_seconds: f64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: String::new(),
+            max_upload_bytes: 64 * 1024 * 1024,
+            timeout_seconds: 60.0,
+        }
+    }
+}
+
+/// `[users.<name>]`: one person's role, units and API token (stored hashed).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    /// operator, officer, auditor or admin.
+    pub role: String,
+    /// The units (codes) an operator or officer works for; auditors and admins see all.
+    #[serde(default)]
+    pub units: Vec<String>,
+    /// SHA-256 (hex) of the user's API token (`sohoa user token NAME` makes one).
+    pub token_sha256: String,
 }

@@ -96,6 +96,39 @@ impl Config {
                 "[inbox] processed and failed must not be inside the inbox (their files would be taken again)".into(),
             ));
         }
+        let upload_ok = (1024..=1 << 30).contains(&self.http.max_upload_bytes);
+        let timeout_ok = self.http.timeout_seconds.is_finite()
+            && (0.1..=3600.0).contains(&self.http.timeout_seconds);
+        if !(upload_ok && timeout_ok) {
+            return Err(bad(
+                "[http] max_upload_bytes must be 1 KiB to 1 GiB and timeout_seconds 0.1 to 3600"
+                    .into(),
+            ));
+        }
+        for (name, u) in &self.users {
+            if !matches!(
+                u.role.as_str(),
+                "operator" | "officer" | "auditor" | "admin"
+            ) {
+                return Err(bad(format!(
+                    "[users.{name}] role = \"{}\": use operator, officer, auditor or admin",
+                    u.role
+                )));
+            }
+            let hex_ok =
+                u.token_sha256.len() == 64 && u.token_sha256.bytes().all(|b| b.is_ascii_hexdigit());
+            if !hex_ok {
+                return Err(bad(format!(
+                    "[users.{name}] token_sha256 must be 64 hex digits (the SHA-256 of the token; `sohoa user token {name}` makes one)"
+                )));
+            }
+            if matches!(u.role.as_str(), "operator" | "officer") && u.units.is_empty() {
+                return Err(bad(format!(
+                    "[users.{name}]: an {} needs units = [\"…\"] (the units they work for)",
+                    u.role
+                )));
+            }
+        }
         for (name, p) in &self.signers {
             let pem = p.key.is_some() || p.cert.is_some();
             match (p.pkcs12.is_some(), pem) {

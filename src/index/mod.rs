@@ -7,6 +7,7 @@
 //! Every change and its audit entry are written in one transaction: the log cannot miss a
 //! change that happened, nor record one that did not.
 
+pub mod reuse;
 mod schema;
 mod sqlite;
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The one integration test binary (as ripgrep does): shared helpers, one module per area.
 //! Requires the set-up of `scripts/setup.sh` (pyHanko venv, poppler-utils, qpdf, NSS tools).
 
+mod api;
 mod classify;
 mod digitize;
 mod helpers;

@@ -1,0 +1,39 @@
+//! Edge `api`: the HTTP API `sohoa serve` offers to officers, auditors and operators (axum):
+//! search, download, reuse, verify an upload, the inbox journal and re-queue, the audit log,
+//! metrics. Every route but `/api/health` and `/api/openapi.json` needs a token
+//! (`Authorization: Bearer …`) of a role allowed to use it ([`auth`]); officers and operators
+//! only reach their units' papers and files. Errors are JSON `{"error": "…"}` with a message
+//! a person can act on. The index is opened per request on a blocking thread (SQLite, WAL).
+
+pub mod auth;
+mod openapi;
+mod routes;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::inbox::{InboxPaths, ServiceSummary};
+use crate::pdf::Limits;
+use crate::pki::chain::TrustStore;
+use crate::store::LocalStore;
+
+pub use routes::router;
+
+/// What the handlers share.
+pub struct ApiContext {
+    pub users: auth::Users,
+    /// The index database file.
+    pub db: PathBuf,
+    pub store: LocalStore,
+    pub paths: InboxPaths,
+    pub trust: TrustStore,
+    pub limits: Limits,
+    /// The inbox service's live counters (for `/metrics`).
+    pub summary: Arc<ServiceSummary>,
+    /// Largest accepted upload, bytes.
+    pub max_upload_bytes: usize,
+    pub timeout: std::time::Duration,
+}
+
+/// The shared state of the router.
+pub type ApiState = Arc<ApiContext>;

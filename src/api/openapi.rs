@@ -1,0 +1,76 @@
+//! Edge `api`, its OpenAPI 3.1 description (served at `/api/openapi.json`): the routes, their
+//! parameters, the roles each needs (in `x-roles`), bearer-token security.
+
+use serde_json::{json, Value};
+
+/// `(method, path, summary, roles, parameters)` of one route.
+type Route = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+/// Every route.
+const ROUTES: &[Route] = &[
+    ("get", "/api/health", "Liveness (no token needed)", &[], &[]),
+    ("get", "/api/openapi.json", "This description (no token needed)", &[], &[]),
+    ("get", "/api/me", "Who the token belongs to", &["operator", "officer", "auditor", "admin"], &[]),
+    ("get", "/metrics", "Prometheus text: inbox batches stored, failed, retried, in progress; papers", &["operator", "auditor", "admin"], &[]),
+    ("get", "/api/components", "Find stored papers (an officer sees only their units)", &["officer", "auditor", "admin"], &["person", "tax_code", "type", "text", "dossier", "unit", "valid_on", "limit"]),
+    ("get", "/api/components/{id}", "One paper, and whether its stored signature verifies (logged)", &["officer", "auditor", "admin"], &["id"]),
+    ("get", "/api/components/{id}/pdf", "Download the signed PDF/A (logged)", &["officer", "admin"], &["id"]),
+    ("post", "/api/components/{id}/reuse", "Reuse a paper in a dossier: {\"dossier\", \"override_reason\"?}; 409 when expired or not verifying without a reason", &["officer", "admin"], &["id"]),
+    ("post", "/api/verify", "Verify the PDF sent as the body: the verification report", &["officer", "auditor", "admin"], &[]),
+    ("get", "/api/jobs", "The inbox journal (an operator sees only their units)", &["operator", "auditor", "admin"], &["state", "limit"]),
+    ("post", "/api/failed/requeue", "Move a failed file back into the inbox: {\"path\": \"<unit>/<file>\"}", &["operator", "admin"], &[]),
+    ("get", "/api/audit", "The audit log", &["auditor", "admin"], &[]),
+    ("get", "/api/audit/verify", "Check the audit log's hash chain", &["auditor", "admin"], &[]),
+];
+
+/// The document.
+pub fn document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for (method, path, summary, roles, params) in ROUTES {
+        let parameters: Vec<Value> = params
+            .iter()
+            .map(|p| {
+                let in_path = path.contains(&format!("{{{p}}}"));
+                json!({
+                    "name": p,
+                    "in": if in_path { "path" } else { "query" },
+                    "required": in_path,
+                    "schema": {"type": if *p == "id" || *p == "limit" { "integer" } else { "string" }},
+                })
+            })
+            .collect();
+        let mut op = json!({
+            "summary": summary,
+            "parameters": parameters,
+            "x-roles": roles,
+            "responses": {
+                "200": {"description": "OK"},
+                "400": {"description": "A parameter is wrong: {\"error\": \"…\"}"},
+                "401": {"description": "No or unknown token"},
+                "403": {"description": "The role or unit does not allow it"},
+            },
+        });
+        if roles.is_empty() {
+            op["security"] = json!([]);
+        }
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        entry[*method] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "sohoa",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Digitized, signed and stored papers of one-stop administrative desks: search, download, reuse, verify, the inbox and the audit log.",
+        },
+        "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"token": []}],
+        "paths": paths,
+    })
+}

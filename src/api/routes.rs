@@ -1,0 +1,487 @@
+//! Edge `api`, the routes: each checks the caller's role (and unit), does its work on a
+//! blocking thread with its own index connection, and answers JSON (or the PDF).
+
+use std::time::SystemTime;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Path, Query as UrlQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::{require, require_unit, Denied, Role, User};
+use super::ApiState;
+use crate::audit::Action;
+use crate::index::{AuditRequest, ComponentRow, Index, JobState, Query, SqliteIndex};
+use crate::pki::names::rfc3339;
+use crate::store::{BlobId, BlobStore};
+use crate::verify::{verify_bytes, verify_file, VerifyOptions};
+
+/// An error answer: status and a message a person can act on.
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(d: Denied) -> Self {
+        match d {
+            Denied::Unauthenticated => ApiError(
+                StatusCode::UNAUTHORIZED,
+                "sign in: send Authorization: Bearer <your token>".into(),
+            ),
+            Denied::Forbidden(m) => ApiError(StatusCode::FORBIDDEN, m),
+        }
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+}
+
+fn now() -> String {
+    rfc3339(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default(),
+    )
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn user(s: &ApiState, h: &HeaderMap, roles: &[Role]) -> ApiResult<User> {
+    let auth = h.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let u = s.users.authenticate(auth)?;
+    require(&u, roles)?;
+    Ok(u)
+}
+
+/// Runs `f` with an index connection on a blocking thread.
+async fn with_index<T: Send + 'static>(
+    s: &ApiState,
+    f: impl FnOnce(&mut dyn Index, &ApiState) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let s = s.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut ix = SqliteIndex::open(&s.db).map_err(internal)?;
+        f(&mut ix, &s)
+    })
+    .await
+    .map_err(internal)?
+}
+
+fn verify_opts(s: &ApiState) -> VerifyOptions {
+    VerifyOptions {
+        store: s.trust.clone(),
+        now: SystemTime::now(),
+        limits: s.limits,
+    }
+}
+
+/// Whether the stored signed file of `c` verifies (`None`: not in the store).
+fn stored_verifies(s: &ApiState, c: &ComponentRow) -> Option<bool> {
+    let id: BlobId = c.signed_sha256.as_deref()?.parse().ok()?;
+    if !s.store.exists(&id).ok()? {
+        return None;
+    }
+    Some(
+        verify_file(&s.store.blob_path(&id), &verify_opts(s))
+            .map(|r| r.valid)
+            .unwrap_or(false),
+    )
+}
+
+fn component_for(ix: &mut dyn Index, u: &User, id: i64) -> ApiResult<ComponentRow> {
+    let c = ix
+        .component(id)
+        .map_err(internal)?
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no stored paper #{id}")))?;
+    require_unit(u, &c.unit_code)?;
+    Ok(c)
+}
+
+fn audit(actor: &str, action: Action, subject: String, details: Value) -> AuditRequest {
+    AuditRequest {
+        time: now(),
+        actor: actor.to_string(),
+        action,
+        subject,
+        details,
+    }
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+}
+
+async fn metrics(State(s): State<ApiState>, h: HeaderMap) -> ApiResult<Response> {
+    user(&s, &h, &[Role::Operator, Role::Auditor])?;
+    use std::sync::atomic::Ordering::Relaxed;
+    let m = &s.summary;
+    let mut out = String::new();
+    for (name, help, v) in [
+        (
+            "sohoa_batches_stored_total",
+            "Inbox batches whose papers were stored.",
+            m.stored.load(Relaxed),
+        ),
+        (
+            "sohoa_batches_failed_total",
+            "Inbox batches moved to failed/.",
+            m.failed.load(Relaxed),
+        ),
+        (
+            "sohoa_batches_retried_total",
+            "Inbox batches to try again (a problem on our side).",
+            m.retried.load(Relaxed),
+        ),
+        (
+            "sohoa_papers_stored_total",
+            "Papers stored by the service.",
+            m.papers.load(Relaxed),
+        ),
+    ] {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}\n"
+        ));
+    }
+    for (name, help, v) in [
+        (
+            "sohoa_batches_in_progress",
+            "Inbox batches queued or being processed.",
+            m.in_progress.load(Relaxed),
+        ),
+        (
+            "sohoa_files_waiting",
+            "Inbox files not yet complete (still changing).",
+            m.waiting.load(Relaxed),
+        ),
+    ] {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}\n"
+        ));
+    }
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Search {
+    person: Option<String>,
+    tax_code: Option<String>,
+    #[serde(rename = "type")]
+    type_code: Option<String>,
+    text: Option<String>,
+    dossier: Option<String>,
+    unit: Option<String>,
+    valid_on: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn search(
+    State(s): State<ApiState>,
+    h: HeaderMap,
+    UrlQuery(q): UrlQuery<Search>,
+) -> ApiResult<Json<Value>> {
+    let u = user(&s, &h, &[Role::Officer, Role::Auditor])?;
+    if let Some(unit) = &q.unit {
+        require_unit(&u, unit)?;
+    }
+    if q.person.is_none()
+        && q.tax_code.is_none()
+        && q.type_code.is_none()
+        && q.text.is_none()
+        && q.dossier.is_none()
+    {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "say what to find: person, tax_code, type, text or dossier".into(),
+        ));
+    }
+    with_index(&s, move |ix, _| {
+        let rows = ix
+            .find(&Query {
+                person_id: q.person,
+                tax_code: q.tax_code,
+                text: q.text,
+                dossier_code: q.dossier,
+                type_code: q.type_code,
+                valid_on: q.valid_on,
+                unit_code: q.unit,
+                source_sha256: None,
+                limit: q.limit.unwrap_or(100).min(1000),
+            })
+            .map_err(internal)?;
+        // an officer sees only the units they work for
+        let rows: Vec<ComponentRow> = rows
+            .into_iter()
+            .filter(|r| u.may_see_unit(&r.unit_code))
+            .collect();
+        Ok(Json(json!({ "components": rows })))
+    })
+    .await
+}
+
+async fn component(
+    State(s): State<ApiState>,
+    h: HeaderMap,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let u = user(&s, &h, &[Role::Officer, Role::Auditor])?;
+    with_index(&s, move |ix, s| {
+        let c = component_for(ix, &u, id)?;
+        let verifies = stored_verifies(s, &c);
+        ix.append_audit(&audit(
+            &u.name,
+            Action::Verify,
+            format!("component {id}"),
+            json!({"valid": verifies}),
+        ))
+        .map_err(internal)?;
+        Ok(Json(
+            json!({"component": c, "signature_verifies": verifies}),
+        ))
+    })
+    .await
+}
+
+async fn download(
+    State(s): State<ApiState>,
+    h: HeaderMap,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    let u = user(&s, &h, &[Role::Officer])?;
+    let bytes = with_index(&s, move |ix, s| {
+        let c = component_for(ix, &u, id)?;
+        let blob: BlobId = c
+            .signed_sha256
+            .as_deref()
+            .and_then(|h| h.parse().ok())
+            .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("paper #{id} has no signed file")))?;
+        let mut r = s.store.open(&blob).map_err(internal)?;
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut r, &mut buf).map_err(internal)?;
+        if hex::encode(crate::pki::digest::DigestAlg::Sha256.digest(&buf)) != blob.as_str() {
+            return Err(internal(format!(
+                "the stored file of paper #{id} is damaged (its SHA-256 no longer matches); restore it from a backup"
+            )));
+        }
+        ix.append_audit(&audit(
+            &u.name,
+            Action::Download,
+            format!("component {id}"),
+            json!({"sha256": blob.as_str()}),
+        ))
+        .map_err(internal)?;
+        Ok(buf)
+    })
+    .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"giay-to-{id}.pdf\""),
+            ),
+        ],
+        Body::from(bytes),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReuseBody {
+    dossier: String,
+    override_reason: Option<String>,
+}
+
+async fn reuse(
+    State(s): State<ApiState>,
+    h: HeaderMap,
+    Path(id): Path<i64>,
+    Json(b): Json<ReuseBody>,
+) -> ApiResult<Json<Value>> {
+    let u = user(&s, &h, &[Role::Officer])?;
+    with_index(&s, move |ix, s| {
+        let c = component_for(ix, &u, id)?;
+        let today = now()[..10].to_string();
+        let problems = crate::index::reuse::problems(&c, &today, stored_verifies(s, &c));
+        let e = crate::index::reuse::reuse(
+            ix,
+            &c,
+            &b.dossier,
+            &problems,
+            b.override_reason.as_deref(),
+            &u.name,
+            &now(),
+        )
+        .map_err(|e| match e {
+            crate::index::reuse::ReuseError::Index(e) => internal(e),
+            other => ApiError(StatusCode::CONFLICT, other.to_string()),
+        })?;
+        Ok(Json(json!({"reused": id, "dossier": b.dossier, "override": !problems.is_empty(), "audit_seq": e.seq})))
+    })
+    .await
+}
+
+async fn verify_upload(
+    State(s): State<ApiState>,
+    h: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let u = user(&s, &h, &[Role::Auditor, Role::Officer])?;
+    if body.is_empty() {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "send the PDF as the request body".into(),
+        ));
+    }
+    with_index(&s, move |ix, s| {
+        let report = verify_bytes("upload.pdf", &body, &verify_opts(s));
+        let (valid, answer) = match report {
+            Ok(r) => (Some(r.valid), json!({"report": r})),
+            // could not check: not a verdict
+            Err(e) => (None, json!({"error": e.to_string()})),
+        };
+        ix.append_audit(&audit(
+            &u.name,
+            Action::Verify,
+            "upload".into(),
+            json!({"bytes": body.len(), "sha256": hex::encode(crate::pki::digest::DigestAlg::Sha256.digest(&body)), "valid": valid}),
+        ))
+        .map_err(internal)?;
+        if valid.is_none() {
+            return Err(ApiError(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                answer["error"].as_str().unwrap_or("").to_string(),
+            ));
+        }
+        Ok(Json(answer))
+    })
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct JobsQuery {
+    state: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn jobs(
+    State(s): State<ApiState>,
+    h: HeaderMap,
+    UrlQuery(q): UrlQuery<JobsQuery>,
+) -> ApiResult<Json<Value>> {
+    let u = user(&s, &h, &[Role::Operator, Role::Auditor])?;
+    let state = match q.state.as_deref() {
+        Some(st) => Some(JobState::from_code(st).ok_or_else(|| {
+            ApiError(
+                StatusCode::BAD_REQUEST,
+                format!("state {st:?}: use processing, stored, failed, retry or interrupted"),
+            )
+        })?),
+        None => None,
+    };
+    with_index(&s, move |ix, _| {
+        let rows: Vec<_> = ix
+            .jobs(state, q.limit.unwrap_or(200).min(10_000))
+            .map_err(internal)?
+            .into_iter()
+            .filter(|j| u.may_see_unit(&j.unit_code))
+            .collect();
+        Ok(Json(json!({ "jobs": rows })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequeueBody {
+    /// Path under `failed/`: `<unit>/<file>` or `<unit>/<dossier>/<file>`.
+    path: String,
+}
+
+async fn requeue(
+    State(s): State<ApiState>,
+    h: HeaderMap,
+    Json(b): Json<RequeueBody>,
+) -> ApiResult<Json<Value>> {
+    let u = user(&s, &h, &[Role::Operator])?;
+    let unit = b.path.split('/').next().unwrap_or("").to_string();
+    require_unit(&u, &unit)?;
+    with_index(&s, move |ix, s| {
+        let to = crate::inbox::job::requeue(&s.paths, &b.path)
+            .map_err(|e| ApiError(StatusCode::NOT_FOUND, e.to_string()))?;
+        ix.append_audit(&audit(
+            &u.name,
+            Action::Requeue,
+            b.path.clone(),
+            json!({"to": to.display().to_string()}),
+        ))
+        .map_err(internal)?;
+        Ok(Json(json!({"requeued": b.path})))
+    })
+    .await
+}
+
+async fn audit_log(State(s): State<ApiState>, h: HeaderMap) -> ApiResult<Json<Value>> {
+    user(&s, &h, &[Role::Auditor])?;
+    with_index(&s, |ix, _| {
+        let log = ix.audit_log().map_err(internal)?;
+        Ok(Json(json!({ "entries": log })))
+    })
+    .await
+}
+
+async fn audit_verify(State(s): State<ApiState>, h: HeaderMap) -> ApiResult<Json<Value>> {
+    user(&s, &h, &[Role::Auditor])?;
+    with_index(&s, |ix, _| {
+        let log = ix.audit_log().map_err(internal)?;
+        let r = crate::audit::verify(&log);
+        Ok(Json(json!({"intact": r.intact(), "report": r})))
+    })
+    .await
+}
+
+async fn whoami(State(s): State<ApiState>, h: HeaderMap) -> ApiResult<Json<Value>> {
+    let u = user(&s, &h, &[Role::Operator, Role::Officer, Role::Auditor])?;
+    Ok(Json(json!({ "user": u })))
+}
+
+async fn openapi() -> Json<Value> {
+    Json(super::openapi::document())
+}
+
+/// The routes, with the upload limit and the request timeout.
+pub fn router(state: ApiState) -> Router {
+    let limit = state.max_upload_bytes;
+    let timeout = state.timeout;
+    Router::new()
+        .route("/api/health", get(health))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/me", get(whoami))
+        .route("/metrics", get(metrics))
+        .route("/api/components", get(search))
+        .route("/api/components/{id}", get(component))
+        .route("/api/components/{id}/pdf", get(download))
+        .route("/api/components/{id}/reuse", post(reuse))
+        .route("/api/verify", post(verify_upload))
+        .route("/api/jobs", get(jobs))
+        .route("/api/failed/requeue", post(requeue))
+        .route("/api/audit", get(audit_log))
+        .route("/api/audit/verify", get(audit_verify))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .with_state(state)
+}

@@ -1,0 +1,381 @@
+//! The HTTP API of `sohoa serve`, against the real service (inbox, OCR, signing, SQLite):
+//! every route refuses a request without a token (401) and one from the wrong role or unit
+//! (403); an officer finds, downloads and reuses a paper; an auditor verifies an upload and
+//! the audit log; an operator sees the journal and re-queues a failed file.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+const UNIT: &str = "000.00.10.H59";
+const OTHER: &str = "000.00.11.H59";
+
+/// (name, role, units) of the test users; the token of user i is `new_token([i; 32])`.
+const USERS: &[(&str, &str, &[&str])] = &[
+    ("op", "operator", &[UNIT]),
+    ("an", "officer", &[UNIT]),
+    ("binh", "officer", &[OTHER]),
+    ("kiem", "auditor", &[]),
+    ("root", "admin", &[]),
+];
+
+fn token(name: &str) -> String {
+    let i = USERS.iter().position(|u| u.0 == name).unwrap() as u8 + 1;
+    sohoa::api::auth::new_token([i; 32]).0
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start() -> Server {
+    let dir = tmp();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let c = |n: &str| root().join("certs-test").join(n).display().to_string();
+    let mut users = String::new();
+    for (i, (name, role, units)) in USERS.iter().enumerate() {
+        let (_, hash) = sohoa::api::auth::new_token([i as u8 + 1; 32]);
+        let units: Vec<String> = units.iter().map(|u| format!("\"{u}\"")).collect();
+        users.push_str(&format!(
+            "[users.{name}]\nrole = \"{role}\"\nunits = [{}]\ntoken_sha256 = \"{hash}\"\n",
+            units.join(", ")
+        ));
+    }
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[sign]\ndefault_signer = \"official\"\n\
+             [signers.official]\npkcs12 = \"{}\"\npassphrase_file = \"{}\"\n\
+             [trust]\nanchors = [\"{}\"]\nintermediates = [\"{}\"]\n\
+             [store]\nroot = \"data\"\nunit = \"{UNIT}\"\n\
+             [inbox]\nstable_seconds = 0.3\npoll_seconds = 0.2\nworkers = 1\n\
+             [http]\nlisten = \"127.0.0.1:{port}\"\nmax_upload_bytes = 2000000\n{users}",
+            c("official-signer.p12"),
+            c("PASSPHRASE-TEST-ONLY.txt"),
+            c("root-ca.pem"),
+            c("sub-ca.pem"),
+        ),
+    )
+    .unwrap();
+    let inbox = dir.path().join("inbox").join(UNIT);
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::copy(
+        root().join("samples/scans/cccd-ban-sao.png"),
+        inbox.join("cccd.png"),
+    )
+    .unwrap();
+    std::fs::write(inbox.join("broken.jpg"), b"not a scan").unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_sohoa"))
+        .args(["--config", cfg.to_str().unwrap(), "serve", "--poll"])
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let s = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        dir,
+    };
+    // wait until both files are done
+    let t = Instant::now();
+    loop {
+        if let (200, v) = call(&s, "GET", "/api/jobs", Some("op"), None) {
+            let jobs = v["jobs"].as_array().cloned().unwrap_or_default();
+            let done = jobs
+                .iter()
+                .filter(|j| j["state"] == "stored" || j["state"] == "failed")
+                .count();
+            if done >= 2 {
+                break;
+            }
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "service did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    s
+}
+
+/// (status, JSON body or {"bytes": n}) of a request as `who` (None: no token).
+fn call(
+    s: &Server,
+    method: &str,
+    path: &str,
+    who: Option<&str>,
+    body: Option<&[u8]>,
+) -> (u16, Value) {
+    let mut req = ureq::request(method, &format!("{}{path}", s.base));
+    if let Some(w) = who {
+        req = req.set("Authorization", &format!("Bearer {}", token(w)));
+    }
+    let res = match body {
+        Some(b) => req.set("Content-Type", "application/json").send_bytes(b),
+        None => req.call(),
+    };
+    let resp = match res {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => return (0, Value::String(e.to_string())),
+    };
+    let status = resp.status();
+    let pdf = resp.content_type() == "application/pdf";
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes).unwrap();
+    if pdf {
+        return (status, serde_json::json!({"pdf": hex::encode(&bytes)}));
+    }
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// (method, path, body, allowed, refused with 403).
+type RouteCase<'a> = (
+    &'a str,
+    &'a str,
+    Option<&'a [u8]>,
+    Vec<&'a str>,
+    Vec<&'a str>,
+);
+
+#[test]
+fn every_route_checks_token_role_and_unit_and_the_desk_work_goes_through() {
+    let s = start();
+    // the stored ID card, found by an officer of its unit
+    let (st, v) = call(
+        &s,
+        "GET",
+        "/api/components?type=citizen_id",
+        Some("an"),
+        None,
+    );
+    assert_eq!(st, 200, "{v}");
+    let card = &v["components"][0];
+    let id = card["id"].as_i64().expect("a stored card");
+    let person = card["owner_ids"][0].as_str().unwrap().to_string();
+    let (st, v) = call(
+        &s,
+        "GET",
+        &format!("/api/components?person={person}"),
+        Some("an"),
+        None,
+    );
+    assert_eq!(st, 200);
+    assert_eq!(v["components"].as_array().unwrap().len(), 1, "{v}");
+    // an officer of another unit does not see it
+    let (st, v) = call(
+        &s,
+        "GET",
+        &format!("/api/components?person={person}"),
+        Some("binh"),
+        None,
+    );
+    assert_eq!(st, 200);
+    assert!(v["components"].as_array().unwrap().is_empty(), "{v}");
+
+    let reuse =
+        serde_json::to_vec(&serde_json::json!({"dossier": "000.00.10.H59-261122-0007"})).unwrap();
+    let requeue =
+        serde_json::to_vec(&serde_json::json!({"path": format!("{UNIT}/broken.jpg")})).unwrap();
+    let comp = format!("/api/components/{id}");
+    let pdf = format!("/api/components/{id}/pdf");
+    let reuse_path = format!("/api/components/{id}/reuse");
+    let routes: Vec<RouteCase> = vec![
+        (
+            "GET",
+            "/api/me",
+            None,
+            vec!["op", "an", "kiem", "root"],
+            vec![],
+        ),
+        (
+            "GET",
+            "/metrics",
+            None,
+            vec!["op", "kiem", "root"],
+            vec!["an"],
+        ),
+        (
+            "GET",
+            "/api/components?type=citizen_id",
+            None,
+            vec!["an", "kiem", "root"],
+            vec!["op"],
+        ),
+        (
+            "GET",
+            &comp,
+            None,
+            vec!["an", "kiem", "root"],
+            vec!["op", "binh"],
+        ),
+        (
+            "GET",
+            &pdf,
+            None,
+            vec!["an", "root"],
+            vec!["op", "kiem", "binh"],
+        ),
+        (
+            "POST",
+            &reuse_path,
+            Some(&reuse),
+            vec!["an"],
+            vec!["op", "kiem", "binh"],
+        ),
+        (
+            "GET",
+            "/api/jobs",
+            None,
+            vec!["op", "kiem", "root"],
+            vec!["an"],
+        ),
+        (
+            "GET",
+            "/api/audit",
+            None,
+            vec!["kiem", "root"],
+            vec!["op", "an"],
+        ),
+        (
+            "GET",
+            "/api/audit/verify",
+            None,
+            vec!["kiem", "root"],
+            vec!["op", "an"],
+        ),
+        (
+            "POST",
+            "/api/failed/requeue",
+            Some(&requeue),
+            vec!["op"],
+            vec!["an", "kiem"],
+        ),
+    ];
+    for (method, path, body, allowed, refused) in &routes {
+        let (st, v) = call(&s, method, path, None, *body);
+        assert_eq!(st, 401, "{method} {path} without a token: {v}");
+        assert!(
+            v["error"].as_str().is_some_and(|e| e.contains("Bearer")),
+            "{v}"
+        );
+        for who in refused {
+            let (st, v) = call(&s, method, path, Some(who), *body);
+            assert_eq!(st, 403, "{method} {path} as {who}: {v}");
+        }
+        for who in allowed {
+            let (st, v) = call(&s, method, path, Some(who), *body);
+            assert_eq!(st, 200, "{method} {path} as {who}: {v}");
+        }
+    }
+    // the upload route too (its body is a PDF)
+    let (st, _) = call(&s, "POST", "/api/verify", None, Some(b"%PDF"));
+    assert_eq!(st, 401);
+    let (st, _) = call(&s, "POST", "/api/verify", Some("op"), Some(b"%PDF"));
+    assert_eq!(st, 403);
+    // a wrong token is no token
+    let r = ureq::get(&format!("{}/api/me", s.base))
+        .set("Authorization", "Bearer 00")
+        .call();
+    assert!(matches!(r, Err(ureq::Error::Status(401, _))));
+    // public: health and the description
+    assert_eq!(call(&s, "GET", "/api/health", None, None).0, 200);
+    let (st, doc) = call(&s, "GET", "/api/openapi.json", None, None);
+    assert_eq!(st, 200);
+    assert!(
+        doc["paths"]["/api/components/{id}/pdf"]["get"].is_object(),
+        "{doc}"
+    );
+
+    // download: the stored signed file; the auditor's upload of it verifies
+    let (_, v) = call(&s, "GET", &pdf, Some("an"), None);
+    let bytes = hex::decode(v["pdf"].as_str().unwrap()).unwrap();
+    assert!(bytes.starts_with(b"%PDF"));
+    let (st, v) = call(&s, "POST", "/api/verify", Some("kiem"), Some(&bytes));
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["report"]["valid"], true, "{v}");
+    // a tampered copy does not
+    let mut bad = bytes.clone();
+    let at = bad.len() / 3;
+    bad[at] ^= 1;
+    let (st, v) = call(&s, "POST", "/api/verify", Some("kiem"), Some(&bad));
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["report"]["valid"], false, "{v}");
+    // too large: refused before reading it all
+    let big = vec![b'x'; 2_100_000];
+    let (st, _) = call(&s, "POST", "/api/verify", Some("kiem"), Some(&big));
+    assert_eq!(st, 413);
+    // not a PDF: could not check (not a verdict)
+    let (st, v) = call(&s, "POST", "/api/verify", Some("kiem"), Some(b"hello"));
+    assert_eq!(st, 422, "{v}");
+
+    // the re-queued file is back in the inbox; a path out of failed/ is refused
+    assert!(
+        s.dir
+            .path()
+            .join("inbox")
+            .join(UNIT)
+            .join("broken.jpg")
+            .exists()
+            || s.dir
+                .path()
+                .join("failed")
+                .join(UNIT)
+                .join("broken.jpg")
+                .exists()
+    );
+    let out = serde_json::to_vec(&serde_json::json!({"path": format!("{UNIT}/../../etc/passwd")}))
+        .unwrap();
+    let (st, _) = call(&s, "POST", "/api/failed/requeue", Some("op"), Some(&out));
+    assert_eq!(st, 404);
+    // reuse without a valid dossier code: a clear refusal
+    let bad_dossier = serde_json::to_vec(&serde_json::json!({"dossier": "abc"})).unwrap();
+    let (st, v) = call(&s, "POST", &reuse_path, Some("an"), Some(&bad_dossier));
+    assert_eq!(st, 409, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("dossier code"), "{v}");
+
+    // the audit log holds the downloads, verifications, reuse and re-queue, and verifies
+    let (_, v) = call(&s, "GET", "/api/audit", Some("kiem"), None);
+    let actions: Vec<&str> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in ["ingest", "download", "verify", "reuse", "requeue"] {
+        assert!(actions.contains(&a), "{a} not logged: {actions:?}");
+    }
+    let (_, v) = call(&s, "GET", "/api/audit/verify", Some("kiem"), None);
+    assert_eq!(v["intact"], true, "{v}");
+    let (_, m) = (
+        0,
+        ureq::get(&format!("{}/metrics", s.base))
+            .set("Authorization", &format!("Bearer {}", token("op")))
+            .call()
+            .unwrap()
+            .into_string()
+            .unwrap(),
+    );
+    assert!(m.contains("sohoa_papers_stored_total 1"), "{m}");
+}
