@@ -47,7 +47,6 @@ fn start() -> Server {
         .local_addr()
         .unwrap()
         .port();
-    let c = |n: &str| root().join("certs-test").join(n).display().to_string();
     let mut users = String::new();
     for (i, (name, role, units)) in USERS.iter().enumerate() {
         let (_, hash) = sohoa::api::auth::new_token([i as u8 + 1; 32]);
@@ -57,23 +56,14 @@ fn start() -> Server {
             units.join(", ")
         ));
     }
-    let cfg = dir.path().join("config.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[sign]\ndefault_signer = \"official\"\n\
-             [signers.official]\npkcs12 = \"{}\"\npassphrase_file = \"{}\"\n\
-             [trust]\nanchors = [\"{}\"]\nintermediates = [\"{}\"]\n\
-             [store]\nroot = \"data\"\nunit = \"{UNIT}\"\n\
-             [inbox]\nstable_seconds = 0.3\npoll_seconds = 0.2\nworkers = 1\n\
-             [http]\nlisten = \"127.0.0.1:{port}\"\nmax_upload_bytes = 2000000\n{users}",
-            c("official-signer.p12"),
-            c("PASSPHRASE-TEST-ONLY.txt"),
-            c("root-ca.pem"),
-            c("sub-ca.pem"),
+    let cfg = store_config(
+        dir.path(),
+        UNIT,
+        &format!(
+            "[inbox]\nstable_seconds = 0.3\npoll_seconds = 0.2\nworkers = 1\n\
+             [http]\nlisten = \"127.0.0.1:{port}\"\nmax_upload_bytes = 2000000\n{users}"
         ),
-    )
-    .unwrap();
+    );
     let inbox = dir.path().join("inbox").join(UNIT);
     std::fs::create_dir_all(&inbox).unwrap();
     std::fs::copy(

@@ -474,3 +474,48 @@ pub fn sign_ok(input: &Path, output: &Path, extra: &[&str]) -> Output {
     assert!(o.status.success(), "{}", text(&o));
     o
 }
+
+/// Writes `dir/config.toml` for a store in `dir/data` of unit `unit`, signing with the test
+/// official's `.p12` and trusting the test root, followed by `extra` (more sections).
+pub fn store_config(dir: &Path, unit: &str, extra: &str) -> PathBuf {
+    let c = |n: &str| certs(n).display().to_string();
+    let cfg = dir.join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[sign]\ndefault_signer = \"official\"\n\
+             [signers.official]\npkcs12 = \"{}\"\npassphrase_file = \"{}\"\n\
+             [trust]\nanchors = [\"{}\"]\nintermediates = [\"{}\"]\n\
+             [store]\nroot = \"data\"\nunit = \"{unit}\"\n{extra}",
+            c("official-signer.p12"),
+            c("PASSPHRASE-TEST-ONLY.txt"),
+            c("root-ca.pem"),
+            c("sub-ca.pem"),
+        ),
+    )
+    .expect("write config.toml");
+    cfg
+}
+
+/// A reproducible pseudo-random sequence for kill tests: `SOHOA_KILL_SEED` replays one
+/// (the seed used is printed with `what`).
+pub fn kill_rng(what: &str) -> impl FnMut() -> u64 {
+    let seed: u64 = std::env::var("SOHOA_KILL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("clock after 1970")
+                .subsec_nanos() as u64
+        });
+    eprintln!("{what}: SOHOA_KILL_SEED={seed}");
+    let mut state = seed | 1;
+    move || {
+        // xorshift64
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}

@@ -14,23 +14,7 @@ use crate::helpers::*;
 const DOSSIER: &str = "000.00.10.H59-240521-0015";
 
 fn setup(dir: &Path) -> PathBuf {
-    let c = |n: &str| root().join("certs-test").join(n).display().to_string();
-    let cfg = dir.join("config.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[sign]\ndefault_signer = \"official\"\n\
-             [signers.official]\npkcs12 = \"{}\"\npassphrase_file = \"{}\"\n\
-             [trust]\nanchors = [\"{}\"]\nintermediates = [\"{}\"]\n\
-             [store]\nroot = \"data\"\nunit = \"000.00.10.H59\"\n",
-            c("official-signer.p12"),
-            c("PASSPHRASE-TEST-ONLY.txt"),
-            c("root-ca.pem"),
-            c("sub-ca.pem"),
-        ),
-    )
-    .unwrap();
-    cfg
+    store_config(dir, "000.00.10.H59", "")
 }
 
 fn run(cfg: &Path, args: &[&str]) -> std::process::Output {
@@ -323,23 +307,9 @@ fn ingest_killed_at_random_moments_stores_every_paper_once() {
     let want = reference[0]["papers"].as_array().unwrap().len();
     assert!(want >= 5, "{reference}");
 
-    let seed: u64 = std::env::var("SOHOA_KILL_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos() as u64
-        });
-    eprintln!("kill test: SOHOA_KILL_SEED={seed}, an uninterrupted run takes {full:?}");
-    let mut state = seed | 1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = kill_rng(&format!(
+        "ingest kill test (an uninterrupted run takes {full:?})"
+    ));
     let dir = tmp();
     let cfg = setup(dir.path());
     let mut killed = 0;

@@ -14,23 +14,11 @@ use crate::helpers::*;
 const UNIT: &str = "000.00.10.H59";
 
 fn setup(dir: &Path) -> PathBuf {
-    let c = |n: &str| root().join("certs-test").join(n).display().to_string();
-    let cfg = dir.join("config.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[sign]\ndefault_signer = \"official\"\n\
-             [signers.official]\npkcs12 = \"{}\"\npassphrase_file = \"{}\"\n\
-             [trust]\nanchors = [\"{}\"]\nintermediates = [\"{}\"]\n\
-             [store]\nroot = \"data\"\nunit = \"{UNIT}\"\n\
-             [inbox]\nstable_seconds = 0.3\npoll_seconds = 0.2\nworkers = 2\nretry_seconds = 0.5\n",
-            c("official-signer.p12"),
-            c("PASSPHRASE-TEST-ONLY.txt"),
-            c("root-ca.pem"),
-            c("sub-ca.pem"),
-        ),
-    )
-    .unwrap();
+    let cfg = store_config(
+        dir,
+        UNIT,
+        "[inbox]\nstable_seconds = 0.3\npoll_seconds = 0.2\nworkers = 2\nretry_seconds = 0.5\n",
+    );
     std::fs::create_dir_all(dir.join("inbox").join(UNIT)).unwrap();
     cfg
 }
@@ -247,21 +235,7 @@ fn the_service_killed_at_random_moments_loses_nothing_and_stores_nothing_twice()
     };
     let n_files = env("SOHOA_KILL_FILES", 10) as usize;
     let kills = env("SOHOA_KILL_TIMES", 6);
-    let seed = env(
-        "SOHOA_KILL_SEED",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos() as u64,
-    );
-    eprintln!("serve kill test: SOHOA_KILL_SEED={seed}, {n_files} files, {kills} kills");
-    let mut state = seed | 1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = kill_rng(&format!("serve kill test, {n_files} files, {kills} kills"));
     // single-page scans, each made distinct by bytes after the image data; one bad file
     let sources = [
         "khai-sinh-ban-sao.png",
