@@ -63,6 +63,7 @@ echo "== 6. Ingest: store, sign and index the papers; find them again; check the
 "$BIN" find --text "quyen su dung dat"
 "$BIN" audit verify
 "$BIN" store check
+"$BIN" report
 echo
 echo "== 7. Every sample batch ingested into a scratch store: each paper stored, verified, found"
 "$BIN" eval ingest samples/dossiers --model models/classify.json

@@ -27,6 +27,7 @@ const ROUTES: &[Route] = &[
     ("post", "/api/failed/requeue", "Move a failed file back into the inbox: {\"path\": \"<unit>/<file>\"}", &["operator", "admin"], &[]),
     ("get", "/api/audit", "The audit log", &["auditor", "admin"], &[]),
     ("get", "/api/audit/verify", "Check the audit log's hash chain", &["auditor", "admin"], &[]),
+    ("get", "/api/reports", "Per unit and month: dossiers received and digitized, papers digitized and signed, reuse; the rates (format=csv for CSV)", &["officer", "auditor", "admin"], &["unit", "month", "format"]),
 ];
 
 /// The document.

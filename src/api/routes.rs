@@ -451,6 +451,64 @@ async fn audit_verify(State(s): State<ApiState>, h: HeaderMap) -> ApiResult<Json
     .await
 }
 
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReportQuery {
+    unit: Option<String>,
+    /// "YYYY-MM".
+    month: Option<String>,
+    /// "csv" for a CSV download.
+    format: Option<String>,
+}
+
+async fn reports(
+    State(s): State<ApiState>,
+    h: HeaderMap,
+    UrlQuery(q): UrlQuery<ReportQuery>,
+) -> ApiResult<Response> {
+    let u = user(&s, &h, &[Role::Auditor, Role::Officer])?;
+    if let Some(unit) = &q.unit {
+        require_unit(&u, unit)?;
+    }
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(f) => {
+            return Err(ApiError(
+                StatusCode::BAD_REQUEST,
+                format!("format {f:?}: use json or csv"),
+            ))
+        }
+    };
+    let rows = with_index(&s, move |ix, _| {
+        let counts = ix.report_counts().map_err(internal)?;
+        Ok(crate::index::report::build(
+            &counts,
+            q.unit.as_deref(),
+            q.month.as_deref(),
+        ))
+    })
+    .await?;
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|r| u.may_see_unit(&r.unit))
+        .collect();
+    if csv {
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"bao-cao-so-hoa.csv\"",
+                ),
+            ],
+            crate::index::report::csv(&rows),
+        )
+            .into_response());
+    }
+    Ok(Json(json!({ "rows": rows })).into_response())
+}
+
 async fn whoami(State(s): State<ApiState>, h: HeaderMap) -> ApiResult<Json<Value>> {
     let u = user(&s, &h, &[Role::Operator, Role::Officer, Role::Auditor])?;
     Ok(Json(json!({ "user": u })))
@@ -478,6 +536,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/failed/requeue", post(requeue))
         .route("/api/audit", get(audit_log))
         .route("/api/audit/verify", get(audit_verify))
+        .route("/api/reports", get(reports))
         .layer(DefaultBodyLimit::max(limit))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

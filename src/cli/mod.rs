@@ -46,6 +46,8 @@ enum Command {
     Inbox(serve::InboxCommand),
     /// Scans → classified, signed PDF/A papers stored by SHA-256 and indexed (one batch per call or folder).
     Ingest(Box<store::IngestArgs>),
+    /// The directives' indicators per unit and month: digitization, signing and reuse rates.
+    Report(store::ReportArgs),
     /// Attach a stored paper to a new dossier instead of asking for it again.
     Reuse(store::ReuseArgs),
     /// The blob store: check it against the index, copy a stored paper out.
@@ -97,6 +99,7 @@ pub fn main() -> ExitCode {
         Command::Find(a) => store::run_find(&cfg, a),
         Command::Ingest(a) => store::run_ingest(&cfg, *a),
         Command::Reuse(a) => store::run_reuse(&cfg, a),
+        Command::Report(a) => store::run_report(&cfg, a),
         Command::Digitize(a) => digitize::run(&cfg, *a),
         Command::Eval(e) => digitize::run_eval(&cfg, e),
         Command::Sign(a) => sign::run(&cfg, *a),

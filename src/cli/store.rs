@@ -598,3 +598,64 @@ pub fn run_eval_ingest(
         ExitCode::from(1)
     })
 }
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// Only this unit.
+    #[arg(long)]
+    unit: Option<String>,
+    /// Only this month (YYYY-MM).
+    #[arg(long)]
+    month: Option<String>,
+    /// CSV instead of a table.
+    #[arg(long)]
+    csv: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+/// `sohoa report`: the directives' indicators per unit and month.
+pub fn run_report(cfg: &Config, a: ReportArgs) -> anyhow::Result<ExitCode> {
+    let (_, mut index, _) = open(cfg)?;
+    let rows = sohoa::index::report::build(
+        &index.report_counts()?,
+        a.unit.as_deref(),
+        a.month.as_deref(),
+    );
+    if a.csv {
+        print!("{}", sohoa::index::report::csv(&rows));
+    } else if a.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        let pct = |r: Option<f64>| r.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
+        println!(
+            "{:<14} {:<7} {:>9} {:>9} {:>7} {:>7} {:>8} {:>10} {:>8} {:>8}",
+            "unit",
+            "month",
+            "dossiers",
+            "digitized",
+            "papers",
+            "signed",
+            "reusing",
+            "digit.rate",
+            "sign.rate",
+            "reuse"
+        );
+        for r in &rows {
+            println!(
+                "{:<14} {:<7} {:>9} {:>9} {:>7} {:>7} {:>8} {:>10} {:>8} {:>8}",
+                r.unit,
+                r.month,
+                r.dossiers_received,
+                r.dossiers_digitized,
+                r.components_digitized,
+                r.components_signed,
+                r.dossiers_reusing,
+                pct(r.digitization_rate),
+                pct(r.signing_rate),
+                pct(r.reuse_rate)
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -7,6 +7,7 @@
 //! Every change and its audit entry are written in one transaction: the log cannot miss a
 //! change that happened, nor record one that did not.
 
+pub mod report;
 pub mod reuse;
 mod schema;
 mod sqlite;
@@ -311,6 +312,9 @@ pub trait Index {
 
     /// The journal, newest first; only batches in `state` when given; at most `limit`.
     fn jobs(&mut self, state: Option<JobState>, limit: usize) -> Result<Vec<JobRow>, IndexError>;
+
+    /// The grouped counts the directives' report is built from ([`report::build`]).
+    fn report_counts(&mut self) -> Result<report::ReportCounts, IndexError>;
 
     /// An audit entry for something that changes nothing here (a download, a verification).
     fn append_audit(&mut self, a: &AuditRequest) -> Result<AuditEntry, IndexError>;

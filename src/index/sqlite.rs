@@ -783,6 +783,20 @@ impl Index for SqliteIndex {
                 id: component,
             });
         }
+        // the dossier a paper is reused in is a dossier received (it counts in the reports)
+        if let Some(unit) = crate::classify::dossier_code::unit_of(dossier_code) {
+            tx.execute(
+                "INSERT INTO units (code) VALUES (?1) ON CONFLICT (code) DO NOTHING",
+                [unit],
+            )
+            .map_err(sql)?;
+            tx.execute(
+                "INSERT INTO dossiers (code, unit_code, received_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (code) DO NOTHING",
+                params![dossier_code, unit, audit.time],
+            )
+            .map_err(sql)?;
+        }
         tx.execute(
             "INSERT INTO reuse_events (component_id, dossier_code, actor, at, override_reason)
              VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -931,6 +945,47 @@ impl Index for SqliteIndex {
             })
             .map_err(|e| self.sql(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))
+    }
+
+    fn report_counts(&mut self) -> Result<super::report::ReportCounts, IndexError> {
+        let counts = |sql: &str| -> Result<Vec<super::report::Count>, IndexError> {
+            let mut st = self.conn.prepare(sql).map_err(|e| self.sql(e))?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)?.max(0) as u64))
+                })
+                .map_err(|e| self.sql(e))?;
+            rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))
+        };
+        Ok(super::report::ReportCounts {
+            dossiers_received: counts(
+                "SELECT unit_code, substr(received_at, 1, 7), COUNT(*) FROM dossiers
+                 GROUP BY unit_code, substr(received_at, 1, 7)",
+            )?,
+            dossiers_digitized: counts(
+                "SELECT d.unit_code, substr(d.received_at, 1, 7), COUNT(*) FROM dossiers d
+                 WHERE EXISTS (SELECT 1 FROM components c WHERE c.dossier_code = d.code)
+                 GROUP BY d.unit_code, substr(d.received_at, 1, 7)",
+            )?,
+            components: counts(
+                "SELECT unit_code, substr(created_at, 1, 7), COUNT(*) FROM components
+                 GROUP BY unit_code, substr(created_at, 1, 7)",
+            )?,
+            signed: counts(
+                "SELECT c.unit_code, substr(c.created_at, 1, 7), COUNT(*) FROM components c
+                 JOIN signatures s ON s.component_id = c.id
+                 GROUP BY c.unit_code, substr(c.created_at, 1, 7)",
+            )?,
+            // the dossier's unit is the first part of its code (validated on reuse)
+            dossiers_reusing: counts(
+                "SELECT substr(dossier_code, 1, 13), substr(at, 1, 7), COUNT(DISTINCT dossier_code)
+                 FROM reuse_events GROUP BY substr(dossier_code, 1, 13), substr(at, 1, 7)",
+            )?,
+            reuse_events: counts(
+                "SELECT substr(dossier_code, 1, 13), substr(at, 1, 7), COUNT(*)
+                 FROM reuse_events GROUP BY substr(dossier_code, 1, 13), substr(at, 1, 7)",
+            )?,
+        })
     }
 
     fn append_audit(&mut self, a: &AuditRequest) -> Result<AuditEntry, IndexError> {

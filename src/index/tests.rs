@@ -431,3 +431,40 @@ fn broad_text_searches_give_the_newest_and_rare_words_are_ranked() {
     // a word on no paper: nothing
     assert!(ix.find(&text("giấy khai sinh", None)).unwrap().is_empty());
 }
+
+#[test]
+fn the_report_gives_each_units_month_its_counts_and_rates() {
+    let mut ix = SqliteIndex::open_in_memory().unwrap();
+    let mut a = paper("citizen_id", "001085012345", "CĂN CƯỚC", None);
+    a.created_at = "2026-11-03T02:00:00Z".into();
+    let mut b = paper("decision", "001085012345", "QUYẾT ĐỊNH", None);
+    b.created_at = "2026-11-03T02:00:00Z".into();
+    b.signature = None;
+    b.signed_sha256 = None;
+    let (card, _) = ix.add_component(&a, &audit(Action::Store, "")).unwrap();
+    ix.add_component(&b, &audit(Action::Store, "")).unwrap();
+    // a new dossier of the same unit reuses the card
+    let mut r = audit(Action::Reuse, "");
+    r.time = "2026-11-20T02:00:00Z".into();
+    ix.record_reuse(card, "000.00.10.H59-261120-0002", None, &r)
+        .unwrap();
+    let rows = report::build(&ix.report_counts().unwrap(), None, None);
+    let nov: Vec<&report::UnitMonth> = rows.iter().filter(|r| r.month == "2026-11").collect();
+    assert_eq!(nov.len(), 1, "{rows:#?}");
+    let n = nov[0];
+    assert_eq!(n.unit, "000.00.10.H59");
+    assert_eq!(n.components_digitized, 2);
+    assert_eq!(n.components_signed, 1);
+    assert_eq!(n.dossiers_reusing, 1);
+    assert_eq!(n.reuse_events, 1);
+    assert_eq!(n.signing_rate, Some(0.5));
+    // the paper's dossier was received in the month of its receipt time; the reusing one now
+    let received: u64 = rows.iter().map(|r| r.dossiers_received).sum();
+    assert_eq!(received, 2, "{rows:#?}");
+    let csv = report::csv(&rows);
+    assert!(csv.starts_with("don_vi/unit,thang/month,"));
+    assert!(csv.contains("000.00.10.H59,2026-11,"), "{csv}");
+    assert_eq!(csv.lines().count(), rows.len() + 1);
+    // filters
+    assert!(report::build(&ix.report_counts().unwrap(), Some("000.00.11.H59"), None).is_empty());
+}

@@ -191,6 +191,7 @@ fn every_route_checks_token_role_and_unit_and_the_desk_work_goes_through() {
     let comp = format!("/api/components/{id}");
     let pdf = format!("/api/components/{id}/pdf");
     let reuse_path = format!("/api/components/{id}/reuse");
+    let reports_unit = format!("/api/reports?unit={UNIT}");
     let routes: Vec<RouteCase> = vec![
         (
             "GET",
@@ -261,6 +262,20 @@ fn every_route_checks_token_role_and_unit_and_the_desk_work_goes_through() {
             Some(&requeue),
             vec!["op"],
             vec!["an", "kiem"],
+        ),
+        (
+            "GET",
+            "/api/reports",
+            None,
+            vec!["an", "kiem", "root"],
+            vec!["op"],
+        ),
+        (
+            "GET",
+            &reports_unit,
+            None,
+            vec!["an", "kiem"],
+            vec!["binh", "op"],
         ),
     ];
     for (method, path, body, allowed, refused) in &routes {
@@ -358,6 +373,35 @@ fn every_route_checks_token_role_and_unit_and_the_desk_work_goes_through() {
     }
     let (_, v) = call(&s, "GET", "/api/audit/verify", Some("kiem"), None);
     assert_eq!(v["intact"], true, "{v}");
+    // the report: this month, this unit, one paper digitized and signed, one dossier reusing
+    let (_, v) = call(&s, "GET", "/api/reports", Some("kiem"), None);
+    let row = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["unit"] == UNIT && r["components_digitized"].as_u64() > Some(0))
+        .cloned()
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(
+        row["components_signed"], row["components_digitized"],
+        "{row}"
+    );
+    assert_eq!(row["signing_rate"], 1.0, "{row}");
+    let reusing: u64 = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["dossiers_reusing"].as_u64().unwrap())
+        .sum();
+    assert_eq!(reusing, 1, "{v}");
+    let csv = ureq::get(&format!("{}/api/reports?format=csv", s.base))
+        .set("Authorization", &format!("Bearer {}", token("kiem")))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(csv.starts_with("don_vi/unit,"), "{csv}");
+    assert!(csv.contains(&format!("{UNIT},")), "{csv}");
     let (_, m) = (
         0,
         ureq::get(&format!("{}/metrics", s.base))
