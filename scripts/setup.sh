@@ -18,12 +18,17 @@ APT_PACKAGES=(
   time
   # Python venv for pyHanko (interop tests, benchmarks)
   python3-venv
+  # the web pages' tests: Debian's Chromium driven by playwright-core (Node.js below)
+  chromium
 )
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js and npm: the machine's own when it has them (they may come from elsewhere than
+# Debian, and Debian's npm would conflict with them), else Debian's.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if ((${#missing[@]})); then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -47,5 +52,9 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q "${PY_PACKAGES[@]}"
   touch "$stamp"
+fi
+# playwright-core (no browser download: it drives /usr/bin/chromium), pinned by the lock file.
+if ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.package-lock.json 2>/dev/null; then
+  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 fi
 echo "setup: ok"

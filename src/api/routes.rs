@@ -514,6 +514,45 @@ async fn whoami(State(s): State<ApiState>, h: HeaderMap) -> ApiResult<Json<Value
     Ok(Json(json!({ "user": u })))
 }
 
+/// The web pages (Vietnamese), built into the binary: no CDN, no file to lose. A strict
+/// content-security policy: scripts and styles only from here, nothing inline.
+fn page(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; frame-ancestors 'none'",
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn index_html() -> Response {
+    page(
+        "text/html; charset=utf-8",
+        include_str!("../../assets/web/index.html"),
+    )
+}
+
+async fn app_js() -> Response {
+    page(
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/web/app.js"),
+    )
+}
+
+async fn app_css() -> Response {
+    page(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/web/app.css"),
+    )
+}
+
 async fn openapi() -> Json<Value> {
     Json(super::openapi::document())
 }
@@ -523,6 +562,9 @@ pub fn router(state: ApiState) -> Router {
     let limit = state.max_upload_bytes;
     let timeout = state.timeout;
     Router::new()
+        .route("/", get(index_html))
+        .route("/static/app.js", get(app_js))
+        .route("/static/app.css", get(app_css))
         .route("/api/health", get(health))
         .route("/api/openapi.json", get(openapi))
         .route("/api/me", get(whoami))

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-const UNIT: &str = "000.00.10.H59";
+pub(crate) const UNIT: &str = "000.00.10.H59";
 const OTHER: &str = "000.00.11.H59";
 
 /// (name, role, units) of the test users; the token of user i is `new_token([i; 32])`.
@@ -22,15 +22,15 @@ const USERS: &[(&str, &str, &[&str])] = &[
     ("root", "admin", &[]),
 ];
 
-fn token(name: &str) -> String {
+pub(crate) fn token(name: &str) -> String {
     let i = USERS.iter().position(|u| u.0 == name).unwrap() as u8 + 1;
     sohoa::api::auth::new_token([i; 32]).0
 }
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
-    dir: tempfile::TempDir,
+    pub(crate) base: String,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -40,7 +40,7 @@ impl Drop for Server {
     }
 }
 
-fn start() -> Server {
+pub(crate) fn start() -> Server {
     let dir = tmp();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -107,7 +107,7 @@ fn start() -> Server {
 }
 
 /// (status, JSON body or {"bytes": n}) of a request as `who` (None: no token).
-fn call(
+pub(crate) fn call(
     s: &Server,
     method: &str,
     path: &str,

@@ -12,3 +12,4 @@ mod sign_errors;
 mod sign_interop;
 mod store;
 mod verify_attacks;
+mod web;

@@ -1,0 +1,339 @@
+// sohoa's web pages: a thin client of the JSON API (/api/openapi.json). The token lives in
+// sessionStorage for the tab's life; every text from the server is put in with textContent,
+// never parsed as HTML.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+let me = null;
+
+function token() { return sessionStorage.getItem("sohoa-token") || ""; }
+
+async function api(path, opts = {}) {
+  const headers = Object.assign({ Authorization: "Bearer " + token() }, opts.headers || {});
+  const r = await fetch(path, Object.assign({}, opts, { headers }));
+  const type = r.headers.get("content-type") || "";
+  const body = type.includes("json") ? await r.json() : type.includes("pdf") ? await r.blob() : await r.text();
+  if (!r.ok) {
+    const msg = (body && body.error) || ("Lỗi " + r.status);
+    throw new Error(msg);
+  }
+  return body;
+}
+
+function cell(tr, text, cls) {
+  const td = document.createElement("td");
+  td.textContent = text == null ? "" : String(text);
+  if (cls) td.className = cls;
+  tr.appendChild(td);
+  return td;
+}
+
+function badge(td, ok, yes, no, unknown) {
+  const s = document.createElement("span");
+  s.className = "badge " + (ok === true ? "ok" : ok === false ? "bad" : "unknown");
+  s.textContent = ok === true ? yes : ok === false ? no : unknown;
+  td.textContent = "";
+  td.appendChild(s);
+}
+
+const TYPES = {
+  application: "Đơn, tờ khai", citizen_id: "Căn cước công dân", birth_certificate: "Giấy khai sinh",
+  residence: "Xác nhận cư trú", business_registration: "Đăng ký doanh nghiệp",
+  land_use_certificate: "Giấy chứng nhận QSDĐ", decision: "Quyết định", permit: "Giấy phép",
+  power_of_attorney: "Giấy ủy quyền", contract: "Hợp đồng", receipt: "Biên nhận", other: "Khác",
+};
+const STATES = { processing: "Đang xử lý", stored: "Đã lưu", failed: "Lỗi", retry: "Chờ thử lại", interrupted: "Bị gián đoạn" };
+
+function show(tab) {
+  document.querySelectorAll(".tab").forEach((s) => { s.hidden = s.id !== tab; });
+  document.querySelectorAll("#tabs button").forEach((b) => {
+    if (b.dataset.tab === tab) b.setAttribute("aria-current", "page"); else b.removeAttribute("aria-current");
+  });
+  if (tab === "audit") loadAudit();
+  if (tab === "inbox") loadJobs();
+  if (tab === "reports") loadReports();
+}
+
+async function login(ev) {
+  if (ev) ev.preventDefault();
+  const t = $("token").value.trim();
+  if (t) sessionStorage.setItem("sohoa-token", t);
+  try {
+    me = (await api("/api/me")).user;
+  } catch (e) {
+    sessionStorage.removeItem("sohoa-token");
+    $("login-error").textContent = "Không đăng nhập được: " + e.message;
+    return;
+  }
+  $("login-error").textContent = "";
+  $("login-view").hidden = true;
+  $("who").hidden = false;
+  $("who-name").textContent = me.name + " (" + me.role + ")";
+  $("tabs").hidden = false;
+  let first = null;
+  document.querySelectorAll("#tabs button").forEach((b) => {
+    const ok = b.dataset.roles.split(" ").includes(me.role);
+    b.hidden = !ok;
+    if (ok && !first) first = b.dataset.tab;
+  });
+  show(first);
+}
+
+function logout() {
+  sessionStorage.removeItem("sohoa-token");
+  me = null;
+  $("token").value = "";
+  $("login-view").hidden = false;
+  $("who").hidden = true;
+  $("tabs").hidden = true;
+  document.querySelectorAll(".tab").forEach((s) => { s.hidden = true; });
+}
+
+async function search(ev) {
+  ev.preventDefault();
+  const q = new URLSearchParams();
+  if ($("q-person").value.trim()) q.set("person", $("q-person").value.trim());
+  if ($("q-text").value.trim()) q.set("text", $("q-text").value.trim());
+  if ($("q-dossier").value.trim()) q.set("dossier", $("q-dossier").value.trim());
+  const body = $("results").querySelector("tbody");
+  body.textContent = "";
+  try {
+    const r = await api("/api/components?" + q.toString());
+    $("search-msg").textContent = r.components.length ? r.components.length + " giấy tờ" : "Không tìm thấy giấy tờ nào";
+    $("results").hidden = r.components.length === 0;
+    for (const c of r.components) {
+      const tr = document.createElement("tr");
+      tr.dataset.id = c.id;
+      cell(tr, c.id);
+      cell(tr, TYPES[c.type_code] || c.type_code);
+      cell(tr, c.dossier_code || "");
+      cell(tr, c.issue_date || "");
+      const expired = c.valid_until && c.valid_until < new Date().toISOString().slice(0, 10);
+      cell(tr, c.valid_until ? c.valid_until + (expired ? " (hết hạn)" : "") : "Không thời hạn", expired ? "error" : "");
+      cell(tr, c.signature ? c.signature.signer_subject : "");
+      const badgeCell = cell(tr, "…");
+      const actions = cell(tr, "");
+      if (me.role === "officer" || me.role === "admin") {
+        const dl = document.createElement("button");
+        dl.type = "button"; dl.textContent = "Tải về"; dl.className = "download";
+        dl.addEventListener("click", () => download(c.id));
+        const ru = document.createElement("button");
+        ru.type = "button"; ru.textContent = "Tái sử dụng"; ru.className = "reuse";
+        ru.addEventListener("click", () => { $("reuse-form").hidden = false; $("reuse-id").textContent = "#" + c.id; $("reuse-form").dataset.id = c.id; });
+        actions.append(dl, " ", ru);
+      }
+      body.appendChild(tr);
+      api("/api/components/" + c.id).then(
+        (d) => badge(badgeCell, d.signature_verifies, "Chữ ký hợp lệ", "Chữ ký KHÔNG hợp lệ", "Thiếu tệp"),
+        () => badge(badgeCell, null, "", "", "Không kiểm tra được"));
+    }
+  } catch (e) {
+    $("search-msg").textContent = e.message;
+    $("results").hidden = true;
+  }
+}
+
+async function download(id) {
+  try {
+    const blob = await api("/api/components/" + id + "/pdf");
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = "giay-to-" + id + ".pdf";
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+  } catch (e) {
+    $("search-msg").textContent = e.message;
+  }
+}
+
+async function reuse(ev) {
+  ev.preventDefault();
+  const id = $("reuse-form").dataset.id;
+  const body = { dossier: $("reuse-dossier").value.trim() };
+  if ($("reuse-reason").value.trim()) body.override_reason = $("reuse-reason").value.trim();
+  try {
+    const r = await api("/api/components/" + id + "/reuse", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    });
+    $("reuse-msg").textContent = "Đã tái sử dụng giấy tờ #" + id + " cho hồ sơ " + r.dossier + (r.override ? " (ngoại lệ, đã ghi lý do)" : "");
+  } catch (e) {
+    $("reuse-msg").textContent = e.message;
+  }
+}
+
+async function verifyUpload(ev) {
+  ev.preventDefault();
+  const out = $("verify-result");
+  out.textContent = "Đang kiểm tra…";
+  const f = $("verify-file").files[0];
+  if (!f) return;
+  try {
+    const r = (await api("/api/verify", { method: "POST", headers: { "Content-Type": "application/pdf" }, body: f })).report;
+    out.textContent = "";
+    const h = document.createElement("p");
+    h.className = "badge " + (r.valid ? "ok" : "bad");
+    h.id = "verify-verdict";
+    h.textContent = r.valid ? "Hợp lệ: mọi chữ ký còn nguyên vẹn và tin cậy" : "KHÔNG hợp lệ";
+    out.appendChild(h);
+    const ul = document.createElement("ul");
+    for (const s of r.signatures || []) {
+      const li = document.createElement("li");
+      const who = (s.signer && (s.signer.common_name || s.signer.subject)) || s.field;
+      const yn = (b) => (b ? "có" : "KHÔNG");
+      li.textContent = who + " — nguyên vẹn: " + yn(s.intact) + "; chữ ký đúng: " + yn(s.signature_valid) +
+        "; tin cậy: " + yn(s.trusted) + "; thời điểm: " + (s.claimed_time || s.checked_at);
+      ul.appendChild(li);
+    }
+    for (const p of r.problems || []) {
+      const li = document.createElement("li");
+      li.className = "error";
+      li.textContent = typeof p === "string" ? p : JSON.stringify(p);
+      ul.appendChild(li);
+    }
+    out.appendChild(ul);
+  } catch (e) {
+    out.textContent = "Không kiểm tra được: " + e.message;
+  }
+}
+
+async function loadAudit() {
+  const body = $("audit-log").querySelector("tbody");
+  body.textContent = "";
+  try {
+    const r = await api("/api/audit");
+    for (const e of r.entries.slice(-200).reverse()) {
+      const tr = document.createElement("tr");
+      cell(tr, e.seq); cell(tr, e.time); cell(tr, e.actor); cell(tr, e.action); cell(tr, e.subject);
+      body.appendChild(tr);
+    }
+  } catch (e) {
+    $("audit-msg").textContent = e.message;
+  }
+}
+
+async function auditVerify() {
+  try {
+    const r = await api("/api/audit/verify");
+    $("audit-msg").textContent = r.intact
+      ? "Nhật ký nguyên vẹn: " + r.report.entries + " mục"
+      : "NHẬT KÝ BỊ SỬA ĐỔI: " + JSON.stringify(r.report.first_break);
+  } catch (e) {
+    $("audit-msg").textContent = e.message;
+  }
+}
+
+async function loadJobs() {
+  const body = $("jobs").querySelector("tbody");
+  body.textContent = "";
+  try {
+    const r = await api("/api/jobs");
+    for (const j of r.jobs) {
+      const tr = document.createElement("tr");
+      cell(tr, j.updated_at); cell(tr, j.label); cell(tr, STATES[j.state] || j.state);
+      cell(tr, j.papers); cell(tr, j.message || "");
+      const act = cell(tr, "");
+      if (j.state === "failed" && (me.role === "operator" || me.role === "admin")) {
+        let files = [];
+        try { files = JSON.parse(j.files_json).map((f) => f.name); } catch (_) { files = [j.label]; }
+        for (const name of files) {
+          const b = document.createElement("button");
+          b.type = "button"; b.textContent = "Xử lý lại"; b.className = "requeue"; b.dataset.path = name;
+          b.addEventListener("click", () => requeue(name, b));
+          act.appendChild(b);
+        }
+      }
+      body.appendChild(tr);
+    }
+  } catch (e) {
+    $("inbox-msg").textContent = e.message;
+  }
+}
+
+async function requeue(path, button) {
+  try {
+    await api("/api/failed/requeue", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ path }) });
+    $("inbox-msg").textContent = "Đã chuyển lại vào hộp thư: " + path;
+    button.disabled = true;
+  } catch (e) {
+    $("inbox-msg").textContent = e.message;
+  }
+}
+
+async function loadReports() {
+  const body = $("report-table").querySelector("tbody");
+  body.textContent = "";
+  const pct = (v) => (v == null ? "-" : (v * 100).toFixed(1) + " %");
+  try {
+    const r = await api("/api/reports");
+    for (const x of r.rows) {
+      const tr = document.createElement("tr");
+      for (const v of [x.unit, x.month, x.dossiers_received, x.dossiers_digitized, x.components_digitized,
+        x.components_signed, x.dossiers_reusing, pct(x.digitization_rate), pct(x.signing_rate), pct(x.reuse_rate)]) cell(tr, v);
+      body.appendChild(tr);
+    }
+    drawChart(r.rows);
+  } catch (e) {
+    const tr = document.createElement("tr");
+    cell(tr, e.message);
+    body.appendChild(tr);
+  }
+}
+
+function drawChart(rows) {
+  const svg = $("report-chart");
+  while (svg.firstChild) svg.removeChild(svg.firstChild);
+  const ns = "http://www.w3.org/2000/svg";
+  const series = [["digitization_rate", "#a50e0e"], ["signing_rate", "#1b5e9e"], ["reuse_rate", "#2e7d32"]];
+  const w = 640, h = 200, group = Math.max(1, rows.length), gw = (w - 40) / group;
+  rows.forEach((r, i) => {
+    series.forEach(([k, color], j) => {
+      const v = r[k] == null ? 0 : r[k];
+      const bar = document.createElementNS(ns, "rect");
+      const bw = gw / (series.length + 1);
+      bar.setAttribute("x", 30 + i * gw + j * bw);
+      bar.setAttribute("y", h - 20 - v * (h - 40));
+      bar.setAttribute("width", bw - 2);
+      bar.setAttribute("height", v * (h - 40));
+      bar.setAttribute("fill", color);
+      const t = document.createElementNS(ns, "title");
+      t.textContent = r.unit + " " + r.month + " " + k + ": " + (v * 100).toFixed(1) + " %";
+      bar.appendChild(t);
+      svg.appendChild(bar);
+    });
+    const label = document.createElementNS(ns, "text");
+    label.setAttribute("x", 30 + i * gw);
+    label.setAttribute("y", h - 4);
+    label.setAttribute("font-size", "10");
+    label.textContent = r.unit + " " + r.month;
+    svg.appendChild(label);
+  });
+}
+
+async function csv(ev) {
+  ev.preventDefault();
+  try {
+    const text = await api("/api/reports?format=csv");
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+    a.download = "bao-cao-so-hoa.csv";
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+  } catch (e) {
+    alert(e.message);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("login-form").addEventListener("submit", login);
+  $("logout").addEventListener("click", logout);
+  $("search-form").addEventListener("submit", search);
+  $("reuse-form").addEventListener("submit", reuse);
+  $("verify-form").addEventListener("submit", verifyUpload);
+  $("audit-verify").addEventListener("click", auditVerify);
+  $("inbox-refresh").addEventListener("click", loadJobs);
+  $("report-csv").addEventListener("click", csv);
+  document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => show(b.dataset.tab)));
+  if (token()) login();
+});
