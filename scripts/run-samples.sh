@@ -10,7 +10,9 @@
 #   6. ingest that batch (a signed PDF/A per paper, stored by SHA-256, indexed in data/), find
 #      a citizen's papers by ID number and by text, and check the audit log. A second run
 #      stores nothing twice; the index and the store agree;
-#   7. ingest every sample batch into a scratch store and look each labelled paper up.
+#   7. ingest every sample batch into a scratch store and look each labelled paper up;
+#   8. run the service: drop batches, a dossier folder and a broken file into its inbox; show
+#      the journal, the reports, the failed file's explanation and an API answer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-out}
@@ -67,5 +69,75 @@ echo "== 6. Ingest: store, sign and index the papers; find them again; check the
 echo
 echo "== 7. Every sample batch ingested into a scratch store: each paper stored, verified, found"
 "$BIN" eval ingest samples/dossiers --model models/classify.json
+echo
+echo "== 8. The service: the sample batches and scans dropped into its inbox; results from the"
+echo "      journal, the reports and the HTTP API (the same that serves the web pages)"
+SV="$OUT/service"
+rm -rf "$SV"
+mkdir -p "$SV/inbox/000.00.10.H59/000.00.10.H59-261122-0001"
+R=$(pwd)
+TOKEN_LINES=$("$BIN" user token canbo --role officer --unit 000.00.10.H59)
+TOKEN=$(printf '%s\n' "$TOKEN_LINES" | sed -n 's/^token for canbo.*: //p')
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$SV/config.toml" <<CONFIG_END
+# written by scripts/run-samples.sh: the service on the bundled samples (TEST keys)
+[sign]
+default_signer = "official"
+[signers.official]
+pkcs12 = "$R/certs-test/official-signer.p12"
+passphrase_file = "$R/certs-test/PASSPHRASE-TEST-ONLY.txt"
+reason = "Số hóa từ bản chính"
+[trust]
+anchors = ["$R/certs-test/root-ca.pem"]
+intermediates = ["$R/certs-test/sub-ca.pem"]
+[classify]
+model = "$R/models/classify.json"
+[store]
+root = "data"
+unit = "000.00.10.H59"
+[inbox]
+stable_seconds = 1
+poll_seconds = 0.5
+[http]
+listen = "127.0.0.1:$PORT"
+$(printf '%s\n' "$TOKEN_LINES" | sed -n '/^\[users/,$p')
+CONFIG_END
+"$BIN" --config "$SV/config.toml" serve > "$SV/serve.log" 2>&1 &
+SERVE=$!
+trap 'kill $SERVE 2>/dev/null || true' EXIT
+# an operator's day: batches one per file, a dossier folder, single scans, and a broken file
+cp samples/dossiers/batch-0[1-3].* "$SV/inbox/000.00.10.H59/"
+cp "$S/cccd-ban-sao.png" "$S/khai-sinh.jpg" "$SV/inbox/000.00.10.H59/000.00.10.H59-261122-0001/"
+printf 'not a scan' > "$SV/inbox/000.00.10.H59/hong.jpg"
+start=$(date +%s)
+while find "$SV/inbox" -type f | grep -q .; do
+  if (( $(date +%s) - start > 600 )); then
+    echo "run-samples: the service did not empty its inbox in 10 minutes" >&2
+    cat "$SV/serve.log" >&2
+    exit 1
+  fi
+  sleep 1
+done
+sleep 1
+echo "inbox emptied in $(( $(date +%s) - start )) s"
+"$BIN" --config "$SV/config.toml" inbox status
+"$BIN" --config "$SV/config.toml" report
+echo "-- the failed file's explanation:"
+cat "$SV/failed/000.00.10.H59/hong.jpg.error.txt"
+echo "-- GET /api/components?type=citizen_id as the officer:"
+python3 - "http://127.0.0.1:$PORT" "$TOKEN" <<'PY_END'
+import json, sys, urllib.request
+req = urllib.request.Request(sys.argv[1] + "/api/components?type=citizen_id",
+                             headers={"Authorization": "Bearer " + sys.argv[2]})
+rows = json.load(urllib.request.urlopen(req))["components"]
+for c in rows:
+    print(f"  #{c['id']} {c['type_code']} {','.join(c['owner_ids'])} signed by {c['signature']['signer_subject']}")
+if not rows:
+    sys.exit("run-samples: the API found no ID card")
+PY_END
+echo "(web pages: run $BIN --config $SV/config.toml serve, open http://127.0.0.1:$PORT/ and log in with the token)"
+kill $SERVE
+wait $SERVE || true
+trap - EXIT
 echo
 echo "== Done: $OUT/ho-so.pdf (PDF/A), $OUT/signed/ (signed). Text: pdftotext $OUT/ho-so.pdf -"

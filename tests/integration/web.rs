@@ -65,10 +65,7 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
             )
         })
         .collect();
-    assert!(
-        actors.contains(&"download an".to_string()),
-        "{actors:?}"
-    );
+    assert!(actors.contains(&"download an".to_string()), "{actors:?}");
     assert!(actors.contains(&"requeue op".to_string()), "{actors:?}");
     let _ = &s.dir;
 }
