@@ -106,7 +106,7 @@ CONFIG_END
 SERVE=$!
 trap 'kill $SERVE 2>/dev/null || true' EXIT
 # an operator's day: batches one per file, a dossier folder, single scans, and a broken file
-cp samples/dossiers/batch-0[1-3].* "$SV/inbox/000.00.10.H59/"
+cp samples/dossiers/batch-01.tif samples/dossiers/batch-02.pdf samples/dossiers/batch-03.tif "$SV/inbox/000.00.10.H59/"
 cp "$S/cccd-ban-sao.png" "$S/khai-sinh.jpg" "$SV/inbox/000.00.10.H59/000.00.10.H59-261122-0001/"
 printf 'not a scan' > "$SV/inbox/000.00.10.H59/hong.jpg"
 start=$(date +%s)
