@@ -191,6 +191,67 @@ fn main() -> anyhow::Result<()> {
         .collect();
     println!("\n=== pairs whose pages OCR turned upright (what `similar` itself decides) ===");
     report(&upright);
+    candidates(&manifest, &papers)?;
+    Ok(())
+}
+
+/// The index's pre-selection ([`sohoa::index::Index::likeness_candidates`]): every paper
+/// stored under one type (the hardest case: the type does not narrow anything), then for
+/// each re-scan, is its original among the candidates the index returns?
+fn candidates(manifest: &Manifest, papers: &HashMap<&str, PaperSignature>) -> anyhow::Result<()> {
+    use sohoa::index::{AuditRequest, Index, NewComponent, ReviewState, SqliteIndex};
+    let mut ix = SqliteIndex::open_in_memory()?;
+    let mut ids: HashMap<&str, i64> = HashMap::new();
+    let mut names: Vec<&&str> = papers.keys().collect();
+    names.sort();
+    for (i, name) in names.into_iter().enumerate() {
+        let c = NewComponent {
+            unit_code: "000.00.10.H59".into(),
+            dossier_code: None,
+            type_code: "paper".into(),
+            confidence: 1.0,
+            review_state: ReviewState::Auto,
+            pages: 1,
+            source_sha256: format!("{i:064x}"),
+            source_page: 1,
+            signed_sha256: None,
+            fields_json: "[]".into(),
+            owner_ids: Vec::new(),
+            tax_codes: Vec::new(),
+            issue_date: None,
+            valid_until: None,
+            ocr_text: String::new(),
+            likeness_json: Some(serde_json::to_string(&papers[*name])?),
+            rescan_of: None,
+            signature: None,
+            created_at: "2026-11-22T00:00:00Z".into(),
+        };
+        let audit = AuditRequest {
+            time: c.created_at.clone(),
+            actor: "similar_eval".into(),
+            action: sohoa::audit::Action::Store,
+            subject: String::new(),
+            details: serde_json::json!({}),
+        };
+        ids.insert(name, ix.add_component(&c, &audit)?.0);
+    }
+    let (mut found, mut total, mut sizes) = (0, 0, Vec::new());
+    for p in manifest.pairs.iter().filter(|p| p.same) {
+        let cands = ix.likeness_candidates("paper", &papers[p.b.as_str()])?;
+        sizes.push(cands.len());
+        total += 1;
+        if cands.iter().any(|(id, _)| *id == ids[p.a.as_str()]) {
+            found += 1;
+        }
+    }
+    sizes.sort_unstable();
+    println!(
+        "\n=== index pre-selection (a shared number of 6+ characters, or first-page pHash within 11 bits) ===\n\
+         the original is among the candidates for {found}/{total} re-scans; candidates per re-scan: median {}, max {} (of {} stored papers)",
+        sizes.get(sizes.len() / 2).copied().unwrap_or(0),
+        sizes.last().copied().unwrap_or(0),
+        papers.len()
+    );
     Ok(())
 }
 
