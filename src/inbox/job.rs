@@ -110,7 +110,7 @@ fn note(label: &str, sha: Option<&str>, reason: &str, inbox_rel: &str) -> String
         "sohoa could not process this file / Không xử lý được tệp này\n\n\
          File: {label}\nSHA-256: {}\nWhen: {}\n\n\
          What went wrong: {reason}\n\nWhat to do: {}\n\n\
-         To try again, move the file back to the inbox ({inbox_rel}) or re-queue it on the operator page (Tệp lỗi → Xử lý lại) or with `sohoa inbox requeue`.\n",
+         To try again, move the file back to the inbox ({inbox_rel}) or re-queue it on the web page (Hộp thư quét → Xử lý lại) or with `sohoa inbox requeue`.\n",
         sha.unwrap_or("-"),
         now(),
         advice(reason)

@@ -264,6 +264,10 @@ fn worker(
 ) -> Result<(), InboxError> {
     let mut index = (deps.open_index)()?;
     loop {
+        // stopping: queued batches stay in the inbox for the next start
+        if done.load(Ordering::SeqCst) {
+            return Ok(());
+        }
         let job = {
             let rx = rx.lock().unwrap_or_else(|e| e.into_inner());
             match rx.recv_timeout(Duration::from_millis(200)) {
