@@ -8,7 +8,7 @@
 //! `bench-data/index`; an index already there with that many papers is reused). `make bench`
 //! runs it.
 //!
-//! The synthetic papers: 12 types; 1 or 2 owners with valid-shaped 12-digit numbers drawn from
+//! The synthetic papers: the 12 built-in types; 1 or 2 owners with valid-shaped 12-digit numbers drawn from
 //! COUNT/3 people (so a person has about three papers); about 80 words of text from the
 //! phrases of the real templates, a name and numbers; a pHash per paper that is its type's
 //! template hash with 8–24 bits changed (papers of one type cluster, as real ones do — the
@@ -21,21 +21,6 @@ use std::time::Instant;
 use sohoa::audit::Action;
 use sohoa::index::{AuditRequest, Index, NewComponent, Query, ReviewState, SqliteIndex};
 use sohoa::similar::{PageSignature, PaperSignature};
-
-const TYPES: &[&str] = &[
-    "application",
-    "citizen_id",
-    "birth_certificate",
-    "residence",
-    "business_registration",
-    "land_use_certificate",
-    "decision",
-    "permit",
-    "power_of_attorney",
-    "contract",
-    "receipt",
-    "other",
-];
 
 const PHRASES: &[&str] = &[
     "cộng hòa xã hội chủ nghĩa việt nam",
@@ -128,9 +113,9 @@ struct Paper {
     audit: AuditRequest,
 }
 
-fn paper(i: usize, people: usize) -> Paper {
+fn paper(i: usize, people: usize, types: &[String]) -> Paper {
     let mut r = Rng(i as u64 * 0x2545_F491 + 7);
-    let t = r.below(TYPES.len());
+    let t = r.below(types.len());
     let owner = r.below(people);
     let mut owners = vec![person_id(owner)];
     if r.below(4) == 0 {
@@ -170,7 +155,7 @@ fn paper(i: usize, people: usize) -> Paper {
         component: NewComponent {
             unit_code: format!("000.00.{:02}.H{:02}", r.below(30), 1 + r.below(63)),
             dossier_code: None,
-            type_code: TYPES[t].to_string(),
+            type_code: types[t].clone(),
             confidence: 0.95,
             review_state: ReviewState::Auto,
             pages: 1,
@@ -237,6 +222,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&dir)?;
     let path = dir.join(format!("index-{count}.sqlite"));
     let people = (count / 3).max(1);
+    // the built-in document types (doc-types.toml)
+    let types: Vec<String> = sohoa::classify::types::DocTypes::default_set()
+        .types
+        .iter()
+        .map(|t| t.code.clone())
+        .collect();
     let mut ix = SqliteIndex::open(&path)?;
     let have = ix.find(&Query {
         limit: 1,
@@ -250,7 +241,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let end = (i + 10_000).min(count);
             let batch: Vec<(NewComponent, AuditRequest)> = (i..end)
                 .map(|k| {
-                    let p = paper(k, people);
+                    let p = paper(k, people, &types);
                     (p.component, p.audit)
                 })
                 .collect();
@@ -290,7 +281,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let names: Vec<String> = (0..n).map(|_| person_name(r.below(people))).collect();
     let words_of_paper: Vec<String> = (0..n)
         .map(|_| {
-            let p = paper(r.below(count), people);
+            let p = paper(r.below(count), people, &types);
             // the name and the document number printed on one paper
             let text = p.component.ocr_text;
             let at = text.find("họ và tên").unwrap_or(0);
@@ -307,7 +298,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     let hashes: Vec<u64> = (0..n)
         .map(|_| {
-            let p = paper(r.below(count), people);
+            let p = paper(r.below(count), people, &types);
             let sig: PaperSignature =
                 serde_json::from_str(p.component.likeness_json.as_deref().unwrap_or("{}"))
                     .unwrap_or_default();

@@ -140,6 +140,19 @@ pub(crate) fn call(
     )
 }
 
+/// The ID card the service stored from the inbox, as the unit's officer finds it.
+pub(crate) fn stored_card(s: &Server) -> Value {
+    let (st, v) = call(
+        s,
+        "GET",
+        "/api/components?type=citizen_id",
+        Some("an"),
+        None,
+    );
+    assert_eq!(st, 200, "{v}");
+    v["components"][0].clone()
+}
+
 /// (method, path, body, allowed, refused with 403).
 type RouteCase<'a> = (
     &'a str,
@@ -153,15 +166,7 @@ type RouteCase<'a> = (
 fn every_route_checks_token_role_and_unit_and_the_desk_work_goes_through() {
     let s = start();
     // the stored ID card, found by an officer of its unit
-    let (st, v) = call(
-        &s,
-        "GET",
-        "/api/components?type=citizen_id",
-        Some("an"),
-        None,
-    );
-    assert_eq!(st, 200, "{v}");
-    let card = &v["components"][0];
+    let card = stored_card(&s);
     let id = card["id"].as_i64().expect("a stored card");
     let person = card["owner_ids"][0].as_str().unwrap().to_string();
     let (st, v) = call(

@@ -5,23 +5,16 @@
 
 use std::process::Command;
 
-use crate::api::{call, start, token, UNIT};
+use crate::api::{call, start, stored_card, token, UNIT};
 use crate::helpers::*;
 
 #[test]
 fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
     let s = start();
-    let (st, v) = call(
-        &s,
-        "GET",
-        "/api/components?type=citizen_id",
-        Some("an"),
-        None,
-    );
-    assert_eq!(st, 200, "{v}");
-    let person = v["components"][0]["owner_ids"][0]
+    let card = stored_card(&s);
+    let person = card["owner_ids"][0]
         .as_str()
-        .unwrap_or_else(|| panic!("no stored card: {v}"))
+        .unwrap_or_else(|| panic!("no stored card with an owner: {card}"))
         .to_string();
     let tokens = serde_json::json!({
         "officer": token("an"),
