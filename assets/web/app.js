@@ -51,6 +51,7 @@ function show(tab) {
   });
   if (tab === "audit") loadAudit();
   if (tab === "inbox") loadJobs();
+  if (tab === "review") loadReview();
   if (tab === "reports") loadReports();
 }
 
@@ -97,6 +98,7 @@ async function search(ev) {
   if ($("q-dossier").value.trim()) q.set("dossier", $("q-dossier").value.trim());
   const body = $("results").querySelector("tbody");
   body.textContent = "";
+  $("search-msg").textContent = "Đang tìm…";
   try {
     const r = await api("/api/components?" + q.toString());
     $("search-msg").textContent = r.components.length ? r.components.length + " giấy tờ" : "Không tìm thấy giấy tờ nào";
@@ -223,12 +225,38 @@ async function auditVerify() {
   }
 }
 
+// the local calendar day of an RFC 3339 time (the browser's time zone: Vietnam's at a desk)
+function localDay(t) {
+  const d = new Date(t);
+  if (isNaN(d)) return "";
+  return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
+}
+
 async function loadJobs() {
   const body = $("jobs").querySelector("tbody");
   body.textContent = "";
+  const wbody = $("waiting").querySelector("tbody");
+  wbody.textContent = "";
   try {
+    const w = await api("/api/inbox");
+    for (const f of w.files) {
+      const tr = document.createElement("tr");
+      cell(tr, f.path); cell(tr, f.unit || "(mặc định)");
+      cell(tr, f.bytes >= 1048576 ? (f.bytes / 1048576).toFixed(1) + " MB" : Math.ceil(f.bytes / 1024) + " KB");
+      cell(tr, f.modified);
+      cell(tr, f.link ? "Liên kết: sẽ bị từ chối" : f.temporary ? "Tệp tạm: bỏ qua" : "Chờ xử lý");
+      wbody.appendChild(tr);
+    }
     const r = await api("/api/jobs");
-    for (const j of r.jobs) {
+    const today = localDay(new Date().toISOString());
+    const onlyToday = $("inbox-today").checked;
+    const jobs = r.jobs.filter((j) => !onlyToday || localDay(j.updated_at) === today || j.state === "processing");
+    const count = (st) => jobs.filter((j) => j.state === st).length;
+    $("inbox-summary").textContent = "Trong hộp thư: " + w.files.filter((f) => !f.temporary).length +
+      " · Đang xử lý: " + count("processing") + " · Đã lưu: " + count("stored") +
+      " (" + jobs.filter((j) => j.state === "stored").reduce((a, j) => a + j.papers, 0) + " giấy tờ)" +
+      " · Lỗi: " + count("failed") + " · Chờ thử lại: " + count("retry") + (onlyToday ? " — hôm nay" : "");
+    for (const j of jobs) {
       const tr = document.createElement("tr");
       cell(tr, j.updated_at); cell(tr, j.label); cell(tr, STATES[j.state] || j.state);
       cell(tr, j.papers); cell(tr, j.message || "");
@@ -247,6 +275,104 @@ async function loadJobs() {
     }
   } catch (e) {
     $("inbox-msg").textContent = e.message;
+  }
+}
+
+let typeList = null;
+const KINDS = {
+  person_id: "Số định danh cá nhân", legacy_id: "Số CMND", full_name: "Họ và tên", birth_date: "Ngày sinh",
+  tax_code: "Mã số thuế", doc_number: "Số văn bản", issue_date: "Ngày cấp", expiry_date: "Có giá trị đến",
+  parcel_number: "Thửa đất số", map_sheet: "Tờ bản đồ số",
+};
+
+function fieldRow(kinds, kind, value) {
+  const row = document.createElement("div");
+  row.className = "field-row";
+  const sel = document.createElement("select");
+  sel.className = "field-kind";
+  for (const k of kinds) {
+    const o = document.createElement("option");
+    o.value = k; o.textContent = KINDS[k] || k;
+    if (k === kind) o.selected = true;
+    sel.appendChild(o);
+  }
+  const input = document.createElement("input");
+  input.className = "field-value"; input.value = value || "";
+  const del = document.createElement("button");
+  del.type = "button"; del.textContent = "Xóa"; del.className = "field-remove";
+  del.addEventListener("click", () => row.remove());
+  row.append(sel, " ", input, " ", del);
+  return row;
+}
+
+async function loadReview() {
+  const list = $("review-list");
+  list.textContent = "";
+  try {
+    if (!typeList) typeList = await api("/api/types");
+    const r = await api("/api/review");
+    $("review-msg").textContent = r.components.length ? r.components.length + " giấy tờ chờ duyệt" : "Không có giấy tờ nào chờ duyệt";
+    for (const item of r.components) {
+      const c = item.component;
+      const form = document.createElement("form");
+      form.className = "review-item"; form.dataset.id = c.id;
+      const h = document.createElement("h3");
+      h.textContent = "#" + c.id + " — hồ sơ " + (c.dossier_code || "(chưa có mã)") + " — độ tin cậy " + Math.round(c.confidence * 100) + " %";
+      const tl = document.createElement("label");
+      tl.textContent = "Loại giấy tờ ";
+      const sel = document.createElement("select");
+      sel.className = "review-type";
+      for (const t of typeList.types) {
+        const o = document.createElement("option");
+        o.value = t.code; o.textContent = t.name + " (" + t.code + ")";
+        if (t.code === c.type_code) o.selected = true;
+        sel.appendChild(o);
+      }
+      tl.appendChild(sel);
+      const fields = document.createElement("div");
+      fields.className = "review-fields";
+      for (const f of item.fields) fields.appendChild(fieldRow(typeList.field_kinds, f.kind, f.value));
+      const add = document.createElement("button");
+      add.type = "button"; add.textContent = "Thêm trường";
+      add.addEventListener("click", () => fields.appendChild(fieldRow(typeList.field_kinds, "full_name", "")));
+      const view = document.createElement("button");
+      view.type = "button"; view.textContent = "Xem bản ký số";
+      view.addEventListener("click", () => download(c.id));
+      const confirm = document.createElement("button");
+      confirm.type = "button"; confirm.textContent = "Xác nhận đúng"; confirm.className = "review-confirm";
+      confirm.addEventListener("click", () => sendReview(form, c.type_code, item.fields.map((f) => ({ kind: f.kind, value: f.value }))));
+      const save = document.createElement("button");
+      save.type = "submit"; save.textContent = "Lưu chỉnh sửa"; save.className = "review-save";
+      const msg = document.createElement("p");
+      msg.className = "msg review-result"; msg.setAttribute("role", "status");
+      form.addEventListener("submit", (ev) => {
+        ev.preventDefault();
+        const fs = Array.from(fields.querySelectorAll(".field-row")).map((row) => ({
+          kind: row.querySelector(".field-kind").value, value: row.querySelector(".field-value").value,
+        })).filter((f) => f.value.trim() !== "");
+        sendReview(form, sel.value, fs);
+      });
+      form.append(h, tl, fields, add, " ", view, " ", confirm, " ", save, msg);
+      list.appendChild(form);
+    }
+  } catch (e) {
+    $("review-msg").textContent = e.message;
+  }
+}
+
+async function sendReview(form, typeCode, fields) {
+  const msg = form.querySelector(".review-result");
+  try {
+    const r = await api("/api/components/" + form.dataset.id + "/review", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ type_code: typeCode, fields }),
+    });
+    msg.textContent = (r.state === "corrected" ? "Đã sửa" : "Đã xác nhận") + ": " + (TYPES[r.type_code] || r.type_code) +
+      (r.owner_ids.length ? " — chủ sở hữu " + r.owner_ids.join(", ") : "");
+    form.classList.add("done");
+    form.querySelectorAll("button, select, input").forEach((x) => { x.disabled = true; });
+  } catch (e) {
+    msg.textContent = "Chưa lưu: " + e.message;
   }
 }
 
@@ -333,6 +459,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("verify-form").addEventListener("submit", verifyUpload);
   $("audit-verify").addEventListener("click", auditVerify);
   $("inbox-refresh").addEventListener("click", loadJobs);
+  $("inbox-today").addEventListener("change", loadJobs);
+  $("review-refresh").addEventListener("click", loadReview);
   $("report-csv").addEventListener("click", csv);
   document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => show(b.dataset.tab)));
   if (token()) login();

@@ -12,6 +12,7 @@ mod routes;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::classify::types::DocTypes;
 use crate::inbox::{InboxPaths, ServiceSummary};
 use crate::pdf::Limits;
 use crate::pki::chain::TrustStore;
@@ -28,6 +29,8 @@ pub struct ApiContext {
     pub paths: InboxPaths,
     pub trust: TrustStore,
     pub limits: Limits,
+    /// The document types (what a reviewer may choose, and their validity rules).
+    pub types: DocTypes,
     /// The inbox service's live counters (for `/metrics`).
     pub summary: Arc<ServiceSummary>,
     /// Largest accepted upload, bytes.

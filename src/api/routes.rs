@@ -15,6 +15,8 @@ use serde_json::{json, Value};
 use super::auth::{require, require_unit, Denied, Role, User};
 use super::ApiState;
 use crate::audit::Action;
+use crate::classify::fields::FieldKind;
+use crate::index::review::{ReviewError, ReviewRequest};
 use crate::index::{AuditRequest, ComponentRow, Index, JobState, Query, SqliteIndex};
 use crate::pki::names::rfc3339;
 use crate::store::{BlobId, BlobStore};
@@ -236,6 +238,11 @@ async fn component(
     let u = user(&s, &h, &[Role::Officer, Role::Auditor])?;
     with_index(&s, move |ix, s| {
         let c = component_for(ix, &u, id)?;
+        let fields: Value = ix
+            .component_detail(id)
+            .map_err(internal)?
+            .and_then(|(f, _)| serde_json::from_str(&f).ok())
+            .unwrap_or_else(|| json!([]));
         let verifies = stored_verifies(s, &c);
         ix.append_audit(&audit(
             &u.name,
@@ -245,7 +252,7 @@ async fn component(
         ))
         .map_err(internal)?;
         Ok(Json(
-            json!({"component": c, "signature_verifies": verifies}),
+            json!({"component": c, "fields": fields, "signature_verifies": verifies}),
         ))
     })
     .await
@@ -331,6 +338,87 @@ async fn reuse(
     .await
 }
 
+/// The document types (code, Vietnamese name, fields read): what a reviewer chooses from.
+async fn types(State(s): State<ApiState>, h: HeaderMap) -> ApiResult<Json<Value>> {
+    user(&s, &h, &[Role::Officer, Role::Auditor, Role::Operator])?;
+    let types: Vec<Value> = s
+        .types
+        .types
+        .iter()
+        .map(
+            |t| json!({"code": t.code, "name": t.name, "fields": t.fields, "validity": t.validity}),
+        )
+        .collect();
+    let kinds: Vec<&str> = FieldKind::ALL.iter().map(|k| k.code()).collect();
+    Ok(Json(json!({"types": types, "field_kinds": kinds})))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReviewQueueQuery {
+    limit: Option<usize>,
+}
+
+async fn review_queue(
+    State(s): State<ApiState>,
+    h: HeaderMap,
+    UrlQuery(q): UrlQuery<ReviewQueueQuery>,
+) -> ApiResult<Json<Value>> {
+    let u = user(&s, &h, &[Role::Officer])?;
+    with_index(&s, move |ix, _| {
+        // an officer's units; an administrator's: all
+        let units = if u.role.all_units() {
+            Vec::new()
+        } else if u.units.is_empty() {
+            return Ok(Json(json!({ "components": [] })));
+        } else {
+            u.units.clone()
+        };
+        let mut out = Vec::new();
+        for c in ix
+            .review_queue(&units, q.limit.unwrap_or(100).min(1000))
+            .map_err(internal)?
+        {
+            let fields: Value = ix
+                .component_detail(c.id)
+                .map_err(internal)?
+                .and_then(|(f, _)| serde_json::from_str(&f).ok())
+                .unwrap_or_else(|| json!([]));
+            out.push(json!({"component": c, "fields": fields}));
+        }
+        Ok(Json(json!({ "components": out })))
+    })
+    .await
+}
+
+async fn review(
+    State(s): State<ApiState>,
+    h: HeaderMap,
+    Path(id): Path<i64>,
+    Json(b): Json<ReviewRequest>,
+) -> ApiResult<Json<Value>> {
+    let u = user(&s, &h, &[Role::Officer])?;
+    with_index(&s, move |ix, s| {
+        let c = component_for(ix, &u, id)?;
+        let (r, e) = crate::index::review::review(ix, &c, &b, &s.types, &u.name, &now()).map_err(
+            |e| match e {
+                ReviewError::Index(e) => internal(e),
+                ReviewError::Stored { .. } => internal(e),
+                other => ApiError(StatusCode::UNPROCESSABLE_ENTITY, other.to_string()),
+            },
+        )?;
+        Ok(Json(json!({
+            "reviewed": id,
+            "state": r.state,
+            "type_code": r.type_code,
+            "owner_ids": r.owner_ids,
+            "valid_until": r.valid_until,
+            "audit_seq": e.seq,
+        })))
+    })
+    .await
+}
+
 async fn verify_upload(
     State(s): State<ApiState>,
     h: HeaderMap,
@@ -400,6 +488,43 @@ async fn jobs(
         Ok(Json(json!({ "jobs": rows })))
     })
     .await
+}
+
+/// The files in the inbox now (not yet taken, or being taken): path, unit, size, last change.
+/// Temporary names (`.part`, `~…`) are listed as such: the service leaves them alone.
+async fn inbox_files(State(s): State<ApiState>, h: HeaderMap) -> ApiResult<Json<Value>> {
+    let u = user(&s, &h, &[Role::Operator, Role::Auditor])?;
+    let inbox = s.paths.inbox.clone();
+    let seen = tokio::task::spawn_blocking(move || crate::inbox::walk::list(&inbox, 5_000))
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
+    let files: Vec<Value> = seen
+        .into_iter()
+        .filter(|e| e.kind != crate::inbox::plan::Kind::Dir)
+        .filter_map(|e| {
+            // files at the root belong to the default unit: only all-unit roles see them
+            let unit = if e.rel.len() > 1 {
+                e.rel[0].clone()
+            } else {
+                String::new()
+            };
+            if !(u.role.all_units() || (!unit.is_empty() && u.may_see_unit(&unit))) {
+                return None;
+            }
+            let name = e.rel.last().cloned().unwrap_or_default();
+            let secs = (e.mtime_ns / 1_000_000_000) as u64;
+            Some(json!({
+                "path": e.rel.join("/"),
+                "unit": unit,
+                "bytes": e.size,
+                "modified": rfc3339(std::time::Duration::from_secs(secs)),
+                "temporary": crate::inbox::plan::is_temporary(&name),
+                "link": e.kind == crate::inbox::plan::Kind::Symlink,
+            }))
+        })
+        .collect();
+    Ok(Json(json!({ "files": files })))
 }
 
 #[derive(Deserialize)]
@@ -573,8 +698,12 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/components/{id}", get(component))
         .route("/api/components/{id}/pdf", get(download))
         .route("/api/components/{id}/reuse", post(reuse))
+        .route("/api/components/{id}/review", post(review))
+        .route("/api/review", get(review_queue))
+        .route("/api/types", get(types))
         .route("/api/verify", post(verify_upload))
         .route("/api/jobs", get(jobs))
+        .route("/api/inbox", get(inbox_files))
         .route("/api/failed/requeue", post(requeue))
         .route("/api/audit", get(audit_log))
         .route("/api/audit/verify", get(audit_verify))

@@ -389,7 +389,7 @@ fn apply_folder(d: &mut Dossier, folder: Option<&str>) {
 }
 
 /// The last valid day of a paper of a type with this validity, from its fields.
-fn valid_until(v: Validity, found: &[Field]) -> Option<String> {
+pub fn valid_until(v: Validity, found: &[Field]) -> Option<String> {
     let date = |k: FieldKind| {
         found
             .iter()

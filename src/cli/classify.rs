@@ -40,9 +40,16 @@ pub struct ClassifyArgs {
 
 #[derive(Subcommand)]
 pub enum ClassifyCommand {
-    /// Trains the model on labelled texts: DIR/labels.tsv (PATH<TAB>TYPE) or DIR/<type>/*.txt.
+    /// Trains the model on labelled texts: DIR/labels.tsv (PATH<TAB>TYPE) or DIR/<type>/*.txt,
+    /// and with --reviews the papers officers confirmed or corrected.
     Train {
-        dir: PathBuf,
+        /// Labelled examples (optional with --reviews).
+        #[arg(required_unless_present = "reviews")]
+        dir: Option<PathBuf>,
+        /// Also learn from every paper an officer confirmed or corrected (the index's review
+        /// queue): its final type and its OCR text.
+        #[arg(long)]
+        reviews: bool,
         /// Where to write the model (default: [classify] model).
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -64,8 +71,13 @@ pub fn classifier(cfg: &Config, model: Option<&Path>) -> anyhow::Result<Classifi
 }
 
 pub fn run(cfg: &Config, a: ClassifyArgs) -> anyhow::Result<ExitCode> {
-    if let Some(ClassifyCommand::Train { dir, output }) = a.command {
-        return train(cfg, &dir, output);
+    if let Some(ClassifyCommand::Train {
+        dir,
+        reviews,
+        output,
+    }) = a.command
+    {
+        return train(cfg, dir.as_deref(), reviews, output);
     }
     if let Some(code) = &a.dossier {
         classify::dossier_code::parse(code).context("--dossier")?;
@@ -131,12 +143,9 @@ fn print_batch(batch: &Batch, model: bool) {
     }
 }
 
-fn train(cfg: &Config, dir: &Path, output: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let out = output
-        .or_else(|| cfg.classify.model.as_ref().map(|p| cfg.resolve(p)))
-        .context("give -o FILE or set [classify] model")?;
-    let examples = load::examples(dir)?;
-    let known = match &cfg.classify.types {
+/// The document types of `[classify] types` (the built-in set by default).
+pub fn doc_types(cfg: &Config) -> anyhow::Result<classify::types::DocTypes> {
+    Ok(match &cfg.classify.types {
         Some(p) => {
             let p = cfg.resolve(p);
             let text =
@@ -144,15 +153,57 @@ fn train(cfg: &Config, dir: &Path, output: Option<PathBuf>) -> anyhow::Result<Ex
             classify::types::DocTypes::parse(&text, &p.display().to_string())?
         }
         None => classify::types::DocTypes::default_set(),
+    })
+}
+
+fn train(
+    cfg: &Config,
+    dir: Option<&Path>,
+    reviews: bool,
+    output: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    use sohoa::index::Index;
+    let out = output
+        .or_else(|| cfg.classify.model.as_ref().map(|p| cfg.resolve(p)))
+        .context("give -o FILE or set [classify] model")?;
+    let known = doc_types(cfg)?;
+    let mut examples = match dir {
+        Some(d) => load::examples(d)?,
+        None => Vec::new(),
     };
+    let from_files = examples.len();
     for (code, _) in &examples {
         if known.get(code).is_none() {
             anyhow::bail!(
                 "{}: examples for type {code:?}, which is not a configured document type",
-                dir.display()
+                dir.map(|d| d.display().to_string()).unwrap_or_default()
             );
         }
     }
+    if reviews {
+        let (_, mut index, _) = super::store::open(cfg)?;
+        // a type since removed from the configuration cannot be learnt: left out, said so
+        let (known_reviews, gone): (Vec<_>, Vec<_>) = index
+            .reviewed_examples()?
+            .into_iter()
+            .partition(|(code, _)| known.get(code).is_some());
+        if !gone.is_empty() {
+            eprintln!(
+                "sohoa: warning: {} reviewed papers are of types no longer configured; left out",
+                gone.len()
+            );
+        }
+        examples.extend(known_reviews);
+    }
+    println!(
+        "{} labelled examples{}",
+        from_files,
+        if reviews {
+            format!(" + {} reviewed papers", examples.len() - from_files)
+        } else {
+            String::new()
+        }
+    );
     let model = Model::train(&examples, 0.5)?;
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)

@@ -2,6 +2,7 @@
 
 mod classify;
 mod digitize;
+mod review;
 mod serve;
 mod sign;
 mod store;
@@ -50,6 +51,9 @@ enum Command {
     Report(store::ReportArgs),
     /// Attach a stored paper to a new dossier instead of asking for it again.
     Reuse(store::ReuseArgs),
+    /// The review queue: papers the classifier was unsure of; confirm or correct them.
+    #[command(subcommand)]
+    Review(review::ReviewCommand),
     /// The blob store: check it against the index, copy a stored paper out.
     #[command(subcommand)]
     Store(store::StoreCommand),
@@ -99,6 +103,7 @@ pub fn main() -> ExitCode {
         Command::Find(a) => store::run_find(&cfg, a),
         Command::Ingest(a) => store::run_ingest(&cfg, *a),
         Command::Reuse(a) => store::run_reuse(&cfg, a),
+        Command::Review(c) => review::run(&cfg, c),
         Command::Report(a) => store::run_report(&cfg, a),
         Command::Digitize(a) => digitize::run(&cfg, *a),
         Command::Eval(e) => digitize::run_eval(&cfg, e),

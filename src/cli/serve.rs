@@ -1,10 +1,13 @@
 //! `sohoa serve`: the service at the CLI edge — the configuration turned into the inbox loop's
 //! options and dependencies, signals into a stop flag, outcomes into log lines.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use sohoa::classify::Classifier;
 
 use anyhow::Context;
 use clap::Args;
@@ -65,8 +68,62 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// The classifier of `[classify]`, reloaded when the model file changes (`sohoa classify
+/// train --reviews` while the service runs): checked before each batch; a model that cannot
+/// be read is reported and the one in use kept.
+struct LiveClassifier<'a> {
+    cfg: &'a Config,
+    model: Option<PathBuf>,
+    current: Mutex<(Option<SystemTime>, Arc<Classifier>)>,
+}
+
+impl<'a> LiveClassifier<'a> {
+    fn new(cfg: &'a Config) -> anyhow::Result<Self> {
+        let model = cfg.classify.model.as_ref().map(|p| cfg.resolve(p));
+        let stamp = model.as_deref().and_then(modified);
+        let c = super::classify::classifier(cfg, None)?;
+        Ok(Self {
+            cfg,
+            model,
+            current: Mutex::new((stamp, Arc::new(c))),
+        })
+    }
+
+    fn get(&self) -> Arc<Classifier> {
+        let mut cur = match self.current.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        let stamp = self.model.as_deref().and_then(modified);
+        if stamp != cur.0 {
+            match super::classify::classifier(self.cfg, None) {
+                Ok(c) => {
+                    eprintln!(
+                        "sohoa serve: classification model {} reloaded",
+                        self.model
+                            .as_deref()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default()
+                    );
+                    *cur = (stamp, Arc::new(c));
+                }
+                Err(e) => {
+                    eprintln!("sohoa serve: the new classification model was not loaded, the previous one stays in use: {e:#}");
+                    cur.0 = stamp;
+                }
+            }
+        }
+        Arc::clone(&cur.1)
+    }
+}
+
+fn modified(p: &std::path::Path) -> Option<SystemTime> {
+    std::fs::metadata(p).and_then(|m| m.modified()).ok()
+}
+
 pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
-    let classifier = super::classify::classifier(cfg, None)?;
+    let live = LiveClassifier::new(cfg)?;
+    let classifier = || live.get();
     let (signer, profile) = super::sign::load_profile(cfg, cfg.store.signer.as_deref())?;
     let tsa = profile.tsa_url.as_ref().map(HttpTsa::new);
     let root = cfg.resolve(&cfg.store.root);
@@ -149,6 +206,7 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
             paths: opts.paths.clone(),
             trust: super::verify::config_trust(cfg)?,
             limits: sohoa::pdf::Limits::default(),
+            types: super::classify::doc_types(cfg)?,
             summary: Arc::clone(&summary),
             max_upload_bytes: cfg.http.max_upload_bytes,
             timeout: Duration::from_secs_f64(cfg.http.timeout_seconds),

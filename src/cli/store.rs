@@ -103,7 +103,7 @@ pub enum StoreCommand {
     },
 }
 
-fn open(cfg: &Config) -> anyhow::Result<(LocalStore, SqliteIndex, PathBuf)> {
+pub(super) fn open(cfg: &Config) -> anyhow::Result<(LocalStore, SqliteIndex, PathBuf)> {
     let root = cfg.resolve(&cfg.store.root);
     let store = LocalStore::open(&root)?;
     let index = SqliteIndex::open(&root.join("index.sqlite"))?;
@@ -114,7 +114,7 @@ pub(super) fn actor() -> String {
     std::env::var("USER").unwrap_or_else(|_| "sohoa".into())
 }
 
-fn now() -> String {
+pub(super) fn now() -> String {
     rfc3339(
         SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)

@@ -60,7 +60,8 @@ pub struct ServiceSummary {
 
 /// What the service needs for each worker.
 pub struct Deps<'a> {
-    pub classifier: &'a Classifier,
+    /// The classifier for the next batch (a retrained model is picked up between batches).
+    pub classifier: &'a (dyn Fn() -> std::sync::Arc<Classifier> + Sync),
     pub store: &'a dyn BlobStore,
     /// A connection to the index for one thread.
     pub open_index: &'a (dyn Fn() -> Result<Box<dyn Index>, InboxError> + Sync),
@@ -279,12 +280,13 @@ fn worker(
         let mut ingest_opts = (deps.ingest_options)();
         ingest_opts.unit_code = job.unit.clone();
         ingest_opts.folder_dossier = job.dossier.clone();
+        let classifier = (deps.classifier)();
         let outcome = process(
             &job,
             &opts.paths,
             opts.limits,
             &ingest_opts,
-            deps.classifier,
+            &classifier,
             deps.store,
             index.as_mut(),
         );

@@ -9,6 +9,7 @@
 
 pub mod report;
 pub mod reuse;
+pub mod review;
 mod schema;
 mod sqlite;
 #[cfg(test)]
@@ -205,6 +206,22 @@ pub struct JobRow {
     pub updated_at: String,
 }
 
+/// An officer's decision on a paper's type and fields (what [`Index::review_component`]
+/// writes): the final type and fields, and what follows from them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Review {
+    /// `Confirmed` (nothing changed) or `Corrected`.
+    pub state: ReviewState,
+    pub type_code: String,
+    /// JSON of the final fields (see `classify::fields::Field`).
+    pub fields_json: String,
+    /// Valid identity numbers and tax codes among the final fields.
+    pub owner_ids: Vec<String>,
+    pub tax_codes: Vec<String>,
+    pub issue_date: Option<String>,
+    pub valid_until: Option<String>,
+}
+
 /// Who records what, and when — the audit entry a change carries.
 #[derive(Clone, Debug)]
 pub struct AuditRequest {
@@ -282,6 +299,30 @@ pub trait Index {
         override_reason: Option<&str>,
         audit: &AuditRequest,
     ) -> Result<AuditEntry, IndexError>;
+
+    /// A paper's extracted fields (JSON) and OCR text: what a reviewer looks at.
+    fn component_detail(&mut self, id: i64) -> Result<Option<(String, String)>, IndexError>;
+
+    /// Papers waiting for an officer (`needs_review`), oldest first, of these units (every
+    /// unit when `units` is empty); at most `limit`.
+    fn review_queue(
+        &mut self,
+        units: &[String],
+        limit: usize,
+    ) -> Result<Vec<ComponentRow>, IndexError>;
+
+    /// Writes an officer's review (type, fields, owners, tax codes, dates, state) and its audit
+    /// entry in one transaction.
+    fn review_component(
+        &mut self,
+        id: i64,
+        review: &Review,
+        audit: &AuditRequest,
+    ) -> Result<AuditEntry, IndexError>;
+
+    /// `(type, OCR text)` of every paper an officer confirmed or corrected: training examples
+    /// (`sohoa classify train --reviews`).
+    fn reviewed_examples(&mut self) -> Result<Vec<(String, String)>, IndexError>;
 
     /// Whether every one of these scans (SHA-256) was ingested to the end: a run over them
     /// again has nothing to do and need not read them. `false` for none.

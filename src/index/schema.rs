@@ -155,6 +155,14 @@ CREATE INDEX inbox_jobs_state ON inbox_jobs(state, updated_at);
 ",
         sqlite: "",
     },
+    Migration {
+        version: 5,
+        name: "the review queue: papers by review state",
+        common: "
+CREATE INDEX components_review ON components(review_state, id);
+",
+        sqlite: "",
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::schema::{latest, MIGRATIONS};
 use super::{
-    AuditRequest, ComponentRow, Index, IndexError, JobRow, JobState, NewComponent, Query,
+    AuditRequest, ComponentRow, Index, IndexError, JobRow, JobState, NewComponent, Query, Review,
     ReviewState, SignatureInfo,
 };
 use crate::audit::{next_entry, Action, AuditEntry};
@@ -812,6 +812,123 @@ impl Index for SqliteIndex {
         let entry = append_in(&tx, audit).map_err(sql)?;
         tx.commit().map_err(sql)?;
         Ok(entry)
+    }
+
+    fn component_detail(&mut self, id: i64) -> Result<Option<(String, String)>, IndexError> {
+        self.conn
+            .query_row(
+                "SELECT fields_json, ocr_text FROM components WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))
+    }
+
+    fn review_queue(
+        &mut self,
+        units: &[String],
+        limit: usize,
+    ) -> Result<Vec<ComponentRow>, IndexError> {
+        let limit = if limit == 0 { 100 } else { limit.min(10_000) };
+        let mut sql = format!(
+            "SELECT {COMPONENT_COLUMNS} FROM components c
+             LEFT JOIN signatures s ON s.component_id = c.id
+             WHERE c.review_state = 'needs_review'"
+        );
+        if !units.is_empty() {
+            let marks = vec!["?"; units.len()].join(", ");
+            sql.push_str(&format!(" AND c.unit_code IN ({marks})"));
+        }
+        sql.push_str(&format!(" ORDER BY c.id LIMIT {limit}"));
+        let mut rows = {
+            let mut st = self.conn.prepare(&sql).map_err(|e| self.sql(e))?;
+            let mapped = st
+                .query_map(rusqlite::params_from_iter(units.iter()), component_of)
+                .map_err(|e| self.sql(e))?;
+            mapped
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| self.sql(e))?
+        };
+        for c in &mut rows {
+            c.owner_ids = self.owners(c.id)?;
+        }
+        Ok(rows)
+    }
+
+    fn review_component(
+        &mut self,
+        id: i64,
+        review: &Review,
+        audit: &AuditRequest,
+    ) -> Result<AuditEntry, IndexError> {
+        let db = self.db.clone();
+        let sql = |source| IndexError::Sql {
+            db: db.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql)?;
+        let changed = tx
+            .execute(
+                "UPDATE components SET review_state = ?2, type_code = ?3, fields_json = ?4,
+                     issue_date = ?5, valid_until = ?6
+                 WHERE id = ?1",
+                params![
+                    id,
+                    review.state.code(),
+                    review.type_code,
+                    review.fields_json,
+                    review.issue_date,
+                    review.valid_until
+                ],
+            )
+            .map_err(sql)?;
+        if changed == 0 {
+            return Err(IndexError::NoComponent {
+                db: self.db.clone(),
+                id,
+            });
+        }
+        tx.execute("DELETE FROM component_owners WHERE component_id = ?1", [id])
+            .map_err(sql)?;
+        for p in &review.owner_ids {
+            tx.execute(
+                "INSERT INTO component_owners (component_id, person_id) VALUES (?1, ?2)
+                 ON CONFLICT DO NOTHING",
+                params![id, p],
+            )
+            .map_err(sql)?;
+        }
+        tx.execute(
+            "DELETE FROM component_tax_codes WHERE component_id = ?1",
+            [id],
+        )
+        .map_err(sql)?;
+        for t in &review.tax_codes {
+            tx.execute(
+                "INSERT INTO component_tax_codes (component_id, tax_code) VALUES (?1, ?2)
+                 ON CONFLICT DO NOTHING",
+                params![id, t],
+            )
+            .map_err(sql)?;
+        }
+        let entry = append_in(&tx, audit).map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        Ok(entry)
+    }
+
+    fn reviewed_examples(&mut self) -> Result<Vec<(String, String)>, IndexError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT type_code, ocr_text FROM components
+                 WHERE review_state IN ('confirmed', 'corrected') ORDER BY id",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.sql(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))
     }
 
     fn scans_ingested(&mut self, sha256: &[String]) -> Result<bool, IndexError> {

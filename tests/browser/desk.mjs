@@ -1,17 +1,18 @@
 // The web pages in Debian's headless Chromium, as the three kinds of user meet them:
-//   officer: log in, search a citizen by ID number, see the paper with a verify badge,
-//            download its signed PDF;
+//   officer: log in, search a citizen by ID number and by name, see the paper with a verify
+//            badge, download its signed PDF, reuse it in a new dossier, correct its type in
+//            the review queue;
 //   auditor: drop that PDF on the verify page and read "valid"; check the audit log;
 //            open the reports (table and CSV);
-//   operator: see the failed file in the inbox page and re-queue it.
+//   operator: see today's counts and the failed file in the inbox page, and re-queue it.
 // Run by tests/integration/web.rs against a real `sohoa serve`:
-//   node desk.mjs BASE_URL TOKENS_JSON PERSON_ID FAILED_PATH OUT_DIR
+//   node desk.mjs BASE_URL TOKENS_JSON PERSON_ID FAILED_PATH OUT_DIR FULL_NAME
 // Prints one line per step; exits 1 at the first step that fails.
 import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-const [base, tokensJson, person, failedPath, outDir] = process.argv.slice(2);
+const [base, tokensJson, person, failedPath, outDir, fullName] = process.argv.slice(2);
 const tokens = JSON.parse(tokensJson);
 
 const browser = await chromium.launch({
@@ -83,6 +84,42 @@ try {
     if (head !== "%PDF-") throw new Error("not a PDF: " + head);
   });
 
+  await step("officer: search by name finds the same paper", async () => {
+    await page.fill("#q-person", "");
+    await page.fill("#q-text", fullName);
+    await page.click("#search-go");
+    await page.waitForFunction(() => /giấy tờ$/.test(document.getElementById("search-msg").textContent), null, { timeout: 10000 });
+    const rows = await page.textContent("#results tbody");
+    if (!rows.includes("Căn cước công dân")) throw new Error("rows: " + rows);
+  });
+
+  await step("officer: reuse the paper in a new dossier", async () => {
+    await page.click("#results tbody tr button.reuse");
+    await page.fill("#reuse-dossier", "000.00.10.H59-261122-0042");
+    await page.click("#reuse-go");
+    await page.waitForFunction(() => document.getElementById("reuse-msg").textContent.length > 0, null, { timeout: 10000 });
+    const msg = await page.textContent("#reuse-msg");
+    if (!msg.startsWith("Đã tái sử dụng")) throw new Error(msg);
+  });
+
+  await step("officer: correct the type in the review queue", async () => {
+    await page.click("#tabs button[data-tab=review]");
+    await page.waitForSelector("#review-list form.review-item", { timeout: 10000 });
+    const form = page.locator("#review-list form.review-item").first();
+    const fields = await form.locator(".field-row").count();
+    if (fields === 0) throw new Error("no fields shown for review");
+    await form.locator("select.review-type").selectOption("residence");
+    await form.locator("button.review-save").click();
+    await page.waitForFunction(() => {
+      const m = document.querySelector("#review-list .review-result");
+      return m && m.textContent.length > 0;
+    }, null, { timeout: 10000 });
+    const msg = await form.locator(".review-result").textContent();
+    if (!msg.startsWith("Đã sửa")) throw new Error(msg);
+    await page.click("#review-refresh");
+    await page.waitForFunction(() => document.getElementById("review-msg").textContent.includes("Không có"), null, { timeout: 10000 });
+  });
+
   await step("auditor: verify the downloaded PDF by upload", async () => {
     await page.click("#logout");
     await loginAs(page, "auditor");
@@ -122,6 +159,9 @@ try {
     await page.click("#logout");
     await loginAs(page, "operator");
     await page.click("#tabs button[data-tab=inbox]");
+    await page.waitForFunction(() => document.getElementById("inbox-summary").textContent.includes("Đã lưu: 1"), null, { timeout: 10000 });
+    const summary = await page.textContent("#inbox-summary");
+    if (!summary.includes("Lỗi: 1") || !summary.includes("hôm nay")) throw new Error(summary);
     const button = `#jobs button.requeue[data-path="${failedPath}"]`;
     await page.waitForSelector(button, { timeout: 10000 });
     await page.click(button);

@@ -56,11 +56,21 @@ pub(crate) fn start() -> Server {
             units.join(", ")
         ));
     }
+    // every paper goes to the review queue: the built-in types with the threshold at 1.0
+    let types = std::fs::read_to_string(root().join("doc-types.toml"))
+        .unwrap()
+        .replace("review_threshold = 0.6", "review_threshold = 1.0");
+    assert!(
+        types.contains("review_threshold = 1.0"),
+        "doc-types.toml changed its threshold line"
+    );
+    std::fs::write(dir.path().join("types.toml"), types).unwrap();
     let cfg = store_config(
         dir.path(),
         UNIT,
         &format!(
-            "[inbox]\nstable_seconds = 0.3\npoll_seconds = 0.2\nworkers = 1\n\
+            "[classify]\ntypes = \"types.toml\"\nmodel = \"model.json\"\n\
+             [inbox]\nstable_seconds = 0.3\npoll_seconds = 0.2\nworkers = 1\n\
              [http]\nlisten = \"127.0.0.1:{port}\"\nmax_upload_bytes = 2000000\n{users}"
         ),
     );
@@ -189,6 +199,142 @@ fn every_route_checks_token_role_and_unit_and_the_desk_work_goes_through() {
     assert_eq!(st, 200);
     assert!(v["components"].as_array().unwrap().is_empty(), "{v}");
 
+    // the review queue: the card waits for its unit's officer, not for another unit's
+    let (st, v) = call(&s, "GET", "/api/review", Some("an"), None);
+    assert_eq!(st, 200, "{v}");
+    let queued: Vec<i64> = v["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["component"]["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(queued, [id], "{v}");
+    assert_eq!(
+        v["components"][0]["component"]["review_state"],
+        "needs_review"
+    );
+    let (_, v) = call(&s, "GET", "/api/review", Some("binh"), None);
+    assert!(v["components"].as_array().unwrap().is_empty(), "{v}");
+    let (st, t) = call(&s, "GET", "/api/types", Some("an"), None);
+    assert_eq!(st, 200);
+    assert!(
+        t["types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["code"] == "birth_certificate"),
+        "{t}"
+    );
+    // what the reviewer sees: the fields as read
+    let (_, detail) = call(
+        &s,
+        "GET",
+        &format!("/api/components/{id}"),
+        Some("an"),
+        None,
+    );
+    let fields: Vec<Value> = detail["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| serde_json::json!({"kind": f["kind"], "value": f["value"]}))
+        .collect();
+    assert!(
+        fields
+            .iter()
+            .any(|f| f["kind"] == "person_id" && f["value"] == person.as_str()),
+        "{detail}"
+    );
+    let review_path = format!("/api/components/{id}/review");
+    let ask = |type_code: &str, fields: &[Value]| {
+        serde_json::to_vec(&serde_json::json!({"type_code": type_code, "fields": fields})).unwrap()
+    };
+    // a value failing its check, an unknown type: refused with the reason, nothing changes
+    let mut typo = fields.clone();
+    typo.push(serde_json::json!({"kind": "person_id", "value": "12345"}));
+    let (st, v) = call(
+        &s,
+        "POST",
+        &review_path,
+        Some("an"),
+        Some(&ask("citizen_id", &typo)),
+    );
+    assert_eq!(st, 422, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("12345"), "{v}");
+    let (st, v) = call(
+        &s,
+        "POST",
+        &review_path,
+        Some("an"),
+        Some(&ask("passport", &fields)),
+    );
+    assert_eq!(st, 422, "{v}");
+    // another unit's officer may not review it
+    let (st, _) = call(
+        &s,
+        "POST",
+        &review_path,
+        Some("binh"),
+        Some(&ask("citizen_id", &fields)),
+    );
+    assert_eq!(st, 403);
+    // the correction: another type, the fields kept; the queue empties, the owner stays findable
+    let (st, v) = call(
+        &s,
+        "POST",
+        &review_path,
+        Some("an"),
+        Some(&ask("birth_certificate", &fields)),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["state"], "corrected", "{v}");
+    let (_, v) = call(&s, "GET", "/api/review", Some("an"), None);
+    assert!(v["components"].as_array().unwrap().is_empty(), "{v}");
+    let (_, v) = call(
+        &s,
+        "GET",
+        &format!("/api/components?person={person}"),
+        Some("an"),
+        None,
+    );
+    assert_eq!(v["components"][0]["type_code"], "birth_certificate", "{v}");
+    assert_eq!(v["components"][0]["review_state"], "corrected", "{v}");
+    // the correction trains the classifier: one more example of the corrected type
+    let cfg = s.dir.path().join("config.toml");
+    let train = |extra: &[&str], out: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_sohoa"))
+            .args([
+                "--config",
+                cfg.to_str().unwrap(),
+                "classify",
+                "train",
+                "samples/train",
+            ])
+            .args(extra)
+            .args(["-o", s.dir.path().join(out).to_str().unwrap()])
+            .current_dir(root())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let m: Value =
+            serde_json::from_slice(&std::fs::read(s.dir.path().join(out)).unwrap()).unwrap();
+        let i = m["classes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|c| c == "birth_certificate")
+            .unwrap();
+        (
+            m["examples"][i].as_u64().unwrap(),
+            String::from_utf8_lossy(&o.stdout).to_string(),
+        )
+    };
+    let (plain, _) = train(&[], "plain.json");
+    let (with_reviews, said) = train(&["--reviews"], "reviewed.json");
+    assert_eq!(with_reviews, plain + 1, "{said}");
+    assert!(said.contains("+ 1 reviewed papers"), "{said}");
+    let confirm = ask("birth_certificate", &fields);
+
     let reuse =
         serde_json::to_vec(&serde_json::json!({"dossier": "000.00.10.H59-261122-0007"})).unwrap();
     let requeue =
@@ -246,6 +392,34 @@ fn every_route_checks_token_role_and_unit_and_the_desk_work_goes_through() {
             None,
             vec!["op", "kiem", "root"],
             vec!["an"],
+        ),
+        (
+            "GET",
+            "/api/inbox",
+            None,
+            vec!["op", "kiem", "root"],
+            vec!["an"],
+        ),
+        (
+            "GET",
+            "/api/review",
+            None,
+            vec!["an", "binh", "root"],
+            vec!["op", "kiem"],
+        ),
+        (
+            "POST",
+            &review_path,
+            Some(&confirm),
+            vec!["an", "root"],
+            vec!["op", "kiem", "binh"],
+        ),
+        (
+            "GET",
+            "/api/types",
+            None,
+            vec!["op", "an", "kiem", "root"],
+            vec![],
         ),
         (
             "GET",
@@ -373,7 +547,7 @@ fn every_route_checks_token_role_and_unit_and_the_desk_work_goes_through() {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    for a in ["ingest", "download", "verify", "reuse", "requeue"] {
+    for a in ["ingest", "download", "verify", "reuse", "requeue", "review"] {
         assert!(actions.contains(&a), "{a} not logged: {actions:?}");
     }
     let (_, v) = call(&s, "GET", "/api/audit/verify", Some("kiem"), None);

@@ -1,7 +1,8 @@
 //! The web pages in a real browser: `tests/browser/desk.mjs` drives Debian's headless
 //! Chromium (playwright-core) through the officer's, auditor's and operator's pages of a real
-//! `sohoa serve` — log in, search, verify badge, download, verify an upload, the audit log,
-//! the reports with CSV, re-queue a failed file.
+//! `sohoa serve` — log in, search by ID number and by name, verify badge, download, reuse,
+//! correct a paper in the review queue, verify an upload, the audit log, the reports with CSV,
+//! the inbox page's counts and re-queue of a failed file.
 
 use std::process::Command;
 
@@ -15,6 +16,22 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
     let person = card["owner_ids"][0]
         .as_str()
         .unwrap_or_else(|| panic!("no stored card with an owner: {card}"))
+        .to_string();
+    // the holder's name as read from the card: the officer searches by it too
+    let (_, detail) = call(
+        &s,
+        "GET",
+        &format!("/api/components/{}", card["id"]),
+        Some("an"),
+        None,
+    );
+    let name = detail["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "full_name")
+        .and_then(|f| f["value"].as_str())
+        .unwrap_or_else(|| panic!("no name read from the card: {detail}"))
         .to_string();
     let tokens = serde_json::json!({
         "officer": token("an"),
@@ -30,6 +47,7 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
             &person,
             &format!("{UNIT}/broken.jpg"),
             out.path().to_str().unwrap(),
+            &name,
         ])
         .current_dir(root().join("tests/browser"))
         .output()
@@ -38,6 +56,9 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
     assert!(o.status.success(), "{log}");
     for step in [
         "officer: download",
+        "officer: search by name",
+        "officer: reuse the paper",
+        "officer: correct the type",
         "auditor: verify",
         "operator: the failed file",
     ] {
@@ -49,7 +70,9 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["action"] == "download" || e["action"] == "requeue")
+        .filter(|e| {
+            ["download", "requeue", "reuse", "review"].contains(&e["action"].as_str().unwrap_or(""))
+        })
         .map(|e| {
             format!(
                 "{} {}",
@@ -60,5 +83,17 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
         .collect();
     assert!(actors.contains(&"download an".to_string()), "{actors:?}");
     assert!(actors.contains(&"requeue op".to_string()), "{actors:?}");
+    assert!(actors.contains(&"reuse an".to_string()), "{actors:?}");
+    assert!(actors.contains(&"review an".to_string()), "{actors:?}");
+    // the correction reached the index
+    let (_, v) = call(
+        &s,
+        "GET",
+        &format!("/api/components/{}", card["id"]),
+        Some("an"),
+        None,
+    );
+    assert_eq!(v["component"]["type_code"], "residence", "{v}");
+    assert_eq!(v["component"]["review_state"], "corrected", "{v}");
     let _ = &s.dir;
 }

@@ -1,0 +1,253 @@
+//! Stage `store`, the review rule (pure but for the one write): an officer confirms or corrects
+//! the type and fields the classifier gave a paper. Unchanged fields keep what was read (the
+//! line, the box); changed ones are checked as the reader checks them (an identity number or
+//! tax code that fails its check is refused with the reason); owners, tax codes, issue date
+//! and validity follow from the final type and fields. The change and its audit entry (before
+//! and after) are one transaction; reviewed papers become training examples
+//! (`sohoa classify train --reviews`).
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{AuditRequest, ComponentRow, Index, IndexError, Review, ReviewState};
+use crate::audit::{Action, AuditEntry};
+use crate::classify::batch::valid_until;
+use crate::classify::fields::{
+    check_person_id, check_tax_code, parse_vn_date, Check, Field, FieldKind,
+};
+use crate::classify::types::DocTypes;
+
+/// One field as the officer leaves it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldInput {
+    /// A field kind code ("person_id", "issue_date", …).
+    pub kind: String,
+    pub value: String,
+}
+
+/// What the officer decided: the paper's type and its complete list of fields.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    pub type_code: String,
+    pub fields: Vec<FieldInput>,
+}
+
+/// Why a review was not recorded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReviewError {
+    #[error("paper #{id}: {type_code:?} is not a configured document type")]
+    UnknownType { id: i64, type_code: String },
+    #[error("paper #{id}: {kind:?} is not a field kind (one of: {})", FieldKind::ALL.map(|k| k.code()).join(", "))]
+    UnknownField { id: i64, kind: String },
+    #[error("paper #{id}: {kind} {value:?} is not valid: {reason}")]
+    InvalidValue {
+        id: i64,
+        kind: String,
+        value: String,
+        reason: String,
+    },
+    #[error("paper #{id}: its stored fields cannot be read: {message}")]
+    Stored { id: i64, message: String },
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
+/// A typed value normalised as the reader stores it, or why it cannot be.
+fn normalise(kind: FieldKind, raw: &str) -> Result<(String, Check), String> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Err("empty".into());
+    }
+    let digits = |s: &str| {
+        s.chars()
+            .filter(|c| !matches!(c, ' ' | '.'))
+            .collect::<String>()
+    };
+    Ok(match kind {
+        FieldKind::PersonId => {
+            let v = digits(t);
+            match check_person_id(&v, None) {
+                Check::Valid => (v, Check::Valid),
+                Check::Invalid { reason } => return Err(reason),
+            }
+        }
+        FieldKind::TaxCode => {
+            let v = t.replace(' ', "");
+            match check_tax_code(&v) {
+                Check::Valid => (v, Check::Valid),
+                Check::Invalid { reason } => return Err(reason),
+            }
+        }
+        FieldKind::LegacyId | FieldKind::ParcelNumber | FieldKind::MapSheet => {
+            let v = digits(t);
+            if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+                return Err("digits only".into());
+            }
+            let v = if kind == FieldKind::LegacyId {
+                v
+            } else {
+                v.trim_start_matches('0').to_string()
+            };
+            (v, Check::Valid)
+        }
+        FieldKind::BirthDate | FieldKind::IssueDate | FieldKind::ExpiryDate => {
+            let iso = iso_date(t)
+                .or_else(|| parse_vn_date(t).map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}")));
+            match iso {
+                Some(v) => (v, Check::Valid),
+                None => return Err("not a date (write 30/05/2022 or 2022-05-30)".into()),
+            }
+        }
+        _ => (
+            t.split_whitespace().collect::<Vec<_>>().join(" "),
+            Check::Valid,
+        ),
+    })
+}
+
+/// `YYYY-MM-DD` when `s` is one (checked against the calendar through the Vietnamese form).
+fn iso_date(s: &str) -> Option<String> {
+    let mut it = s.split('-');
+    let (y, m, d) = (it.next()?, it.next()?, it.next()?);
+    if it.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d) = parse_vn_date(&format!("{d}/{m}/{y}"))?;
+    Some(format!("{y:04}-{m:02}-{d:02}"))
+}
+
+/// The review of paper `before` (whose stored fields are `fields_before`) that `req` asks for,
+/// and the audit details (type and fields before and after). Pure.
+pub fn plan(
+    before: &ComponentRow,
+    fields_before: &[Field],
+    req: &ReviewRequest,
+    types: &DocTypes,
+) -> Result<(Review, serde_json::Value), ReviewError> {
+    let id = before.id;
+    let doc_type = types
+        .get(&req.type_code)
+        .ok_or_else(|| ReviewError::UnknownType {
+            id,
+            type_code: req.type_code.clone(),
+        })?;
+    let mut fields: Vec<Field> = Vec::new();
+    for f in &req.fields {
+        let kind = FieldKind::from_code(&f.kind).ok_or_else(|| ReviewError::UnknownField {
+            id,
+            kind: f.kind.clone(),
+        })?;
+        // a value left as it was read keeps its line, box and check
+        if let Some(old) = fields_before
+            .iter()
+            .find(|o| o.kind == kind && o.value == f.value)
+        {
+            if !fields.contains(old) {
+                fields.push(old.clone());
+            }
+            continue;
+        }
+        let (value, check) =
+            normalise(kind, &f.value).map_err(|reason| ReviewError::InvalidValue {
+                id,
+                kind: f.kind.clone(),
+                value: f.value.clone(),
+                reason,
+            })?;
+        if fields.iter().any(|o| o.kind == kind && o.value == value) {
+            continue;
+        }
+        fields.push(Field {
+            kind,
+            raw: f.value.trim().to_string(),
+            value,
+            page: 0,
+            bbox: None,
+            check,
+        });
+    }
+    let key = |f: &Field| (f.kind, f.value.clone());
+    let removed: Vec<&Field> = fields_before
+        .iter()
+        .filter(|o| !fields.iter().any(|n| key(n) == key(o)))
+        .collect();
+    let added: Vec<&Field> = fields
+        .iter()
+        .filter(|n| !fields_before.iter().any(|o| key(n) == key(o)))
+        .collect();
+    let type_changed = req.type_code != before.type_code;
+    let state = if type_changed || !removed.is_empty() || !added.is_empty() {
+        ReviewState::Corrected
+    } else {
+        ReviewState::Confirmed
+    };
+    let valid = |k: FieldKind| {
+        fields
+            .iter()
+            .filter(|f| f.kind == k && f.check == Check::Valid)
+            .map(|f| f.value.clone())
+            .collect::<Vec<_>>()
+    };
+    let brief = |fs: &[&Field]| {
+        fs.iter()
+            .map(|f| json!({"kind": f.kind.code(), "value": f.value}))
+            .collect::<Vec<_>>()
+    };
+    let details = json!({
+        "state": state.code(),
+        "type_before": before.type_code,
+        "type_after": req.type_code,
+        "confidence": before.confidence,
+        "fields_removed": brief(&removed),
+        "fields_added": brief(&added),
+    });
+    let review = Review {
+        state,
+        type_code: req.type_code.clone(),
+        fields_json: serde_json::to_string(&fields).unwrap_or_else(|_| "[]".into()),
+        owner_ids: valid(FieldKind::PersonId),
+        tax_codes: valid(FieldKind::TaxCode),
+        issue_date: valid(FieldKind::IssueDate).into_iter().next(),
+        valid_until: valid_until(doc_type.validity(), &fields),
+    };
+    Ok((review, details))
+}
+
+/// Reads paper `before`'s stored fields, plans the review and writes it with its audit entry.
+pub fn review(
+    index: &mut dyn Index,
+    before: &ComponentRow,
+    req: &ReviewRequest,
+    types: &DocTypes,
+    actor: &str,
+    time: &str,
+) -> Result<(Review, AuditEntry), ReviewError> {
+    let id = before.id;
+    let (fields_json, _) = index
+        .component_detail(id)?
+        .ok_or_else(|| ReviewError::Stored {
+            id,
+            message: "not in the index".into(),
+        })?;
+    let fields_before: Vec<Field> =
+        serde_json::from_str(&fields_json).map_err(|e| ReviewError::Stored {
+            id,
+            message: e.to_string(),
+        })?;
+    let (r, details) = plan(before, &fields_before, req, types)?;
+    let entry = index.review_component(
+        id,
+        &r,
+        &AuditRequest {
+            time: time.to_string(),
+            actor: actor.to_string(),
+            action: Action::Review,
+            subject: format!("component {id}"),
+            details,
+        },
+    )?;
+    Ok((r, entry))
+}
