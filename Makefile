@@ -25,6 +25,7 @@ test: setup lint
 bench: build bench-index
 	.venv/bin/python scripts/bench_sign.py
 	.venv/bin/python scripts/bench_digitize.py
+	.venv/bin/python scripts/bench_serve.py --burst $(or $(BENCH_BURST),1000) --burst-seconds 180
 
 # 1,000,000 synthetic papers in a SQLite index (about 6 minutes and 2.3 GB the first time,
 # kept in bench-data/index), then p50/p99 of lookups by ID, text and pHash.

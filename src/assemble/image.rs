@@ -53,7 +53,10 @@ pub(crate) fn xobject(scanned: &ScannedPage) -> Result<ImageXObject<'_>, String>
         #[allow(unreachable_patterns)]
         _ => return Err("unsupported raster kind (only 8-bit Gray and RGB)".into()),
     };
-    let mut enc = ZlibEncoder::new(Vec::with_capacity(raw.len() / 4), Compression::new(6));
+    // Level 3: on the sample scans (noisy 200–300 dpi colour pages) as small as level 6 and
+    // three times faster (measured with zlib: 0.24 s against 0.75 s for a 1654 × 2339 RGB
+    // page, 4.17 against 4.21 MB); at level 6 this one call took 43 % of a page's CPU time.
+    let mut enc = ZlibEncoder::new(Vec::with_capacity(raw.len() / 4), Compression::new(3));
     enc.write_all(raw)
         .map_err(|e| format!("compressing: {e}"))?;
     let data = enc.finish().map_err(|e| format!("compressing: {e}"))?;

@@ -143,6 +143,7 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
         },
         default_unit: cfg.store.unit.clone(),
         stability: Duration::from_secs_f64(i.stable_seconds),
+        settle: Duration::from_secs_f64(i.settle_seconds),
         poll: Duration::from_secs_f64(i.poll_seconds),
         watch: i.watch && !a.poll,
         workers: if i.workers == 0 { cores() } else { i.workers },

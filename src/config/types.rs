@@ -210,6 +210,9 @@ pub struct InboxConfig {
     pub failed: PathBuf,
     /// A file (or dossier folder) is complete when unchanged this many seconds.
     pub stable_seconds: f64,
+    /// With `watch`: a file its writer was seen to close (or renamed into the inbox) is
+    /// complete this many seconds after that, unless written again (at most stable_seconds).
+    pub settle_seconds: f64,
     /// Look at the inbox at least this often, seconds (the only trigger with `watch = false`).
     pub poll_seconds: f64,
     /// File-system events (inotify) wake the service sooner; set false on SMB/NFS shares,
@@ -234,6 +237,7 @@ impl Default for InboxConfig {
             processed: PathBuf::from("processed"),
             failed: PathBuf::from("failed"),
             stable_seconds: 5.0,
+            settle_seconds: 0.5,
             poll_seconds: 2.0,
             watch: true,
             workers: 0,

@@ -67,12 +67,13 @@ impl Config {
         let i = &self.inbox;
         let secs_ok = |v: f64, max: f64| v.is_finite() && (0.0..=max).contains(&v);
         if !secs_ok(i.stable_seconds, 3600.0)
+            || !secs_ok(i.settle_seconds, 3600.0)
             || !secs_ok(i.poll_seconds, 3600.0)
             || i.poll_seconds < 0.05
             || !secs_ok(i.retry_seconds, 86_400.0)
         {
             return Err(bad(
-                "[inbox] stable_seconds and poll_seconds must be within 0 to 3600 (poll at least 0.05), retry_seconds within 0 to 86400".into(),
+                "[inbox] stable_seconds, settle_seconds and poll_seconds must be within 0 to 3600 (poll at least 0.05), retry_seconds within 0 to 86400".into(),
             ));
         }
         if i.queue == 0 || i.queue > 10_000 || i.workers > 256 || i.max_attempts == 0 {

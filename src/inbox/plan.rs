@@ -84,12 +84,17 @@ struct Observed {
     since: Duration,
 }
 
-/// The planner's memory between two looks: when each file last changed.
+/// The planner's memory between two looks: when each file last changed, and when a writer
+/// was last seen to finish it.
 #[derive(Debug)]
 pub struct Planner {
     default_unit: String,
     stability: Duration,
+    /// The shorter delay for a file a writer was seen to close (or rename into place).
+    settle: Duration,
     observed: HashMap<Vec<String>, Observed>,
+    /// When a close-after-write or a rename into the inbox was reported for a path.
+    closed: HashMap<Vec<String>, Duration>,
 }
 
 /// Names of files still being written or belonging to other programs: never touched.
@@ -128,8 +133,38 @@ impl Planner {
         Self {
             default_unit: default_unit.to_string(),
             stability,
+            settle: stability,
             observed: HashMap::new(),
+            closed: HashMap::new(),
         }
+    }
+
+    /// A file a writer was seen to close, or that was renamed into the inbox, is complete
+    /// `settle` after that (when not written again since) instead of after the full
+    /// stability delay. Only local file systems report closes (inotify `IN_CLOSE_WRITE`,
+    /// `IN_MOVED_TO`); network shares keep the stability rule.
+    pub fn with_settle(mut self, settle: Duration) -> Self {
+        self.settle = settle.min(self.stability);
+        self
+    }
+
+    /// Records that at `at` (time since the epoch) a writer closed `rel` or it was renamed
+    /// into place.
+    pub fn note_closed(&mut self, rel: Vec<String>, at: Duration) {
+        self.closed.insert(rel, at);
+    }
+
+    /// How long until the next file seen could become complete (when to look again).
+    pub fn next_due(&self, now: Duration) -> Option<Duration> {
+        let by_stability = self
+            .observed
+            .values()
+            .map(|o| (o.since + self.stability).saturating_sub(now));
+        let by_close = self
+            .closed
+            .values()
+            .map(|c| (*c + self.settle).saturating_sub(now));
+        by_stability.chain(by_close).min()
     }
 
     /// Decides on one listing taken at `now` (time since the epoch). `busy`: paths of jobs
@@ -261,7 +296,17 @@ impl Planner {
         }
         // forget what is gone
         self.observed.retain(|k, _| seen_now.contains(k));
+        self.closed.retain(|k, _| seen_now.contains(k));
         plan
+    }
+
+    /// Whether a writer finished `s` at least `settle` ago and did not write it again since
+    /// (its modification time is not after the close).
+    fn closed_and_settled(&self, s: &Seen, now: Duration) -> bool {
+        self.closed.get(&s.rel).is_some_and(|c| {
+            let mtime = Duration::from_nanos(s.mtime_ns.min(u64::MAX as u128) as u64);
+            mtime <= *c && now.saturating_sub(*c) >= self.settle
+        })
     }
 
     /// Records the file's size and time; true when they have not changed for the delay.
@@ -278,12 +323,13 @@ impl Planner {
                 since: now,
             };
         }
-        now.saturating_sub(o.since) >= self.stability
+        now.saturating_sub(o.since) >= self.stability || self.closed_and_settled(s, now)
     }
 
     fn is_quiet(&self, s: &Seen, now: Duration) -> bool {
         self.observed
             .get(&s.rel)
             .is_some_and(|o| now.saturating_sub(o.since) >= self.stability)
+            || self.closed_and_settled(s, now)
     }
 }

@@ -29,6 +29,9 @@ pub struct ServiceOptions {
     pub default_unit: String,
     /// A file is complete when unchanged this long.
     pub stability: Duration,
+    /// With `watch`: a file its writer closed (or renamed into place) is complete this long
+    /// after that, unless written again (see [`Planner::with_settle`]).
+    pub settle: Duration,
     /// Look at the inbox at least this often (the only trigger in polling mode).
     pub poll: Duration,
     /// Use file-system events to look sooner (not on network shares: they send none).
@@ -108,7 +111,7 @@ pub fn run(
     let rx = Mutex::new(rx);
     let busy: Mutex<HashSet<Vec<String>>> = Mutex::new(HashSet::new());
     let retry_at: Mutex<HashMap<Vec<String>, Instant>> = Mutex::new(HashMap::new());
-    let (wake_tx, wake_rx) = mpsc::channel::<()>();
+    let (wake_tx, wake_rx) = mpsc::channel::<Wake>();
     let _watcher = if opts.watch {
         Some(watch(&opts.paths.inbox, wake_tx)?)
     } else {
@@ -177,12 +180,12 @@ fn scanner(
     summary: &ServiceSummary,
     stop: &AtomicBool,
     tx: SyncSender<Job>,
-    wake: &Receiver<()>,
+    wake: &Receiver<Wake>,
     busy: &Mutex<HashSet<Vec<String>>>,
     retry_at: &Mutex<HashMap<Vec<String>, Instant>>,
     interrupted: &HashSet<String>,
 ) -> Result<(), InboxError> {
-    let mut planner = Planner::new(&opts.default_unit, opts.stability);
+    let mut planner = Planner::new(&opts.default_unit, opts.stability).with_settle(opts.settle);
     let mut index = (deps.open_index)()?;
     while !stop.load(Ordering::SeqCst) {
         let listing = list(&opts.paths.inbox, 100_000)?;
@@ -235,17 +238,35 @@ fn scanner(
                 return Ok(());
             }
         }
-        // wait for an event or the poll interval; with `once`, look again soon
-        let wait = if opts.once {
+        // wait for an event, the poll interval, or the moment a file seen becomes complete;
+        // with `once`, look again soon
+        let mut wait = if opts.once {
             opts.poll.min(Duration::from_millis(200))
         } else {
             opts.poll
         };
+        if let Some(due) = planner.next_due(since_epoch()) {
+            wait = wait.min(due.max(Duration::from_millis(20)));
+        }
+        let note = |planner: &mut Planner, w: Wake| {
+            if let Wake::Closed(path, at) = w {
+                if let Ok(rel) = path.strip_prefix(&opts.paths.inbox) {
+                    let rel: Vec<String> = rel
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                        .collect();
+                    planner.note_closed(rel, at);
+                }
+            }
+        };
         match wake.recv_timeout(wait) {
-            Ok(()) => {
+            Ok(w) => {
+                note(&mut planner, w);
                 // let a burst of events settle, then drain them
-                std::thread::sleep(Duration::from_millis(100));
-                while wake.try_recv().is_ok() {}
+                std::thread::sleep(Duration::from_millis(20));
+                while let Ok(w) = wake.try_recv() {
+                    note(&mut planner, w);
+                }
             }
             Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {}
         }
@@ -326,15 +347,40 @@ fn worker(
     }
 }
 
+/// Why the scanner was woken.
+enum Wake {
+    /// Something changed under the inbox.
+    Changed,
+    /// A writer closed this file after writing it, or it was renamed into place, at this
+    /// time since the epoch.
+    Closed(std::path::PathBuf, Duration),
+}
+
 /// File-system events under `inbox` wake the scanner (it then looks at everything: an event
-/// is only a hint, and the poll catches what no event announced).
+/// is only a hint, and the poll catches what no event announced); a close after writing and
+/// a rename into place are passed on, so a finished file need not wait the whole stability
+/// delay.
 fn watch(
     inbox: &std::path::Path,
-    wake: mpsc::Sender<()>,
+    wake: mpsc::Sender<Wake>,
 ) -> Result<notify::RecommendedWatcher, InboxError> {
+    use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
     use notify::Watcher;
-    let mut w = notify::recommended_watcher(move |_res: notify::Result<notify::Event>| {
-        let _ = wake.send(());
+    let mut w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        let at = since_epoch();
+        let closed = match &res {
+            Ok(e) => match e.kind {
+                EventKind::Access(AccessKind::Close(AccessMode::Write))
+                | EventKind::Modify(ModifyKind::Name(RenameMode::To)) => e.paths.first().cloned(),
+                EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => e.paths.get(1).cloned(),
+                _ => None,
+            },
+            Err(_) => None,
+        };
+        let _ = wake.send(match closed {
+            Some(p) => Wake::Closed(p, at),
+            None => Wake::Changed,
+        });
     })
     .map_err(|e| InboxError::Watch(e.to_string()))?;
     w.watch(inbox, notify::RecursiveMode::Recursive)

@@ -46,6 +46,41 @@ fn a_file_is_taken_only_after_it_stopped_changing_for_the_delay() {
 }
 
 #[test]
+fn a_file_its_writer_closed_is_taken_after_the_settle_delay_unless_written_again() {
+    let ms = Duration::from_millis;
+    let ns = |d: Duration| d.as_nanos();
+    let mut p = Planner::new("000.00.00.H00", secs(5)).with_settle(ms(500));
+    // written at 100 s, closed at 100.01 s: taken at 100.51 s, not at 105 s
+    let l = vec![file(&[UNIT, "a.png"], 100, ns(secs(100)))];
+    p.note_closed(vec![UNIT.into(), "a.png".into()], secs(100) + ms(10));
+    assert!(p.plan(&l, secs(100) + ms(20), &free).ready.is_empty());
+    assert_eq!(p.next_due(secs(100) + ms(20)), Some(ms(490)));
+    assert_eq!(p.plan(&l, secs(100) + ms(510), &free).ready.len(), 1);
+    // written again after the close (a writer that reopened it): the stability rule again
+    let mut p = Planner::new("000.00.00.H00", secs(5)).with_settle(ms(500));
+    p.note_closed(vec![UNIT.into(), "b.tif".into()], secs(100));
+    let l = vec![file(&[UNIT, "b.tif"], 300, ns(secs(101)))];
+    assert!(p.plan(&l, secs(101), &free).ready.is_empty());
+    assert!(p.plan(&l, secs(103), &free).ready.is_empty());
+    assert_eq!(p.plan(&l, secs(106), &free).ready.len(), 1);
+    // a dossier folder: every file closed and settled
+    let mut p = Planner::new("000.00.00.H00", secs(5)).with_settle(ms(500));
+    let l = vec![
+        file(&[UNIT, DOSSIER, "1.jpg"], 10, ns(secs(100))),
+        file(&[UNIT, DOSSIER, "2.jpg"], 10, ns(secs(100))),
+    ];
+    p.note_closed(vec![UNIT.into(), DOSSIER.into(), "1.jpg".into()], secs(100));
+    assert!(p.plan(&l, secs(101), &free).ready.is_empty());
+    p.note_closed(vec![UNIT.into(), DOSSIER.into(), "2.jpg".into()], secs(101));
+    assert_eq!(p.plan(&l, secs(101) + ms(600), &free).ready.len(), 1);
+    // without a close the settle delay means nothing
+    let mut p = Planner::new("000.00.00.H00", secs(5)).with_settle(ms(500));
+    let l = vec![file(&[UNIT, "c.jpg"], 10, ns(secs(100)))];
+    assert!(p.plan(&l, secs(100), &free).ready.is_empty());
+    assert!(p.plan(&l, secs(102), &free).ready.is_empty());
+}
+
+#[test]
 fn a_dossier_folder_is_one_batch_once_all_its_files_are_quiet() {
     let mut p = Planner::new("000.00.00.H00", secs(5));
     let a = file(&[UNIT, DOSSIER, "01.tif"], 10, 1);

@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""Service benchmark: `sohoa serve` time-to-signed and throughput against raw `tesseract`.
+
+Run after `bash scripts/setup.sh` and `cargo build --release` (`make bench` does both):
+
+    .venv/bin/python scripts/bench_serve.py [--burst 1000] [--burst-seconds 180]
+
+Inputs: the 28 pages of samples/scans, each written upright as a single-page PNG at its dpi
+(rotation and skew undone from manifest.json; bench_digitize.py makes and caches them in
+bench-data/digitize/upright/). sohoa and tesseract read the very same files; sohoa still
+looks for the orientation and the skew, classifies, writes the PDF/A, signs and stores it.
+
+1. Reference: `OMP_THREAD_LIMIT=1 tesseract PAGE.png - -l vie --psm 3`, page by page on one
+   core (seconds per page), then two processes at a time (pages per minute on both cores).
+2. Time-to-signed, empty queue: `sohoa serve` (release build, 2 workers, the [inbox]
+   defaults: file events; a file renamed into place or closed by its writer is taken 0.5 s
+   later) on a fresh store; each page is dropped into inbox/<unit>/ (written as `.part`,
+   then renamed) only after the previous one is stored.
+   Time-to-signed = from the rename to the moment the scan appears in processed/, which the
+   service does only after the signed PDF/A and the index row are durable. Target per page:
+   <= tesseract's time for that page + 1 s (the 0.5 s settle delay included).
+3. Throughput: all pages dropped at once into the same running service; pages per minute
+   from the first drop to the last scan in processed/. Target: >= 0.8 x tesseract on both cores.
+4. With --burst N: N distinct files (the pages again, each made unique by a PNG text chunk, so
+   no scan is recognised as already stored) dropped at once; the service's resident memory
+   (VmRSS, and VmHWM at the end) sampled every second for --burst-seconds, then the service is
+   stopped (SIGTERM): what it did not take stays in the inbox.
+
+Prints a table, writes bench-data/bench_serve.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_digitize as bd  # noqa: E402  (the upright pages, process helpers)
+
+ROOT = bd.ROOT
+WORK = bd.DATA / "serve"
+UNIT = "000.00.10.H59"
+
+
+def config(dir: Path) -> Path:
+    c = lambda n: str(ROOT / "certs-test" / n)  # noqa: E731
+    cfg = dir / "config.toml"
+    cfg.write_text(
+        '[sign]\ndefault_signer = "official"\n'
+        f'[signers.official]\npkcs12 = "{c("official-signer.p12")}"\n'
+        f'passphrase_file = "{c("PASSPHRASE-TEST-ONLY.txt")}"\n'
+        f'[trust]\nanchors = ["{c("root-ca.pem")}"]\nintermediates = ["{c("sub-ca.pem")}"]\n'
+        f'[store]\nroot = "data"\nunit = "{UNIT}"\n'
+        # the [inbox] defaults: stable 5 s, settle 0.5 s after a close, file events on
+        "[inbox]\nworkers = 2\n",
+        encoding="utf-8")
+    return cfg
+
+
+def start(dir: Path, binary: Path) -> subprocess.Popen:
+    (dir / "inbox" / UNIT).mkdir(parents=True, exist_ok=True)
+    log = open(dir / "serve.log", "wb")
+    return subprocess.Popen([str(binary), "--config", str(config(dir)), "serve"],
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop(p: subprocess.Popen) -> None:
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
+def processed_names(dir: Path) -> set[str]:
+    """Names of the scans in processed/ (without the `<sha256 prefix>-`)."""
+    out = set()
+    base = dir / "processed"
+    if base.is_dir():
+        for _, _, files in os.walk(base):
+            for f in files:
+                out.add(f.split("-", 1)[1] if "-" in f else f)
+    return out
+
+
+def failed_names(dir: Path) -> set[str]:
+    base = dir / "failed"
+    out = set()
+    if base.is_dir():
+        for _, _, files in os.walk(base):
+            out.update(f for f in files if not f.endswith(".error.txt"))
+    return out
+
+
+def drop(dir: Path, name: str, data: bytes) -> float:
+    """Writes `name` into the unit's inbox as the scanner would (temporary name, then rename);
+    returns the time of the rename."""
+    inbox = dir / "inbox" / UNIT
+    tmp = inbox / (name + ".part")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.rename(tmp, inbox / name)
+    return time.perf_counter()
+
+
+def unique_png(data: bytes, tag: str) -> bytes:
+    """The PNG with a tEXt chunk after IHDR (pixels unchanged, SHA-256 different)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    ihdr_end = 8 + 8 + 13 + 4
+    body = b"Comment\x00" + tag.encode()
+    chunk = struct.pack(">I", len(body)) + b"tEXt" + body + struct.pack(
+        ">I", zlib.crc32(b"tEXt" + body) & 0xFFFFFFFF)
+    return data[:ihdr_end] + chunk + data[ihdr_end:]
+
+
+def wait_for(dir: Path, names: set[str], timeout: float, times: dict | None = None) -> None:
+    t_end = time.perf_counter() + timeout
+    left = set(names)
+    while left:
+        done = processed_names(dir) & left
+        bad = failed_names(dir) & left
+        if bad:
+            sys.exit(f"bench: failed: {sorted(bad)}; see {dir / 'failed'}")
+        now = time.perf_counter()
+        for n in done:
+            if times is not None:
+                times[n] = now
+        left -= done
+        if now > t_end:
+            sys.exit(f"bench: not stored after {timeout:.0f} s: {sorted(left)[:5]}")
+        time.sleep(0.01)
+
+
+def tesseract_reference(pages: list[dict]) -> dict:
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+    out = WORK / "tesseract"
+    out.mkdir(parents=True, exist_ok=True)
+    per_page = []
+    for p in pages:
+        r = bd.run(["tesseract", str(p["png"]), "-", *bd.TESSERACT_ARGS], env=env,
+                   stdout=out / (p["png"].stem + ".txt"))
+        per_page.append(r["wall"])
+    cmds = [(["tesseract", str(p["png"]), "-", *bd.TESSERACT_ARGS], out / (p["png"].stem + ".txt"))
+            for p in pages]
+    parallel = bd.run_parallel(cmds, 2, env)
+    return {"per_page": per_page, "parallel_wall": parallel["wall"]}
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    if not xs:
+        return float("nan")
+    k = (len(xs) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def rss_kib(pid: int) -> tuple[int, int]:
+    rss = hwm = 0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+            elif line.startswith("VmHWM:"):
+                hwm = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, hwm
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--burst", type=int, default=0, help="files of the memory burst (0: none)")
+    ap.add_argument("--burst-seconds", type=float, default=180.0)
+    a = ap.parse_args()
+    built = bd.BUILT
+    if not built.is_file():
+        sys.exit("bench: build first: cargo build --release")
+    WORK.mkdir(parents=True, exist_ok=True)
+    binary = WORK / "sohoa-under-test"
+    shutil.copy2(built, binary)
+    pages = bd.upright_pages(bd.load_samples())
+    names = [p["png"].name for p in pages]
+    data = {p["png"].name: p["png"].read_bytes() for p in pages}
+    results: dict = {"machine": bd.machine_state(), "pages": len(pages),
+                     "settings": "[inbox] defaults (stable_seconds 5, settle_seconds 0.5, watch), workers 2"}
+
+    print(f"reference: tesseract on {len(pages)} upright pages …", flush=True)
+    ref = tesseract_reference(pages)
+    results["tesseract"] = ref
+
+    run_dir = WORK / "run"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True)
+    svc = start(run_dir, binary)
+    try:
+        time.sleep(1.0)
+        # warm-up: one page not measured (first model load, first index open)
+        warm = "warm-up.png"
+        drop(run_dir, warm, unique_png(data[names[0]], "warm-up"))
+        wait_for(run_dir, {warm}, 300)
+        print("time-to-signed, one page at a time …", flush=True)
+        tts = []
+        for n in names:
+            t0 = drop(run_dir, n, data[n])
+            got: dict = {}
+            wait_for(run_dir, {n}, 300, got)
+            tts.append(got[n] - t0)
+        results["time_to_signed"] = tts
+        print("throughput, all pages at once …", flush=True)
+        batch = {f"all-{n}": unique_png(data[n], "all") for n in names}
+        t0 = time.perf_counter()
+        for n, b in batch.items():
+            drop(run_dir, n, b)
+        got = {}
+        wait_for(run_dir, set(batch), 900, got)
+        results["throughput_wall"] = max(got.values()) - t0
+    finally:
+        stop(svc)
+
+    if a.burst:
+        burst_dir = WORK / "burst"
+        shutil.rmtree(burst_dir, ignore_errors=True)
+        burst_dir.mkdir(parents=True)
+        (burst_dir / "inbox" / UNIT).mkdir(parents=True)
+        print(f"burst: {a.burst} files, memory for {a.burst_seconds:.0f} s …", flush=True)
+        for i in range(a.burst):
+            n = names[i % len(names)]
+            drop(burst_dir, f"burst-{i:05d}-{n}", unique_png(data[n], f"burst {i}"))
+        svc = start(burst_dir, binary)
+        samples = []
+        t0 = time.perf_counter()
+        try:
+            while time.perf_counter() - t0 < a.burst_seconds and svc.poll() is None:
+                samples.append((round(time.perf_counter() - t0, 1), *rss_kib(svc.pid)))
+                time.sleep(1.0)
+            _, hwm = rss_kib(svc.pid)
+        finally:
+            stop(svc)
+        stored = len(processed_names(burst_dir))
+        left = sum(1 for _ in (burst_dir / "inbox" / UNIT).iterdir())
+        results["burst"] = {"files": a.burst, "seconds": a.burst_seconds, "stored": stored,
+                            "left_in_inbox": left, "failed": len(failed_names(burst_dir)),
+                            "peak_rss_mib": round(hwm / 1024, 1),
+                            "rss_mib": [(t, round(r / 1024, 1)) for t, r, _ in samples]}
+
+    results["machine_after"] = bd.machine_state()
+    per = ref["per_page"]
+    tts = results["time_to_signed"]
+    budget = [t + 1.0 for t in per]
+    met = sum(1 for s, b in zip(tts, budget) if s <= b)
+    tess_ppm = len(pages) / ref["parallel_wall"] * 60
+    sohoa_ppm = len(pages) / results["throughput_wall"] * 60
+    print()
+    print(f"{len(pages)} single pages; {os.cpu_count()} CPUs; load {results['machine']['loadavg']}")
+    print(f"{'':34} {'p50 s':>7} {'p95 s':>7} {'max s':>7}")
+    print(f"{'tesseract, one page, 1 core':34} {pct(per, .5):7.2f} {pct(per, .95):7.2f} {max(per):7.2f}")
+    print(f"{'tesseract + 1 s (the target)':34} {pct(budget, .5):7.2f} {pct(budget, .95):7.2f} {max(budget):7.2f}")
+    print(f"{'sohoa serve, time-to-signed':34} {pct(tts, .5):7.2f} {pct(tts, .95):7.2f} {max(tts):7.2f}")
+    print(f"pages within their own tesseract time + 1 s: {met}/{len(pages)}; "
+          f"p95 {pct(tts, .95):.2f} s vs target p95 {pct(budget, .95):.2f} s "
+          f"({'met' if pct(tts, .95) <= pct(budget, .95) else 'NOT met'})")
+    print(f"throughput: sohoa serve {sohoa_ppm:.1f} pages/min, tesseract 2 processes {tess_ppm:.1f} "
+          f"pages/min: {sohoa_ppm / tess_ppm:.2f}x (target >= 0.8x: "
+          f"{'met' if sohoa_ppm / tess_ppm >= 0.8 else 'NOT met'})")
+    if "burst" in results:
+        b = results["burst"]
+        print(f"burst of {b['files']} files: peak RSS {b['peak_rss_mib']} MiB over {b['seconds']:.0f} s; "
+              f"{b['stored']} stored, {b['left_in_inbox']} still in the inbox, {b['failed']} failed")
+    results["summary"] = {"tts_p50": pct(tts, .5), "tts_p95": pct(tts, .95),
+                          "target_p95": pct(budget, .95), "pages_within_budget": met,
+                          "sohoa_ppm": sohoa_ppm, "tesseract_ppm": tess_ppm,
+                          "ppm_ratio": sohoa_ppm / tess_ppm}
+    (bd.DATA / "bench_serve.json").write_text(json.dumps(results, indent=1))
+    print(f"wrote {bd.DATA / 'bench_serve.json'}")
+
+
+if __name__ == "__main__":
+    main()
