@@ -1,6 +1,8 @@
 //! Assemble stage, image step: the page's scanned image as an image XObject (ISO 32000-1
 //! §8.9.5): the original JPEG bytes unchanged as /DCTDecode when they are a plain 8-bit
-//! Gray/RGB JPEG of the raster's size, else the raster itself, lossless, /FlateDecode.
+//! Gray/RGB JPEG of the raster's size; a plain 8-bit Gray/RGB PNG's compressed data unchanged
+//! as /FlateDecode with the PNG predictors (§7.4.4.4, /Predictor 15: what img2pdf does);
+//! else the raster itself, lossless, /FlateDecode.
 
 use std::io::Write;
 
@@ -46,6 +48,21 @@ pub(crate) fn xobject(scanned: &ScannedPage) -> Result<ImageXObject<'_>, String>
                 });
             }
         }
+    }
+    if let Some(idat) = scanned.png.as_deref() {
+        let gray = matches!(scanned.raster, Raster::Gray(_));
+        let mut dict = image_dict(w, h, gray, "FlateDecode");
+        let mut parms = Dict::new();
+        parms.set(b"Predictor", Object::Int(15));
+        parms.set(b"Colors", Object::Int(if gray { 1 } else { 3 }));
+        parms.set(b"BitsPerComponent", Object::Int(8));
+        parms.set(b"Columns", Object::Int(i64::from(w)));
+        dict.set(b"DecodeParms", Object::Dict(parms));
+        return Ok(ImageXObject {
+            dict,
+            data: std::borrow::Cow::Borrowed(idat),
+            passthrough_jpeg: false,
+        });
     }
     let (raw, gray): (&[u8], bool) = match &scanned.raster {
         Raster::Gray(i) => (i.as_raw(), true),

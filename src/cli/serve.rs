@@ -157,11 +157,16 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let open_index =
         || -> Result<Box<dyn Index>, inbox::InboxError> { Ok(Box::new(SqliteIndex::open(&db)?)) };
+    // one OCR engine per batch (the workers already fill the cores), kept between batches
+    let engines = sohoa::ocr::EnginePool::new(
+        super::digitize::options(cfg, None, None, Some(1)).ocr,
+        opts.workers,
+    );
     let make_opts = || {
-        // one OCR engine per batch: the workers already fill the cores
         let mut o =
             super::store::ingest_options(cfg, &signer, &profile, tsa.as_ref(), "", &None, &root);
         o.digitize = super::digitize::options(cfg, None, None, Some(1));
+        o.digitize.engines = Some(Arc::clone(&engines));
         o.actor = format!("sohoa serve ({})", super::store::actor());
         o
     };

@@ -96,6 +96,10 @@ pub struct ScannedPage {
     /// The original JPEG stream when the page is exactly one JPEG (a .jpg file, or a PDF page
     /// whose only image is DCTDecode; not JPEG-in-TIFF): `assemble` embeds these bytes unchanged.
     pub jpeg: Option<Vec<u8>>,
+    /// The compressed image data (IDAT: zlib over PNG-filtered rows) when the page is a plain
+    /// 8-bit Gray or RGB PNG of the raster's size: `assemble` embeds it unchanged (Flate with
+    /// the PNG predictors) instead of compressing the raster again.
+    pub png: Option<Vec<u8>>,
 }
 
 /// A page of an input file, found without decoding pixels.

@@ -297,6 +297,7 @@ pub(crate) fn decode_file(
         dpi,
         dpi_source,
         jpeg: img.jpeg,
+        png: None,
     })
 }
 

@@ -10,7 +10,7 @@ use image::codecs::jpeg::JpegDecoder;
 use image::codecs::png::PngDecoder;
 use image::{DynamicImage, ImageDecoder, ImageError};
 use std::fs::File;
-use std::io::{BufReader, Cursor, ErrorKind, Read, Seek, SeekFrom};
+use std::io::{Cursor, ErrorKind, Read};
 use std::path::Path;
 
 /// Bytes per pixel the `image` decoders may need at most (16-bit RGBA), for `image::Limits`.
@@ -105,18 +105,23 @@ pub(crate) fn jpeg_file(
         dpi,
         dpi_source,
         jpeg: (info.components != 4).then_some(data),
+        png: None,
     })
 }
 
-/// A `.png` input: one page.
+/// A `.png` input: one page; its compressed image data is kept for passthrough when it is a
+/// plain 8-bit Gray or RGB PNG (see [`png_passthrough`]).
 pub(crate) fn png_file(
     path: &Path,
-    file: File,
+    mut file: File,
     dpi_override: Option<f32>,
     limits: &DecodeLimits,
 ) -> Result<ScannedPage, DecodeError> {
     let at = Location::file(path);
-    let mut r = BufReader::new(file);
+    let mut data = Vec::new();
+    file.read_to_end(&mut data)
+        .map_err(|e| DecodeError::io(&at, e))?;
+    let mut r = Cursor::new(&data[..]);
     let info = png_info(&mut r, &at)?;
     check_pixels(
         &at,
@@ -125,17 +130,80 @@ pub(crate) fn png_file(
         limits.max_pixels,
     )?;
     let (dpi, dpi_source) = dpi::resolve(info.dpi, dpi_override, &at)?;
-    r.seek(SeekFrom::Start(0))
-        .map_err(|e| DecodeError::io(&at, e))?;
-    let dec = PngDecoder::with_limits(r, image_limits(limits))
+    let dec = PngDecoder::with_limits(Cursor::new(&data[..]), image_limits(limits))
         .map_err(|e| map_image_error(e, &at, "PNG"))?;
     let img = DynamicImage::from_decoder(dec).map_err(|e| map_image_error(e, &at, "PNG"))?;
+    let raster = dynamic_to_raster(img, &at)?;
+    let png = png_passthrough(&data).filter(|p| {
+        let (w, h) = (raster.width(), raster.height());
+        (p.width, p.height, p.gray) == (w, h, matches!(raster, Raster::Gray(_)))
+    });
     Ok(ScannedPage {
         source: path.to_path_buf(),
         page_index: 0,
-        raster: dynamic_to_raster(img, &at)?,
+        raster,
         dpi,
         dpi_source,
         jpeg: None,
+        png: png.map(|p| p.idat),
+    })
+}
+
+/// The compressed image data of a PNG a PDF can hold unchanged (ISO 32000-1 §7.4.4.4: Flate
+/// with the PNG predictors, /Predictor 15): 8 bits per sample, Gray or RGB, not interlaced,
+/// no transparency, no palette. `None` for anything else (the raster is compressed again).
+pub(crate) struct PngPassthrough {
+    pub width: u32,
+    pub height: u32,
+    pub gray: bool,
+    /// The IDAT chunks' data, concatenated: one zlib stream of filtered rows.
+    pub idat: Vec<u8>,
+}
+
+pub(crate) fn png_passthrough(data: &[u8]) -> Option<PngPassthrough> {
+    if data.get(..8)? != b"\x89PNG\r\n\x1a\n" {
+        return None;
+    }
+    let mut at = 8usize;
+    let mut head: Option<(u32, u32, bool)> = None;
+    let mut idat = Vec::new();
+    while at + 8 <= data.len() {
+        let len = u32::from_be_bytes(data[at..at + 4].try_into().ok()?) as usize;
+        let kind = &data[at + 4..at + 8];
+        let body = data.get(at + 8..at.checked_add(8)?.checked_add(len)?)?;
+        match kind {
+            b"IHDR" => {
+                if body.len() != 13 {
+                    return None;
+                }
+                let w = u32::from_be_bytes(body[0..4].try_into().ok()?);
+                let h = u32::from_be_bytes(body[4..8].try_into().ok()?);
+                let (depth, color, compression, filter, interlace) =
+                    (body[8], body[9], body[10], body[11], body[12]);
+                if depth != 8
+                    || !matches!(color, 0 | 2)
+                    || compression != 0
+                    || filter != 0
+                    || interlace != 0
+                {
+                    return None;
+                }
+                head = Some((w, h, color == 0));
+            }
+            // transparency or a palette: the PDF would need more than the samples
+            b"tRNS" | b"PLTE" => return None,
+            b"IDAT" => idat.extend_from_slice(body),
+            b"IEND" => break,
+            _ => {}
+        }
+        // length, type, data, CRC
+        at = at.checked_add(12)?.checked_add(len)?;
+    }
+    let (width, height, gray) = head?;
+    (!idat.is_empty()).then_some(PngPassthrough {
+        width,
+        height,
+        gray,
+        idat,
     })
 }

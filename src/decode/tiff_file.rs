@@ -109,6 +109,7 @@ pub(crate) fn decode_file(
         dpi,
         dpi_source,
         jpeg: None,
+        png: None,
     })
 }
 

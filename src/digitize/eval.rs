@@ -134,7 +134,7 @@ pub fn eval_dir(dir: &Path, opts: &DigitizeOptions) -> Result<EvalReport, Digiti
             pages,
             workers,
             workers * 2,
-            || ocr::Engine::new(&opts.ocr).map_err(DigitizeError::from),
+            || ocr::engine_for(opts.engines.as_ref(), &opts.ocr).map_err(DigitizeError::from),
             |engine, page| recognize_page(engine, &page, opts),
             |result| {
                 let (page, seconds) = result?;

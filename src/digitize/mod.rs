@@ -34,6 +34,9 @@ pub struct DigitizeOptions {
     /// The clock, for the PDF/A metadata.
     pub created: SystemTime,
     pub utc_offset_minutes: i32,
+    /// Engines of `ocr`'s configuration kept between runs (the service); `None`: each run
+    /// starts its own.
+    pub engines: Option<std::sync::Arc<ocr::EnginePool>>,
 }
 
 impl Default for DigitizeOptions {
@@ -47,6 +50,7 @@ impl Default for DigitizeOptions {
             title: None,
             created: SystemTime::now(),
             utc_offset_minutes: 7 * 60,
+            engines: None,
         }
     }
 }
@@ -337,7 +341,7 @@ pub fn digitize(
         jobs,
         workers,
         workers * 2,
-        || ocr::Engine::new(&opts.ocr).map_err(DigitizeError::from),
+        || ocr::engine_for(opts.engines.as_ref(), &opts.ocr).map_err(DigitizeError::from),
         |engine, (i, page)| {
             if keeps_text(&page) {
                 return Ok((i, Done::Keep));

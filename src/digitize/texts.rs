@@ -66,7 +66,7 @@ pub fn recognize_pages(
         jobs,
         workers,
         workers * 2,
-        || ocr::Engine::new(&opts.ocr).map_err(DigitizeError::from),
+        || ocr::engine_for(opts.engines.as_ref(), &opts.ocr).map_err(DigitizeError::from),
         |engine, (i, page)| {
             if keeps_text(&page) {
                 return Ok((i, None));

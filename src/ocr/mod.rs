@@ -18,6 +18,7 @@ mod engine;
 mod listnum;
 mod omp;
 mod orientation;
+mod pool;
 mod rotate;
 #[cfg(test)]
 mod tests;
@@ -30,6 +31,7 @@ use crate::decode::{Raster, ScannedPage};
 pub use deskew::otsu_split;
 pub use engine::Engine;
 pub use omp::ensure_single_threaded_openmp;
+pub use pool::{engine_for, EnginePool, PooledEngine};
 pub use rotate::to_gray;
 
 /// One recognised word, in the coordinates of the upright page (pixels, origin top-left).

@@ -45,6 +45,7 @@ fn scanned(img: GrayImage, name: &str) -> ScannedPage {
         dpi: (300.0, 300.0),
         dpi_source: DpiSource::File,
         jpeg: None,
+        png: None,
     }
 }
 
@@ -343,4 +344,26 @@ fn list_numbers_stay_at_their_line_starts() {
             r.text
         );
     }
+}
+
+#[test]
+fn pooled_engines_are_reused_between_runs_and_at_most_max_idle_are_kept() {
+    let pool = super::EnginePool::new(OcrConfig::default(), 1);
+    let a = super::engine_for(Some(&pool), &OcrConfig::default()).unwrap();
+    let b = super::engine_for(Some(&pool), &OcrConfig::default()).unwrap();
+    assert_eq!(pool.idle(), 0);
+    drop(a);
+    drop(b);
+    // one kept, the other shut down
+    assert_eq!(pool.idle(), 1);
+    let mut c = super::engine_for(Some(&pool), &OcrConfig::default()).unwrap();
+    assert_eq!(pool.idle(), 0);
+    // the reused engine still reads a page
+    let (img, text) = fixture("don_de_nghi");
+    run(&mut c, scanned(img, "pooled"), &text, "pooled engine");
+    drop(c);
+    assert_eq!(pool.idle(), 1);
+    // without a pool: a fresh engine, not kept anywhere
+    drop(super::engine_for(None, &OcrConfig::default()).unwrap());
+    assert_eq!(pool.idle(), 1);
 }

@@ -50,6 +50,7 @@ pub(super) fn scanned(raster: Raster, dpi: f32, jpeg: Option<Vec<u8>>) -> Scanne
         dpi: (dpi, dpi),
         dpi_source: DpiSource::File,
         jpeg,
+        png: None,
     }
 }
 

@@ -166,3 +166,65 @@ fn xmp_carries_the_metadata() {
     assert!(text.contains(id));
     assert!(text.contains("/Lang (vi-VN)"));
 }
+
+#[test]
+fn a_plain_png_is_embedded_unchanged_and_decodes_to_the_same_pixels() {
+    use crate::decode::{decode_page, list_pages, DecodeLimits};
+    let dir = tempfile::tempdir().unwrap();
+    // RGB and Gray, with noise so every PNG row filter is used
+    let mut seed = 7u32;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    };
+    let rgb = image::RgbImage::from_fn(181, 97, |x, y| {
+        image::Rgb([(x * 3) as u8, (y * 5) as u8, (next() & 0xff) as u8])
+    });
+    let gray = image::GrayImage::from_fn(64, 33, |x, y| image::Luma([((x ^ y) * 7) as u8]));
+    let rgba = image::RgbaImage::from_pixel(20, 10, image::Rgba([1, 2, 3, 128]));
+    let paths = [
+        dir.path().join("rgb.png"),
+        dir.path().join("gray.png"),
+        dir.path().join("rgba.png"),
+    ];
+    rgb.save(&paths[0]).unwrap();
+    gray.save(&paths[1]).unwrap();
+    rgba.save(&paths[2]).unwrap();
+    let limits = DecodeLimits::default();
+    let page = |p: &std::path::Path| {
+        let r = list_pages(p, &limits).unwrap().remove(0);
+        decode_page(&r, Some(100.0), &limits).unwrap()
+    };
+    let pages: Vec<_> = paths.iter().map(|p| page(p)).collect();
+    assert!(pages[0].png.is_some() && pages[1].png.is_some());
+    // alpha is flattened onto white: those samples are not the file's, so no passthrough
+    assert!(pages[2].png.is_none());
+    let mut w = PdfAWriter::new(Vec::new(), info()).unwrap();
+    for p in &pages {
+        let s = w.add_page(&recognized(p.clone(), Vec::new())).unwrap();
+        if p.png.is_some() {
+            assert_eq!(s.image_bytes, p.png.as_ref().unwrap().len() as u64);
+        }
+    }
+    let pdf = dir.path().join("png.pdf");
+    std::fs::write(&pdf, w.finish().unwrap()).unwrap();
+    let p = pdf.to_str().unwrap();
+    let o = run("qpdf", &["--check", p]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    // poppler decodes each image back to exactly the raster OCR saw
+    let prefix = dir.path().join("out");
+    assert!(run("pdfimages", &["-png", p, prefix.to_str().unwrap()])
+        .status
+        .success());
+    for (i, scan) in pages.iter().enumerate() {
+        let back = image::open(dir.path().join(format!("out-{i:03}.png"))).unwrap();
+        match &scan.raster {
+            crate::decode::Raster::Rgb(r) => assert!(back.to_rgb8() == *r, "page {i}"),
+            crate::decode::Raster::Gray(g) => assert!(back.to_luma8() == *g, "page {i}"),
+            #[allow(unreachable_patterns)]
+            _ => unreachable!(),
+        }
+    }
+}
