@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -219,9 +219,23 @@ fn scanner(
                 }
             }
             summary.in_progress.fetch_add(1, Ordering::Relaxed);
-            // blocks while the queue is full: the inbox is read no faster than it is processed
-            if tx.send(job).is_err() {
-                return Ok(());
+            // waits while the queue is full (the inbox is read no faster than it is
+            // processed), but not past a stop: with a backlog of a thousand files a stop must
+            // not wait for them all (what is not queued stays in the inbox)
+            let mut job = job;
+            loop {
+                if stop.load(Ordering::SeqCst) {
+                    summary.in_progress.fetch_sub(1, Ordering::SeqCst);
+                    return Ok(());
+                }
+                match tx.try_send(job) {
+                    Ok(()) => break,
+                    Err(TrySendError::Full(j)) => {
+                        job = j;
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    Err(TrySendError::Disconnected(_)) => return Ok(()),
+                }
             }
             queued += 1;
         }

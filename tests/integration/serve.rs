@@ -356,3 +356,70 @@ fn the_service_killed_at_random_moments_loses_nothing_and_stores_nothing_twice()
         "{j:#?}"
     );
 }
+
+#[test]
+fn a_stop_with_a_backlog_finishes_the_batches_in_hand_and_leaves_the_rest_in_the_inbox() {
+    let dir = tmp();
+    let cfg = store_config(
+        dir.path(),
+        UNIT,
+        "[inbox]\nstable_seconds = 0.2\npoll_seconds = 0.2\nworkers = 1\nqueue = 2\n",
+    );
+    let unit = dir.path().join("inbox").join(UNIT);
+    std::fs::create_dir_all(&unit).unwrap();
+    let src = read(&root().join("samples/scans/cccd-ban-sao.png"));
+    let names: Vec<String> = (0..12).map(|i| format!("{i:02}-cccd.png")).collect();
+    for (i, n) in names.iter().enumerate() {
+        let mut b = src.clone();
+        b.extend_from_slice(format!("copy {i}").as_bytes());
+        std::fs::write(unit.join(n), b).unwrap();
+    }
+    let mut child = spawn(&cfg);
+    let t = Instant::now();
+    while files(&dir.path().join("processed")).is_empty() {
+        assert!(t.elapsed() < Duration::from_secs(120), "nothing stored");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let before = files(&dir.path().join("processed")).len();
+    // SIGTERM, as systemd or Ctrl-C sends it
+    let st = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let t = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if t.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("sohoa serve did not stop within 60 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status:?}");
+    // the batches in hand were finished; the backlog waits in the inbox; nothing lost or doubled
+    let processed = files(&dir.path().join("processed"));
+    let waiting = files(&dir.path().join("inbox"));
+    eprintln!(
+        "stop with a backlog: {before} stored before SIGTERM, {} after, {} left in the inbox",
+        processed.len() - before,
+        waiting.len()
+    );
+    // what was in hand: the batch being processed and the queue (2)
+    assert!(
+        processed.len() - before <= 3 && !waiting.is_empty(),
+        "the backlog was processed after the stop: {before} before, {processed:?}"
+    );
+    for n in &names {
+        let p = processed.iter().filter(|p| p.ends_with(n.as_str())).count();
+        let w = waiting.iter().filter(|w| w.ends_with(n.as_str())).count();
+        assert_eq!(p + w, 1, "{n}: {processed:?} {waiting:?}");
+    }
+    // and the next start takes the rest
+    let o = serve(&cfg, &["--once", "--poll"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(files(&dir.path().join("inbox")).is_empty());
+    assert_eq!(files(&dir.path().join("processed")).len(), names.len());
+}

@@ -204,8 +204,8 @@ fn a_plain_png_is_embedded_unchanged_and_decodes_to_the_same_pixels() {
     let mut w = PdfAWriter::new(Vec::new(), info()).unwrap();
     for p in &pages {
         let s = w.add_page(&recognized(p.clone(), Vec::new())).unwrap();
-        if p.png.is_some() {
-            assert_eq!(s.image_bytes, p.png.as_ref().unwrap().len() as u64);
+        if let Some(idat) = &p.png {
+            assert_eq!(s.image_bytes, idat.len() as u64);
         }
     }
     let pdf = dir.path().join("png.pdf");
