@@ -57,8 +57,27 @@ function show(tab) {
 
 async function login(ev) {
   if (ev) ev.preventDefault();
+  const name = $("login-user").value.trim();
+  const password = $("login-password").value;
   const t = $("token").value.trim();
-  if (t) sessionStorage.setItem("sohoa-token", t);
+  try {
+    if (name && password) {
+      // a login opens a session; its token is used like an API token
+      const r = await fetch("/api/login", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ user: name, password }),
+      });
+      const body = await r.json().catch(() => ({}));
+      if (!r.ok) throw new Error(body.error || ("Lỗi " + r.status));
+      sessionStorage.setItem("sohoa-token", body.token);
+      $("login-password").value = "";
+    } else if (t) {
+      sessionStorage.setItem("sohoa-token", t);
+    }
+  } catch (e) {
+    $("login-error").textContent = "Không đăng nhập được: " + e.message;
+    return;
+  }
   try {
     me = (await api("/api/me")).user;
   } catch (e) {
@@ -81,6 +100,8 @@ async function login(ev) {
 }
 
 function logout() {
+  // end the server's session too (an API token stays valid: it is not a session)
+  if (token()) fetch("/api/logout", { method: "POST", headers: { Authorization: "Bearer " + token() } }).catch(() => {});
   sessionStorage.removeItem("sohoa-token");
   me = null;
   $("token").value = "";

@@ -23,6 +23,12 @@ pub use routes::router;
 /// What the handlers share.
 pub struct ApiContext {
     pub users: auth::Users,
+    /// Web logins (in memory) and wrong-password counts.
+    pub sessions: auth::Sessions,
+    /// How long a login lasts.
+    pub session_ttl: std::time::Duration,
+    /// An Argon2id hash checked when a name is unknown (same cost as a wrong password).
+    pub dummy_hash: String,
     /// The index database file.
     pub db: PathBuf,
     pub store: LocalStore,

@@ -16,6 +16,8 @@ type Route = (
 const ROUTES: &[Route] = &[
     ("get", "/api/health", "Liveness (no token needed)", &[], &[]),
     ("get", "/api/openapi.json", "This description (no token needed)", &[], &[]),
+    ("post", "/api/login", "Web login: {\"user\", \"password\"} → {\"token\", \"expires_at\"} for Authorization: Bearer; 401 wrong, 429 after five wrong in a row (logged)", &[], &[]),
+    ("post", "/api/logout", "End the session of this token", &["operator", "officer", "auditor", "admin"], &[]),
     ("get", "/api/me", "Who the token belongs to", &["operator", "officer", "auditor", "admin"], &[]),
     ("get", "/metrics", "Prometheus text: inbox batches stored, failed, retried, in progress; papers", &["operator", "auditor", "admin"], &[]),
     ("get", "/api/components", "Find stored papers (an officer sees only their units)", &["officer", "auditor", "admin"], &["person", "tax_code", "type", "text", "dossier", "unit", "valid_on", "limit"]),

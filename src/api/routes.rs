@@ -57,11 +57,96 @@ fn now() -> String {
 
 type ApiResult<T> = Result<T, ApiError>;
 
+fn epoch_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The caller: an API token from the configuration, or a session a login opened.
 fn user(s: &ApiState, h: &HeaderMap, roles: &[Role]) -> ApiResult<User> {
     let auth = h.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let u = s.users.authenticate(auth)?;
+    let u = match s.users.authenticate(auth) {
+        Ok(u) => u,
+        Err(Denied::Unauthenticated) => auth
+            .and_then(|a| a.strip_prefix("Bearer "))
+            .and_then(|t| s.sessions.user(t.trim(), epoch_secs()))
+            .ok_or(Denied::Unauthenticated)?,
+        Err(e) => return Err(e.into()),
+    };
     require(&u, roles)?;
     Ok(u)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    user: String,
+    password: String,
+}
+
+/// A web login: user name and password → a session token for `Authorization: Bearer`. Wrong
+/// passwords are counted per name; after five in a row the name waits five minutes (429).
+/// Every attempt is in the audit log.
+async fn login(State(s): State<ApiState>, Json(b): Json<LoginBody>) -> ApiResult<Json<Value>> {
+    if b.user.is_empty() || b.user.len() > 100 || b.password.len() > 1000 {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "give your user name and password".into(),
+        ));
+    }
+    if let Some(wait) = s.sessions.locked(&b.user, epoch_secs()) {
+        return Err(ApiError(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "too many wrong passwords for {}: try again in {} minutes, or ask an administrator",
+                b.user,
+                wait.div_ceil(60)
+            ),
+        ));
+    }
+    with_index(&s, move |ix, s| {
+        let checked = s.users.check_password(&b.user, &b.password, &s.dummy_hash);
+        let now = epoch_secs();
+        let ok = checked.is_ok();
+        ix.append_audit(&audit(
+            &b.user,
+            Action::Login,
+            format!("user {}", b.user),
+            json!({"ok": ok}),
+        ))
+        .map_err(internal)?;
+        let Ok(u) = checked else {
+            s.sessions.failed(&b.user, now);
+            return Err(ApiError(
+                StatusCode::UNAUTHORIZED,
+                "wrong user name or password".into(),
+            ));
+        };
+        s.sessions.succeeded(&b.user);
+        let mut random = [0u8; 32];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut random);
+        let expires = now + s.session_ttl.as_secs();
+        let token = s.sessions.open(u.clone(), random, expires);
+        Ok(Json(json!({
+            "token": token,
+            "expires_at": rfc3339(std::time::Duration::from_secs(expires)),
+            "user": u,
+        })))
+    })
+    .await
+}
+
+async fn logout(State(s): State<ApiState>, h: HeaderMap) -> ApiResult<Json<Value>> {
+    let u = user(&s, &h, &[Role::Operator, Role::Officer, Role::Auditor])?;
+    if let Some(t) = h
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.strip_prefix("Bearer "))
+    {
+        s.sessions.close(t.trim());
+    }
+    Ok(Json(json!({"logged_out": u.name})))
 }
 
 /// Runs `f` with an index connection on a blocking thread.
@@ -693,6 +778,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/health", get(health))
         .route("/api/openapi.json", get(openapi))
         .route("/api/me", get(whoami))
+        .route("/api/login", post(login))
+        .route("/api/logout", post(logout))
         .route("/metrics", get(metrics))
         .route("/api/components", get(search))
         .route("/api/components/{id}", get(component))

@@ -205,8 +205,15 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
     let http = if cfg.http.listen.is_empty() {
         None
     } else {
+        let mut salt = [0u8; 16];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut salt);
+        let dummy_hash = sohoa::api::auth::hash_password("not a password", salt)
+            .map_err(|e| anyhow::anyhow!("preparing the login check: {e}"))?;
         let ctx = sohoa::api::ApiContext {
             users: sohoa::api::auth::Users::from_config(&cfg.users),
+            sessions: sohoa::api::auth::Sessions::default(),
+            session_ttl: Duration::from_secs_f64(cfg.http.session_hours * 3600.0),
+            dummy_hash,
             db: db.clone(),
             store: store.clone(),
             paths: opts.paths.clone(),
@@ -342,10 +349,22 @@ pub enum UserCommand {
         #[arg(long = "unit")]
         units: Vec<String>,
     },
+    /// A password for the web login: reads it from standard input (one line) and prints the
+    /// [users.NAME] lines with its Argon2id hash (the password itself is kept nowhere).
+    Password {
+        name: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long = "unit")]
+        units: Vec<String>,
+    },
 }
 
 pub fn run_user(c: UserCommand) -> anyhow::Result<ExitCode> {
-    let UserCommand::Token { name, role, units } = c;
+    let (name, role, units, password) = match c {
+        UserCommand::Token { name, role, units } => (name, role, units, false),
+        UserCommand::Password { name, role, units } => (name, role, units, true),
+    };
     if sohoa::api::auth::Role::parse(&role).is_none() {
         anyhow::bail!("--role {role:?}: use operator, officer, auditor or admin");
     }
@@ -355,11 +374,27 @@ pub fn run_user(c: UserCommand) -> anyhow::Result<ExitCode> {
     {
         anyhow::bail!("--unit {u:?} is not a unit code (e.g. 000.00.10.H59)");
     }
-    let mut random = [0u8; 32];
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut random);
-    let (token, hash) = sohoa::api::auth::new_token(random);
-    println!("token for {name} (shown once; give it to them): {token}");
-    println!();
+    let line = if password {
+        let mut p = String::new();
+        std::io::stdin()
+            .read_line(&mut p)
+            .context("reading the password from standard input")?;
+        let p = p.trim_end_matches(['\r', '\n']);
+        if p.chars().count() < 10 {
+            anyhow::bail!("the password must have at least 10 characters");
+        }
+        let mut salt = [0u8; 16];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut salt);
+        let hash = sohoa::api::auth::hash_password(p, salt).map_err(|e| anyhow::anyhow!(e))?;
+        format!("password_argon2 = \"{hash}\"")
+    } else {
+        let mut random = [0u8; 32];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut random);
+        let (token, hash) = sohoa::api::auth::new_token(random);
+        println!("token for {name} (shown once; give it to them): {token}");
+        println!();
+        format!("token_sha256 = \"{hash}\"")
+    };
     println!("[users.{name}]");
     println!("role = \"{role}\"");
     println!(
@@ -370,6 +405,6 @@ pub fn run_user(c: UserCommand) -> anyhow::Result<ExitCode> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    println!("token_sha256 = \"{hash}\"");
+    println!("{line}");
     Ok(ExitCode::SUCCESS)
 }

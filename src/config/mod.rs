@@ -49,3 +49,38 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(users: &str) -> Result<(), String> {
+        let cfg = Config::parse(users, Path::new("."), "config.toml").map_err(|e| e.to_string())?;
+        cfg.validate().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_user_signs_in_by_token_or_argon2id_password_and_bad_ones_are_named() {
+        let token = format!("token_sha256 = \"{}\"", "ab".repeat(32));
+        let phc = crate::api::auth::hash_password("a long password", [1; 16]).unwrap();
+        let ok = |extra: &str| {
+            check(&format!(
+                "[users.an]\nrole = \"officer\"\nunits = [\"000.00.10.H59\"]\n{extra}\n"
+            ))
+        };
+        assert_eq!(ok(&token), Ok(()));
+        assert_eq!(ok(&format!("password_argon2 = \"{phc}\"")), Ok(()));
+        let e = ok("").unwrap_err();
+        assert!(
+            e.contains("[users.an]") && e.contains("password_argon2"),
+            "{e}"
+        );
+        let e = ok("token_sha256 = \"abc\"").unwrap_err();
+        assert!(e.contains("64 hex digits"), "{e}");
+        // a bcrypt hash or plain text is not accepted as a password hash
+        let e = ok("password_argon2 = \"$2b$12$abcdefghijklmnopqrstuv\"").unwrap_err();
+        assert!(e.contains("Argon2id"), "{e}");
+        let e = ok("password_argon2 = \"hunter2\"").unwrap_err();
+        assert!(e.contains("Argon2id"), "{e}");
+    }
+}

@@ -259,6 +259,8 @@ pub struct HttpConfig {
     pub max_upload_bytes: usize,
     /// A request taking longer is answered 503.
     pub timeout_seconds: f64,
+    /// A web login lasts this many hours (a working day).
+    pub session_hours: f64,
 }
 
 impl Default for HttpConfig {
@@ -267,6 +269,7 @@ impl Default for HttpConfig {
             listen: String::new(),
             max_upload_bytes: 64 * 1024 * 1024,
             timeout_seconds: 60.0,
+            session_hours: 10.0,
         }
     }
 }
@@ -281,5 +284,10 @@ pub struct UserConfig {
     #[serde(default)]
     pub units: Vec<String>,
     /// SHA-256 (hex) of the user's API token (`sohoa user token NAME` makes one).
-    pub token_sha256: String,
+    #[serde(default)]
+    pub token_sha256: Option<String>,
+    /// Argon2id hash (PHC string) of the user's password for the web login (`sohoa user
+    /// password NAME` makes one). A user needs a token, a password, or both.
+    #[serde(default)]
+    pub password_argon2: Option<String>,
 }

@@ -100,9 +100,11 @@ impl Config {
         let upload_ok = (1024..=1 << 30).contains(&self.http.max_upload_bytes);
         let timeout_ok = self.http.timeout_seconds.is_finite()
             && (0.1..=3600.0).contains(&self.http.timeout_seconds);
-        if !(upload_ok && timeout_ok) {
+        let session_ok = self.http.session_hours.is_finite()
+            && (0.01..=720.0).contains(&self.http.session_hours);
+        if !(upload_ok && timeout_ok && session_ok) {
             return Err(bad(
-                "[http] max_upload_bytes must be 1 KiB to 1 GiB and timeout_seconds 0.1 to 3600"
+                "[http] max_upload_bytes must be 1 KiB to 1 GiB, timeout_seconds 0.1 to 3600 and session_hours 0.01 to 720"
                     .into(),
             ));
         }
@@ -116,11 +118,25 @@ impl Config {
                     u.role
                 )));
             }
-            let hex_ok =
-                u.token_sha256.len() == 64 && u.token_sha256.bytes().all(|b| b.is_ascii_hexdigit());
-            if !hex_ok {
+            if let Some(t) = &u.token_sha256 {
+                if t.len() != 64 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(bad(format!(
+                        "[users.{name}] token_sha256 must be 64 hex digits (the SHA-256 of the token; `sohoa user token {name}` makes one)"
+                    )));
+                }
+            }
+            if let Some(p) = &u.password_argon2 {
+                let ok = argon2::password_hash::PasswordHash::new(p)
+                    .is_ok_and(|h| h.algorithm.as_str() == "argon2id");
+                if !ok {
+                    return Err(bad(format!(
+                        "[users.{name}] password_argon2 must be an Argon2id hash ($argon2id$…; `sohoa user password {name}` makes one)"
+                    )));
+                }
+            }
+            if u.token_sha256.is_none() && u.password_argon2.is_none() {
                 return Err(bad(format!(
-                    "[users.{name}] token_sha256 must be 64 hex digits (the SHA-256 of the token; `sohoa user token {name}` makes one)"
+                    "[users.{name}]: give token_sha256 or password_argon2 (or both), or the user cannot sign in"
                 )));
             }
             if matches!(u.role.as_str(), "operator" | "officer") && u.units.is_empty() {

@@ -60,8 +60,24 @@ try {
   });
 
   let pdfPath = join(outDir, "downloaded.pdf");
-  await step("officer: log in, search by ID number, see the verify badge", async () => {
-    await loginAs(page, "officer");
+  await step("officer: a wrong password is refused", async () => {
+    await page.goto(base + "/");
+    await page.fill("#login-user", tokens.officer_name);
+    await page.fill("#login-password", "not the password");
+    await page.click("#login");
+    await page.waitForFunction(() => document.getElementById("login-error").textContent.length > 0);
+    const msg = await page.textContent("#login-error");
+    if (!msg.includes("wrong user name or password")) throw new Error(msg);
+  });
+
+  await step("officer: log in with name and password, search by ID number, see the verify badge", async () => {
+    await page.goto(base + "/");
+    await page.fill("#login-user", tokens.officer_name);
+    await page.fill("#login-password", tokens.officer_password);
+    await page.click("#login");
+    await page.waitForSelector("#tabs:not([hidden])", { timeout: 10000 });
+    const name = await page.textContent("#who-name");
+    if (!name.includes(tokens.officer_name + " (officer)")) throw new Error("signed in as " + name);
     await page.fill("#q-person", person);
     await page.click("#search-go");
     await page.waitForSelector("#results tbody tr", { timeout: 10000 });

@@ -11,6 +11,8 @@ use serde_json::Value;
 use crate::helpers::*;
 
 pub(crate) const UNIT: &str = "000.00.10.H59";
+/// The officer "an"'s web password (TEST ONLY).
+pub(crate) const PASSWORD: &str = "Mật khẩu thử nghiệm 2026";
 const OTHER: &str = "000.00.11.H59";
 
 /// (name, role, units) of the test users; the token of user i is `new_token([i; 32])`.
@@ -55,6 +57,11 @@ pub(crate) fn start() -> Server {
             "[users.{name}]\nrole = \"{role}\"\nunits = [{}]\ntoken_sha256 = \"{hash}\"\n",
             units.join(", ")
         ));
+        // the officer also signs in to the web pages with a password
+        if *name == "an" {
+            let phc = sohoa::api::auth::hash_password(PASSWORD, [5; 16]).unwrap();
+            users.push_str(&format!("password_argon2 = \"{phc}\"\n"));
+        }
     }
     // every paper goes to the review queue: the built-in types with the threshold at 1.0
     let types = std::fs::read_to_string(root().join("doc-types.toml"))
@@ -148,6 +155,10 @@ pub(crate) fn call(
         status,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     )
+}
+
+fn json_of(r: ureq::Response) -> Value {
+    serde_json::from_reader(r.into_reader()).unwrap_or(Value::Null)
 }
 
 /// The ID card the service stored from the inbox, as the unit's officer finds it.
@@ -483,6 +494,55 @@ fn every_route_checks_token_role_and_unit_and_the_desk_work_goes_through() {
         .set("Authorization", "Bearer 00")
         .call();
     assert!(matches!(r, Err(ureq::Error::Status(401, _))));
+    // a web login: wrong password 401, right one a session token; logout ends it; five
+    // wrong passwords in a row lock the name (429); every attempt is logged
+    let body = |u: &str, p: &str| {
+        serde_json::to_vec(&serde_json::json!({"user": u, "password": p})).unwrap()
+    };
+    let login = |u: &str, p: &str| {
+        let r = ureq::post(&format!("{}/api/login", s.base))
+            .set("Content-Type", "application/json")
+            .send_bytes(&body(u, p));
+        match r {
+            Ok(r) => (r.status(), json_of(r)),
+            Err(ureq::Error::Status(c, r)) => (c, json_of(r)),
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let (st, v) = login("an", "wrong password");
+    assert_eq!(st, 401, "{v}");
+    let (st, v) = login("nobody", PASSWORD);
+    assert_eq!(st, 401, "{v}");
+    let (st, v) = login("an", PASSWORD);
+    assert_eq!(st, 200, "{v}");
+    let session = v["token"].as_str().unwrap().to_string();
+    // (status, body) of /api/me with a bearer token
+    let me = |t: &str| match ureq::get(&format!("{}/api/me", s.base))
+        .set("Authorization", &format!("Bearer {t}"))
+        .call()
+    {
+        Ok(r) => (r.status(), json_of(r)),
+        Err(ureq::Error::Status(c, r)) => (c, json_of(r)),
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(me(&session).1["user"]["name"], "an");
+    // the session has the officer's role: not the auditor's log
+    let r = ureq::get(&format!("{}/api/audit", s.base))
+        .set("Authorization", &format!("Bearer {session}"))
+        .call();
+    assert!(matches!(r, Err(ureq::Error::Status(403, _))));
+    ureq::post(&format!("{}/api/logout", s.base))
+        .set("Authorization", &format!("Bearer {session}"))
+        .call()
+        .unwrap();
+    assert_eq!(me(&session).0, 401);
+    for _ in 0..5 {
+        assert_eq!(login("binh", "guess").0, 401);
+    }
+    let (st, v) = login("binh", "guess");
+    assert_eq!(st, 429, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("minutes"), "{v}");
+
     // public: health and the description
     assert_eq!(call(&s, "GET", "/api/health", None, None).0, 200);
     let (st, doc) = call(&s, "GET", "/api/openapi.json", None, None);
@@ -547,7 +607,9 @@ fn every_route_checks_token_role_and_unit_and_the_desk_work_goes_through() {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    for a in ["ingest", "download", "verify", "reuse", "requeue", "review"] {
+    for a in [
+        "ingest", "download", "verify", "reuse", "requeue", "review", "login",
+    ] {
         assert!(actions.contains(&a), "{a} not logged: {actions:?}");
     }
     let (_, v) = call(&s, "GET", "/api/audit/verify", Some("kiem"), None);

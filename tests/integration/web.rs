@@ -6,7 +6,7 @@
 
 use std::process::Command;
 
-use crate::api::{call, start, stored_card, token, UNIT};
+use crate::api::{call, start, stored_card, token, PASSWORD, UNIT};
 use crate::helpers::*;
 
 #[test]
@@ -35,6 +35,8 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
         .to_string();
     let tokens = serde_json::json!({
         "officer": token("an"),
+        "officer_name": "an",
+        "officer_password": PASSWORD,
         "auditor": token("kiem"),
         "operator": token("op"),
     });
@@ -55,6 +57,8 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
     let log = text(&o);
     assert!(o.status.success(), "{log}");
     for step in [
+        "officer: a wrong password",
+        "officer: log in with name and password",
         "officer: download",
         "officer: search by name",
         "officer: reuse the paper",
