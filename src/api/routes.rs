@@ -193,6 +193,15 @@ fn component_for(ix: &mut dyn Index, u: &User, id: i64) -> ApiResult<ComponentRo
     Ok(c)
 }
 
+/// The fields read from paper `id` (JSON array; empty when none are stored).
+fn fields_of(ix: &mut dyn Index, id: i64) -> ApiResult<Value> {
+    Ok(ix
+        .component_detail(id)
+        .map_err(internal)?
+        .and_then(|(f, _)| serde_json::from_str(&f).ok())
+        .unwrap_or_else(|| json!([])))
+}
+
 fn audit(actor: &str, action: Action, subject: String, details: Value) -> AuditRequest {
     AuditRequest {
         time: now(),
@@ -323,11 +332,7 @@ async fn component(
     let u = user(&s, &h, &[Role::Officer, Role::Auditor])?;
     with_index(&s, move |ix, s| {
         let c = component_for(ix, &u, id)?;
-        let fields: Value = ix
-            .component_detail(id)
-            .map_err(internal)?
-            .and_then(|(f, _)| serde_json::from_str(&f).ok())
-            .unwrap_or_else(|| json!([]));
+        let fields = fields_of(ix, id)?;
         let verifies = stored_verifies(s, &c);
         ix.append_audit(&audit(
             &u.name,
@@ -464,11 +469,7 @@ async fn review_queue(
             .review_queue(&units, q.limit.unwrap_or(100).min(1000))
             .map_err(internal)?
         {
-            let fields: Value = ix
-                .component_detail(c.id)
-                .map_err(internal)?
-                .and_then(|(f, _)| serde_json::from_str(&f).ok())
-                .unwrap_or_else(|| json!([]));
+            let fields = fields_of(ix, c.id)?;
             out.push(json!({"component": c, "fields": fields}));
         }
         Ok(Json(json!({ "components": out })))

@@ -492,6 +492,14 @@ impl SqliteIndex {
         }))
     }
 
+    /// `rows` with each paper's owners filled in.
+    fn with_owners(&self, mut rows: Vec<ComponentRow>) -> Result<Vec<ComponentRow>, IndexError> {
+        for c in &mut rows {
+            c.owner_ids = self.owners(c.id)?;
+        }
+        Ok(rows)
+    }
+
     fn owners(&self, id: i64) -> Result<Vec<String>, IndexError> {
         let mut st = self
             .conn
@@ -615,7 +623,7 @@ impl Index for SqliteIndex {
             args.push(Box::new(u.clone()));
         }
         sql.push_str(&format!(" ORDER BY score, c.id DESC LIMIT {limit}"));
-        let mut rows = {
+        let rows = {
             let mut st = self.conn.prepare(&sql).map_err(|e| self.sql(e))?;
             let params: Vec<&dyn rusqlite::ToSql> = args.iter().map(|b| b.as_ref()).collect();
             let mapped = st
@@ -630,10 +638,7 @@ impl Index for SqliteIndex {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| self.sql(e))?
         };
-        for c in &mut rows {
-            c.owner_ids = self.owners(c.id)?;
-        }
-        Ok(rows)
+        self.with_owners(rows)
     }
 
     fn component(&mut self, id: i64) -> Result<Option<ComponentRow>, IndexError> {
@@ -841,7 +846,7 @@ impl Index for SqliteIndex {
             sql.push_str(&format!(" AND c.unit_code IN ({marks})"));
         }
         sql.push_str(&format!(" ORDER BY c.id LIMIT {limit}"));
-        let mut rows = {
+        let rows = {
             let mut st = self.conn.prepare(&sql).map_err(|e| self.sql(e))?;
             let mapped = st
                 .query_map(rusqlite::params_from_iter(units.iter()), component_of)
@@ -850,10 +855,7 @@ impl Index for SqliteIndex {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| self.sql(e))?
         };
-        for c in &mut rows {
-            c.owner_ids = self.owners(c.id)?;
-        }
-        Ok(rows)
+        self.with_owners(rows)
     }
 
     fn review_component(
