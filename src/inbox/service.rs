@@ -187,6 +187,10 @@ fn scanner(
 ) -> Result<(), InboxError> {
     let mut planner = Planner::new(&opts.default_unit, opts.stability).with_settle(opts.settle);
     let mut index = (deps.open_index)()?;
+    // file events name absolute, resolved paths; the configured inbox may be relative
+    // (`--config config.toml`) or reached through a link
+    let inbox_resolved =
+        std::fs::canonicalize(&opts.paths.inbox).unwrap_or_else(|_| opts.paths.inbox.clone());
     while !stop.load(Ordering::SeqCst) {
         let listing = list(&opts.paths.inbox, 100_000)?;
         let plan = {
@@ -264,7 +268,10 @@ fn scanner(
         }
         let note = |planner: &mut Planner, w: Wake| {
             if let Wake::Closed(path, at) = w {
-                if let Ok(rel) = path.strip_prefix(&opts.paths.inbox) {
+                let rel = path
+                    .strip_prefix(&inbox_resolved)
+                    .or_else(|_| path.strip_prefix(&opts.paths.inbox));
+                if let Ok(rel) = rel {
                     let rel: Vec<String> = rel
                         .components()
                         .map(|c| c.as_os_str().to_string_lossy().into_owned())

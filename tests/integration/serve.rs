@@ -423,3 +423,44 @@ fn a_stop_with_a_backlog_finishes_the_batches_in_hand_and_leaves_the_rest_in_the
     assert!(files(&dir.path().join("inbox")).is_empty());
     assert_eq!(files(&dir.path().join("processed")).len(), names.len());
 }
+
+#[test]
+fn a_file_renamed_into_the_inbox_is_taken_after_the_settle_delay_even_with_a_relative_config_path()
+{
+    // stable_seconds 60: only the close/rename event can make the file complete sooner; the
+    // configuration is given relative to the working directory, as `sohoa serve` usually is
+    let dir = tmp();
+    store_config(
+        dir.path(),
+        UNIT,
+        "[inbox]\nstable_seconds = 60\nsettle_seconds = 0.5\npoll_seconds = 0.2\nworkers = 1\n",
+    );
+    let unit = dir.path().join("inbox").join(UNIT);
+    std::fs::create_dir_all(&unit).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sohoa"))
+        .args(["--config", "config.toml", "serve"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn sohoa serve");
+    std::thread::sleep(Duration::from_secs(1));
+    let part = unit.join("cccd.png.part");
+    std::fs::copy(root().join("samples/scans/cccd-ban-sao.png"), &part).unwrap();
+    std::fs::rename(&part, unit.join("cccd.png")).unwrap();
+    let t = Instant::now();
+    let mut stored = false;
+    while t.elapsed() < Duration::from_secs(45) {
+        if !files(&dir.path().join("processed")).is_empty() {
+            stored = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        stored,
+        "not taken within 45 s: the rename event was not matched to the inbox (only the 60 s stability rule applied)"
+    );
+}
