@@ -109,11 +109,7 @@ impl SqliteIndex {
             });
         }
         for m in MIGRATIONS.iter().filter(|m| m.version > current) {
-            let db = self.db.clone();
-            let sql = |source| IndexError::Sql {
-                db: db.clone(),
-                source,
-            };
+            let sql = sql_err(&self.db);
             let tx = self.conn.transaction().map_err(sql)?;
             tx.execute_batch(m.common).map_err(sql)?;
             tx.execute_batch(m.sqlite).map_err(sql)?;
@@ -330,6 +326,14 @@ fn fts_words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Maps a SQLite error to one naming the database `db`.
+fn sql_err(db: &str) -> impl Fn(rusqlite::Error) -> IndexError + Copy + '_ {
+    move |source| IndexError::Sql {
+        db: db.to_string(),
+        source,
+    }
+}
+
 /// Indexes one paper and appends its audit entry inside `tx`.
 fn add_in(
     tx: &Transaction<'_>,
@@ -520,11 +524,7 @@ impl Index for SqliteIndex {
         c: &NewComponent,
         audit: &AuditRequest,
     ) -> Result<(i64, AuditEntry), IndexError> {
-        let db = self.db.clone();
-        let sql = |source| IndexError::Sql {
-            db: db.clone(),
-            source,
-        };
+        let sql = sql_err(&self.db);
         let tx = self.conn.transaction().map_err(sql)?;
         let out = add_in(&tx, c, audit).map_err(sql)?;
         tx.commit().map_err(sql)?;
@@ -535,11 +535,7 @@ impl Index for SqliteIndex {
         &mut self,
         items: &[(NewComponent, AuditRequest)],
     ) -> Result<Vec<i64>, IndexError> {
-        let db = self.db.clone();
-        let sql = |source| IndexError::Sql {
-            db: db.clone(),
-            source,
-        };
+        let sql = sql_err(&self.db);
         let tx = self.conn.transaction().map_err(sql)?;
         let mut ids = Vec::with_capacity(items.len());
         for (c, a) in items {
@@ -768,11 +764,7 @@ impl Index for SqliteIndex {
         override_reason: Option<&str>,
         audit: &AuditRequest,
     ) -> Result<AuditEntry, IndexError> {
-        let db = self.db.clone();
-        let sql = |source| IndexError::Sql {
-            db: db.clone(),
-            source,
-        };
+        let sql = sql_err(&self.db);
         let tx = self.conn.transaction().map_err(sql)?;
         let exists: Option<i64> = tx
             .query_row(
@@ -864,11 +856,7 @@ impl Index for SqliteIndex {
         review: &Review,
         audit: &AuditRequest,
     ) -> Result<AuditEntry, IndexError> {
-        let db = self.db.clone();
-        let sql = |source| IndexError::Sql {
-            db: db.clone(),
-            source,
-        };
+        let sql = sql_err(&self.db);
         let tx = self.conn.transaction().map_err(sql)?;
         let changed = tx
             .execute(
@@ -951,11 +939,7 @@ impl Index for SqliteIndex {
     }
 
     fn mark_scans_ingested(&mut self, sha256: &[String], at: &str) -> Result<(), IndexError> {
-        let db = self.db.clone();
-        let sql = |source| IndexError::Sql {
-            db: db.clone(),
-            source,
-        };
+        let sql = sql_err(&self.db);
         let tx = self.conn.transaction().map_err(sql)?;
         for h in sha256 {
             tx.execute(
@@ -969,11 +953,7 @@ impl Index for SqliteIndex {
     }
 
     fn job_begin(&mut self, job: &JobRow) -> Result<u32, IndexError> {
-        let db = self.db.clone();
-        let sql = |source| IndexError::Sql {
-            db: db.clone(),
-            source,
-        };
+        let sql = sql_err(&self.db);
         let tx = self.conn.transaction().map_err(sql)?;
         tx.execute(
             "INSERT INTO inbox_jobs (job_key, unit_code, dossier_code, label, files_json, state,
@@ -1108,11 +1088,7 @@ impl Index for SqliteIndex {
     }
 
     fn append_audit(&mut self, a: &AuditRequest) -> Result<AuditEntry, IndexError> {
-        let db = self.db.clone();
-        let sql = |source| IndexError::Sql {
-            db: db.clone(),
-            source,
-        };
+        let sql = sql_err(&self.db);
         let tx = self.conn.transaction().map_err(sql)?;
         let e = append_in(&tx, a).map_err(sql)?;
         tx.commit().map_err(sql)?;
