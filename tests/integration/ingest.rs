@@ -310,24 +310,58 @@ fn ingest_killed_at_random_moments_stores_every_paper_once() {
     let mut next = kill_rng(&format!(
         "ingest kill test (an uninterrupted run takes {full:?})"
     ));
-    let dir = tmp();
-    let cfg = setup(dir.path());
+    // Kill runs until four were killed in one store (or two, and the next finished the rest).
+    // A run that finishes before its kill moment (the reference may have been timed while other tests loaded the machine)
+    // leaves nothing for the next runs to do: then start again in a fresh store, aiming
+    // within the time that run really took.
+    let mut full = full;
+    let mut store = tmp();
+    let mut cfg = setup(store.path());
     let mut killed = 0;
-    for _ in 0..6 {
+    let mut attempts = 0;
+    while killed < 4 {
+        attempts += 1;
+        assert!(
+            attempts <= 24,
+            "only {killed} runs were killed before they finished"
+        );
         // anywhere from the start to just before the end of a full run
         let at = full.mul_f64(0.05 + (next() % 900) as f64 / 1000.0);
+        let started = std::time::Instant::now();
         let mut child = spawn_ingest(&cfg, &batch);
-        std::thread::sleep(at);
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
-            killed += 1;
+        let mut finished = None;
+        while started.elapsed() < at {
+            if let Some(status) = child.try_wait().unwrap() {
+                finished = Some(status);
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        child.wait().unwrap();
+        match finished {
+            Some(status) => {
+                assert!(status.success(), "an ingest run failed: {status}");
+                if killed >= 2 {
+                    break; // it finished what the killed runs left: that is the point
+                }
+                eprintln!(
+                    "run {attempts} finished in {:?} before its kill at {at:?}: fresh store",
+                    started.elapsed()
+                );
+                if killed == 0 {
+                    full = started.elapsed();
+                }
+                store = tmp();
+                cfg = setup(store.path());
+                killed = 0;
+            }
+            None => {
+                child.kill().unwrap(); // SIGKILL
+                child.wait().unwrap();
+                killed += 1;
+            }
+        }
     }
-    assert!(
-        killed >= 3,
-        "only {killed} runs were killed before they finished"
-    );
+    let dir = store;
     let last = json(
         &cfg,
         &[

@@ -441,9 +441,22 @@ fn a_file_renamed_into_the_inbox_is_taken_after_the_settle_delay_even_with_a_rel
         .args(["--config", "config.toml", "serve"])
         .current_dir(dir.path())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("serve.err")).unwrap())
         .spawn()
         .expect("spawn sohoa serve");
+    // the rename must come after the watch is set: wait for the start-up line (printed just
+    // before), however loaded the machine, then a second more
+    let t = Instant::now();
+    while !std::fs::read_to_string(dir.path().join("serve.err"))
+        .unwrap_or_default()
+        .contains("watching")
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "sohoa serve did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     std::thread::sleep(Duration::from_secs(1));
     let part = unit.join("cccd.png.part");
     std::fs::copy(root().join("samples/scans/cccd-ban-sao.png"), &part).unwrap();
