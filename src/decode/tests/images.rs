@@ -5,7 +5,6 @@ use super::{gray, image_ref, rgb};
 use crate::decode::{decode_page, list_pages, DecodeError, DecodeLimits, DpiSource, PageRef};
 use image::codecs::jpeg::{PixelDensity, PixelDensityUnit};
 use image::ExtendedColorType;
-use std::time::{Duration, Instant};
 
 fn lim() -> DecodeLimits {
     DecodeLimits::default()
@@ -135,9 +134,9 @@ fn png_alpha_onto_white_and_16_bit() {
 fn png_bomb_is_refused_before_allocation() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "bomb.png", &png_claiming(50_000, 50_000));
-    let start = Instant::now();
+    // refused from the header: the error names the claimed size (a decode would have had to
+    // allocate 2.5 GB first, and failed differently)
     let e = decode_page(&image_ref(&path), Some(300.0), &lim()).unwrap_err();
-    assert!(start.elapsed() < Duration::from_secs(1));
     assert!(
         matches!(
             e,
