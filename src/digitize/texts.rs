@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::classify::{qr, PageLine, PageText, PageWord};
 use crate::decode::text_layer::{read_text_layer, TextLayer};
-use crate::decode::PageRef;
+use crate::decode::{PageRef, Raster, ScannedPage};
 use crate::ocr;
 
 use super::{keeps_text, list_inputs, order, page_label, recognize_page, report_of};
@@ -19,7 +19,7 @@ pub fn recognize_texts(
     inputs: &[PathBuf],
     opts: &DigitizeOptions,
 ) -> Result<(Vec<PageText>, Vec<PageReport>), DigitizeError> {
-    let r = recognize_pages(inputs, opts)?;
+    let r = recognize_pages(inputs, opts, 0)?;
     Ok((r.texts, r.reports))
 }
 
@@ -43,13 +43,34 @@ pub struct Recognized {
     pub texts: Vec<PageText>,
     /// `None` for a PDF page that carries its own text (copied, not OCRed).
     pub ocr: Vec<Option<PageOcr>>,
+    /// The decoded pages, kept (in page order) while their pixels fit the budget given to
+    /// [`recognize_pages`]: `assemble` takes them instead of decoding the scans a second time.
+    /// `None` past the budget and for pages kept as they are.
+    pub decoded: Vec<Option<ScannedPage>>,
     pub reports: Vec<PageReport>,
 }
 
-/// [`recognize_texts`], keeping what is needed to assemble the pages afterwards.
+/// The bytes a decoded page takes in memory: its pixels and the compressed data kept for
+/// passthrough.
+fn page_bytes(page: &ScannedPage) -> usize {
+    let (w, h) = (page.raster.width() as usize, page.raster.height() as usize);
+    let channels = match page.raster {
+        Raster::Gray(_) => 1,
+        _ => 3,
+    };
+    let kept = page.jpeg.as_ref().map_or(0, Vec::len) + page.png.as_ref().map_or(0, Vec::len);
+    w.saturating_mul(h)
+        .saturating_mul(channels)
+        .saturating_add(kept)
+}
+
+/// [`recognize_texts`], keeping what is needed to assemble the pages afterwards: the words and
+/// geometry of every page, and the decoded pages themselves up to `keep_pixel_bytes` of pixels
+/// (the rest are decoded again when assembled; memory stays bounded for long batches).
 pub fn recognize_pages(
     inputs: &[PathBuf],
     opts: &DigitizeOptions,
+    keep_pixel_bytes: usize,
 ) -> Result<Recognized, DigitizeError> {
     let pages = list_inputs(inputs, &opts.limits)?;
     let workers = if opts.workers == 0 {
@@ -60,6 +81,8 @@ pub fn recognize_pages(
     let mut texts = Vec::with_capacity(pages.len());
     let mut reports = Vec::with_capacity(pages.len());
     let mut ocrs = Vec::with_capacity(pages.len());
+    let mut decoded = Vec::with_capacity(pages.len());
+    let mut kept_bytes = 0usize;
     let mut sources = PdfSources::default();
     let jobs: Vec<(usize, PageRef)> = pages.iter().cloned().enumerate().collect();
     order::run_ordered(
@@ -87,15 +110,22 @@ pub fn recognize_pages(
                 text: r.text,
                 mean_confidence: r.mean_confidence,
             };
-            Ok((i, Some((text, report, geometry))))
+            Ok((i, Some((text, report, geometry, r.scanned))))
         },
         |result: Result<_, DigitizeError>| {
             let (i, done) = result?;
             match done {
-                Some((text, report, geometry)) => {
+                Some((text, report, geometry, scanned)) => {
                     texts.push(text);
                     reports.push(report);
                     ocrs.push(Some(geometry));
+                    let bytes = page_bytes(&scanned);
+                    if kept_bytes.saturating_add(bytes) <= keep_pixel_bytes {
+                        kept_bytes += bytes;
+                        decoded.push(Some(scanned));
+                    } else {
+                        decoded.push(None);
+                    }
                 }
                 None => {
                     let page = &pages[i];
@@ -153,6 +183,7 @@ pub fn recognize_pages(
                         warnings: vec![warning],
                     });
                     ocrs.push(None);
+                    decoded.push(None);
                 }
             }
             Ok(())
@@ -162,6 +193,7 @@ pub fn recognize_pages(
         pages,
         texts,
         ocr: ocrs,
+        decoded,
         reports,
     })
 }

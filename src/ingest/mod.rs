@@ -124,7 +124,7 @@ pub fn ingest(
         return already_ingested(inputs, &source_ids, index);
     }
     // 2. Recognise and classify.
-    let rec = recognize_pages(inputs, &opts.digitize)?;
+    let mut rec = recognize_pages(inputs, &opts.digitize, KEEP_DECODED_BYTES)?;
     let batch = classifier.classify(&rec.texts, opts.folder_dossier.as_deref());
     let mut report = IngestReport {
         papers: Vec::new(),
@@ -159,7 +159,7 @@ pub fn ingest(
                 continue;
             }
             // 3. One PDF/A per paper, signed, stored.
-            let signed = assemble_and_sign(inputs, &rec, c, &source_ids, opts)?;
+            let signed = assemble_and_sign(inputs, &mut rec, c, &source_ids, opts)?;
             let mut file = std::fs::File::open(&signed.path).map_err(io(&signed.path))?;
             let put = store.put(&mut file)?;
             drop(file);
@@ -276,6 +276,10 @@ fn already_ingested(
     Ok(report)
 }
 
+/// How many bytes of decoded pages a batch keeps from the OCR for the PDF/A (about seven
+/// 300 dpi A4 gray pages, or two in colour); pages past it are decoded again when assembled.
+const KEEP_DECODED_BYTES: usize = 64 << 20;
+
 /// Names of ingest's temporary PDFs in the work folder: only these are ever swept.
 const WORK_PREFIX: &str = ".sohoa-paper-";
 
@@ -360,11 +364,12 @@ pub fn find_rescan(
     Ok(best)
 }
 
-/// Writes the paper's pages as a PDF/A (the scans decoded again, with the words and geometry
-/// the OCR found the first time) and signs it; returns the signed temporary file.
+/// Writes the paper's pages as a PDF/A (the pages as decoded for the OCR, or decoded again past
+/// [`KEEP_DECODED_BYTES`], with the words and geometry the OCR found) and signs it; returns
+/// the signed temporary file.
 fn assemble_and_sign(
     inputs: &[PathBuf],
-    rec: &crate::digitize::Recognized,
+    rec: &mut crate::digitize::Recognized,
     c: &Component,
     source_ids: &[String],
     opts: &IngestOptions,
@@ -409,11 +414,14 @@ fn assemble_and_sign(
         let page_ref = &rec.pages[p.index];
         match &rec.ocr[p.index] {
             Some(o) => {
-                let scanned = decode::decode_page(
-                    page_ref,
-                    opts.digitize.dpi_override,
-                    &opts.digitize.limits,
-                )?;
+                let scanned = match rec.decoded[p.index].take() {
+                    Some(kept) => kept,
+                    None => decode::decode_page(
+                        page_ref,
+                        opts.digitize.dpi_override,
+                        &opts.digitize.limits,
+                    )?,
+                };
                 let page = recognized(scanned, o);
                 if let Some(l) = likeness.as_mut() {
                     l.pages.push(signature_of_page(&page));
@@ -531,7 +539,7 @@ pub fn scan_signatures(
     opts: &DigitizeOptions,
     classifier: &Classifier,
 ) -> Result<Vec<(Component, Option<PaperSignature>)>, IngestError> {
-    let rec = recognize_pages(inputs, opts)?;
+    let mut rec = recognize_pages(inputs, opts, KEEP_DECODED_BYTES)?;
     let batch = classifier.classify(&rec.texts, None);
     let mut out = Vec::new();
     for c in batch.dossiers.into_iter().flat_map(|d| d.components) {
@@ -539,8 +547,14 @@ pub fn scan_signatures(
         for p in &c.pages {
             match (&rec.ocr[p.index], sig.as_mut()) {
                 (Some(o), Some(s)) => {
-                    let scanned =
-                        decode::decode_page(&rec.pages[p.index], opts.dpi_override, &opts.limits)?;
+                    let scanned = match rec.decoded[p.index].take() {
+                        Some(kept) => kept,
+                        None => decode::decode_page(
+                            &rec.pages[p.index],
+                            opts.dpi_override,
+                            &opts.limits,
+                        )?,
+                    };
                     s.pages.push(signature_of_page(&recognized(scanned, o)));
                 }
                 _ => sig = None,
