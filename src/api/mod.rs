@@ -42,6 +42,9 @@ pub struct ApiContext {
     /// Largest accepted upload, bytes.
     pub max_upload_bytes: usize,
     pub timeout: std::time::Duration,
+    /// The desk's offset from UTC (`[sign] utc_offset_minutes`): report months are its
+    /// calendar months.
+    pub utc_offset_minutes: i32,
 }
 
 /// The shared state of the router.

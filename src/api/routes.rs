@@ -691,8 +691,9 @@ async fn reports(
             ))
         }
     };
+    let offset = s.utc_offset_minutes;
     let rows = with_index(&s, move |ix, _| {
-        let counts = ix.report_counts().map_err(internal)?;
+        let counts = ix.report_counts(offset).map_err(internal)?;
         Ok(crate::index::report::build(
             &counts,
             q.unit.as_deref(),

@@ -223,6 +223,7 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
             summary: Arc::clone(&summary),
             max_upload_bytes: cfg.http.max_upload_bytes,
             timeout: Duration::from_secs_f64(cfg.http.timeout_seconds),
+            utc_offset_minutes: cfg.sign.utc_offset_minutes,
         };
         Some(start_http(
             &cfg.http.listen,

@@ -618,7 +618,7 @@ pub struct ReportArgs {
 pub fn run_report(cfg: &Config, a: ReportArgs) -> anyhow::Result<ExitCode> {
     let (_, mut index, _) = open(cfg)?;
     let rows = sohoa::index::report::build(
-        &index.report_counts()?,
+        &index.report_counts(cfg.sign.utc_offset_minutes)?,
         a.unit.as_deref(),
         a.month.as_deref(),
     );

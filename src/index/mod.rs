@@ -354,8 +354,13 @@ pub trait Index {
     /// The journal, newest first; only batches in `state` when given; at most `limit`.
     fn jobs(&mut self, state: Option<JobState>, limit: usize) -> Result<Vec<JobRow>, IndexError>;
 
-    /// The grouped counts the directives' report is built from ([`report::build`]).
-    fn report_counts(&mut self) -> Result<report::ReportCounts, IndexError>;
+    /// The grouped counts the directives' report is built from ([`report::build`]), by the
+    /// calendar months of the desk's time zone (`utc_offset_minutes` from UTC: 420 in Viet
+    /// Nam), not of UTC: a dossier received at 06:00 on the 1st belongs to that month.
+    fn report_counts(
+        &mut self,
+        utc_offset_minutes: i32,
+    ) -> Result<report::ReportCounts, IndexError>;
 
     /// An audit entry for something that changes nothing here (a download, a verification).
     fn append_audit(&mut self, a: &AuditRequest) -> Result<AuditEntry, IndexError>;

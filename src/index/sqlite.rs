@@ -1046,44 +1046,52 @@ impl Index for SqliteIndex {
         rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))
     }
 
-    fn report_counts(&mut self) -> Result<super::report::ReportCounts, IndexError> {
+    fn report_counts(
+        &mut self,
+        utc_offset_minutes: i32,
+    ) -> Result<super::report::ReportCounts, IndexError> {
+        // `?1` moves the stored UTC times ("…Z") to the desk's clock before taking the month;
+        // a time SQLite cannot read keeps its first seven characters (as before)
+        let modifier = format!("{utc_offset_minutes:+} minutes");
         let counts = |sql: &str| -> Result<Vec<super::report::Count>, IndexError> {
             let mut st = self.conn.prepare(sql).map_err(|e| self.sql(e))?;
             let rows = st
-                .query_map([], |r| {
+                .query_map([&modifier], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)?.max(0) as u64))
                 })
                 .map_err(|e| self.sql(e))?;
             rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))
         };
+        let month =
+            |col: &str| format!("COALESCE(strftime('%Y-%m', {col}, ?1), substr({col}, 1, 7))");
+        let (received, created, at) = (month("received_at"), month("c.created_at"), month("at"));
         Ok(super::report::ReportCounts {
-            dossiers_received: counts(
-                "SELECT unit_code, substr(received_at, 1, 7), COUNT(*) FROM dossiers
-                 GROUP BY unit_code, substr(received_at, 1, 7)",
-            )?,
-            dossiers_digitized: counts(
-                "SELECT d.unit_code, substr(d.received_at, 1, 7), COUNT(*) FROM dossiers d
+            dossiers_received: counts(&format!(
+                "SELECT unit_code, {received} AS m, COUNT(*) FROM dossiers GROUP BY unit_code, m"
+            ))?,
+            dossiers_digitized: counts(&format!(
+                "SELECT unit_code, {received} AS m, COUNT(*) FROM dossiers d
                  WHERE EXISTS (SELECT 1 FROM components c WHERE c.dossier_code = d.code)
-                 GROUP BY d.unit_code, substr(d.received_at, 1, 7)",
-            )?,
-            components: counts(
-                "SELECT unit_code, substr(created_at, 1, 7), COUNT(*) FROM components
-                 GROUP BY unit_code, substr(created_at, 1, 7)",
-            )?,
-            signed: counts(
-                "SELECT c.unit_code, substr(c.created_at, 1, 7), COUNT(*) FROM components c
+                 GROUP BY unit_code, m"
+            ))?,
+            components: counts(&format!(
+                "SELECT c.unit_code, {created} AS m, COUNT(*) FROM components c
+                 GROUP BY c.unit_code, m"
+            ))?,
+            signed: counts(&format!(
+                "SELECT c.unit_code, {created} AS m, COUNT(*) FROM components c
                  JOIN signatures s ON s.component_id = c.id
-                 GROUP BY c.unit_code, substr(c.created_at, 1, 7)",
-            )?,
+                 GROUP BY c.unit_code, m"
+            ))?,
             // the dossier's unit is the first part of its code (validated on reuse)
-            dossiers_reusing: counts(
-                "SELECT substr(dossier_code, 1, 13), substr(at, 1, 7), COUNT(DISTINCT dossier_code)
-                 FROM reuse_events GROUP BY substr(dossier_code, 1, 13), substr(at, 1, 7)",
-            )?,
-            reuse_events: counts(
-                "SELECT substr(dossier_code, 1, 13), substr(at, 1, 7), COUNT(*)
-                 FROM reuse_events GROUP BY substr(dossier_code, 1, 13), substr(at, 1, 7)",
-            )?,
+            dossiers_reusing: counts(&format!(
+                "SELECT substr(dossier_code, 1, 13) AS u, {at} AS m, COUNT(DISTINCT dossier_code)
+                 FROM reuse_events GROUP BY u, m"
+            ))?,
+            reuse_events: counts(&format!(
+                "SELECT substr(dossier_code, 1, 13) AS u, {at} AS m, COUNT(*)
+                 FROM reuse_events GROUP BY u, m"
+            ))?,
         })
     }
 

@@ -448,7 +448,7 @@ fn the_report_gives_each_units_month_its_counts_and_rates() {
     r.time = "2026-11-20T02:00:00Z".into();
     ix.record_reuse(card, "000.00.10.H59-261120-0002", None, &r)
         .unwrap();
-    let rows = report::build(&ix.report_counts().unwrap(), None, None);
+    let rows = report::build(&ix.report_counts(0).unwrap(), None, None);
     let nov: Vec<&report::UnitMonth> = rows.iter().filter(|r| r.month == "2026-11").collect();
     assert_eq!(nov.len(), 1, "{rows:#?}");
     let n = nov[0];
@@ -466,7 +466,42 @@ fn the_report_gives_each_units_month_its_counts_and_rates() {
     assert!(csv.contains("000.00.10.H59,2026-11,"), "{csv}");
     assert_eq!(csv.lines().count(), rows.len() + 1);
     // filters
-    assert!(report::build(&ix.report_counts().unwrap(), Some("000.00.11.H59"), None).is_empty());
+    assert!(report::build(&ix.report_counts(0).unwrap(), Some("000.00.11.H59"), None).is_empty());
+}
+
+#[test]
+fn report_months_are_the_desks_calendar_months_not_utc() {
+    let mut ix = SqliteIndex::open_in_memory().unwrap();
+    // 06:30 on 1 December in Ha Noi is still 30 November in UTC
+    let mut a = paper("citizen_id", "001085012345", "CĂN CƯỚC", None);
+    a.created_at = "2026-11-30T23:30:00Z".into();
+    let (card, _) = ix.add_component(&a, &audit(Action::Store, "")).unwrap();
+    let mut r = audit(Action::Reuse, "");
+    r.time = "2026-11-30T17:05:00Z".into(); // 00:05 on 1 December in Ha Noi
+    ix.record_reuse(card, "000.00.10.H59-261201-0001", None, &r)
+        .unwrap();
+    let mut months = |offset: i32| -> Vec<(String, u64, u64, u64)> {
+        let rows = report::build(&ix.report_counts(offset).unwrap(), None, None);
+        rows.iter()
+            .map(|r| {
+                (
+                    r.month.clone(),
+                    r.components_digitized,
+                    r.dossiers_received,
+                    r.reuse_events,
+                )
+            })
+            .collect()
+    };
+    let mut vn = months(420);
+    vn.sort();
+    assert_eq!(vn, vec![("2026-12".to_string(), 1, 2, 1)], "{vn:?}");
+    let mut utc = months(0);
+    utc.sort();
+    assert_eq!(utc, vec![("2026-11".to_string(), 1, 2, 1)], "{utc:?}");
+    // west of UTC the paper falls back into November too
+    let west = months(-60);
+    assert!(west.iter().all(|m| m.0 == "2026-11"), "{west:?}");
 }
 
 #[test]
