@@ -311,9 +311,9 @@ fn ingest_killed_at_random_moments_stores_every_paper_once() {
         "ingest kill test (an uninterrupted run takes {full:?})"
     ));
     // Kill runs until four were killed in one store (or two, and the next finished the rest).
-    // A run that finishes before its kill moment (the reference may have been timed while other tests loaded the machine)
-    // leaves nothing for the next runs to do: then start again in a fresh store, aiming
-    // within the time that run really took.
+    // A run that finishes before its kill moment (the reference may have been timed while
+    // other tests loaded the machine) leaves nothing for the next runs to do: then start again
+    // in a fresh store, aiming within the time that run really took.
     let mut full = full;
     let mut store = tmp();
     let mut cfg = setup(store.path());
