@@ -8,7 +8,7 @@ mod sources;
 mod texts;
 
 pub use sources::{PdfSources, SourcePdf};
-pub use texts::{recognize_pages, recognize_texts, PageOcr, Recognized};
+pub use texts::{recognize_pages, recognize_texts, take_decoded, PageOcr, Recognized};
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};

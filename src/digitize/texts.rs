@@ -50,6 +50,20 @@ pub struct Recognized {
     pub reports: Vec<PageReport>,
 }
 
+/// `page` decoded: the copy `kept` from the OCR ([`Recognized::decoded`], handed over once),
+/// else decoded again.
+pub fn take_decoded(
+    kept: &mut Option<ScannedPage>,
+    page: &PageRef,
+    dpi_override: Option<f32>,
+    limits: &crate::decode::DecodeLimits,
+) -> Result<ScannedPage, crate::decode::DecodeError> {
+    match kept.take() {
+        Some(page) => Ok(page),
+        None => crate::decode::decode_page(page, dpi_override, limits),
+    }
+}
+
 /// The bytes a decoded page takes in memory: its pixels and the compressed data kept for
 /// passthrough.
 fn page_bytes(page: &ScannedPage) -> usize {
@@ -65,8 +79,9 @@ fn page_bytes(page: &ScannedPage) -> usize {
 }
 
 /// [`recognize_texts`], keeping what is needed to assemble the pages afterwards: the words and
-/// geometry of every page, and the decoded pages themselves up to `keep_pixel_bytes` of pixels
-/// (the rest are decoded again when assembled; memory stays bounded for long batches).
+/// geometry of every page, and the decoded pages themselves up to `keep_pixel_bytes` (pixels
+/// and the compressed data kept for passthrough; the rest are decoded again when assembled,
+/// so memory stays bounded for long batches).
 pub fn recognize_pages(
     inputs: &[PathBuf],
     opts: &DigitizeOptions,

@@ -19,7 +19,9 @@ use crate::audit::Action;
 use crate::classify::fields::{Check, FieldKind};
 use crate::classify::{Classifier, Component};
 use crate::decode;
-use crate::digitize::{recognize_pages, DigitizeError, DigitizeOptions, PageOcr, PdfSources};
+use crate::digitize::{
+    recognize_pages, take_decoded, DigitizeError, DigitizeOptions, PageOcr, PdfSources,
+};
 use crate::index::{AuditRequest, Index, IndexError, NewComponent, ReviewState, SignatureInfo};
 use crate::ocr::RecognizedPage;
 use crate::pki::digest::DigestAlg;
@@ -414,14 +416,12 @@ fn assemble_and_sign(
         let page_ref = &rec.pages[p.index];
         match &rec.ocr[p.index] {
             Some(o) => {
-                let scanned = match rec.decoded[p.index].take() {
-                    Some(kept) => kept,
-                    None => decode::decode_page(
-                        page_ref,
-                        opts.digitize.dpi_override,
-                        &opts.digitize.limits,
-                    )?,
-                };
+                let scanned = take_decoded(
+                    &mut rec.decoded[p.index],
+                    page_ref,
+                    opts.digitize.dpi_override,
+                    &opts.digitize.limits,
+                )?;
                 let page = recognized(scanned, o);
                 if let Some(l) = likeness.as_mut() {
                     l.pages.push(signature_of_page(&page));
@@ -547,14 +547,12 @@ pub fn scan_signatures(
         for p in &c.pages {
             match (&rec.ocr[p.index], sig.as_mut()) {
                 (Some(o), Some(s)) => {
-                    let scanned = match rec.decoded[p.index].take() {
-                        Some(kept) => kept,
-                        None => decode::decode_page(
-                            &rec.pages[p.index],
-                            opts.dpi_override,
-                            &opts.limits,
-                        )?,
-                    };
+                    let scanned = take_decoded(
+                        &mut rec.decoded[p.index],
+                        &rec.pages[p.index],
+                        opts.dpi_override,
+                        &opts.limits,
+                    )?;
                     s.pages.push(signature_of_page(&recognized(scanned, o)));
                 }
                 _ => sig = None,
