@@ -165,9 +165,8 @@ async fn with_index<T: Send + 'static>(
 
 fn verify_opts(s: &ApiState) -> VerifyOptions {
     VerifyOptions {
-        store: s.trust.clone(),
-        now: SystemTime::now(),
         limits: s.limits,
+        ..VerifyOptions::new(s.trust.clone(), SystemTime::now())
     }
 }
 

@@ -12,7 +12,6 @@ use sohoa::audit::{self, Action};
 use sohoa::config::Config;
 use sohoa::index::{AuditRequest, ComponentRow, Index, Query, SqliteIndex};
 use sohoa::ingest::{ingest, IngestOptions};
-use sohoa::pdf::Limits;
 use sohoa::pki::names::rfc3339;
 use sohoa::sign::pades::SignRequest;
 use sohoa::sign::{HttpTsa, TimestampAuthority};
@@ -308,11 +307,7 @@ pub fn run_find(cfg: &Config, a: FindArgs) -> anyhow::Result<ExitCode> {
         source_sha256: None,
         limit: 0,
     })?;
-    let vopts = VerifyOptions {
-        store: super::verify::config_trust(cfg)?,
-        now: SystemTime::now(),
-        limits: Limits::default(),
-    };
+    let vopts = super::verify::config_options(cfg, SystemTime::now())?;
     let mut out = Vec::new();
     for r in &rows {
         let verifies = stored_signature_verifies(&store, r, &vopts);
@@ -370,11 +365,7 @@ pub fn run_reuse(cfg: &Config, a: ReuseArgs) -> anyhow::Result<ExitCode> {
     let c = index
         .component(a.component)?
         .with_context(|| format!("no stored component #{}", a.component))?;
-    let vopts = VerifyOptions {
-        store: super::verify::config_trust(cfg)?,
-        now: SystemTime::now(),
-        limits: Limits::default(),
-    };
+    let vopts = super::verify::config_options(cfg, SystemTime::now())?;
     let today = now()[..10].to_string();
     let problems =
         sohoa::index::reuse::problems(&c, &today, stored_signature_verifies(&store, &c, &vopts));
@@ -536,11 +527,7 @@ pub fn run_eval_ingest(
         &None,
         scratch.path(),
     );
-    let vopts = VerifyOptions {
-        store: super::verify::config_trust(cfg)?,
-        now: SystemTime::now(),
-        limits: Limits::default(),
-    };
+    let vopts = super::verify::config_options(cfg, SystemTime::now())?;
     let mut verifies = |sha: &str| {
         sha.parse::<BlobId>().ok().is_some_and(|id| {
             verify::verify_file(&store.blob_path(&id), &vopts).is_ok_and(|r| r.valid)

@@ -133,6 +133,21 @@ pub struct TrustConfig {
     /// Certificate revocation lists (PEM or DER).
     #[serde(default)]
     pub crls: Vec<PathBuf>,
+    /// Also trust the VGCA (Ban Cơ yếu Chính phủ) certificates in this folder, as downloaded
+    /// from ca.gov.vn: only those whose SHA-256 sohoa pins (`sohoa::pki::vgca::PINS`).
+    #[serde(default)]
+    pub vgca_dir: Option<PathBuf>,
+    /// A signature whose signer's revocation status is unknown is not valid.
+    #[serde(default)]
+    pub require_revocation: bool,
+    /// Fetch OCSP responses (AIA) or CRLs (distribution points) when neither the file nor the
+    /// configuration has revocation data for a signer.
+    #[serde(default)]
+    pub online: bool,
+    /// PAdES long-term validation profile: each signature needs a proven signing time and
+    /// revocation data carried in the file (B-LT or B-LTA), as pyHanko's `--ltv-profile pades`.
+    #[serde(default)]
+    pub ltv: bool,
 }
 
 /// `[digitize]`: OCR and the limits on untrusted scans.

@@ -35,21 +35,69 @@ pub enum Purpose {
     TimeStamping,
 }
 
-/// Revocation status of the path (RFC 5280 §5.3). A revoked certificate is not listed among
+/// Where revocation data came from, in the order sohoa consults them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RevocationSource {
+    /// The PDF's Document Security Store (ETSI EN 319 142-1 §5.4.2, /DSS /CRLs and /OCSPs).
+    Dss,
+    /// The signature's adbe-revocationInfoArchival signed attribute (1.2.840.113583.1.1.8).
+    SignatureArchive,
+    /// CRLs carried in the CMS SignedData (RFC 5652 §5.1 `crls`).
+    Cms,
+    /// CRLs configured in `[trust] crls` or given with `--crl`.
+    Configured,
+    /// Fetched at verification time (`--online`: OCSP from the AIA, CRL from the CDP).
+    Online,
+}
+
+impl RevocationSource {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Dss => "the file's DSS",
+            Self::SignatureArchive => "the signature's revocation archive",
+            Self::Cms => "the signature's CMS",
+            Self::Configured => "a configured CRL",
+            Self::Online => "fetched online",
+        }
+    }
+}
+
+/// Revocation data a validation may use, each item with its source.
+#[derive(Clone, Debug, Default)]
+pub struct RevocationData {
+    pub crls: Vec<(CertificateList, RevocationSource)>,
+    /// DER OCSPResponses.
+    pub ocsp: Vec<(Vec<u8>, RevocationSource)>,
+}
+
+impl RevocationData {
+    pub fn is_empty(&self) -> bool {
+        self.crls.is_empty() && self.ocsp.is_empty()
+    }
+}
+
+/// Revocation status of the signer's certificate (RFC 5280 §5.3, RFC 6960 §2.2), or of the
+/// first certificate on its path found revoked. A revoked certificate is not listed among
 /// [`ChainReport::problems`]: whether it invalidates a signature depends on when it was revoked
 /// relative to a proven signing time, which the caller knows.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Revocation {
-    /// No CRL from an issuer on the path was given.
+    /// No revocation data for the signer's certificate was found.
     NotChecked,
-    /// A valid CRL from the issuer does not list the certificate.
+    /// A valid CRL or OCSP response says the certificate is good.
     Good {
-        crl_issuer: String,
+        /// "CRL" or "OCSP".
+        method: &'static str,
+        /// The CRL's issuer or the OCSP responder.
+        by: String,
         this_update: String,
+        source: RevocationSource,
     },
-    /// Listed on a CRL.
+    /// Listed on a CRL, or revoked by an OCSP response.
     Revoked {
         subject: String,
         serial: String,
@@ -57,7 +105,11 @@ pub enum Revocation {
         #[serde(skip)]
         revoked_at_unix: u64,
         reason: String,
+        method: &'static str,
+        source: RevocationSource,
     },
+    /// Data was there but does not settle it: an OCSP "unknown", a responder that did not answer.
+    Unknown { reason: String },
 }
 
 /// The verdict on one certificate path.
@@ -108,14 +160,34 @@ fn is_ca(cert: &Certificate) -> bool {
     )
 }
 
-/// Builds and checks the path of `leaf` at time `at` (seconds since the epoch).
-/// `embedded` are certificates that came with the signature (CMS `certificates`).
+/// Builds and checks the path of `leaf` at time `at` (seconds since the epoch), with the
+/// configured CRLs only. `embedded` are certificates that came with the signature.
 pub fn validate(
     leaf: &Certificate,
     embedded: &[Certificate],
     store: &TrustStore,
     at: Duration,
     purpose: Purpose,
+) -> ChainReport {
+    validate_with(
+        leaf,
+        embedded,
+        store,
+        at,
+        purpose,
+        &RevocationData::default(),
+    )
+}
+
+/// [`validate`] with more revocation data (the file's, the signature's, fetched): consulted
+/// before the configured CRLs.
+pub fn validate_with(
+    leaf: &Certificate,
+    embedded: &[Certificate],
+    store: &TrustStore,
+    at: Duration,
+    purpose: Purpose,
+    extra: &RevocationData,
 ) -> ChainReport {
     let mut problems = Vec::new();
     let mut path: Vec<&Certificate> = vec![leaf];
@@ -205,7 +277,16 @@ pub fn validate(
     }
 
     let key_usage_ok = check_purpose(leaf, purpose, &mut problems);
-    let revocation = check_revocation(&path, &store.crls, at, &mut problems);
+    let mut data = extra.clone();
+    data.crls.extend(
+        store
+            .crls
+            .iter()
+            .map(|c| (c.clone(), RevocationSource::Configured)),
+    );
+    data.crls.sort_by_key(|(_, s)| *s);
+    data.ocsp.sort_by_key(|(_, s)| *s);
+    let revocation = check_revocation(&path, &data, at, &mut problems);
 
     ChainReport {
         trusted,
@@ -277,64 +358,102 @@ fn crl_reason(entry: &x509_cert::crl::RevokedCert) -> String {
         .unwrap_or_else(|| "unspecified".into())
 }
 
-fn check_revocation(
-    path: &[&Certificate],
-    crls: &[CertificateList],
+/// The status of `cert` (issued by `issuer`) from the data, sources in order: the first
+/// revocation found wins, else the first good answer, else the first inconclusive one.
+fn cert_status(
+    cert: &Certificate,
+    issuer: &Certificate,
+    data: &RevocationData,
     at: Duration,
     problems: &mut Vec<String>,
 ) -> Revocation {
-    let mut status = Revocation::NotChecked;
-    // Each certificate but the anchor, against a CRL signed by its issuer (the next on the path).
-    for pair in path.windows(2) {
-        let (cert, issuer) = (pair[0], pair[1]);
-        for crl in crls {
-            let tbs = &crl.tbs_cert_list;
-            if tbs.issuer != cert.tbs_certificate.issuer {
-                continue;
-            }
-            let Ok(tbs_der) = tbs.to_der() else { continue };
-            let Some(sig) = crl.signature.as_bytes() else {
-                continue;
+    let mut good = None;
+    let mut unknown = None;
+    let s = CertSummary::of(cert);
+    for (der, source) in &data.ocsp {
+        match super::ocsp::check_response(der, cert, issuer) {
+            Ok(f) => match f.status {
+                super::ocsp::OcspStatus::Revoked { at: when, reason } => {
+                    return Revocation::Revoked {
+                        subject: s.subject.clone(),
+                        serial: s.serial.clone(),
+                        revoked_at: super::names::rfc3339(when),
+                        revoked_at_unix: when.as_secs(),
+                        reason,
+                        method: "OCSP",
+                        source: *source,
+                    }
+                }
+                super::ocsp::OcspStatus::Good => {
+                    good.get_or_insert(Revocation::Good {
+                        method: "OCSP",
+                        by: f.responder.clone(),
+                        this_update: super::names::rfc3339(f.this_update),
+                        source: *source,
+                    });
+                }
+                super::ocsp::OcspStatus::Unknown => {
+                    unknown.get_or_insert(Revocation::Unknown {
+                        reason: format!(
+                            "the OCSP responder \"{}\" does not know the certificate ({})",
+                            f.responder,
+                            source.describe()
+                        ),
+                    });
+                }
+            },
+            Err(super::ocsp::OcspError::NoMatch) => {}
+            Err(e) => problems.push(format!(
+                "an OCSP response from {} was ignored: {e}",
+                source.describe()
+            )),
+        }
+    }
+    for (crl, source) in &data.crls {
+        let tbs = &crl.tbs_cert_list;
+        if tbs.issuer != cert.tbs_certificate.issuer {
+            continue;
+        }
+        let Ok(tbs_der) = tbs.to_der() else { continue };
+        let Some(sig) = crl.signature.as_bytes() else {
+            continue;
+        };
+        let ok = sigalg::verify(
+            &issuer.tbs_certificate.subject_public_key_info,
+            &crl.signature_algorithm,
+            None::<DigestAlg>,
+            &tbs_der,
+            sig,
+        )
+        .unwrap_or(false);
+        if !ok {
+            problems.push(format!(
+                "a CRL claiming issuer \"{}\" ({}) has a bad signature; ignored",
+                display_name(&tbs.issuer),
+                source.describe()
+            ));
+            continue;
+        }
+        let listed = tbs
+            .revoked_certificates
+            .iter()
+            .flatten()
+            .find(|r| r.serial_number == cert.tbs_certificate.serial_number);
+        if let Some(entry) = listed {
+            let when = entry.revocation_date.to_unix_duration();
+            return Revocation::Revoked {
+                subject: s.subject,
+                serial: s.serial,
+                revoked_at: super::names::rfc3339(when),
+                revoked_at_unix: when.as_secs(),
+                reason: crl_reason(entry),
+                method: "CRL",
+                source: *source,
             };
-            let ok = sigalg::verify(
-                &issuer.tbs_certificate.subject_public_key_info,
-                &crl.signature_algorithm,
-                None::<DigestAlg>,
-                &tbs_der,
-                sig,
-            )
-            .unwrap_or(false);
-            if !ok {
-                problems.push(format!(
-                    "a CRL claiming issuer \"{}\" has a bad signature; ignored",
-                    display_name(&tbs.issuer)
-                ));
-                continue;
-            }
-            let listed = tbs
-                .revoked_certificates
-                .iter()
-                .flatten()
-                .find(|r| r.serial_number == cert.tbs_certificate.serial_number);
-            if let Some(entry) = listed {
-                let when = entry.revocation_date.to_unix_duration();
-                let s = CertSummary::of(cert);
-                return Revocation::Revoked {
-                    subject: s.subject,
-                    serial: s.serial,
-                    revoked_at: super::names::rfc3339(when),
-                    revoked_at_unix: when.as_secs(),
-                    reason: crl_reason(entry),
-                };
-            }
-            if matches!(status, Revocation::NotChecked) || std::ptr::eq(cert, path[0]) {
-                status = Revocation::Good {
-                    crl_issuer: display_name(&tbs.issuer),
-                    this_update: super::names::rfc3339(tbs.this_update.to_unix_duration()),
-                };
-            }
+        }
+        if good.is_none() {
             if let Some(next) = &tbs.next_update {
-                if next.to_unix_duration() < at {
+                if next.to_unix_duration() < at && *source == RevocationSource::Configured {
                     problems.push(format!(
                         "the CRL of \"{}\" was due for update at {}; a newer one may list more",
                         display_name(&tbs.issuer),
@@ -342,12 +461,57 @@ fn check_revocation(
                     ));
                 }
             }
+            good = Some(Revocation::Good {
+                method: "CRL",
+                by: display_name(&tbs.issuer),
+                this_update: super::names::rfc3339(tbs.this_update.to_unix_duration()),
+                source: *source,
+            });
         }
     }
-    status
+    good.or(unknown).unwrap_or(Revocation::NotChecked)
+}
+
+/// Each certificate on the path but the anchor, against data from its issuer. The leaf's
+/// status is the answer, unless a CA above it is revoked; a CA's CRL never vouches for the
+/// leaf (the CRL of an intermediate says nothing of the certificates that CA issued).
+fn check_revocation(
+    path: &[&Certificate],
+    data: &RevocationData,
+    at: Duration,
+    problems: &mut Vec<String>,
+) -> Revocation {
+    let mut leaf = Revocation::NotChecked;
+    for (i, pair) in path.windows(2).enumerate() {
+        let (cert, issuer) = (pair[0], pair[1]);
+        let status = cert_status(cert, issuer, data, at, problems);
+        if matches!(status, Revocation::Revoked { .. }) {
+            return status;
+        }
+        if i == 0 {
+            leaf = status;
+        }
+    }
+    leaf
 }
 
 /// Seconds since the epoch of a `SystemTime` (times before 1970 count as 0).
 pub fn unix(t: std::time::SystemTime) -> Duration {
     t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default()
+}
+
+/// The certificate that issued `cert` (its signature verifies), among `pool`, the store's
+/// intermediates and its anchors.
+pub fn issuer_of(
+    cert: &Certificate,
+    pool: &[Certificate],
+    store: &TrustStore,
+) -> Option<Certificate> {
+    pool.iter()
+        .chain(store.intermediates.iter())
+        .chain(store.anchors.iter())
+        .find(|c| {
+            c.tbs_certificate.subject == cert.tbs_certificate.issuer && verify_issued_by(cert, c)
+        })
+        .cloned()
 }

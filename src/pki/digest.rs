@@ -11,6 +11,7 @@ use super::oids;
 #[non_exhaustive]
 pub enum DigestAlg {
     Sha1,
+    Sha224,
     Sha256,
     Sha384,
     Sha512,
@@ -20,6 +21,7 @@ impl DigestAlg {
     pub fn from_oid(oid: &Oid) -> Option<Self> {
         Some(match *oid {
             o if o == oids::SHA1 => Self::Sha1,
+            o if o == oids::SHA224 => Self::Sha224,
             o if o == oids::SHA256 => Self::Sha256,
             o if o == oids::SHA384 => Self::Sha384,
             o if o == oids::SHA512 => Self::Sha512,
@@ -30,6 +32,7 @@ impl DigestAlg {
     pub fn oid(self) -> Oid {
         match self {
             Self::Sha1 => oids::SHA1,
+            Self::Sha224 => oids::SHA224,
             Self::Sha256 => oids::SHA256,
             Self::Sha384 => oids::SHA384,
             Self::Sha512 => oids::SHA512,
@@ -47,6 +50,7 @@ impl DigestAlg {
     pub fn name(self) -> &'static str {
         match self {
             Self::Sha1 => "SHA-1",
+            Self::Sha224 => "SHA-224",
             Self::Sha256 => "SHA-256",
             Self::Sha384 => "SHA-384",
             Self::Sha512 => "SHA-512",
@@ -56,6 +60,7 @@ impl DigestAlg {
     pub fn hasher(self) -> Hasher {
         match self {
             Self::Sha1 => Hasher::Sha1(sha1::Sha1::new()),
+            Self::Sha224 => Hasher::Sha224(sha2::Sha224::new()),
             Self::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
             Self::Sha384 => Hasher::Sha384(sha2::Sha384::new()),
             Self::Sha512 => Hasher::Sha512(sha2::Sha512::new()),
@@ -73,6 +78,7 @@ impl DigestAlg {
 #[derive(Clone)]
 pub enum Hasher {
     Sha1(sha1::Sha1),
+    Sha224(sha2::Sha224),
     Sha256(sha2::Sha256),
     Sha384(sha2::Sha384),
     Sha512(sha2::Sha512),
@@ -82,6 +88,7 @@ impl Hasher {
     pub fn update(&mut self, data: &[u8]) {
         match self {
             Self::Sha1(h) => h.update(data),
+            Self::Sha224(h) => h.update(data),
             Self::Sha256(h) => h.update(data),
             Self::Sha384(h) => h.update(data),
             Self::Sha512(h) => h.update(data),
@@ -91,6 +98,7 @@ impl Hasher {
     pub fn finalize(self) -> Vec<u8> {
         match self {
             Self::Sha1(h) => h.finalize().to_vec(),
+            Self::Sha224(h) => h.finalize().to_vec(),
             Self::Sha256(h) => h.finalize().to_vec(),
             Self::Sha384(h) => h.finalize().to_vec(),
             Self::Sha512(h) => h.finalize().to_vec(),

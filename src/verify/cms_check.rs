@@ -19,36 +19,71 @@ use crate::pki::{oids, sigalg};
 /// A decoded SignedData and where it came from.
 pub struct ParsedCms {
     pub signed_data: SignedData,
-    /// The DER of the first ContentInfo in the input (trailing padding stripped).
+    /// The DER of the first ContentInfo in the input (trailing padding stripped; converted
+    /// from BER when the input was BER).
     pub der: Vec<u8>,
     /// Bytes after the ContentInfo that are not zero padding.
     pub trailing_garbage: bool,
+    /// The input was BER (indefinite lengths or chunked strings), not DER.
+    pub ber: bool,
 }
 
-/// Decodes the first ContentInfo of `bytes` (PDF /Contents are zero-padded) as SignedData.
-pub fn parse_signed_data(bytes: &[u8]) -> Result<ParsedCms, String> {
-    let mut reader = SliceReader::new(bytes).map_err(|e| e.to_string())?;
-    let ci = ContentInfo::decode(&mut reader).map_err(|e| {
-        format!("not a DER CMS ContentInfo ({e}); BER-encoded signatures are not supported")
-    })?;
-    let used = u32::from(reader.position()) as usize;
+/// Why a signature value is not a usable CMS SignedData.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CmsError {
+    #[error("not a CMS ContentInfo in DER ({der}) nor in BER ({ber})")]
+    NotCms { der: String, ber: String },
+    #[error("CMS content type is {0}, not signedData")]
+    NotSignedData(String),
+    #[error("malformed SignedData: {0}")]
+    Malformed(String),
+}
+
+/// Decodes the first ContentInfo of `bytes` (PDF /Contents are zero-padded) as SignedData:
+/// DER first, else BER converted to DER (RFC 5652 allows BER; §5.4 signs the DER of the
+/// signed attributes, which the conversion yields).
+pub fn parse_signed_data(bytes: &[u8]) -> Result<ParsedCms, CmsError> {
+    let (ci, der, used, ber) = match decode_der(bytes) {
+        Ok((ci, used)) => (
+            ci,
+            bytes.get(..used).unwrap_or_default().to_vec(),
+            used,
+            false,
+        ),
+        Err(der_err) => {
+            let (der, used) = crate::pki::ber::to_der(bytes).map_err(|e| CmsError::NotCms {
+                der: der_err.clone(),
+                ber: e.to_string(),
+            })?;
+            let (ci, _) = decode_der(&der).map_err(|e| CmsError::NotCms {
+                der: der_err,
+                ber: e,
+            })?;
+            (ci, der, used, true)
+        }
+    };
     let rest = bytes.get(used..).unwrap_or_default();
     let trailing_garbage = rest.iter().any(|&b| b != 0);
     if ci.content_type != oids::ID_SIGNED_DATA {
-        return Err(format!(
-            "CMS content type is {}, not signedData",
-            ci.content_type
-        ));
+        return Err(CmsError::NotSignedData(ci.content_type.to_string()));
     }
     let signed_data: SignedData = ci
         .content
         .decode_as()
-        .map_err(|e| format!("malformed SignedData: {e}"))?;
+        .map_err(|e| CmsError::Malformed(e.to_string()))?;
     Ok(ParsedCms {
         signed_data,
-        der: bytes.get(..used).unwrap_or_default().to_vec(),
+        der,
         trailing_garbage,
+        ber,
     })
+}
+
+fn decode_der(bytes: &[u8]) -> Result<(ContentInfo, usize), String> {
+    let mut reader = SliceReader::new(bytes).map_err(|e| e.to_string())?;
+    let ci = ContentInfo::decode(&mut reader).map_err(|e| e.to_string())?;
+    Ok((ci, u32::from(reader.position()) as usize))
 }
 
 /// The certificates a SignedData carries.
@@ -148,6 +183,10 @@ pub struct SignerCheck {
     /// The content-type attribute equals eContentType (RFC 5652 §11.1).
     pub content_type_ok: bool,
     pub signature_value: Vec<u8>,
+    /// "ECDSA P-384 with SHA-384", "RSA-2048 PKCS#1 v1.5 with SHA-256", …
+    pub signature_algorithm: Option<String>,
+    /// Why that algorithm is weak today (SHA-1, a short RSA key), if it is.
+    pub weakness: Option<String>,
     pub problems: Vec<String>,
 }
 
@@ -171,6 +210,8 @@ pub fn check_signer<E: std::fmt::Display>(
         ess: EssBinding::Absent,
         content_type_ok: false,
         signature_value: Vec::new(),
+        signature_algorithm: None,
+        weakness: None,
         problems: Vec::new(),
     };
     let Some(si) = sd.signer_infos.0.iter().next() else {
@@ -202,6 +243,18 @@ pub fn check_signer<E: std::fmt::Display>(
         return Ok(out);
     };
     out.digest_alg = Some(alg);
+    if let Some(cert) = &cert {
+        let spki = &cert.tbs_certificate.subject_public_key_info;
+        match sigalg::scheme(spki, &si.signature_algorithm, Some(alg)) {
+            Ok(scheme) => {
+                out.signature_algorithm = Some(sigalg::describe(spki, scheme));
+                out.weakness = sigalg::weakness(spki, scheme).or_else(|| {
+                    (alg == DigestAlg::Sha1).then(|| "SHA-1 for the message digest".to_string())
+                });
+            }
+            Err(_) => out.signature_algorithm = Some(si.signature_algorithm.oid.to_string()),
+        }
+    }
     let digest = content_digest(alg)?;
 
     match &si.signed_attrs {
@@ -255,12 +308,10 @@ pub fn check_signer<E: std::fmt::Display>(
             // RFC 5652 §5.4: without signed attributes the signature is over the content digest.
             out.content_type_ok = true;
             if let Some(cert) = &cert {
-                match sigalg::verify_prehashed(
-                    &cert.tbs_certificate.subject_public_key_info,
-                    sigalg::implied_digest(&si.signature_algorithm).unwrap_or(alg),
-                    &digest,
-                    si.signature.as_bytes(),
-                ) {
+                let spki = &cert.tbs_certificate.subject_public_key_info;
+                match sigalg::scheme(spki, &si.signature_algorithm, Some(alg)).and_then(|s| {
+                    sigalg::verify_prehashed(spki, s, &digest, si.signature.as_bytes())
+                }) {
                     Ok(ok) => {
                         out.signature_valid = ok;
                         out.intact = ok;

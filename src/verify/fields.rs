@@ -98,3 +98,8 @@ pub(super) fn docmdp_level<R: Read + Seek>(
     }
     Ok(None)
 }
+
+/// Is a signature value dictionary a document timestamp (ISO 32000-2 §12.8.5)?
+pub(super) fn is_document_timestamp(v: &Dict) -> bool {
+    v.name(b"Type") == Some(b"DocTimeStamp") || v.name(b"SubFilter") == Some(b"ETSI.RFC3161")
+}

@@ -32,6 +32,9 @@ pub fn render(r: &FileReport) -> String {
     for p in &r.problems {
         let _ = writeln!(s, "  problem: {p}");
     }
+    for w in &r.warnings {
+        let _ = writeln!(s, "  note: {w}");
+    }
     for (i, sig) in r.signatures.iter().enumerate() {
         let kind = match sig.kind {
             SignatureKind::DocumentTimestamp => "document timestamp",
@@ -71,11 +74,20 @@ pub fn render(r: &FileReport) -> String {
                 .map(|l| format!(", PAdES {l}"))
                 .unwrap_or_default()
         );
+        if let Some(a) = &sig.signature_algorithm {
+            let ber = if sig.ber_encoded {
+                " (BER-encoded CMS)"
+            } else {
+                ""
+            };
+            let _ = writeln!(s, "      algorithm:     {a}{ber}");
+        }
         if let Some(t) = &sig.claimed_time {
             let _ = writeln!(s, "      claimed time:  {t}");
         }
         let source = match sig.time_source {
             TimeSource::Timestamp => "proven by timestamp",
+            TimeSource::DocumentTimestamp => "proven by a later document timestamp",
             TimeSource::Claimed => "claimed by the signer, unproven",
             _ => "verification time",
         };
@@ -98,22 +110,45 @@ pub fn render(r: &FileReport) -> String {
         );
         let _ = writeln!(s, "      key usage ok:  {}", yes(sig.key_usage_ok));
         let rev = match &sig.revocation {
-            Revocation::NotChecked => "not checked (no CRL given)".to_string(),
-            Revocation::Good { crl_issuer, .. } => format!("good (CRL of {crl_issuer})"),
+            Revocation::NotChecked => {
+                "not checked (no CRL or OCSP response for the signer)".to_string()
+            }
+            Revocation::Good {
+                method,
+                by,
+                this_update,
+                source,
+                ..
+            } => format!(
+                "good ({method} of {by}, {this_update}, from {})",
+                source.describe()
+            ),
             Revocation::Revoked {
-                revoked_at, reason, ..
-            } => format!("REVOKED at {revoked_at} ({reason})"),
+                revoked_at,
+                reason,
+                method,
+                source,
+                ..
+            } => format!(
+                "REVOKED at {revoked_at} ({reason}; {method} from {})",
+                source.describe()
+            ),
+            Revocation::Unknown { reason } => format!("UNKNOWN: {reason}"),
         };
         let _ = writeln!(s, "      revocation:    {rev}");
         if let Some(ts) = &sig.timestamp {
             let _ = writeln!(
                 s,
-                "      timestamp:     {} by {} — {}",
+                "      timestamp:     {} by {}{} — {}",
                 ts.time.as_deref().unwrap_or("?"),
                 ts.tsa
                     .as_ref()
                     .and_then(|t| t.common_name.clone())
                     .unwrap_or_else(|| "unknown TSA".into()),
+                ts.signature_algorithm
+                    .as_ref()
+                    .map(|a| format!(", {a}"))
+                    .unwrap_or_default(),
                 if ts.valid { "valid" } else { "NOT VALID" }
             );
         }
@@ -139,10 +174,11 @@ pub fn render(r: &FileReport) -> String {
         for c in &sig.modifications.changes {
             let _ = writeln!(
                 s,
-                "        {} {} (object {})",
+                "        {} {} (object {}; rule {})",
                 if c.allowed { "·" } else { "✗" },
                 c.what,
-                c.object
+                c.object,
+                c.rule
             );
         }
         if let Some(r) = &sig.reason {

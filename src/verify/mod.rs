@@ -7,13 +7,16 @@ pub mod changes;
 pub mod cms_check;
 mod fields;
 pub mod human;
+pub mod online;
 pub mod report;
+pub mod revocation;
 mod signature;
 pub mod timestamp;
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::pdf::{Limits, PdfError, PdfFile};
@@ -41,6 +44,26 @@ pub struct VerifyOptions {
     /// The verification time (validity when no timestamp proves the signing time).
     pub now: SystemTime,
     pub limits: Limits,
+    /// Unknown revocation status fails the signature (`[trust] require_revocation`).
+    pub require_revocation: bool,
+    /// Where to fetch revocation data the file and configuration lack (`--online`).
+    pub online: Option<Arc<dyn online::RevocationFetcher>>,
+    /// PAdES long-term validation profile (`--ltv`): proven time and revocation data in the file.
+    pub ltv: bool,
+}
+
+impl VerifyOptions {
+    /// Offline, revocation soft-fail, default limits.
+    pub fn new(store: TrustStore, now: SystemTime) -> Self {
+        Self {
+            store,
+            now,
+            limits: Limits::default(),
+            require_revocation: false,
+            online: None,
+            ltv: false,
+        }
+    }
 }
 
 /// Revision ends, each also without its trailing EOL (signers differ on that).
@@ -65,6 +88,56 @@ fn revision_ends<R: Read + Seek>(pdf: &PdfFile<R>, src: &mut R) -> Vec<u64> {
     ends.sort_unstable();
     ends.dedup();
     ends
+}
+
+/// Objects scanned at most for signature dictionaries no field points to.
+const MAX_ORPHAN_SCAN: usize = 200_000;
+
+/// Signature dictionaries (ISO 32000-1 §12.8.1: /ByteRange and /Contents) that no signature
+/// field uses: a file cut or copied out of a signed document keeps them, though they no longer
+/// sign anything here. Said in words; they make nothing valid.
+fn orphan_signatures<R: Read + Seek>(
+    pdf: &mut PdfFile<R>,
+    file_len: u64,
+) -> Result<Vec<String>, PdfError> {
+    let refs: Vec<crate::pdf::ObjRef> = pdf
+        .entries()
+        .iter()
+        .take(MAX_ORPHAN_SCAN)
+        .filter_map(|(n, e)| match e {
+            crate::pdf::XrefEntry::InUse { gen, .. } => Some(crate::pdf::ObjRef::new(*n, *gen)),
+            crate::pdf::XrefEntry::Compressed { .. } => Some(crate::pdf::ObjRef::new(*n, 0)),
+            crate::pdf::XrefEntry::Free => None,
+        })
+        .collect();
+    let mut out = Vec::new();
+    for r in refs {
+        let Ok(o) = pdf.get(r) else { continue };
+        let Some(d) = o.as_dict() else { continue };
+        let Some(br) = d.get(b"ByteRange").and_then(crate::pdf::Object::as_array) else {
+            continue;
+        };
+        if !d.contains(b"Contents") {
+            continue;
+        }
+        let n: Vec<i64> = br.iter().filter_map(crate::pdf::Object::as_int).collect();
+        let end = match n[..] {
+            [_, _, c, d] => c.saturating_add(d),
+            _ => 0,
+        };
+        let beyond = if end > file_len as i64 {
+            format!(
+                "; its ByteRange ends at byte {end}, past the end of this {file_len}-byte file: this file was cut out of a signed document whose signature it no longer carries"
+            )
+        } else {
+            String::new()
+        };
+        out.push(format!(
+            "a signature dictionary (object {}) is not attached to any signature field, so it signs nothing here{beyond}",
+            r.num
+        ));
+    }
+    Ok(out)
 }
 
 /// Verifies every signature of the PDF at `path`.
@@ -120,16 +193,39 @@ pub fn verify_source<R: Read + Seek>(
         }
     }
 
+    let file_data = revocation::from_dss(&mut new).map_err(pdf_err)?;
+    let mut warnings = file_data.problems.clone();
+
+    // Document timestamps first: they prove when the signatures below them existed.
+    let (stamps, sigs): (Vec<_>, Vec<_>) = fields
+        .into_iter()
+        .partition(|f| fields::is_document_timestamp(&f.value));
+    let mut ctx = signature::FileContext {
+        data: file_data,
+        poe: Vec::new(),
+    };
     let mut signatures = Vec::new();
-    for f in fields {
-        let report =
-            signature::verify_one(name, &open, &mut new, &mut raw, &f, &ends, docmdp, opts)?;
+    for f in stamps {
+        let report = signature::verify_one(
+            name, &open, &mut new, &mut raw, &f, &ends, docmdp, &ctx, opts,
+        )?;
+        if let Some(poe) = signature::proof_of_existence(&report, &open, opts) {
+            ctx.poe.push(poe);
+        }
+        signatures.push(report);
+    }
+    for f in sigs {
+        let report = signature::verify_one(
+            name, &open, &mut new, &mut raw, &f, &ends, docmdp, &ctx, opts,
+        )?;
         signatures.push(report);
     }
     signatures.sort_by_key(|s| s.coverage.signed_bytes);
     if signatures.is_empty() {
         problems.push("the file has no signatures".into());
+        problems.extend(orphan_signatures(&mut new, file_len).map_err(pdf_err)?);
     }
+    warnings.dedup();
     let valid = !signatures.is_empty() && signatures.iter().all(|s| s.valid);
     Ok(FileReport {
         file,
@@ -138,5 +234,6 @@ pub fn verify_source<R: Read + Seek>(
         revisions: new.revisions().len(),
         signatures,
         problems,
+        warnings,
     })
 }

@@ -20,6 +20,8 @@ pub struct FileReport {
     pub signatures: Vec<SignatureReport>,
     /// File-level problems (no signatures, damaged structure, …).
     pub problems: Vec<String>,
+    /// File-level notes that do not decide validity (an unreadable DSS entry, …).
+    pub warnings: Vec<String>,
 }
 
 /// What the signature dictionary is (ISO 32000-2 §12.8.1, §12.8.5).
@@ -38,6 +40,9 @@ pub enum SignatureKind {
 pub enum TimeSource {
     /// A valid RFC 3161 signature timestamp: proven.
     Timestamp,
+    /// A valid document timestamp of a later revision (ETSI.RFC3161): proven, later than the
+    /// signing itself.
+    DocumentTimestamp,
     /// The time the signer claims (/M, or the CMS signing-time attribute): not proven.
     Claimed,
     /// The verification time: no timestamp and no claimed time.
@@ -77,6 +82,9 @@ pub struct Change {
     pub object: String,
     pub what: String,
     pub allowed: bool,
+    /// The rule that judged it (`page.group-added`, `structure.attach-widgets`, …; see
+    /// docs/ARCHITECTURE.md).
+    pub rule: &'static str,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -96,7 +104,8 @@ pub struct ByteRangeCheck {
 /// PAdES baseline attribute checks (ETSI EN 319 142-1 §5.2.2).
 #[derive(Clone, Debug, Serialize)]
 pub struct PadesCheck {
-    /// B-B, B-T, or none when the baseline attributes are not all there.
+    /// B-B, B-T, B-LT or B-LTA (ETSI EN 319 142-1 §6), or none when the baseline attributes are
+    /// not all there.
     pub level: Option<&'static str>,
     pub signing_certificate: EssBinding,
     /// PAdES forbids the CMS signing-time attribute (the time is /M).
@@ -111,6 +120,10 @@ pub struct SignatureReport {
     pub sub_filter: String,
     pub signer: Option<CertSummary>,
     pub digest_algorithm: Option<String>,
+    /// The signer's signature algorithm with its key ("ECDSA P-256 with SHA-256").
+    pub signature_algorithm: Option<String>,
+    /// The CMS was BER (indefinite lengths), read through its DER form (RFC 5652 allows it).
+    pub ber_encoded: bool,
     /// The digest over the ByteRange equals the signed message digest.
     pub intact: bool,
     /// The CMS signature over the signed attributes verifies.

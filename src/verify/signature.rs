@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use super::fields::SigField;
 use super::report::*;
-use super::{byterange, changes, cms_check, report, timestamp, VerifyError, VerifyOptions};
+use super::revocation::{self, FileData};
+use super::{byterange, changes, cms_check, online, report, timestamp, VerifyError, VerifyOptions};
 use crate::pdf::text::decode_text;
 use crate::pdf::{Object, PdfFile, XrefEntry};
-use crate::pki::chain::{self, Purpose, Revocation};
+use crate::pki::chain::{self, Purpose, Revocation, RevocationSource};
 use crate::pki::digest::DigestAlg;
 use crate::pki::ess::EssBinding;
 use crate::pki::names::{rfc3339, CertSummary};
@@ -53,6 +54,63 @@ pub(super) fn read_exact_at<R: Read + Seek>(
     Ok(v)
 }
 
+/// Changes that could not be analysed count as disallowed: nothing vouches for them.
+fn unanalysable(what: String) -> Modifications {
+    Modifications {
+        level: ModificationLevel::Disallowed,
+        changes: vec![Change {
+            object: "-".into(),
+            what,
+            allowed: false,
+            rule: "changes.unreadable",
+        }],
+    }
+}
+
+/// What the whole file gives each signature's check.
+pub(super) struct FileContext {
+    /// The DSS: certificates and revocation data.
+    pub data: FileData,
+    /// Valid document timestamps, as proofs that what they cover existed at their time.
+    pub poe: Vec<Poe>,
+}
+
+/// A proof of existence from a valid document timestamp (ETSI EN 319 102-1 §5.6.2.3, simplified).
+#[derive(Clone, Debug)]
+pub(super) struct Poe {
+    /// The timestamp covers bytes up to here.
+    pub signed_end: u64,
+    pub time: Duration,
+    /// The time-stamping certificate's notAfter: after it, only a later timestamp keeps it.
+    pub tsa_not_after: Option<Duration>,
+    /// The revision it covers already has a DSS (PAdES B-LTA).
+    pub covers_dss: bool,
+}
+
+/// The proof a valid document timestamp gives (None for an invalid one).
+pub(super) fn proof_of_existence<R: Read + Seek>(
+    r: &SignatureReport,
+    open: &impl Fn() -> std::io::Result<R>,
+    opts: &VerifyOptions,
+) -> Option<Poe> {
+    let ts = r.timestamp.as_ref()?;
+    if r.kind != SignatureKind::DocumentTimestamp || !r.valid {
+        return None;
+    }
+    let signed_end = r.coverage.signed_bytes;
+    let covers_dss = open()
+        .ok()
+        .and_then(|src| PdfFile::open_prefix(src, signed_end, opts.limits).ok())
+        .and_then(|mut p| p.catalog().ok())
+        .is_some_and(|c| c.contains(b"DSS"));
+    Some(Poe {
+        signed_end,
+        time: ts.time_unix?,
+        tsa_not_after: ts.tsa_not_after,
+        covers_dss,
+    })
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(super) fn verify_one<R: Read + Seek>(
     name: &str,
@@ -62,6 +120,7 @@ pub(super) fn verify_one<R: Read + Seek>(
     f: &SigField,
     ends: &[u64],
     docmdp: Option<i64>,
+    file: &FileContext,
     opts: &VerifyOptions,
 ) -> Result<SignatureReport, VerifyError> {
     let io = |source| VerifyError::Io {
@@ -172,6 +231,8 @@ pub(super) fn verify_one<R: Read + Seek>(
         sub_filter: sub_filter.clone(),
         signer: None,
         digest_algorithm: None,
+        signature_algorithm: None,
+        ber_encoded: false,
         intact: false,
         signature_valid: false,
         trusted: false,
@@ -218,6 +279,7 @@ pub(super) fn verify_one<R: Read + Seek>(
             &mut report,
             &contents,
             &sub_filter,
+            (file, signed_end),
             opts,
             now,
             &mut problems,
@@ -232,13 +294,17 @@ pub(super) fn verify_one<R: Read + Seek>(
         match PdfFile::open_prefix(prefix, signed_end, opts.limits) {
             Ok(mut old) => match changes::analyse(&mut old, new, docmdp) {
                 Ok(m) => report.modifications = m,
-                Err(e) => problems.push(format!(
-                    "the changes after signing could not be analysed: {e}"
-                )),
+                Err(e) => {
+                    report.modifications = unanalysable(format!(
+                        "the changes after signing could not be analysed: {e}"
+                    ))
+                }
             },
-            Err(e) => problems.push(format!(
-                "the signed revision cannot be read on its own: {e}"
-            )),
+            Err(e) => {
+                report.modifications = unanalysable(format!(
+                    "the signed revision cannot be read on its own: {e}"
+                ))
+            }
         }
     }
     if report.modifications.level == ModificationLevel::Disallowed {
@@ -268,6 +334,7 @@ fn check_cms_signature(
     report: &mut SignatureReport,
     contents: &[u8],
     sub_filter: &str,
+    (file, signed_end): (&FileContext, u64),
     opts: &VerifyOptions,
     now: Duration,
     problems: &mut Vec<String>,
@@ -313,6 +380,17 @@ fn check_cms_signature(
     report.intact = check.intact;
     report.signature_valid = check.signature_valid;
     report.digest_algorithm = check.digest_alg.map(|a| a.name().to_string());
+    report.signature_algorithm = check.signature_algorithm.clone();
+    report.ber_encoded = parsed.ber;
+    if parsed.ber {
+        warnings.push(
+            "the CMS is BER-encoded (indefinite lengths); it was checked through its DER form"
+                .into(),
+        );
+    }
+    if let Some(w) = &check.weakness {
+        warnings.push(format!("weak algorithm: the signature uses {w}"));
+    }
     problems.extend(check.problems.iter().cloned());
     if !check.intact {
         problems.push(
@@ -349,8 +427,21 @@ fn check_cms_signature(
         .and_then(crate::pdf::text::parse_date)
         .map(Duration::from_secs)
         .or(check.signing_time_attr);
+    // No valid signature timestamp: the earliest valid document timestamp over this revision.
+    let later_poe = file
+        .poe
+        .iter()
+        .filter(|p| p.signed_end > signed_end)
+        .min_by_key(|p| p.time);
+    if report.time_source != TimeSource::Timestamp {
+        if let Some(p) = later_poe {
+            report.time_source = TimeSource::DocumentTimestamp;
+            report.checked_at = rfc3339(p.time);
+        }
+    }
     let at = match (&report.timestamp, report.time_source, claimed) {
         (Some(ts), TimeSource::Timestamp, _) => ts.time_unix.unwrap_or(now),
+        (_, TimeSource::DocumentTimestamp, _) => later_poe.map_or(now, |p| p.time),
         (_, _, Some(c)) => {
             report.time_source = TimeSource::Claimed;
             report.checked_at = rfc3339(c);
@@ -368,8 +459,48 @@ fn check_cms_signature(
 
     if let Some(cert) = &check.signer_cert {
         report.signer = Some(CertSummary::of(cert));
-        let chain_report =
-            chain::validate(cert, &embedded, &opts.store, at, Purpose::DocumentSigning);
+        let mut pool = embedded.clone();
+        pool.extend(file.data.certs.iter().cloned());
+        let mut rev = file.data.revocation.clone();
+        if let Some(si) = signer_info {
+            let own = revocation::from_signer(&parsed.signed_data, si, warnings);
+            rev.crls.extend(own.crls);
+            rev.ocsp.extend(own.ocsp);
+        }
+        let mut chain_report =
+            chain::validate_with(cert, &pool, &opts.store, at, Purpose::DocumentSigning, &rev);
+        let settled =
+            |r: &Revocation| matches!(r, Revocation::Good { .. } | Revocation::Revoked { .. });
+        if let (Some(fetcher), false) = (&opts.online, settled(&chain_report.revocation)) {
+            let issuer = chain::issuer_of(cert, &pool, &opts.store);
+            let failures = match &issuer {
+                Some(issuer) => {
+                    let (data, failures) = online::fetch_for(cert, issuer, fetcher.as_ref());
+                    if !data.is_empty() {
+                        rev.crls.extend(data.crls);
+                        rev.ocsp.extend(data.ocsp);
+                        chain_report = chain::validate_with(
+                            cert,
+                            &pool,
+                            &opts.store,
+                            at,
+                            Purpose::DocumentSigning,
+                            &rev,
+                        );
+                    }
+                    failures
+                }
+                None => vec![
+                    "the issuer's certificate is not known, so its OCSP responder cannot be asked"
+                        .into(),
+                ],
+            };
+            if !settled(&chain_report.revocation) {
+                chain_report.revocation = Revocation::Unknown {
+                    reason: failures.join("; "),
+                };
+            }
+        }
         report.trusted = chain_report.trusted;
         report.certificate_valid_at_time = chain_report.valid_at_time;
         report.key_usage_ok = chain_report.key_usage_ok;
@@ -395,6 +526,16 @@ fn check_cms_signature(
             }
         }
         problems.extend(chain_problems);
+        long_term_checks(
+            report,
+            &chain_report.revocation,
+            cert,
+            file,
+            signed_end,
+            opts,
+            problems,
+            warnings,
+        );
         report.revocation = chain_report.revocation;
         if !report.trusted
             && !problems
@@ -407,9 +548,28 @@ fn check_cms_signature(
 
     if sub_filter == "ETSI.CAdES.detached" {
         let signing_time_attribute = check.signing_time_attr.is_some();
-        let level = match (&check.ess, signing_time_attribute, report.time_source) {
-            (EssBinding::V2Matches, false, TimeSource::Timestamp) => Some("B-T"),
-            (EssBinding::V2Matches, false, _) => Some("B-B"),
+        let proven = matches!(
+            report.time_source,
+            TimeSource::Timestamp | TimeSource::DocumentTimestamp
+        );
+        let in_file = matches!(
+            &report.revocation,
+            Revocation::Good {
+                source: RevocationSource::Dss,
+                ..
+            }
+        );
+        let archived = file
+            .poe
+            .iter()
+            .any(|p| p.signed_end > signed_end && p.covers_dss);
+        let level = match (&check.ess, signing_time_attribute) {
+            (EssBinding::V2Matches, false) => Some(match (proven, in_file, archived) {
+                (false, _, _) => "B-B",
+                (true, false, _) => "B-T",
+                (true, true, false) => "B-LT",
+                (true, true, true) => "B-LTA",
+            }),
             _ => None,
         };
         if check.ess == EssBinding::Absent {
@@ -429,4 +589,82 @@ fn check_cms_signature(
         problems.push("the signing-certificate attribute is malformed".into());
     }
     Ok(())
+}
+
+/// Long-term validation (ETSI EN 319 102-1 §5.6, simplified): the revocation policy
+/// (`require_revocation`), the PAdES LTV profile (`ltv`: a proven time and revocation data in the
+/// file), and notes when the validation time is past the signer's or the TSA's certificate.
+#[allow(clippy::too_many_arguments)]
+fn long_term_checks(
+    report: &SignatureReport,
+    revocation: &Revocation,
+    cert: &x509_cert::Certificate,
+    file: &FileContext,
+    signed_end: u64,
+    opts: &VerifyOptions,
+    problems: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) {
+    let now = chain::unix(opts.now);
+    let settled = matches!(
+        revocation,
+        Revocation::Good { .. } | Revocation::Revoked { .. }
+    );
+    let proven = matches!(
+        report.time_source,
+        TimeSource::Timestamp | TimeSource::DocumentTimestamp
+    );
+    if opts.require_revocation && !settled {
+        problems.push(
+            "the signer certificate's revocation status is unknown, and revocation is required"
+                .into(),
+        );
+    }
+    let not_after = cert.tbs_certificate.validity.not_after.to_unix_duration();
+    let from_file = matches!(
+        revocation,
+        Revocation::Good {
+            source: RevocationSource::Dss
+                | RevocationSource::SignatureArchive
+                | RevocationSource::Cms,
+            ..
+        } | Revocation::Revoked { .. }
+    );
+    if opts.ltv {
+        if !proven {
+            problems.push(
+                "long-term validation: no timestamp proves when the signature was made".into(),
+            );
+        }
+        if !from_file {
+            problems.push(
+                "long-term validation: the file carries no revocation data for the signer certificate (PAdES B-LT puts it in the DSS)"
+                    .into(),
+            );
+        }
+    } else if now > not_after && !settled {
+        warnings.push(format!(
+            "the signer certificate expired on {}; no revocation data shows it was not revoked before (no LTV data; --ltv requires it)",
+            rfc3339(not_after)
+        ));
+    }
+    // The signature timestamp's TSA certificate has expired since: only a later document
+    // timestamp (B-LTA) still vouches for it.
+    if let Some(tsa_end) = report.timestamp.as_ref().and_then(|t| t.tsa_not_after) {
+        let protected = file
+            .poe
+            .iter()
+            .any(|p| p.signed_end > signed_end && p.tsa_not_after.is_none_or(|e| e >= now));
+        if now > tsa_end && !protected {
+            let what = format!(
+                "the timestamp's TSA certificate expired on {} and no later document timestamp (PAdES B-LTA) protects it",
+                rfc3339(tsa_end)
+            );
+            if opts.ltv {
+                problems.push(format!("long-term validation: {what}"));
+            } else {
+                warnings.push(what);
+            }
+        }
+    }
 }

@@ -16,7 +16,16 @@ pub struct TimestampReport {
     #[serde(skip)]
     pub time_unix: Option<Duration>,
     pub tsa: Option<CertSummary>,
+    /// The TSA certificate's notAfter.
+    #[serde(skip)]
+    pub tsa_not_after: Option<Duration>,
     pub imprint_algorithm: Option<String>,
+    /// The TSA's signature algorithm with its key ("ECDSA P-384 with SHA-384").
+    pub signature_algorithm: Option<String>,
+    /// The token's CMS was BER-encoded.
+    pub ber_encoded: bool,
+    /// Weak algorithms the token uses (SHA-1 imprint or signature), as findings.
+    pub weak_algorithms: Vec<String>,
     /// The message imprint equals the digest of what the token claims to cover.
     pub imprint_ok: bool,
     /// The token's own CMS signature and message digest verify.
@@ -34,7 +43,11 @@ impl TimestampReport {
             time: None,
             time_unix: None,
             tsa: None,
+            tsa_not_after: None,
             imprint_algorithm: None,
+            signature_algorithm: None,
+            ber_encoded: false,
+            weak_algorithms: Vec::new(),
             imprint_ok: false,
             signature_valid: false,
             trusted: false,
@@ -122,7 +135,22 @@ pub fn check_token<E: std::fmt::Display>(
         time: Some(rfc3339(gen_time)),
         time_unix: Some(gen_time),
         tsa,
+        tsa_not_after: check
+            .signer_cert
+            .as_ref()
+            .map(|c| c.tbs_certificate.validity.not_after.to_unix_duration()),
         imprint_algorithm: imprint_alg.map(|a| a.name().to_string()),
+        signature_algorithm: check.signature_algorithm.clone(),
+        ber_encoded: parsed.ber,
+        weak_algorithms: check
+            .weakness
+            .iter()
+            .cloned()
+            .chain(
+                (imprint_alg == Some(DigestAlg::Sha1))
+                    .then(|| "a SHA-1 message imprint".to_string()),
+            )
+            .collect(),
         imprint_ok,
         signature_valid,
         trusted,

@@ -3,7 +3,6 @@
 
 use std::time::SystemTime;
 
-use sohoa::pdf::Limits;
 use sohoa::pki::chain::TrustStore;
 use sohoa::verify::{verify_file, VerifyOptions};
 
@@ -31,14 +30,13 @@ fn verify_survives_two_thousand_mutations_of_a_signed_pdf() {
     simple_pdf(&input, 2);
     sign_ok(&input, &signed, &[]);
     let original = read(&signed);
-    let opts = VerifyOptions {
-        store: TrustStore {
+    let opts = VerifyOptions::new(
+        TrustStore {
             anchors: sohoa::pki::keys::load_certs(&certs("root-ca.pem")).unwrap(),
             ..Default::default()
         },
-        now: SystemTime::now(),
-        limits: Limits::default(),
-    };
+        SystemTime::now(),
+    );
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let target = d.path().join("m.pdf");
     let (mut ok, mut err, mut valid) = (0, 0, 0);

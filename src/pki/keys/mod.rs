@@ -443,7 +443,7 @@ fn looks_like_pem(data: &[u8]) -> bool {
 // Certificates
 // ---------------------------------------------------------------------------------------------
 
-fn certs_from_bytes(path: &Path, data: &[u8]) -> Result<Vec<Certificate>, KeyError> {
+pub fn certs_from_bytes(path: &Path, data: &[u8]) -> Result<Vec<Certificate>, KeyError> {
     let not_cert = || KeyError::NotACertificate {
         path: path.to_path_buf(),
     };
