@@ -335,4 +335,5 @@ quiet openssl ts -verify -data "$WORK/data.txt" -in "$WORK/r.tsr" -CAfile "$OUT/
   -untrusted "$OUT/tsa.pem"
 grep -q '^Verification: OK' "$WORK/quiet.out"
 
+bash scripts/gen-test-pki-extra.sh
 echo "gen-test-pki: ok ($OUT/)"

@@ -272,3 +272,47 @@ impl OcspFinding {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cert(name: &str) -> Certificate {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("certs-test")
+            .join(name);
+        super::super::keys::load_certs(&p).unwrap().remove(0)
+    }
+
+    #[test]
+    fn garbage_truncated_and_unsuccessful_responses_are_errors_not_panics() {
+        let (leaf, issuer) = (cert("aia-good-signer.pem"), cert("sub-ca.pem"));
+        assert!(matches!(
+            check_response(b"not der", &leaf, &issuer),
+            Err(OcspError::Malformed(_))
+        ));
+        // OCSPResponse { responseStatus tryLater (3) }
+        assert_eq!(
+            check_response(&[0x30, 0x03, 0x0a, 0x01, 0x03], &leaf, &issuer).unwrap_err(),
+            OcspError::NotSuccessful(OcspResponseStatus::TryLater)
+        );
+        let req = request_der(&leaf, &issuer).unwrap();
+        for cut in [0, 1, req.len() / 2] {
+            assert!(check_response(&req[..cut], &leaf, &issuer).is_err());
+        }
+        assert_eq!(
+            check_response(&vec![0u8; MAX_RESPONSE + 1], &leaf, &issuer).unwrap_err(),
+            OcspError::TooLarge
+        );
+    }
+
+    #[test]
+    fn the_request_names_the_certificate_by_its_issuer_s_name_and_key() {
+        let (leaf, issuer) = (cert("aia-good-signer.pem"), cert("sub-ca.pem"));
+        let id = cert_id(&leaf, &issuer, DigestAlg::Sha1).unwrap();
+        assert!(matches(&id, &leaf, &issuer));
+        assert!(!matches(&id, &cert("aia-revoked-signer.pem"), &issuer));
+        let req = OcspRequest::from_der(&request_der(&leaf, &issuer).unwrap()).unwrap();
+        assert_eq!(req.tbs_request.request_list[0].req_cert, id);
+    }
+}

@@ -1,7 +1,8 @@
 //! Shared helpers for the integration tests: fixture paths, sample PDFs, the `sohoa` binary,
 //! the independent validators (pyHanko, pdfsig, openssl, qpdf) and a real local RFC 3161 TSA.
 
-use std::io::{Read, Write};
+use std::fs::File;
+use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use sohoa::config::SubFilter;
+use sohoa::pdf::{IncrementalWriter, Limits, PdfFile, PrevInfo};
 use sohoa::pki::keys;
 use sohoa::sign::pades::{SignOutcome, SignRequest};
 use sohoa::sign::{SoftwareRsaSigner, TimestampAuthority};
@@ -231,8 +233,17 @@ pub fn sig_field<'a>(report: &'a serde_json::Value, i: usize, key: &str) -> &'a 
     &report["signatures"][i][key]
 }
 
-/// A real RFC 3161 TSA on 127.0.0.1: `openssl ts -reply` with the test TSA key behind a minimal
-/// HTTP/1.1 handler. Stops when dropped.
+/// What a local test server answers with, each the real OpenSSL implementation behind a minimal
+/// HTTP/1.1 handler on 127.0.0.1 (OpenSSL 3.0's own `ocsp -port` cannot bind to loopback only).
+#[derive(Clone, Copy, Debug)]
+pub enum Responder {
+    /// `openssl ts -reply` with `certs-test/NAME.cnf`, `NAME.pem` and `NAME.key.pem`.
+    Tsa(&'static str),
+    /// `openssl ocsp` with `certs-test/ocsp-index.txt`, signed by `ocsp-responder`.
+    Ocsp,
+}
+
+/// A real RFC 3161 TSA (or OCSP responder) on 127.0.0.1. Stops when dropped.
 pub struct TestTsa {
     pub url: String,
     stop: Arc<AtomicBool>,
@@ -241,8 +252,20 @@ pub struct TestTsa {
 }
 
 impl TestTsa {
+    /// The test TSA (`certs-test/tsa.pem`, RSA).
     pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        Self::serve_on("127.0.0.1:0", Responder::Tsa("tsa"))
+    }
+
+    /// Another TSA of the test PKI (`ecdsa-tsa`, `archive-tsa`).
+    pub fn start_as(name: &'static str) -> Self {
+        Self::serve_on("127.0.0.1:0", Responder::Tsa(name))
+    }
+
+    /// Serves `what` on `addr` (the OCSP responder: the address in the aia-* certificates).
+    pub fn serve_on(addr: &str, what: Responder) -> Self {
+        let listener =
+            TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr} for {what:?}: {e}"));
         let addr = listener.local_addr().expect("addr");
         let dir = tmp();
         let work = dir.path().to_path_buf();
@@ -254,7 +277,7 @@ impl TestTsa {
                     break;
                 }
                 if let Ok(c) = conn {
-                    let _ = serve(c, &work, n);
+                    let _ = serve(c, &work, n, what);
                 }
             }
         });
@@ -274,7 +297,49 @@ impl Drop for TestTsa {
     }
 }
 
-fn serve(mut c: TcpStream, work: &Path, n: usize) -> std::io::Result<()> {
+/// `openssl ts -reply` of the named test TSA for query `q`, into `r`.
+fn tsa_reply(name: &str, q: &Path, r: &Path, work: &Path) -> std::io::Result<Output> {
+    Command::new("openssl")
+        .args(["ts", "-reply", "-config"])
+        .arg(certs(&format!("{name}.cnf")))
+        .arg("-queryfile")
+        .arg(q)
+        .arg("-signer")
+        .arg(certs(&format!("{name}.pem")))
+        .arg("-inkey")
+        .arg(certs(&format!("{name}.key.pem")))
+        .arg("-passin")
+        .arg(format!("file:{}", passphrase_file().display()))
+        .arg("-out")
+        .arg(r)
+        .env("SOHOA_TSA_SERIAL", work.join("serial"))
+        .env("SOHOA_CERTS_DIR", root().join("certs-test"))
+        .output()
+}
+
+/// `openssl ocsp` answering request `q` from the test responder's index, into `r`.
+pub fn ocsp_reply(q: &Path, r: &Path) -> std::io::Result<Output> {
+    Command::new("openssl")
+        .arg("ocsp")
+        .arg("-index")
+        .arg(certs("ocsp-index.txt"))
+        .arg("-CA")
+        .arg(certs("sub-ca.pem"))
+        .arg("-rsigner")
+        .arg(certs("ocsp-responder.pem"))
+        .arg("-rkey")
+        .arg(certs("ocsp-responder.key.pem"))
+        .arg("-passin")
+        .arg(format!("file:{}", passphrase_file().display()))
+        .arg("-reqin")
+        .arg(q)
+        .arg("-respout")
+        .arg(r)
+        .args(["-nmin", "60"])
+        .output()
+}
+
+fn serve(mut c: TcpStream, work: &Path, n: usize, what: Responder) -> std::io::Result<()> {
     c.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -301,25 +366,16 @@ fn serve(mut c: TcpStream, work: &Path, n: usize) -> std::io::Result<()> {
         }
         buf.extend_from_slice(&chunk[..k]);
     }
-    let q = work.join(format!("q{n}.tsq"));
-    let r = work.join(format!("r{n}.tsr"));
+    let q = work.join(format!("q{n}.der"));
+    let r = work.join(format!("r{n}.der"));
     std::fs::write(&q, &buf[header_end..])?;
-    let out = Command::new("openssl")
-        .args(["ts", "-reply", "-config"])
-        .arg(certs("tsa.cnf"))
-        .arg("-queryfile")
-        .arg(&q)
-        .arg("-signer")
-        .arg(certs("tsa.pem"))
-        .arg("-inkey")
-        .arg(certs("tsa.key.pem"))
-        .arg("-passin")
-        .arg(format!("file:{}", passphrase_file().display()))
-        .arg("-out")
-        .arg(&r)
-        .env("SOHOA_TSA_SERIAL", work.join("serial"))
-        .env("SOHOA_CERTS_DIR", root().join("certs-test"))
-        .output()?;
+    let (out, content_type) = match what {
+        Responder::Tsa(name) => (
+            tsa_reply(name, &q, &r, work)?,
+            "application/timestamp-reply",
+        ),
+        Responder::Ocsp => (ocsp_reply(&q, &r)?, "application/ocsp-response"),
+    };
     let body = std::fs::read(&r).unwrap_or_default();
     let status = if out.status.success() && !body.is_empty() {
         "200 OK"
@@ -328,7 +384,7 @@ fn serve(mut c: TcpStream, work: &Path, n: usize) -> std::io::Result<()> {
     };
     write!(
         c,
-        "HTTP/1.1 {status}\r\nContent-Type: application/timestamp-reply\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     )?;
     c.write_all(&body)?;
@@ -346,17 +402,27 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// The CMS and the signed bytes of the (last) signature of a file we made: for openssl.
-pub fn extract_signature(pdf: &[u8]) -> (Vec<u8>, Vec<u8>) {
+/// The last /ByteRange of `pdf`, as written.
+pub fn byte_range(pdf: &[u8]) -> Vec<usize> {
     let at = pdf
         .windows(11)
         .rposition(|w| w == b"/ByteRange ")
         .expect("a ByteRange");
     let open = at + pdf[at..].iter().position(|&b| b == b'[').expect("[");
     let close = open + pdf[open..].iter().position(|&b| b == b']').expect("]");
-    let nums: Vec<usize> = String::from_utf8_lossy(&pdf[open + 1..close])
+    String::from_utf8_lossy(&pdf[open + 1..close])
         .split_whitespace()
         .map(|n| n.parse().expect("number"))
-        .collect();
+        .collect()
+}
+
+/// An array of integers (a /Rect, a /BBox).
+pub fn ints(v: &[i64]) -> sohoa::pdf::Object {
+    sohoa::pdf::Object::Array(v.iter().map(|&i| sohoa::pdf::Object::Int(i)).collect())
+}
+
+pub fn extract_signature(pdf: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let nums = byte_range(pdf);
     let (a, b, c, d) = (nums[0], nums[1], nums[2], nums[3]);
     let mut signed = pdf[a..a + b].to_vec();
     signed.extend_from_slice(&pdf[c..c + d]);
@@ -518,4 +584,33 @@ pub fn kill_rng(what: &str) -> impl FnMut() -> u64 {
         state ^= state << 17;
         state
     }
+}
+
+/// A freshly signed one-page sample in `dir`.
+pub fn signed_sample(dir: &Path) -> PathBuf {
+    let input = dir.join("in.pdf");
+    let output = dir.join("signed.pdf");
+    simple_pdf(&input, 2);
+    sign_ok(&input, &output, &[]);
+    output
+}
+
+/// Appends an incremental revision made by `edit` to a copy of `signed`.
+pub fn append_revision(
+    signed: &Path,
+    out: &Path,
+    edit: impl FnOnce(&mut PdfFile<BufReader<File>>, &mut IncrementalWriter, u32),
+) {
+    let mut pdf = PdfFile::open(
+        BufReader::new(File::open(signed).unwrap()),
+        Limits::default(),
+    )
+    .unwrap();
+    let prev = PrevInfo::from_file(&mut pdf).unwrap();
+    let mut w = IncrementalWriter::new();
+    edit(&mut pdf, &mut w, prev.size);
+    let mut bytes = read(signed);
+    let tail = w.finish(bytes.len() as u64, &prev);
+    bytes.extend_from_slice(&tail);
+    std::fs::write(out, bytes).unwrap();
 }

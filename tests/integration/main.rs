@@ -12,4 +12,7 @@ mod sign_errors;
 mod sign_interop;
 mod store;
 mod verify_attacks;
+mod verify_corpus;
+mod verify_interop;
+mod verify_rules;
 mod web;

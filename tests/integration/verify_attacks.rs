@@ -5,41 +5,12 @@
 
 use std::fs::File;
 use std::io::BufReader;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sohoa::pdf::{Dict, IncrementalWriter, Limits, ObjRef, Object, PdfFile, PrevInfo};
+use sohoa::pdf::{Dict, Limits, ObjRef, Object, PdfFile, PrevInfo};
 
 use crate::helpers::*;
-
-/// A freshly signed one-page sample in `dir`.
-fn signed_sample(dir: &Path) -> PathBuf {
-    let input = dir.join("in.pdf");
-    let output = dir.join("signed.pdf");
-    simple_pdf(&input, 2);
-    sign_ok(&input, &output, &[]);
-    output
-}
-
-/// Appends an incremental revision made by `edit` to a copy of `signed`.
-fn append_revision(
-    signed: &Path,
-    out: &Path,
-    edit: impl FnOnce(&mut PdfFile<BufReader<File>>, &mut IncrementalWriter, u32),
-) {
-    let mut pdf = PdfFile::open(
-        BufReader::new(File::open(signed).unwrap()),
-        Limits::default(),
-    )
-    .unwrap();
-    let prev = PrevInfo::from_file(&mut pdf).unwrap();
-    let mut w = IncrementalWriter::new();
-    edit(&mut pdf, &mut w, prev.size);
-    let mut bytes = read(signed);
-    let tail = w.finish(bytes.len() as u64, &prev);
-    bytes.extend_from_slice(&tail);
-    std::fs::write(out, bytes).unwrap();
-}
 
 fn problems(report: &serde_json::Value, i: usize) -> String {
     report["signatures"][i]["problems"].to_string()
