@@ -34,6 +34,9 @@ pub struct ApiContext {
     pub store: LocalStore,
     pub paths: InboxPaths,
     pub trust: TrustStore,
+    /// `[trust] require_revocation` and `ltv`: the same policy as `sohoa verify`.
+    pub require_revocation: bool,
+    pub ltv: bool,
     pub limits: Limits,
     /// The document types (what a reviewer may choose, and their validity rules).
     pub types: DocTypes,

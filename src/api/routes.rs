@@ -166,6 +166,8 @@ async fn with_index<T: Send + 'static>(
 fn verify_opts(s: &ApiState) -> VerifyOptions {
     VerifyOptions {
         limits: s.limits,
+        require_revocation: s.require_revocation,
+        ltv: s.ltv,
         ..VerifyOptions::new(s.trust.clone(), SystemTime::now())
     }
 }

@@ -218,6 +218,8 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
             store: store.clone(),
             paths: opts.paths.clone(),
             trust: super::verify::config_trust(cfg)?,
+            require_revocation: cfg.trust.require_revocation,
+            ltv: cfg.trust.ltv,
             limits: sohoa::pdf::Limits::default(),
             types: super::classify::doc_types(cfg)?,
             summary: Arc::clone(&summary),

@@ -7,6 +7,7 @@ pub mod changes;
 pub mod cms_check;
 mod fields;
 pub mod human;
+mod ltv;
 pub mod online;
 pub mod report;
 pub mod revocation;
@@ -200,7 +201,7 @@ pub fn verify_source<R: Read + Seek>(
     let (stamps, sigs): (Vec<_>, Vec<_>) = fields
         .into_iter()
         .partition(|f| fields::is_document_timestamp(&f.value));
-    let mut ctx = signature::FileContext {
+    let mut ctx = ltv::FileContext {
         data: file_data,
         poe: Vec::new(),
     };
@@ -209,7 +210,7 @@ pub fn verify_source<R: Read + Seek>(
         let report = signature::verify_one(
             name, &open, &mut new, &mut raw, &f, &ends, docmdp, &ctx, opts,
         )?;
-        if let Some(poe) = signature::proof_of_existence(&report, &open, opts) {
+        if let Some(poe) = ltv::proof_of_existence(&report, &open, opts) {
             ctx.poe.push(poe);
         }
         signatures.push(report);

@@ -201,14 +201,39 @@ fn ecdsa_and_pss_signatures_from_pyhanko_with_an_ecdsa_timestamp_verify() {
     }
 }
 
-/// The OCSP responder the aia-* test certificates name (AIA http://127.0.0.1:18961/).
+/// The OCSP responder the aia-* test certificates name (AIA http://127.0.0.1:18961/). Its port
+/// is fixed, so the tests that use it (or need it down) hold [`ocsp_port`] throughout.
 fn ocsp_responder() -> TestTsa {
     TestTsa::serve_on("127.0.0.1:18961", Responder::Ocsp)
+}
+
+static OCSP_PORT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn ocsp_port() -> std::sync::MutexGuard<'static, ()> {
+    OCSP_PORT.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn sign_p12(input: &Path, output: &Path, p12: &str) {
     let o = sign_cli_p12(input, output, p12);
     assert!(o.status.success(), "sign with {p12}: {}", text(&o));
+}
+
+/// A config.toml in `dir` trusting the test root and sub-CA with these CRLs of the test PKI
+/// (none: only the file's own data or OCSP can settle revocation).
+fn trust_config(dir: &Path, crls: &[&str]) -> std::path::PathBuf {
+    let cfg = dir.join("config.toml");
+    let crls: Vec<String> = crls.iter().map(|c| format!("{:?}", certs(c))).collect();
+    std::fs::write(
+        &cfg,
+        format!(
+            "[trust]\nanchors = [{:?}]\nintermediates = [{:?}]\ncrls = [{}]\n",
+            certs("root-ca.pem"),
+            certs("sub-ca.pem"),
+            crls.join(", ")
+        ),
+    )
+    .unwrap();
+    cfg
 }
 
 /// `sohoa --config CFG verify --json FILE extra…` (exit code, report).
@@ -228,18 +253,10 @@ fn verify_with(cfg: &Path, file: &Path, extra: &[&str]) -> (i32, serde_json::Val
 
 #[test]
 fn ocsp_from_a_local_openssl_responder_good_revoked_unknown_and_down() {
+    let _port = ocsp_port();
     let d = tmp();
     // Trust without the configured CRL, so that only OCSP can settle revocation.
-    let cfg = d.path().join("config.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[trust]\nanchors = [{:?}]\nintermediates = [{:?}]\n",
-            certs("root-ca.pem"),
-            certs("sub-ca.pem")
-        ),
-    )
-    .unwrap();
+    let cfg = trust_config(d.path(), &[]);
     let verify_json = |f: &Path, extra: &[&str]| verify_with(&cfg, f, extra);
     let input = d.path().join("in.pdf");
     simple_pdf(&input, 1);
@@ -434,17 +451,7 @@ fn ltv_b_lt_and_b_lta_outlive_their_certificates_and_a_stripped_dss_does_not() {
 fn a_crl_of_the_intermediate_alone_does_not_make_an_unchecked_signer_good() {
     // The root's CRL says the sub-CA is not revoked; nothing speaks of the signer itself.
     let d = tmp();
-    let cfg = d.path().join("config.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[trust]\nanchors = [{:?}]\nintermediates = [{:?}]\ncrls = [{:?}]\n",
-            certs("root-ca.pem"),
-            certs("sub-ca.pem"),
-            certs("root-ca.crl")
-        ),
-    )
-    .unwrap();
+    let cfg = trust_config(d.path(), &["root-ca.crl"]);
     let signed = signed_sample(d.path());
     let (code, r) = verify_with(&cfg, &signed, &[]);
     assert_eq!(code, 0, "{r:#}");
@@ -462,4 +469,41 @@ fn a_crl_of_the_intermediate_alone_does_not_make_an_unchecked_signer_good() {
     );
     assert_eq!(code, 0);
     assert_eq!(r["signatures"][0]["revocation"]["status"], "good", "{r:#}");
+}
+
+#[test]
+fn revocation_data_pyhanko_archives_in_the_signature_is_used_offline() {
+    // pyHanko, signing adbe.pkcs7.detached with validation info, asks the signer's OCSP
+    // responder and puts the answer in the adbe-revocationInfoArchival signed attribute.
+    let _port = ocsp_port();
+    let d = tmp();
+    let cfg = trust_config(d.path(), &[]);
+    let input = d.path().join("in.pdf");
+    simple_pdf(&input, 1);
+    let out = d.path().join("archived.pdf");
+    {
+        let _responder = ocsp_responder();
+        let root = certs("root-ca.pem");
+        let sub = certs("sub-ca.pem");
+        pyhanko_addsig(
+            &input,
+            &out,
+            "aia-good-signer",
+            &[
+                "--with-validation-info",
+                "--trust",
+                root.to_str().unwrap(),
+                "--trust-replace",
+                "--other-certs",
+                sub.to_str().unwrap(),
+            ],
+        );
+    }
+    // The responder is gone: what the signature carries must do.
+    let (code, r) = verify_with(&cfg, &out, &["--require-revocation"]);
+    assert_eq!(code, 0, "{r:#}");
+    let rev = &r["signatures"][0]["revocation"];
+    assert_eq!(rev["status"], "good", "{rev:#}");
+    assert_eq!(rev["method"], "OCSP");
+    assert_eq!(rev["source"], "signature_archive", "{rev:#}");
 }

@@ -7,6 +7,7 @@
 //! rule that judged it (`page.group-added`, `structure.attach-widgets`, …): the rules are the
 //! ones real signing tools need (VGCA's, iText, Aspose, Adobe) and no more.
 
+mod catalog;
 mod forms;
 mod graph;
 mod pages;
@@ -156,45 +157,6 @@ pub(super) fn page_area(d: &Dict) -> f64 {
     }
 }
 
-/// Which page's resources an object is: the whole `/Resources` dictionary, or one category.
-#[derive(Clone, Debug)]
-struct ResourceRole {
-    page: usize,
-    category: Option<Vec<u8>>,
-}
-
-/// Pages' resource dictionaries and their indirect category dictionaries, by object number.
-fn resource_roles<R: Read + Seek>(
-    pdf: &mut PdfFile<R>,
-    pages: &[ObjRef],
-) -> Result<BTreeMap<u32, ResourceRole>, PdfError> {
-    let mut out = BTreeMap::new();
-    for (i, p) in pages.iter().enumerate() {
-        let Some(d) = pdf.get_dict(&Object::Ref(*p))? else {
-            continue;
-        };
-        let Some(res) = d.get(b"Resources") else {
-            continue;
-        };
-        if let Some(r) = res.as_ref() {
-            out.entry(r.num).or_insert(ResourceRole {
-                page: i + 1,
-                category: None,
-            });
-        }
-        let rd = pdf.get_dict(res)?.unwrap_or_default();
-        for (k, v) in rd.iter() {
-            if let Some(r) = v.as_ref() {
-                out.entry(r.num).or_insert(ResourceRole {
-                    page: i + 1,
-                    category: Some(k.to_vec()),
-                });
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// Compares the signed revision `old` with the current file `new`.
 pub fn analyse<A: Read + Seek, B: Read + Seek>(
     old: &mut PdfFile<A>,
@@ -303,7 +265,7 @@ pub fn analyse<A: Read + Seek, B: Read + Seek>(
             }
         }
     }
-    let resources = resource_roles(old, &old_pages)?;
+    let resources = pages::resource_roles(old, &old_pages)?;
     // Fields this revision changes: their appearances may be rewritten in place.
     let updated_fields: HashSet<u32> = candidates
         .iter()
@@ -391,7 +353,7 @@ pub fn analyse<A: Read + Seek, B: Read + Seek>(
         };
         let diff = differing_keys(&od, &nd);
         if Some(num) == root_num {
-            judge_catalog(&mut ctx, &id, &od, &nd, &diff);
+            catalog::judge_catalog(&mut ctx, &id, &od, &nd, &diff);
             if diff.contains(b"AcroForm".as_slice()) {
                 forms::judge_acroform(old, new, &mut ctx, &old_acro, &new_acro, &id)?;
             }
@@ -505,59 +467,4 @@ pub fn analyse<A: Read + Seek, B: Read + Seek>(
         level,
         changes: ctx.changes,
     })
-}
-
-/// A PDF version name (`/1.7`, `/2.0`) as (major, minor).
-fn version(o: Option<&Object>) -> Option<(u32, u32)> {
-    let v = String::from_utf8_lossy(o?.as_name()?).into_owned();
-    let (a, b) = v.split_once('.')?;
-    Some((a.parse().ok()?, b.parse().ok()?))
-}
-
-/// Catalog keys: the form, DSS, metadata and extensions may change; `/Version` may rise
-/// (ISO 32000-1 §7.2.2: a later revision may declare a later version).
-fn judge_catalog(ctx: &mut Ctx, id: &str, od: &Dict, nd: &Dict, diff: &BTreeSet<Vec<u8>>) {
-    let mut other = BTreeSet::new();
-    for k in diff {
-        match k.as_slice() {
-            b"AcroForm" => {}
-            b"DSS" => ctx.push(id, "validation data (DSS) added", true, "dss.added"),
-            b"Metadata" => ctx.push(id, "XMP metadata replaced", true, "metadata.updated"),
-            b"Extensions" => ctx.push(
-                id,
-                "developer extensions declared",
-                true,
-                "catalog.extensions",
-            ),
-            b"Version" => {
-                let (o, n) = (version(od.get(k)), version(nd.get(k)));
-                let raised = match (o, n) {
-                    (None, Some(_)) => true,
-                    (Some(o), Some(n)) => n >= o,
-                    _ => false,
-                };
-                if raised {
-                    ctx.push(
-                        id,
-                        "the PDF version was raised",
-                        true,
-                        "catalog.version-raised",
-                    );
-                } else {
-                    other.insert(k.clone());
-                }
-            }
-            _ => {
-                other.insert(k.clone());
-            }
-        }
-    }
-    if !other.is_empty() {
-        ctx.push(
-            id,
-            format!("the document catalog changed ({})", names(&other)),
-            false,
-            "catalog.other-keys",
-        );
-    }
 }

@@ -5,11 +5,11 @@
 //! content never used; a name that now points elsewhere, or that the signed content used while
 //! it was undefined (content hidden at signing time shows now), is not.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{Read, Seek};
 
 use super::{names, same, same_opt, Ctx};
-use crate::pdf::{Dict, Object, PdfError, PdfFile};
+use crate::pdf::{Dict, ObjRef, Object, PdfError, PdfFile};
 
 /// Page keys a signing tool may add when it adds a signature (besides `/Annots`).
 pub(super) const PAGE_ADDABLE_KEYS: &[&[u8]] = &[b"Group"];
@@ -24,6 +24,45 @@ const NAMED_CATEGORIES: &[&[u8]] = &[
     b"Font",
     b"Properties",
 ];
+
+/// Which page's resources an object is: the whole `/Resources` dictionary, or one category.
+#[derive(Clone, Debug)]
+pub(super) struct ResourceRole {
+    pub(super) page: usize,
+    pub(super) category: Option<Vec<u8>>,
+}
+
+/// Pages' resource dictionaries and their indirect category dictionaries, by object number.
+pub(super) fn resource_roles<R: Read + Seek>(
+    pdf: &mut PdfFile<R>,
+    pages: &[ObjRef],
+) -> Result<BTreeMap<u32, ResourceRole>, PdfError> {
+    let mut out = BTreeMap::new();
+    for (i, p) in pages.iter().enumerate() {
+        let Some(d) = pdf.get_dict(&Object::Ref(*p))? else {
+            continue;
+        };
+        let Some(res) = d.get(b"Resources") else {
+            continue;
+        };
+        if let Some(r) = res.as_ref() {
+            out.entry(r.num).or_insert(ResourceRole {
+                page: i + 1,
+                category: None,
+            });
+        }
+        let rd = pdf.get_dict(res)?.unwrap_or_default();
+        for (k, v) in rd.iter() {
+            if let Some(r) = v.as_ref() {
+                out.entry(r.num).or_insert(ResourceRole {
+                    page: i + 1,
+                    category: Some(k.to_vec()),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
 
 /// Judges page keys other than `/Annots` and `/Resources`.
 pub(super) fn judge_page_keys(
