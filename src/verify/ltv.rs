@@ -113,6 +113,33 @@ pub(super) fn long_term_checks(
             rfc3339(not_after)
         ));
     }
+    // The LTV profile needs revocation data in the file for the TSA as for the signer.
+    if opts.ltv {
+        if let Some(ts) = report.timestamp.as_ref().filter(|t| t.valid) {
+            if let (Some(tsa), Some(at)) = (&ts.tsa_cert, ts.time_unix) {
+                let mut pool = ts.embedded.clone();
+                pool.extend(file.data.certs.iter().cloned());
+                let r = chain::validate_with(
+                    tsa,
+                    &pool,
+                    &opts.store,
+                    at,
+                    chain::Purpose::TimeStamping,
+                    &file.data.revocation,
+                );
+                match r.revocation {
+                    Revocation::Good { .. } => {}
+                    Revocation::Revoked { revoked_at, .. } => problems.push(format!(
+                        "long-term validation: the timestamp's TSA certificate was revoked at {revoked_at}"
+                    )),
+                    _ => problems.push(
+                        "long-term validation: the file carries no revocation data for the timestamp's TSA certificate"
+                            .into(),
+                    ),
+                }
+            }
+        }
+    }
     // The signature timestamp's TSA certificate has expired since: only a later document
     // timestamp (B-LTA) still vouches for it.
     if let Some(tsa_end) = report.timestamp.as_ref().and_then(|t| t.tsa_not_after) {

@@ -19,6 +19,11 @@ pub struct TimestampReport {
     /// The TSA certificate's notAfter.
     #[serde(skip)]
     pub tsa_not_after: Option<Duration>,
+    /// The TSA certificate and the certificates the token carries (for long-term checks).
+    #[serde(skip)]
+    pub tsa_cert: Option<x509_cert::Certificate>,
+    #[serde(skip)]
+    pub embedded: Vec<x509_cert::Certificate>,
     pub imprint_algorithm: Option<String>,
     /// The TSA's signature algorithm with its key ("ECDSA P-384 with SHA-384").
     pub signature_algorithm: Option<String>,
@@ -44,6 +49,8 @@ impl TimestampReport {
             time_unix: None,
             tsa: None,
             tsa_not_after: None,
+            tsa_cert: None,
+            embedded: Vec::new(),
             imprint_algorithm: None,
             signature_algorithm: None,
             ber_encoded: false,
@@ -139,6 +146,8 @@ pub fn check_token<E: std::fmt::Display>(
             .signer_cert
             .as_ref()
             .map(|c| c.tbs_certificate.validity.not_after.to_unix_duration()),
+        tsa_cert: check.signer_cert.clone(),
+        embedded: cms_check::embedded_certs(&parsed.signed_data),
         imprint_algorithm: imprint_alg.map(|a| a.name().to_string()),
         signature_algorithm: check.signature_algorithm.clone(),
         ber_encoded: parsed.ber,

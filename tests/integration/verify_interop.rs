@@ -328,15 +328,16 @@ fn ocsp_response(dir: &Path, who: &str) -> std::path::PathBuf {
     r
 }
 
-/// pyHanko writes a DSS into `src` (certificates, the test CRLs, the OCSP response): B-LT.
-fn pyhanko_add_dss(src: &Path, dst: &Path, ocsp: &Path) {
+/// pyHanko writes a DSS into `src` (certificates, these CRLs of the test PKI, the OCSP
+/// response): B-LT.
+fn pyhanko_add_dss(src: &Path, dst: &Path, ocsp: &Path, crls: &str) {
     let script = "import io, sys\n\
 from asn1crypto import crl, ocsp\n\
 from pyhanko.keys import load_cert_from_pemder\n\
 from pyhanko.sign.validation.dss import DocumentSecurityStore\n\
-src, dst, resp, certs = sys.argv[1:5]\n\
+src, dst, resp, certs, crl_names = sys.argv[1:6]\n\
 cs = [load_cert_from_pemder(certs + n) for n in ('sub-ca.pem', 'root-ca.pem', 'tsa.pem')]\n\
-crls = [crl.CertificateList.load(open(certs + n, 'rb').read()) for n in ('sub-ca.crl', 'root-ca.crl')]\n\
+crls = [crl.CertificateList.load(open(certs + n, 'rb').read()) for n in crl_names.split(',')]\n\
 buf = io.BytesIO(open(src, 'rb').read())\n\
 DocumentSecurityStore.add_dss(buf, None, certs=cs, crls=crls, ocsps=[ocsp.OCSPResponse.load(open(resp, 'rb').read())])\n\
 open(dst, 'wb').write(buf.getvalue())\n";
@@ -346,6 +347,7 @@ open(dst, 'wb').write(buf.getvalue())\n";
         .arg(dst)
         .arg(ocsp)
         .arg(format!("{}/", root().join("certs-test").display()))
+        .arg(crls)
         .output()
         .unwrap();
     assert!(o.status.success(), "pyHanko add_dss: {}", text(&o));
@@ -388,7 +390,11 @@ fn ltv_b_lt_and_b_lta_outlive_their_certificates_and_a_stripped_dss_does_not() {
     assert!(o.status.success(), "{}", text(&o));
     // B-LT: pyHanko adds the DSS (an OCSP response for the signer, the CRLs, the chain).
     let blt = d.path().join("b-lt.pdf");
-    pyhanko_add_dss(&bt, &blt, &ocsp_response(d.path(), "aia-good-signer"));
+    let ocsp = ocsp_response(d.path(), "aia-good-signer");
+    pyhanko_add_dss(&bt, &blt, &ocsp, "sub-ca.crl,root-ca.crl");
+    // The same without the root's CRL: nothing in the file speaks of the TSA's certificate.
+    let blt_no_tsa = d.path().join("b-lt-no-tsa-revocation.pdf");
+    pyhanko_add_dss(&bt, &blt_no_tsa, &ocsp, "sub-ca.crl");
     // B-LTA: pyHanko adds a document timestamp from a TSA valid to 2048.
     let blta = d.path().join("b-lta.pdf");
     std::fs::copy(&blt, &blta).unwrap();
@@ -417,8 +423,21 @@ fn ltv_b_lt_and_b_lta_outlive_their_certificates_and_a_stripped_dss_does_not() {
     let (code, r) = verify_json(&blta, &["--ltv"]);
     assert_eq!((code, level(&r)), (0, "B-LTA".into()), "{r:#}");
     assert_eq!(r["signatures"][1]["kind"], "document_timestamp");
-    // pyHanko's AdES validation (revocation data required) says the same of all three.
-    for (f, want) in [(&bt, false), (&blt, true), (&blta, true)] {
+    let (code, r) = verify_json(&blt_no_tsa, &["--ltv"]);
+    assert_eq!(code, 1, "{r:#}");
+    assert!(
+        r["signatures"][0]["problems"]
+            .to_string()
+            .contains("TSA certificate"),
+        "{r:#}"
+    );
+    // pyHanko's AdES validation (revocation data required) says the same of all four.
+    for (f, want) in [
+        (&bt, false),
+        (&blt, true),
+        (&blta, true),
+        (&blt_no_tsa, false),
+    ] {
         let (ok, out) = pyhanko_ades_valid(f);
         assert_eq!(ok, want, "{}: pyHanko: {out}", f.display());
     }

@@ -187,24 +187,13 @@ pub(super) fn judge<A: Read + Seek, B: Read + Seek>(
             }
         }
     }
-    if bad.is_empty() {
-        ctx.push(
-            id,
-            "structure tree: entries added that attach the new signature widgets",
-            true,
-            "structure.attach-widgets",
-        );
-    } else {
-        ctx.push(
-            id,
-            format!(
-                "structure tree changed beyond attaching signature widgets ({})",
-                names(&bad)
-            ),
-            false,
-            "structure.other",
-        );
-    }
+    let refused = (!bad.is_empty()).then(|| {
+        format!(
+            "structure tree changed beyond attaching signature widgets ({})",
+            names(&bad)
+        )
+    });
+    push_verdict(ctx, id, refused);
     Ok(())
 }
 
@@ -233,21 +222,9 @@ pub(super) fn judge_array<A: Read + Seek, B: Read + Seek>(
             };
         }
     }
-    if ok {
-        ctx.push(
-            id,
-            "structure tree: entries added that attach the new signature widgets",
-            true,
-            "structure.attach-widgets",
-        );
-    } else {
-        ctx.push(
-            id,
-            "structure tree: an array's signed entries were removed or replaced",
-            false,
-            "structure.other",
-        );
-    }
+    let refused =
+        (!ok).then(|| "structure tree: an array's signed entries were removed or replaced".into());
+    push_verdict(ctx, id, refused);
     Ok(())
 }
 
@@ -294,4 +271,17 @@ fn number_tree<R: Read + Seek>(
         }
     }
     Ok(Some(out))
+}
+
+/// The verdict on one structure-tree object: allowed, or refused for the reason given.
+fn push_verdict(ctx: &mut Ctx, id: &str, refused: Option<String>) {
+    match refused {
+        None => ctx.push(
+            id,
+            "structure tree: entries added that attach the new signature widgets",
+            true,
+            "structure.attach-widgets",
+        ),
+        Some(what) => ctx.push(id, what, false, "structure.other"),
+    }
 }
