@@ -277,16 +277,18 @@ pub fn validate_with(
     }
 
     let key_usage_ok = check_purpose(leaf, purpose, &mut problems);
-    let mut data = extra.clone();
-    data.crls.extend(
-        store
-            .crls
-            .iter()
-            .map(|c| (c.clone(), RevocationSource::Configured)),
-    );
-    data.crls.sort_by_key(|(_, s)| *s);
-    data.ocsp.sort_by_key(|(_, s)| *s);
-    let revocation = check_revocation(&path, &data, at, &mut problems);
+    // Sources in order, by reference (a large CA's CRL is megabytes: never copied here).
+    let mut crls: Vec<(&CertificateList, RevocationSource)> = extra
+        .crls
+        .iter()
+        .map(|(c, s)| (c, *s))
+        .chain(store.crls.iter().map(|c| (c, RevocationSource::Configured)))
+        .collect();
+    crls.sort_by_key(|(_, s)| *s);
+    let mut ocsp: Vec<(&[u8], RevocationSource)> =
+        extra.ocsp.iter().map(|(d, s)| (d.as_slice(), *s)).collect();
+    ocsp.sort_by_key(|(_, s)| *s);
+    let revocation = check_revocation(&path, &crls, &ocsp, at, &mut problems);
 
     ChainReport {
         trusted,
@@ -363,14 +365,15 @@ fn crl_reason(entry: &x509_cert::crl::RevokedCert) -> String {
 fn cert_status(
     cert: &Certificate,
     issuer: &Certificate,
-    data: &RevocationData,
+    crls: &[(&CertificateList, RevocationSource)],
+    ocsp: &[(&[u8], RevocationSource)],
     at: Duration,
     problems: &mut Vec<String>,
 ) -> Revocation {
     let mut good = None;
     let mut unknown = None;
     let s = CertSummary::of(cert);
-    for (der, source) in &data.ocsp {
+    for (der, source) in ocsp {
         match super::ocsp::check_response(der, cert, issuer) {
             Ok(f) => match f.status {
                 super::ocsp::OcspStatus::Revoked { at: when, reason } => {
@@ -409,7 +412,7 @@ fn cert_status(
             )),
         }
     }
-    for (crl, source) in &data.crls {
+    for (crl, source) in crls {
         let tbs = &crl.tbs_cert_list;
         if tbs.issuer != cert.tbs_certificate.issuer {
             continue;
@@ -477,14 +480,15 @@ fn cert_status(
 /// leaf (the CRL of an intermediate says nothing of the certificates that CA issued).
 fn check_revocation(
     path: &[&Certificate],
-    data: &RevocationData,
+    crls: &[(&CertificateList, RevocationSource)],
+    ocsp: &[(&[u8], RevocationSource)],
     at: Duration,
     problems: &mut Vec<String>,
 ) -> Revocation {
     let mut leaf = Revocation::NotChecked;
     for (i, pair) in path.windows(2).enumerate() {
         let (cert, issuer) = (pair[0], pair[1]);
-        let status = cert_status(cert, issuer, data, at, problems);
+        let status = cert_status(cert, issuer, crls, ocsp, at, problems);
         if matches!(status, Revocation::Revoked { .. }) {
             return status;
         }

@@ -57,6 +57,12 @@ fn read_limited(resp: ureq::Response, limit: usize) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+impl HttpFetcher {
+    fn agent(&self) -> ureq::Agent {
+        ureq::AgentBuilder::new().timeout(self.timeout).build()
+    }
+}
+
 impl RevocationFetcher for HttpFetcher {
     fn post(
         &self,
@@ -65,8 +71,8 @@ impl RevocationFetcher for HttpFetcher {
         body: &[u8],
         limit: usize,
     ) -> Result<Vec<u8>, String> {
-        let agent = ureq::AgentBuilder::new().timeout(self.timeout).build();
-        let resp = agent
+        let resp = self
+            .agent()
             .post(url)
             .set("Content-Type", content_type)
             .send_bytes(body)
@@ -75,8 +81,7 @@ impl RevocationFetcher for HttpFetcher {
     }
 
     fn get(&self, url: &str, limit: usize) -> Result<Vec<u8>, String> {
-        let agent = ureq::AgentBuilder::new().timeout(self.timeout).build();
-        let resp = agent.get(url).call().map_err(|e| e.to_string())?;
+        let resp = self.agent().get(url).call().map_err(|e| e.to_string())?;
         read_limited(resp, limit)
     }
 }

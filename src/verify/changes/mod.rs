@@ -32,6 +32,8 @@ pub(super) struct Ctx {
     /// Signature fields of the current revision and their widgets (kids), by object number: a
     /// widget without /Parent is still known by its field's /Kids.
     sig_widgets: HashSet<u32>,
+    /// Object numbers the signed revision defines (built once per analysis).
+    signed_objects: HashSet<u32>,
 }
 
 impl Ctx {
@@ -167,6 +169,7 @@ pub fn analyse<A: Read + Seek, B: Read + Seek>(
         changes: Vec::new(),
         docmdp,
         sig_widgets: HashSet::new(),
+        signed_objects: old.entries().keys().copied().collect(),
     };
     if old.len() == new.len() {
         return Ok(Modifications {

@@ -11,9 +11,6 @@ use std::io::{Read, Seek};
 use super::{names, same, same_opt, Ctx};
 use crate::pdf::{Dict, ObjRef, Object, PdfError, PdfFile};
 
-/// Page keys a signing tool may add when it adds a signature (besides `/Annots`).
-pub(super) const PAGE_ADDABLE_KEYS: &[&[u8]] = &[b"Group"];
-
 /// Resource categories holding named entries (ISO 32000-1 §7.8.3, Table 33).
 const NAMED_CATEGORIES: &[&[u8]] = &[
     b"ExtGState",
@@ -76,12 +73,9 @@ pub(super) fn judge_page_keys(
     for k in diff {
         match k.as_slice() {
             b"Annots" | b"Resources" => {}
-            k if PAGE_ADDABLE_KEYS.contains(&k) && od.get(k).is_none() => ctx.push(
+            b"Group" if od.get(b"Group").is_none() => ctx.push(
                 id,
-                format!(
-                    "page {page}: /{} added (as signing tools do with a widget)",
-                    String::from_utf8_lossy(k)
-                ),
+                format!("page {page}: /Group added (as signing tools do with a widget)"),
                 true,
                 "page.group-added",
             ),

@@ -113,8 +113,8 @@ pub(super) fn judge<A: Read + Seek, B: Read + Seek>(
     nd: &Dict,
     diff: &BTreeSet<Vec<u8>>,
 ) -> Result<(), PdfError> {
-    let old_entries = old.entries().clone();
-    let old_has = |r: ObjRef| old_entries.contains_key(&r.num);
+    let signed = &ctx.signed_objects;
+    let old_has = |r: ObjRef| signed.contains(&r.num);
     let mut bad = BTreeSet::new();
     for k in diff {
         match k.as_slice() {
@@ -216,8 +216,8 @@ pub(super) fn judge_array<A: Read + Seek, B: Read + Seek>(
                 Object::Int(_) => true,
                 Object::Ref(r) => !old.entries().contains_key(&r.num),
                 o => {
-                    let old_entries = old.entries().clone();
-                    leads_to_widgets(new, o, &|r| old_entries.contains_key(&r.num), 0)?
+                    let signed = &ctx.signed_objects;
+                    leads_to_widgets(new, o, &|r| signed.contains(&r.num), 0)?
                 }
             };
         }
