@@ -6,7 +6,7 @@ pub mod error;
 mod fetch;
 pub mod filters;
 pub mod incremental;
-mod lexer;
+pub(crate) mod lexer;
 pub mod object;
 mod objstm;
 pub mod parser;

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{Read, Seek};
 
 use super::{names, same, same_opt, Ctx};
+use crate::pdf::lexer::{Lexer, Token};
 use crate::pdf::{Dict, ObjRef, Object, PdfError, PdfFile};
 
 /// Resource categories holding named entries (ISO 32000-1 §7.8.3, Table 33).
@@ -94,34 +95,30 @@ pub(super) fn judge_page_keys(
     }
 }
 
-/// Names (`/Name` tokens) in `content`. Strings and comments are not skipped, so a name inside
-/// them counts as used: stricter, never looser.
+/// Names (`/Name` tokens, `#xx` escapes decoded, ISO 32000-1 §7.3.5) in `content`, read by
+/// the PDF lexer. Where it cannot read on (inline image data, damage), it moves one byte and
+/// goes on: whatever looks like a name there counts as used, which is stricter, never looser.
 pub(super) fn content_names(content: &[u8]) -> HashSet<Vec<u8>> {
     let mut out = HashSet::new();
-    let mut i = 0;
-    while i < content.len() {
-        if content[i] == b'/' {
-            let start = i + 1;
-            let mut j = start;
-            while j < content.len() && is_regular(content[j]) {
-                j += 1;
+    let mut lx = Lexer::new(content, 0, false);
+    loop {
+        let at = lx.pos();
+        match lx.next_token() {
+            Ok(Some(Token::Name(n))) => {
+                out.insert(n);
             }
-            out.insert(content[start..j].to_vec());
-            i = j;
-        } else {
-            i += 1;
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(_) => lx.set_pos(at + 1),
+        }
+        if lx.pos() <= at {
+            lx.set_pos(at + 1);
+        }
+        if at >= content.len() {
+            break;
         }
     }
     out
-}
-
-fn is_regular(b: u8) -> bool {
-    !b.is_ascii_whitespace()
-        && b != 0
-        && !matches!(
-            b,
-            b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
-        )
 }
 
 /// The names the page's signed content streams use.
@@ -255,9 +252,18 @@ mod tests {
     #[test]
     fn content_names_finds_operands_and_stops_at_delimiters() {
         let n = content_names(b"q /GS0 gs /Im1 Do BT /F1 12 Tf (a/b) Tj ET /P<</MCID 0>>BDC");
-        for want in ["GS0", "Im1", "F1", "b", "P", "MCID"] {
+        for want in ["GS0", "Im1", "F1", "P", "MCID"] {
             assert!(n.contains(want.as_bytes()), "{want} missing from {n:?}");
         }
         assert!(!n.contains(b"Im1 Do".as_slice()));
+    }
+
+    /// Regression: a name written with `#xx` escapes is the resource it decodes to; read raw,
+    /// `/Im#39` would not match a resource `/Im9` added later, letting hidden content through.
+    #[test]
+    fn content_names_decode_escapes_and_read_past_damage() {
+        let n = content_names(b"q /Im#39 Do Q ) ( /X0 Do BI /W 1 ID \xff\x00) EI /F2 Tf");
+        assert!(n.contains(b"Im9".as_slice()), "{n:?}");
+        assert!(n.contains(b"F2".as_slice()), "{n:?}");
     }
 }
