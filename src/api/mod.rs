@@ -6,6 +6,7 @@
 //! a person can act on. The index is opened per request on a blocking thread (SQLite, WAL).
 
 pub mod auth;
+mod error;
 mod openapi;
 mod routes;
 
@@ -14,9 +15,9 @@ use std::sync::Arc;
 
 use crate::classify::types::DocTypes;
 use crate::inbox::{InboxPaths, ServiceSummary};
-use crate::pdf::Limits;
-use crate::pki::chain::TrustStore;
 use crate::store::LocalStore;
+use crate::time::Clock;
+use crate::verify::VerifyOptions;
 
 pub use routes::router;
 
@@ -33,11 +34,9 @@ pub struct ApiContext {
     pub db: PathBuf,
     pub store: LocalStore,
     pub paths: InboxPaths,
-    pub trust: TrustStore,
-    /// `[trust] require_revocation` and `ltv`: the same policy as `sohoa verify`.
-    pub require_revocation: bool,
-    pub ltv: bool,
-    pub limits: Limits,
+    /// The verification policy of `[trust]` (`desk::build::stored_paper_policy`): the same
+    /// as `sohoa verify` without flags.
+    pub verify: VerifyOptions,
     /// The document types (what a reviewer may choose, and their validity rules).
     pub types: DocTypes,
     /// The inbox service's live counters (for `/metrics`).
@@ -45,10 +44,14 @@ pub struct ApiContext {
     /// Largest accepted upload, bytes.
     pub max_upload_bytes: usize,
     pub timeout: std::time::Duration,
-    /// The desk's offset from UTC (`[sign] utc_offset_minutes`): report months are its
-    /// calendar months.
-    pub utc_offset_minutes: i32,
+    /// The desk's clock (session expiry, audit times, "today", report months).
+    pub clock: Clock,
+    /// Fills a buffer with random bytes from the operating system (session tokens).
+    pub random: RandomSource,
 }
+
+/// Where random bytes come from (the edge gives the operating system's).
+pub type RandomSource = Arc<dyn Fn(&mut [u8]) + Send + Sync>;
 
 /// The shared state of the router.
 pub type ApiState = Arc<ApiContext>;

@@ -71,8 +71,8 @@ impl<W: Write> PdfAWriter<W> {
         info: DocumentInfo,
         opts: &AssembleOptions,
     ) -> Result<Self, AssembleError> {
-        let created =
-            xmp::stamp(info.created, info.utc_offset_minutes).map_err(AssembleError::Info)?;
+        let created = xmp::stamp(info.created, info.utc_offset_minutes)
+            .map_err(|e| AssembleError::Info(e.to_string()))?;
         let hashes = xmp::source_hashes(&info).map_err(AssembleError::Info)?;
         let font = GlyphlessFont::load(&opts.glyphless_font)?;
         let mut w = Self {

@@ -7,7 +7,7 @@
 //! single value; a custom namespace would need a `pdfaExtension` schema block, which
 //! validators handle unevenly.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use super::DocumentInfo;
 
@@ -20,43 +20,13 @@ pub(crate) struct Stamp {
     pub pdf: String,
 }
 
-/// `t` in local time at `offset_minutes` from UTC (|offset| ≤ 14 h; years 0–9999).
-pub(crate) fn stamp(t: SystemTime, offset_minutes: i32) -> Result<Stamp, String> {
-    if offset_minutes.abs() > 14 * 60 {
-        return Err(format!("UTC offset {offset_minutes} min is beyond ±14 h"));
-    }
-    let secs = match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_secs()).map_err(|_| "time too far in the future")?,
-        Err(e) => -i64::try_from(e.duration().as_secs()).map_err(|_| "time too far back")?,
-    };
-    let local = secs
-        .checked_add(i64::from(offset_minutes) * 60)
-        .ok_or("time out of range")?;
-    let (days, sod) = (local.div_euclid(86_400), local.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    if !(0..=9999).contains(&y) {
-        return Err(format!("year {y} cannot be written as a PDF date"));
-    }
-    let (hh, mm, ss) = (sod / 3600, sod % 3600 / 60, sod % 60);
-    let sign = if offset_minutes < 0 { '-' } else { '+' };
-    let (oh, om) = (offset_minutes.abs() / 60, offset_minutes.abs() % 60);
+/// `t` in local time at `offset_minutes` from UTC (|offset| ≤ 14 h; years 0–9999), as XMP
+/// and the Info dictionary write it.
+pub(crate) fn stamp(t: SystemTime, offset_minutes: i32) -> Result<Stamp, crate::time::TimeError> {
     Ok(Stamp {
-        xmp: format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}{sign}{oh:02}:{om:02}"),
-        pdf: format!("D:{y:04}{m:02}{d:02}{hh:02}{mm:02}{ss:02}{sign}{oh:02}'{om:02}'"),
+        xmp: crate::time::xmp_date(t, offset_minutes)?,
+        pdf: crate::time::pdf_date(t, offset_minutes)?,
     })
-}
-
-/// Proleptic Gregorian date of a day count from 1970-01-01 (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// Text without the characters XML 1.0 forbids (C0 controls other than tab/LF/CR,
@@ -171,7 +141,7 @@ pub(crate) fn text_string(s: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     #[test]
     fn dates() {

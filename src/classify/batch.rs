@@ -400,71 +400,14 @@ pub fn valid_until(v: Validity, found: &[Field]) -> Option<String> {
         Validity::Printed => date(FieldKind::ExpiryDate),
         Validity::Months(n) => {
             let issued = date(FieldKind::IssueDate)?;
-            add_months(&issued, n)
+            crate::time::add_months(&issued, n)
         }
         Validity::Days(n) => {
             let issued = date(FieldKind::IssueDate)?;
-            add_days(&issued, n)
+            crate::time::add_days(&issued, n)
         }
         _ => None,
     }
-}
-
-/// `YYYY-MM-DD` plus `n` months, clamped to the month's last day.
-fn add_months(iso: &str, n: u32) -> Option<String> {
-    let mut it = iso.split('-').map(|p| p.parse::<u32>().ok());
-    let (y, m, d) = (it.next()??, it.next()??, it.next()??);
-    let total = y * 12 + (m - 1) + n;
-    let (ny, nm) = (total / 12, total % 12 + 1);
-    let last = match nm {
-        2 if (ny.is_multiple_of(4) && !ny.is_multiple_of(100)) || ny.is_multiple_of(400) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    Some(format!("{ny:04}-{nm:02}-{:02}", d.min(last)))
-}
-
-/// `YYYY-MM-DD` plus `n` days (proleptic Gregorian calendar).
-fn add_days(iso: &str, n: u32) -> Option<String> {
-    let mut it = iso.split('-').map(|p| p.parse::<i64>().ok());
-    let (y, m, d) = (it.next()??, it.next()??, it.next()??);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let (y, m, d) = civil_from_days(days_from_civil(y, m, d) + n as i64);
-    Some(format!("{y:04}-{m:02}-{d:02}"))
-}
-
-/// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The civil date of a day count since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
 }
 
 fn page_id(pages: &[PageText], i: usize) -> PageId {
@@ -587,20 +530,5 @@ mod tests {
         let weak = c.classify(&[page(1, "kính gửi\ntôi đề nghị")], None);
         let comp = &weak.dossiers[0].components[0];
         assert!(comp.needs_review, "{comp:?}");
-    }
-
-    #[test]
-    fn months_are_added_with_month_ends_clamped() {
-        assert_eq!(add_months("2024-08-31", 6).as_deref(), Some("2025-02-28"));
-        assert_eq!(add_months("2023-12-15", 1).as_deref(), Some("2024-01-15"));
-        assert_eq!(add_months("bad", 1), None);
-    }
-
-    #[test]
-    fn days_are_added_across_months_and_leap_years() {
-        assert_eq!(add_days("2024-02-15", 30).as_deref(), Some("2024-03-16"));
-        assert_eq!(add_days("2023-02-15", 30).as_deref(), Some("2023-03-17"));
-        assert_eq!(add_days("2023-12-31", 1).as_deref(), Some("2024-01-01"));
-        assert_eq!(add_days("2023-13-01", 1), None);
     }
 }

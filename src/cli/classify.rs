@@ -181,7 +181,7 @@ fn train(
         }
     }
     if reviews {
-        let (_, mut index, _) = super::store::open(cfg)?;
+        let (_, mut index, _) = super::context::open(cfg)?;
         // a type since removed from the configuration cannot be learnt: left out, said so
         let (known_reviews, gone): (Vec<_>, Vec<_>) = index
             .reviewed_examples()?

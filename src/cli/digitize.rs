@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::SystemTime;
 
 use clap::{Args, Subcommand};
 use sohoa::config::Config;
@@ -80,7 +79,7 @@ pub(super) fn options(
         dpi_override: dpi,
         workers: jobs.unwrap_or(d.workers),
         min_dpi: d.min_dpi,
-        created: SystemTime::now(),
+        created: super::context::clock(cfg).now(),
         utc_offset_minutes: cfg.sign.utc_offset_minutes,
         ..Default::default()
     };
@@ -145,7 +144,7 @@ pub fn run_eval(cfg: &Config, e: EvalCommand) -> anyhow::Result<ExitCode> {
             json,
         } => return super::classify::run_eval(cfg, &dir, model.as_deref(), lang.as_deref(), json),
         EvalCommand::Ingest { dir, model, json } => {
-            return super::store::run_eval_ingest(cfg, &dir, model.as_deref(), json)
+            return super::ingest::run_eval_ingest(cfg, &dir, model.as_deref(), json)
         }
     };
     let opts = options(cfg, lang.as_deref(), dpi, None);

@@ -1,7 +1,11 @@
 //! Edge `cli`: argument parsing and exit codes; `anyhow` lives here and nowhere else.
 
 mod classify;
+mod context;
 mod digitize;
+mod find;
+mod ingest;
+mod report;
 mod review;
 mod serve;
 mod sign;
@@ -41,16 +45,16 @@ enum Command {
     #[command(subcommand)]
     Eval(digitize::EvalCommand),
     /// Find stored papers by person, tax code, text, dossier, type; says if each still verifies.
-    Find(store::FindArgs),
+    Find(find::FindArgs),
     /// The service's inbox: its journal, re-queue a failed file.
     #[command(subcommand)]
     Inbox(serve::InboxCommand),
     /// Scans → classified, signed PDF/A papers stored by SHA-256 and indexed (one batch per call or folder).
-    Ingest(Box<store::IngestArgs>),
+    Ingest(Box<ingest::IngestArgs>),
     /// The directives' indicators per unit and month: digitization, signing and reuse rates.
-    Report(store::ReportArgs),
+    Report(report::ReportArgs),
     /// Attach a stored paper to a new dossier instead of asking for it again.
-    Reuse(store::ReuseArgs),
+    Reuse(find::ReuseArgs),
     /// The review queue: papers the classifier was unsure of; confirm or correct them.
     #[command(subcommand)]
     Review(review::ReviewCommand),
@@ -100,11 +104,11 @@ pub fn main() -> ExitCode {
     let result = load_config(cli.config.as_deref()).and_then(|cfg| match cli.command {
         Command::Audit(c) => store::run_audit(&cfg, c),
         Command::Classify(a) => classify::run(&cfg, *a),
-        Command::Find(a) => store::run_find(&cfg, a),
-        Command::Ingest(a) => store::run_ingest(&cfg, *a),
-        Command::Reuse(a) => store::run_reuse(&cfg, a),
+        Command::Find(a) => find::run_find(&cfg, a),
+        Command::Ingest(a) => ingest::run_ingest(&cfg, *a),
+        Command::Reuse(a) => find::run_reuse(&cfg, a),
         Command::Review(c) => review::run(&cfg, c),
-        Command::Report(a) => store::run_report(&cfg, a),
+        Command::Report(a) => report::run_report(&cfg, a),
         Command::Digitize(a) => digitize::run(&cfg, *a),
         Command::Eval(e) => digitize::run_eval(&cfg, e),
         Command::Sign(a) => sign::run(&cfg, *a),

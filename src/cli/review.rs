@@ -8,10 +8,9 @@ use anyhow::Context;
 use clap::Subcommand;
 use sohoa::classify::fields::Field;
 use sohoa::config::Config;
-use sohoa::index::review::{FieldInput, ReviewRequest};
-use sohoa::index::Index;
+use sohoa::desk::review::{FieldInput, ReviewRequest};
 
-use super::store::{actor, now, open};
+use super::context::Floor;
 
 #[derive(Subcommand)]
 pub enum ReviewCommand {
@@ -43,20 +42,12 @@ pub enum ReviewCommand {
 }
 
 pub fn run(cfg: &Config, c: ReviewCommand) -> anyhow::Result<ExitCode> {
-    let (_, mut index, _) = open(cfg)?;
+    let mut floor = Floor::open(cfg, false)?;
+    let mut desk = floor.desk();
     let types = super::classify::doc_types(cfg)?;
     let (id, type_code, set, remove) = match c {
         ReviewCommand::List { unit, limit, json } => {
-            let units: Vec<String> = unit.into_iter().collect();
-            let rows = index.review_queue(&units, limit)?;
-            let mut out = Vec::new();
-            for r in rows {
-                let fields: Vec<Field> = index
-                    .component_detail(r.id)?
-                    .and_then(|(f, _)| serde_json::from_str(&f).ok())
-                    .unwrap_or_default();
-                out.push((r, fields));
-            }
+            let out = desk.review_queue(unit.as_deref(), limit)?;
             if json {
                 let v: Vec<_> = out
                     .iter()
@@ -93,13 +84,9 @@ pub fn run(cfg: &Config, c: ReviewCommand) -> anyhow::Result<ExitCode> {
             remove,
         } => (component, type_code, set, remove),
     };
-    let c = index
-        .component(id)?
-        .with_context(|| format!("no stored component #{id}"))?;
-    let current: Vec<Field> = index
-        .component_detail(id)?
-        .and_then(|(f, _)| serde_json::from_str(&f).ok())
-        .unwrap_or_default();
+    let c = desk.component(id)?;
+    let current: Vec<Field> =
+        serde_json::from_value(desk.fields_of(id)?).context("the stored fields")?;
     let mut sets = Vec::new();
     for s in &set {
         let (k, v) = s
@@ -125,7 +112,7 @@ pub fn run(cfg: &Config, c: ReviewCommand) -> anyhow::Result<ExitCode> {
         type_code: type_code.unwrap_or_else(|| c.type_code.clone()),
         fields,
     };
-    let (r, e) = sohoa::index::review::review(&mut index, &c, &req, &types, &actor(), &now())?;
+    let (r, e) = desk.review(id, &req, &types)?;
     println!(
         "component #{id}: {} as {} (owners {}; valid until {}; audit entry {})",
         r.state.code(),

@@ -12,10 +12,10 @@ use sohoa::classify::Classifier;
 use anyhow::Context;
 use clap::Args;
 use sohoa::config::Config;
+use sohoa::desk::build;
 use sohoa::inbox::service::Deps;
 use sohoa::inbox::{self, InboxPaths, JobLimits, JobOutcome, ServiceOptions, ServiceSummary};
 use sohoa::index::{Index, SqliteIndex};
-use sohoa::sign::HttpTsa;
 use sohoa::store::{BlobStore, LocalStore};
 
 #[derive(Args)]
@@ -124,13 +124,13 @@ fn modified(p: &std::path::Path) -> Option<SystemTime> {
 pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
     let live = LiveClassifier::new(cfg)?;
     let classifier = || live.get();
-    let (signer, profile) = super::sign::load_profile(cfg, cfg.store.signer.as_deref())?;
-    let tsa = profile.tsa_url.as_ref().map(HttpTsa::new);
+    let signer = build::configured_signer(cfg, cfg.store.signer.as_deref(), "set [store] signer")?;
+    let clock = super::context::clock(cfg);
     let root = cfg.resolve(&cfg.store.root);
     let store = LocalStore::open(&root)?;
     let stale = Duration::from_secs(3600);
-    store.sweep_temporaries(stale)?;
-    sohoa::ingest::sweep_work_dir(&root.join("work"), stale)?;
+    store.sweep_temporaries(clock.now(), stale)?;
+    sohoa::ingest::sweep_work_dir(&root.join("work"), clock.now(), stale)?;
     let db = root.join("index.sqlite");
     // migrations run once, here, before the workers open their connections
     SqliteIndex::open(&db)?;
@@ -154,6 +154,7 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
         },
         retry_after: Duration::from_secs_f64(i.retry_seconds),
         once: a.once,
+        clock: clock.clone(),
     };
     let open_index =
         || -> Result<Box<dyn Index>, inbox::InboxError> { Ok(Box::new(SqliteIndex::open(&db)?)) };
@@ -163,19 +164,14 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
         opts.workers,
     );
     let make_opts = || {
-        let mut o =
-            super::store::ingest_options(cfg, &signer, &profile, tsa.as_ref(), "", &None, &root);
+        let mut o = super::context::ingest_options(cfg, &signer, &clock, "", &None, &root);
         o.digitize = super::digitize::options(cfg, None, None, Some(1));
         o.digitize.engines = Some(Arc::clone(&engines));
-        o.actor = format!("sohoa serve ({})", super::store::actor());
+        o.actor = format!("sohoa serve ({})", super::context::actor().name);
         o
     };
     let log = |job: &inbox::Job, outcome: &JobOutcome| {
-        let at = sohoa::pki::names::rfc3339(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default(),
-        );
+        let at = clock.now_rfc3339();
         match outcome {
             JobOutcome::Stored { papers } => {
                 println!("{at} stored  {} ({papers} papers)", job.label())
@@ -206,7 +202,7 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
         None
     } else {
         let mut salt = [0u8; 16];
-        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut salt);
+        super::context::random(&mut salt);
         let dummy_hash = sohoa::api::auth::hash_password("not a password", salt)
             .map_err(|e| anyhow::anyhow!("preparing the login check: {e}"))?;
         let ctx = sohoa::api::ApiContext {
@@ -217,15 +213,13 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
             db: db.clone(),
             store: store.clone(),
             paths: opts.paths.clone(),
-            trust: super::verify::config_trust(cfg)?,
-            require_revocation: cfg.trust.require_revocation,
-            ltv: cfg.trust.ltv,
-            limits: sohoa::pdf::Limits::default(),
+            verify: super::context::stored_paper_policy(cfg)?,
             types: super::classify::doc_types(cfg)?,
             summary: Arc::clone(&summary),
             max_upload_bytes: cfg.http.max_upload_bytes,
             timeout: Duration::from_secs_f64(cfg.http.timeout_seconds),
-            utc_offset_minutes: cfg.sign.utc_offset_minutes,
+            clock: clock.clone(),
+            random: Arc::new(super::context::random),
         };
         Some(start_http(
             &cfg.http.listen,
@@ -323,12 +317,8 @@ pub fn run_inbox(cfg: &Config, c: InboxCommand) -> anyhow::Result<ExitCode> {
             let to = inbox::job::requeue(&paths, &path)
                 .with_context(|| format!("re-queueing {path}"))?;
             index.append_audit(&sohoa::index::AuditRequest {
-                time: sohoa::pki::names::rfc3339(
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .unwrap_or_default(),
-                ),
-                actor: super::store::actor(),
+                time: super::context::clock(cfg).now_rfc3339(),
+                actor: super::context::actor().name,
                 action: sohoa::audit::Action::Requeue,
                 subject: path.clone(),
                 details: serde_json::json!({"to": to.display().to_string()}),
@@ -387,12 +377,12 @@ pub fn run_user(c: UserCommand) -> anyhow::Result<ExitCode> {
             anyhow::bail!("the password must have at least 10 characters");
         }
         let mut salt = [0u8; 16];
-        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut salt);
+        super::context::random(&mut salt);
         let hash = sohoa::api::auth::hash_password(p, salt).map_err(|e| anyhow::anyhow!(e))?;
         format!("password_argon2 = \"{hash}\"")
     } else {
         let mut random = [0u8; 32];
-        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut random);
+        super::context::random(&mut random);
         let (token, hash) = sohoa::api::auth::new_token(random);
         println!("token for {name} (shown once; give it to them): {token}");
         println!();

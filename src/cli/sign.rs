@@ -2,15 +2,13 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::SystemTime;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Args;
-use rand_core::RngCore;
-use sohoa::config::{Config, SignerProfile, SubFilter};
-use sohoa::pki::keys;
+use sohoa::config::{Config, SignerProfile};
+use sohoa::desk::build;
 use sohoa::sign::pades::{sign_file, SignRequest};
-use sohoa::sign::{HttpTsa, SoftwareRsaSigner, TimestampAuthority};
+use sohoa::sign::{SubFilter, TimestampAuthority};
 
 #[derive(Args)]
 pub struct SignArgs {
@@ -70,12 +68,12 @@ fn profile(cfg: &Config, a: &SignArgs) -> anyhow::Result<SignerProfile> {
             ..Default::default()
         }
     } else {
-        let name = a
-            .signer
-            .clone()
-            .or_else(|| cfg.sign.default_signer.clone())
-            .context("no signer: pass --signer NAME, --p12 FILE or --key/--cert, or set [sign] default_signer in config.toml")?;
-        named_profile(cfg, &name)?
+        build::named_profile(
+            cfg,
+            a.signer.as_deref(),
+            "pass --signer NAME, --p12 FILE or --key/--cert",
+        )?
+        .1
     };
     if a.passphrase_file.is_some() {
         p.passphrase_file = a.passphrase_file.clone();
@@ -104,77 +102,25 @@ fn profile(cfg: &Config, a: &SignArgs) -> anyhow::Result<SignerProfile> {
     Ok(p)
 }
 
-fn passphrase(p: &SignerProfile) -> anyhow::Result<Vec<u8>> {
-    if let Some(var) = &p.passphrase_env {
-        return std::env::var(var)
-            .map(String::into_bytes)
-            .with_context(|| format!("the passphrase variable ${var} is not set"));
-    }
-    if let Some(f) = &p.passphrase_file {
-        return Ok(keys::read_passphrase_file(f)?);
-    }
-    bail!("no passphrase: set passphrase_file or passphrase_env in the profile, or pass --passphrase-file / --passphrase-env")
-}
-
-/// A profile of `config.toml` with its paths resolved against the file's folder.
-fn named_profile(cfg: &Config, name: &str) -> anyhow::Result<SignerProfile> {
-    let mut p = cfg
-        .signers
-        .get(name)
-        .cloned()
-        .with_context(|| format!("no signer profile [signers.{name}] in {}", cfg.origin))?;
-    for f in [
-        &mut p.pkcs12,
-        &mut p.key,
-        &mut p.cert,
-        &mut p.chain,
-        &mut p.passphrase_file,
-    ] {
-        *f = f.as_ref().map(|x| cfg.resolve(x));
-    }
-    Ok(p)
-}
-
-/// The loaded signer of a named profile (or [sign] default_signer), for `sohoa ingest`.
-pub(super) fn load_profile(
-    cfg: &Config,
-    name: Option<&str>,
-) -> anyhow::Result<(SoftwareRsaSigner, SignerProfile)> {
-    let name = name
-        .map(String::from)
-        .or_else(|| cfg.sign.default_signer.clone())
-        .context("no signer: set [store] signer or [sign] default_signer in config.toml")?;
-    let p = named_profile(cfg, &name)?;
-    Ok((load_signer(&p)?, p))
-}
-
-/// The key and certificates a profile names.
-fn load_signer(p: &SignerProfile) -> anyhow::Result<SoftwareRsaSigner> {
-    let pass = passphrase(p)?;
-    let creds = match (&p.pkcs12, &p.key, &p.cert) {
-        (Some(p12), _, _) => keys::load_pkcs12(p12, &pass)?,
-        (None, Some(k), Some(c)) => keys::load_pem_credentials(k, c, p.chain.as_deref(), &pass)?,
-        _ => bail!("the signer profile names no key"),
-    };
-    Ok(SoftwareRsaSigner::new(creds.key, creds.cert, creds.chain)?)
-}
-
 pub fn run(cfg: &Config, a: SignArgs) -> anyhow::Result<ExitCode> {
-    let p = profile(cfg, &a)?;
-    let signer = load_signer(&p)?;
-    let tsa = p.tsa_url.as_ref().map(HttpTsa::new);
+    let name = a
+        .signer
+        .clone()
+        .unwrap_or_else(|| "given on the command line".into());
+    let s = build::signer(&name, profile(cfg, &a)?)?;
+    let p = &s.profile;
     let req = SignRequest {
-        signer: &signer,
-        tsa: tsa.as_ref().map(|t| t as &dyn TimestampAuthority),
+        signer: s.signer.as_ref(),
+        tsa: s.tsa.as_ref().map(|t| t as &dyn TimestampAuthority),
         sub_filter: p.sub_filter,
         field_name: a.field.clone(),
         reason: p.reason.clone(),
         location: p.location.clone(),
         contact_info: p.contact_info.clone(),
         contents_size: cfg.sign.contents_size,
-        time: SystemTime::now(),
+        time: super::context::clock(cfg).now(),
         utc_offset_minutes: cfg.sign.utc_offset_minutes,
-        nonce: rand_core::OsRng.next_u64(),
+        nonce: super::context::nonce(),
     };
     let out = sign_file(&a.input, &a.output, &req)?;
     if a.json {

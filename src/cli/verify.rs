@@ -6,9 +6,7 @@ use std::time::SystemTime;
 
 use clap::Args;
 use sohoa::config::Config;
-use sohoa::pdf::Limits;
-use sohoa::pki::chain::TrustStore;
-use sohoa::pki::keys;
+use sohoa::desk::build;
 use sohoa::verify::{self, VerifyOptions};
 
 #[derive(Args)]
@@ -49,106 +47,33 @@ pub struct VerifyArgs {
 
 /// `2040-01-01` or `2040-01-01T08:30:00Z` (UTC; an offset `+07:00` is applied).
 fn parse_at(s: &str) -> Result<SystemTime, String> {
-    sohoa::pki::names::parse_rfc3339(s)
+    sohoa::time::parse_rfc3339(s)
         .map(|d| std::time::UNIX_EPOCH + d)
         .ok_or_else(|| format!("{s:?} is not a date (YYYY-MM-DD) or an RFC 3339 time"))
-}
-
-pub fn trust_store(cfg: &Config, a: &VerifyArgs) -> anyhow::Result<TrustStore> {
-    let mut store = TrustStore::default();
-    let vgca_dir = match &a.trust_vgca {
-        Some(Some(dir)) => Some(dir.clone()),
-        Some(None) => Some(
-            cfg.trust
-                .vgca_dir
-                .as_ref()
-                .map(|p| cfg.resolve(p))
-                .unwrap_or_else(|| cfg.resolve(std::path::Path::new("trust/vgca"))),
-        ),
-        None => cfg.trust.vgca_dir.as_ref().map(|p| cfg.resolve(p)),
-    };
-    if let Some(dir) = vgca_dir {
-        let loaded = sohoa::pki::vgca::load_dir(&dir)?;
-        for r in &loaded.refused {
-            eprintln!("sohoa: {r}");
-        }
-        if loaded.store.anchors.is_empty() {
-            anyhow::bail!(
-                "{}: no pinned VGCA root certificate found; download them from ca.gov.vn (see trust/vgca/README.md)",
-                dir.display()
-            );
-        }
-        store.anchors.extend(loaded.store.anchors);
-        store.intermediates.extend(loaded.store.intermediates);
-    }
-    let anchors: Vec<PathBuf> = if a.trust.is_empty() {
-        cfg.trust.anchors.iter().map(|p| cfg.resolve(p)).collect()
-    } else {
-        a.trust.clone()
-    };
-    for p in anchors {
-        store.anchors.extend(keys::load_certs(&p)?);
-    }
-    for p in cfg
-        .trust
-        .intermediates
-        .iter()
-        .map(|p| cfg.resolve(p))
-        .chain(a.intermediate.iter().cloned())
-    {
-        store.intermediates.extend(keys::load_certs_from(&p)?);
-    }
-    for p in cfg
-        .trust
-        .crls
-        .iter()
-        .map(|p| cfg.resolve(p))
-        .chain(a.crl.iter().cloned())
-    {
-        store.crls.push(keys::load_crl(&p)?);
-    }
-    Ok(store)
-}
-
-/// The trust store of `[trust]` alone (for checking stored papers).
-pub(super) fn config_trust(cfg: &Config) -> anyhow::Result<TrustStore> {
-    trust_store(
-        cfg,
-        &VerifyArgs {
-            files: Vec::new(),
-            trust: Vec::new(),
-            intermediate: Vec::new(),
-            crl: Vec::new(),
-            json: false,
-            trust_vgca: None,
-            at: None,
-            online: false,
-            require_revocation: false,
-            ltv: false,
-        },
-    )
-}
-
-/// Verification options from `[trust]` alone (stored papers: offline, the configured policy).
-pub(super) fn config_options(cfg: &Config, now: SystemTime) -> anyhow::Result<VerifyOptions> {
-    Ok(VerifyOptions {
-        require_revocation: cfg.trust.require_revocation,
-        ltv: cfg.trust.ltv,
-        ..VerifyOptions::new(config_trust(cfg)?, now)
-    })
 }
 
 pub fn run(cfg: &Config, a: VerifyArgs) -> anyhow::Result<ExitCode> {
     let online: Option<std::sync::Arc<dyn sohoa::verify::online::RevocationFetcher>> = (a.online
         || cfg.trust.online)
         .then(|| std::sync::Arc::new(sohoa::verify::online::HttpFetcher::default()) as _);
+    let (store, notes) = build::trust_store(
+        cfg,
+        &build::TrustExtras {
+            anchors: a.trust.clone(),
+            intermediates: a.intermediate.clone(),
+            crls: a.crl.clone(),
+            vgca: a.trust_vgca.clone(),
+        },
+    )?;
+    for n in notes {
+        eprintln!("sohoa: {n}");
+    }
+    let policy = build::verify_policy(cfg, store, online);
     let opts = VerifyOptions {
-        store: trust_store(cfg, &a)?,
-        now: a.at.unwrap_or_else(SystemTime::now),
-        limits: Limits::default(),
-        require_revocation: a.require_revocation || cfg.trust.require_revocation,
-        online,
-        ltv: a.ltv || cfg.trust.ltv,
+        now: a.at.unwrap_or_else(|| super::context::clock(cfg).now()),
+        require_revocation: a.require_revocation || policy.require_revocation,
+        ltv: a.ltv || policy.ltv,
+        ..policy
     };
     let mut worst = 0u8;
     let mut reports = Vec::new();

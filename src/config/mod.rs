@@ -6,8 +6,8 @@ mod types;
 mod validate;
 
 pub use types::{
-    Config, DigitizeConfig, HttpConfig, InboxConfig, SignConfig, SignerProfile, SubFilter,
-    TrustConfig, UserConfig,
+    Config, DigitizeConfig, HttpConfig, InboxConfig, SignConfig, SignerProfile, TrustConfig,
+    UserConfig,
 };
 pub use validate::ConfigError;
 

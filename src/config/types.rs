@@ -67,36 +67,6 @@ impl Default for SignConfig {
     }
 }
 
-/// PDF signature SubFilter (ISO 32000-2 §12.8.3.3, ETSI EN 319 142-1 §5.1).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[non_exhaustive]
-pub enum SubFilter {
-    /// PAdES baseline: CAdES detached signature.
-    #[default]
-    #[serde(rename = "ETSI.CAdES.detached")]
-    CadesDetached,
-    /// Legacy PKCS#7 detached signature, still used for organisation signatures.
-    #[serde(rename = "adbe.pkcs7.detached")]
-    Pkcs7Detached,
-}
-
-impl SubFilter {
-    pub fn pdf_name(self) -> &'static str {
-        match self {
-            Self::CadesDetached => "ETSI.CAdES.detached",
-            Self::Pkcs7Detached => "adbe.pkcs7.detached",
-        }
-    }
-
-    pub fn from_name(s: &str) -> Option<Self> {
-        match s {
-            "ETSI.CAdES.detached" => Some(Self::CadesDetached),
-            "adbe.pkcs7.detached" => Some(Self::Pkcs7Detached),
-            _ => None,
-        }
-    }
-}
-
 /// `[signers.NAME]`: which key, which chain, which SubFilter, which TSA.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -112,7 +82,7 @@ pub struct SignerProfile {
     pub passphrase_file: Option<PathBuf>,
     pub passphrase_env: Option<String>,
     #[serde(default)]
-    pub sub_filter: SubFilter,
+    pub sub_filter: crate::sign::SubFilter,
     /// RFC 3161 time-stamping authority; absent = PAdES B-B, present = B-T.
     pub tsa_url: Option<String>,
     pub reason: Option<String>,

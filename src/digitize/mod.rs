@@ -31,7 +31,7 @@ pub struct DigitizeOptions {
     pub workers: usize,
     pub limits: DecodeLimits,
     pub title: Option<String>,
-    /// The clock, for the PDF/A metadata.
+    /// When the PDF/A was made (its metadata), from the caller's clock.
     pub created: SystemTime,
     pub utc_offset_minutes: i32,
     /// Engines of `ocr`'s configuration kept between runs (the service); `None`: each run
@@ -48,7 +48,7 @@ impl Default for DigitizeOptions {
             workers: 0,
             limits: DecodeLimits::default(),
             title: None,
-            created: SystemTime::now(),
+            created: SystemTime::UNIX_EPOCH,
             utc_offset_minutes: 7 * 60,
             engines: None,
         }

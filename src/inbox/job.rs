@@ -5,7 +5,6 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use serde::Serialize;
 
@@ -16,8 +15,8 @@ use crate::classify::Classifier;
 use crate::index::{Index, JobRow, JobState};
 use crate::ingest::{ingest, IngestError, IngestOptions};
 use crate::pki::digest::DigestAlg;
-use crate::pki::names::rfc3339;
 use crate::store::BlobStore;
+use crate::time::Clock;
 
 /// Bounds on one batch.
 #[derive(Clone, Copy, Debug)]
@@ -40,14 +39,6 @@ pub enum JobOutcome {
     Failed { reason: String },
     /// A problem on our side; the files stay in the inbox for the next try.
     Retry { reason: String },
-}
-
-fn now() -> String {
-    rfc3339(
-        SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default(),
-    )
 }
 
 fn join(base: &Path, rel: &[String]) -> PathBuf {
@@ -105,14 +96,14 @@ fn advice(reason: &str) -> &'static str {
 }
 
 /// The `.error.txt` text.
-fn note(label: &str, sha: Option<&str>, reason: &str, inbox_rel: &str) -> String {
+fn note(label: &str, sha: Option<&str>, reason: &str, inbox_rel: &str, when: &str) -> String {
     format!(
         "sohoa could not process this file / Không xử lý được tệp này\n\n\
          File: {label}\nSHA-256: {}\nWhen: {}\n\n\
          What went wrong: {reason}\n\nWhat to do: {}\n\n\
          To try again, move the file back to the inbox ({inbox_rel}) or re-queue it on the web page (Hộp thư quét → Xử lý lại) or with `sohoa inbox requeue`.\n",
         sha.unwrap_or("-"),
-        now(),
+        when,
         advice(reason)
     )
 }
@@ -124,6 +115,7 @@ fn fail_files(
     dossier: Option<&str>,
     files: &[(Vec<String>, Option<String>)],
     reason: &str,
+    clock: &Clock,
 ) -> Result<(), InboxError> {
     let mut dir = paths.failed.join(unit);
     if let Some(d) = dossier {
@@ -144,6 +136,7 @@ fn fail_files(
                 sha.as_deref(),
                 reason,
                 &format!("inbox/{back}"),
+                &clock.now_rfc3339(),
             ),
         )?;
     }
@@ -160,8 +153,9 @@ pub fn refuse(
     r: &Refused,
     paths: &InboxPaths,
     index: &mut dyn Index,
+    clock: &Clock,
 ) -> Result<JobOutcome, InboxError> {
-    let at = now();
+    let at = clock.now_rfc3339();
     let label = r.rel.join("/");
     let key = hex::encode(DigestAlg::Sha256.digest(format!("refused\n{label}\n{at}").as_bytes()));
     index.job_begin(&JobRow {
@@ -177,14 +171,44 @@ pub fn refuse(
         first_seen: at.clone(),
         updated_at: at.clone(),
     })?;
-    fail_files(paths, &r.unit, None, &[(r.rel.clone(), None)], &r.reason)?;
-    index.job_finish(&key, JobState::Failed, Some(&r.reason), 0, &now())?;
+    fail_files(
+        paths,
+        &r.unit,
+        None,
+        &[(r.rel.clone(), None)],
+        &r.reason,
+        clock,
+    )?;
+    index.job_finish(
+        &key,
+        JobState::Failed,
+        Some(&r.reason),
+        0,
+        &clock.now_rfc3339(),
+    )?;
     Ok(JobOutcome::Failed {
         reason: r.reason.clone(),
     })
 }
 
+/// Where a stored batch's files go: `processed/<unit>/<day>/[<dossier>/]`, the day of the
+/// desk's calendar (a batch stored at 00:30 in Hà Nội is filed under that day, not UTC's
+/// previous one).
+pub fn processed_dir(
+    paths: &InboxPaths,
+    unit: &str,
+    dossier: Option<&str>,
+    clock: &Clock,
+) -> PathBuf {
+    let dir = paths.processed.join(unit).join(clock.today());
+    match dossier {
+        Some(d) => dir.join(d),
+        None => dir,
+    }
+}
+
 /// Runs one batch. `opts` gives fresh ingest options (signing time, nonce) for it.
+#[allow(clippy::too_many_arguments)]
 pub fn process(
     job: &Job,
     paths: &InboxPaths,
@@ -193,6 +217,7 @@ pub fn process(
     classifier: &Classifier,
     store: &dyn BlobStore,
     index: &mut dyn Index,
+    clock: &Clock,
 ) -> Result<JobOutcome, InboxError> {
     let label = job.label();
     let mut files: Vec<(Vec<String>, Option<String>)> = Vec::new();
@@ -229,7 +254,7 @@ pub fn process(
         key_src.push('\n');
     }
     let key = hex::encode(DigestAlg::Sha256.digest(key_src.as_bytes()));
-    let at = now();
+    let at = clock.now_rfc3339();
     let attempts = index.job_begin(&JobRow {
         job_key: key.clone(),
         unit_code: job.unit.clone(),
@@ -244,8 +269,21 @@ pub fn process(
         updated_at: at,
     })?;
     let fail = |reason: String, index: &mut dyn Index| -> Result<JobOutcome, InboxError> {
-        fail_files(paths, &job.unit, job.dossier.as_deref(), &files, &reason)?;
-        index.job_finish(&key, JobState::Failed, Some(&reason), 0, &now())?;
+        fail_files(
+            paths,
+            &job.unit,
+            job.dossier.as_deref(),
+            &files,
+            &reason,
+            clock,
+        )?;
+        index.job_finish(
+            &key,
+            JobState::Failed,
+            Some(&reason),
+            0,
+            &clock.now_rfc3339(),
+        )?;
         Ok(JobOutcome::Failed { reason })
     };
     if let Some(reason) = too_large {
@@ -267,11 +305,7 @@ pub fn process(
         Ok(report) => {
             let papers = report.papers.len() as u32;
             // results stored: now the files may leave the inbox
-            let day = now().get(..10).unwrap_or("unknown").to_string();
-            let mut dir = paths.processed.join(&job.unit).join(day);
-            if let Some(d) = &job.dossier {
-                dir = dir.join(d);
-            }
+            let dir = processed_dir(paths, &job.unit, job.dossier.as_deref(), clock);
             for (rel, sha) in &files {
                 let src = join(&paths.inbox, rel);
                 let name = rel.last().cloned().unwrap_or_default();
@@ -293,7 +327,7 @@ pub fn process(
                     remove_if_empty(&join(&paths.inbox, &rel[..rel.len().saturating_sub(1)]));
                 }
             }
-            index.job_finish(&key, JobState::Stored, None, papers, &now())?;
+            index.job_finish(&key, JobState::Stored, None, papers, &clock.now_rfc3339())?;
             Ok(JobOutcome::Stored { papers })
         }
         Err(e) if input_fault(&e) => fail(e.to_string(), index),
@@ -302,7 +336,13 @@ pub fn process(
             if attempts >= limits.max_attempts {
                 return fail(format!("{reason} (tried {attempts} times)"), index);
             }
-            index.job_finish(&key, JobState::Retry, Some(&reason), 0, &now())?;
+            index.job_finish(
+                &key,
+                JobState::Retry,
+                Some(&reason),
+                0,
+                &clock.now_rfc3339(),
+            )?;
             Ok(JobOutcome::Retry { reason })
         }
     }

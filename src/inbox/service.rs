@@ -20,6 +20,7 @@ use crate::classify::Classifier;
 use crate::index::Index;
 use crate::ingest::IngestOptions;
 use crate::store::BlobStore;
+use crate::time::Clock;
 
 /// How the service runs.
 #[derive(Clone, Debug)]
@@ -45,6 +46,8 @@ pub struct ServiceOptions {
     pub retry_after: Duration,
     /// Stop when the inbox is empty and every batch is done (tests, `--once`).
     pub once: bool,
+    /// The desk's clock: journal times, file ages, the day folder under `processed/`.
+    pub clock: Clock,
 }
 
 /// What a run did (also the live counters of a running service).
@@ -74,8 +77,10 @@ pub struct Deps<'a> {
     pub on_outcome: &'a (dyn Fn(&Job, &JobOutcome) + Sync),
 }
 
-fn since_epoch() -> Duration {
-    SystemTime::now()
+/// Now on the service's clock, as the planner counts (file ages against modification times).
+fn since(clock: &Clock) -> Duration {
+    clock
+        .now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default()
 }
@@ -99,7 +104,7 @@ pub fn run(
     // the same files)
     let interrupted: HashSet<String> = {
         let mut index = (deps.open_index)()?;
-        let n = reconcile(index.as_mut())?;
+        let n = reconcile(index.as_mut(), &opts.clock)?;
         summary.interrupted_at_start.store(n, Ordering::Relaxed);
         index
             .jobs(Some(crate::index::JobState::Interrupted), 10_000)?
@@ -113,7 +118,7 @@ pub fn run(
     let retry_at: Mutex<HashMap<Vec<String>, Instant>> = Mutex::new(HashMap::new());
     let (wake_tx, wake_rx) = mpsc::channel::<Wake>();
     let _watcher = if opts.watch {
-        Some(watch(&opts.paths.inbox, wake_tx)?)
+        Some(watch(&opts.paths.inbox, wake_tx, opts.clock.clone())?)
     } else {
         None
     };
@@ -148,8 +153,8 @@ pub fn run(
 /// those whose scans were all ingested to the end only missed their last journal line (the
 /// files moved on) and are marked stored; the rest are marked interrupted (their files are
 /// still in the inbox and will be taken again). Returns how many were cut short.
-fn reconcile(index: &mut dyn Index) -> Result<usize, InboxError> {
-    let at = crate::pki::names::rfc3339(since_epoch());
+fn reconcile(index: &mut dyn Index, clock: &Clock) -> Result<usize, InboxError> {
+    let at = clock.now_rfc3339();
     let open = index.jobs(Some(crate::index::JobState::Processing), 10_000)?;
     for j in &open {
         let shas: Vec<String> = serde_json::from_str::<serde_json::Value>(&j.files_json)
@@ -197,13 +202,13 @@ fn scanner(
             let busy = busy.lock().unwrap_or_else(|e| e.into_inner());
             let now = Instant::now();
             let retry = retry_at.lock().unwrap_or_else(|e| e.into_inner());
-            planner.plan(&listing, since_epoch(), &|rel: &[String]| {
+            planner.plan(&listing, since(&opts.clock), &|rel: &[String]| {
                 busy.contains(rel) || retry.get(rel).is_some_and(|t| *t > now)
             })
         };
         summary.waiting.store(plan.waiting, Ordering::Relaxed);
         for r in &plan.refused {
-            let outcome = refuse(r, &opts.paths, index.as_mut())?;
+            let outcome = refuse(r, &opts.paths, index.as_mut(), &opts.clock)?;
             summary.failed.fetch_add(1, Ordering::Relaxed);
             let job = Job {
                 unit: r.unit.clone(),
@@ -263,7 +268,7 @@ fn scanner(
         } else {
             opts.poll
         };
-        if let Some(due) = planner.next_due(since_epoch()) {
+        if let Some(due) = planner.next_due(since(&opts.clock)) {
             wait = wait.min(due.max(Duration::from_millis(20)));
         }
         let note = |planner: &mut Planner, w: Wake| {
@@ -331,6 +336,7 @@ fn worker(
             &classifier,
             deps.store,
             index.as_mut(),
+            &opts.clock,
         );
         let outcome = match outcome {
             Ok(o) => o,
@@ -384,11 +390,12 @@ enum Wake {
 fn watch(
     inbox: &std::path::Path,
     wake: mpsc::Sender<Wake>,
+    clock: Clock,
 ) -> Result<notify::RecommendedWatcher, InboxError> {
     use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
     use notify::Watcher;
     let mut w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-        let at = since_epoch();
+        let at = since(&clock);
         let closed = match &res {
             Ok(e) => match e.kind {
                 EventKind::Access(AccessKind::Close(AccessMode::Write))

@@ -171,3 +171,30 @@ fn moves_never_overwrite_and_requeue_stays_inside_failed() {
         assert!(super::job::requeue(&paths, bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn processed_files_are_filed_under_the_desks_day_not_utcs() {
+    use crate::time::Clock;
+    let paths = super::InboxPaths {
+        inbox: "/x/inbox".into(),
+        processed: "/x/processed".into(),
+        failed: "/x/failed".into(),
+    };
+    // 17:30 UTC on 31 December is 00:30 on 1 January in Hà Nội
+    let t =
+        std::time::UNIX_EPOCH + crate::time::parse_rfc3339("2026-12-31T17:30:00Z").expect("time");
+    let hanoi = Clock::fixed(t, 420);
+    assert_eq!(
+        super::job::processed_dir(&paths, "000.00.10.H59", None, &hanoi),
+        std::path::Path::new("/x/processed/000.00.10.H59/2027-01-01")
+    );
+    assert_eq!(
+        super::job::processed_dir(
+            &paths,
+            "000.00.10.H59",
+            Some("000.00.10.H59-270101-0001"),
+            &Clock::fixed(t, 0)
+        ),
+        std::path::Path::new("/x/processed/000.00.10.H59/2026-12-31/000.00.10.H59-270101-0001")
+    );
+}

@@ -8,12 +8,10 @@
 //! change that happened, nor record one that did not.
 
 pub mod report;
-pub mod reuse;
-pub mod review;
 mod schema;
 mod sqlite;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use serde::{Deserialize, Serialize};
 

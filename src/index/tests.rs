@@ -6,7 +6,7 @@ use serde_json::json;
 use super::*;
 use crate::audit::{verify, Break};
 
-fn audit(what: Action, subject: &str) -> AuditRequest {
+pub(crate) fn audit(what: Action, subject: &str) -> AuditRequest {
     AuditRequest {
         time: "2026-11-22T09:00:00+07:00".into(),
         actor: "canbo.an".into(),
@@ -16,7 +16,12 @@ fn audit(what: Action, subject: &str) -> AuditRequest {
     }
 }
 
-fn paper(type_code: &str, owner: &str, text: &str, valid_until: Option<&str>) -> NewComponent {
+pub(crate) fn paper(
+    type_code: &str,
+    owner: &str,
+    text: &str,
+    valid_until: Option<&str>,
+) -> NewComponent {
     NewComponent {
         unit_code: "000.00.10.H59".into(),
         dossier_code: Some("000.00.10.H59-221122-0001".into()),
@@ -82,7 +87,7 @@ fn filled() -> (SqliteIndex, i64, i64, i64) {
     (ix, land, card, wife)
 }
 
-fn ids(rows: &[ComponentRow]) -> Vec<i64> {
+pub(crate) fn ids(rows: &[ComponentRow]) -> Vec<i64> {
     rows.iter().map(|r| r.id).collect()
 }
 
@@ -430,217 +435,4 @@ fn broad_text_searches_give_the_newest_and_rare_words_are_ranked() {
     assert!(got.iter().all(|c| c.rank.is_some()));
     // a word on no paper: nothing
     assert!(ix.find(&text("giấy khai sinh", None)).unwrap().is_empty());
-}
-
-#[test]
-fn the_report_gives_each_units_month_its_counts_and_rates() {
-    let mut ix = SqliteIndex::open_in_memory().unwrap();
-    let mut a = paper("citizen_id", "001085012345", "CĂN CƯỚC", None);
-    a.created_at = "2026-11-03T02:00:00Z".into();
-    let mut b = paper("decision", "001085012345", "QUYẾT ĐỊNH", None);
-    b.created_at = "2026-11-03T02:00:00Z".into();
-    b.signature = None;
-    b.signed_sha256 = None;
-    let (card, _) = ix.add_component(&a, &audit(Action::Store, "")).unwrap();
-    ix.add_component(&b, &audit(Action::Store, "")).unwrap();
-    // a new dossier of the same unit reuses the card
-    let mut r = audit(Action::Reuse, "");
-    r.time = "2026-11-20T02:00:00Z".into();
-    ix.record_reuse(card, "000.00.10.H59-261120-0002", None, &r)
-        .unwrap();
-    let rows = report::build(&ix.report_counts(0).unwrap(), None, None);
-    let nov: Vec<&report::UnitMonth> = rows.iter().filter(|r| r.month == "2026-11").collect();
-    assert_eq!(nov.len(), 1, "{rows:#?}");
-    let n = nov[0];
-    assert_eq!(n.unit, "000.00.10.H59");
-    assert_eq!(n.components_digitized, 2);
-    assert_eq!(n.components_signed, 1);
-    assert_eq!(n.dossiers_reusing, 1);
-    assert_eq!(n.reuse_events, 1);
-    assert_eq!(n.signing_rate, Some(0.5));
-    // the paper's dossier was received in the month of its receipt time; the reusing one now
-    let received: u64 = rows.iter().map(|r| r.dossiers_received).sum();
-    assert_eq!(received, 2, "{rows:#?}");
-    let csv = report::csv(&rows);
-    assert!(csv.starts_with("don_vi/unit,thang/month,"));
-    assert!(csv.contains("000.00.10.H59,2026-11,"), "{csv}");
-    assert_eq!(csv.lines().count(), rows.len() + 1);
-    // filters
-    assert!(report::build(&ix.report_counts(0).unwrap(), Some("000.00.11.H59"), None).is_empty());
-}
-
-#[test]
-fn report_months_are_the_desks_calendar_months_not_utc() {
-    let mut ix = SqliteIndex::open_in_memory().unwrap();
-    // 06:30 on 1 December in Ha Noi is still 30 November in UTC
-    let mut a = paper("citizen_id", "001085012345", "CĂN CƯỚC", None);
-    a.created_at = "2026-11-30T23:30:00Z".into();
-    let (card, _) = ix.add_component(&a, &audit(Action::Store, "")).unwrap();
-    let mut r = audit(Action::Reuse, "");
-    r.time = "2026-11-30T17:05:00Z".into(); // 00:05 on 1 December in Ha Noi
-    ix.record_reuse(card, "000.00.10.H59-261201-0001", None, &r)
-        .unwrap();
-    let mut months = |offset: i32| -> Vec<(String, u64, u64, u64)> {
-        let rows = report::build(&ix.report_counts(offset).unwrap(), None, None);
-        rows.iter()
-            .map(|r| {
-                (
-                    r.month.clone(),
-                    r.components_digitized,
-                    r.dossiers_received,
-                    r.reuse_events,
-                )
-            })
-            .collect()
-    };
-    let mut vn = months(420);
-    vn.sort();
-    assert_eq!(vn, vec![("2026-12".to_string(), 1, 2, 1)], "{vn:?}");
-    let mut utc = months(0);
-    utc.sort();
-    assert_eq!(utc, vec![("2026-11".to_string(), 1, 2, 1)], "{utc:?}");
-    // west of UTC the paper falls back into November too
-    let west = months(-60);
-    assert!(west.iter().all(|m| m.0 == "2026-11"), "{west:?}");
-}
-
-#[test]
-fn a_review_corrects_type_and_fields_recomputes_owners_and_is_logged() {
-    use crate::classify::types::DocTypes;
-    use review::{FieldInput, ReviewError, ReviewRequest};
-    let mut ix = SqliteIndex::open_in_memory().unwrap();
-    let mut p = paper(
-        "other",
-        "008065771935",
-        "QUYẾT ĐỊNH về việc cấp giấy phép",
-        None,
-    );
-    p.review_state = ReviewState::NeedsReview;
-    p.confidence = 0.41;
-    p.unit_code = "000.00.10.H59".into();
-    p.fields_json = serde_json::to_string(&[crate::classify::fields::Field {
-        kind: crate::classify::fields::FieldKind::PersonId,
-        value: "008065771935".into(),
-        raw: "008 065 771 935".into(),
-        page: 0,
-        bbox: Some([1.0, 2.0, 3.0, 4.0]),
-        check: crate::classify::fields::Check::Valid,
-    }])
-    .unwrap();
-    let (id, _) = ix.add_component(&p, &audit(Action::Store, "")).unwrap();
-    let mut q = p.clone();
-    q.source_sha256 = format!("{:064x}", 7);
-    q.unit_code = "000.00.11.H59".into();
-    q.dossier_code = None;
-    let (elsewhere, _) = ix.add_component(&q, &audit(Action::Store, "")).unwrap();
-    // the queue: papers needing review, of the asked units only
-    let all = ix.review_queue(&[], 0).unwrap();
-    assert_eq!(ids(&all), [id, elsewhere]);
-    let mine = ix.review_queue(&["000.00.10.H59".into()], 0).unwrap();
-    assert_eq!(ids(&mine), [id]);
-
-    let types = DocTypes::default_set();
-    let before = ix.component(id).unwrap().unwrap();
-    // a mistyped ID number is refused with the reason, and nothing changes
-    let bad = ReviewRequest {
-        type_code: "decision".into(),
-        fields: vec![FieldInput {
-            kind: "person_id".into(),
-            value: "99906577193".into(),
-        }],
-    };
-    let e = review::review(
-        &mut ix,
-        &before,
-        &bad,
-        &types,
-        "canbo.an",
-        "2026-11-22T10:00:00+07:00",
-    )
-    .unwrap_err();
-    assert!(matches!(e, ReviewError::InvalidValue { .. }), "{e}");
-    assert!(e.to_string().contains("12"), "{e}");
-    let unknown = ReviewRequest {
-        type_code: "passport".into(),
-        fields: vec![],
-    };
-    assert!(matches!(
-        review::review(&mut ix, &before, &unknown, &types, "a", "t").unwrap_err(),
-        ReviewError::UnknownType { .. }
-    ));
-    assert_eq!(ix.audit_log().unwrap().len(), 2);
-
-    // the officer: it is a decision, the owner is another person, and an issue date is added
-    let req = ReviewRequest {
-        type_code: "decision".into(),
-        fields: vec![
-            FieldInput {
-                kind: "person_id".into(),
-                value: "008 166 202 375".into(),
-            },
-            FieldInput {
-                kind: "issue_date".into(),
-                value: "30/05/2022".into(),
-            },
-        ],
-    };
-    let (r, entry) = review::review(
-        &mut ix,
-        &before,
-        &req,
-        &types,
-        "canbo.an",
-        "2026-11-22T10:00:00+07:00",
-    )
-    .unwrap();
-    assert_eq!(r.state, ReviewState::Corrected);
-    assert_eq!(entry.action, Action::Review);
-    let details: serde_json::Value = serde_json::from_str(&entry.details).unwrap();
-    assert_eq!(details["type_before"], "other");
-    assert_eq!(details["type_after"], "decision");
-    assert_eq!(details["fields_removed"][0]["value"], "008065771935");
-    let after = ix.component(id).unwrap().unwrap();
-    assert_eq!(after.type_code, "decision");
-    assert_eq!(after.review_state, ReviewState::Corrected);
-    assert_eq!(after.owner_ids, ["008166202375"]);
-    assert_eq!(after.issue_date.as_deref(), Some("2022-05-30"));
-    let by_new_owner = ix
-        .find(&Query {
-            person_id: Some("008166202375".into()),
-            ..Default::default()
-        })
-        .unwrap();
-    assert_eq!(ids(&by_new_owner), [id]);
-    let by_old_owner = ix
-        .find(&Query {
-            person_id: Some("008065771935".into()),
-            ..Default::default()
-        })
-        .unwrap();
-    assert_eq!(ids(&by_old_owner), [elsewhere]);
-    assert_eq!(ids(&ix.review_queue(&[], 0).unwrap()), [elsewhere]);
-    // the reviewed paper is a training example of its final type
-    let ex = ix.reviewed_examples().unwrap();
-    assert_eq!(ex.len(), 1);
-    assert_eq!(ex[0].0, "decision");
-    assert!(ex[0].1.contains("QUYẾT ĐỊNH"));
-
-    // confirming what is there changes nothing but the state; kept fields keep their box
-    let other_before = ix.component(elsewhere).unwrap().unwrap();
-    let same = ReviewRequest {
-        type_code: "other".into(),
-        fields: vec![FieldInput {
-            kind: "person_id".into(),
-            value: "008065771935".into(),
-        }],
-    };
-    let (r, _) = review::review(&mut ix, &other_before, &same, &types, "canbo.an", "t").unwrap();
-    assert_eq!(r.state, ReviewState::Confirmed);
-    assert!(
-        r.fields_json.contains("008 065 771 935"),
-        "{}",
-        r.fields_json
-    );
-    let chain = verify(&ix.audit_log().unwrap());
-    assert!(chain.intact() && chain.entries == 4, "{chain:?}");
 }

@@ -224,7 +224,7 @@ pub fn ingest(
         }
     }
     // every paper is indexed: the next run over these scans need not read them
-    let now = crate::pki::names::rfc3339(
+    let now = crate::time::rfc3339(
         opts.sign
             .time
             .duration_since(SystemTime::UNIX_EPOCH)
@@ -287,13 +287,16 @@ const WORK_PREFIX: &str = ".sohoa-paper-";
 
 /// Removes the temporary PDFs that runs killed mid-way left in `work_dir` and that are older
 /// than `min_age` (longer than any run still going); returns how many.
-pub fn sweep_work_dir(work_dir: &Path, min_age: std::time::Duration) -> Result<usize, IngestError> {
+pub fn sweep_work_dir(
+    work_dir: &Path,
+    now: SystemTime,
+    min_age: std::time::Duration,
+) -> Result<usize, IngestError> {
     let entries = match std::fs::read_dir(work_dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(io(work_dir)(e)),
     };
-    let now = SystemTime::now();
     let mut removed = 0;
     for entry in entries.flatten() {
         let ours = entry
@@ -462,7 +465,7 @@ fn assemble_and_sign(
             signer_subject: crate::pki::names::display_name(&tbs.subject),
             cert_serial: hex::encode_upper(tbs.serial_number.as_bytes()),
             cert_issuer: crate::pki::names::display_name(&tbs.issuer),
-            signed_at: crate::pki::names::rfc3339(since),
+            signed_at: crate::time::rfc3339(since),
             level: level.to_string(),
         },
     })

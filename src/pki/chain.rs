@@ -250,7 +250,7 @@ pub fn validate_with(
             problems.push(format!(
                 "certificate \"{}\" is not valid at {} (valid {} to {})",
                 s.common_name.unwrap_or(s.subject),
-                super::names::rfc3339(at),
+                crate::time::rfc3339(at),
                 s.not_before,
                 s.not_after
             ));
@@ -380,7 +380,7 @@ fn cert_status(
                     return Revocation::Revoked {
                         subject: s.subject.clone(),
                         serial: s.serial.clone(),
-                        revoked_at: super::names::rfc3339(when),
+                        revoked_at: crate::time::rfc3339(when),
                         revoked_at_unix: when.as_secs(),
                         reason,
                         method: "OCSP",
@@ -391,7 +391,7 @@ fn cert_status(
                     good.get_or_insert(Revocation::Good {
                         method: "OCSP",
                         by: f.responder.clone(),
-                        this_update: super::names::rfc3339(f.this_update),
+                        this_update: crate::time::rfc3339(f.this_update),
                         source: *source,
                     });
                 }
@@ -447,7 +447,7 @@ fn cert_status(
             return Revocation::Revoked {
                 subject: s.subject,
                 serial: s.serial,
-                revoked_at: super::names::rfc3339(when),
+                revoked_at: crate::time::rfc3339(when),
                 revoked_at_unix: when.as_secs(),
                 reason: crl_reason(entry),
                 method: "CRL",
@@ -460,14 +460,14 @@ fn cert_status(
                     problems.push(format!(
                         "the CRL of \"{}\" was due for update at {}; a newer one may list more",
                         display_name(&tbs.issuer),
-                        super::names::rfc3339(next.to_unix_duration())
+                        crate::time::rfc3339(next.to_unix_duration())
                     ));
                 }
             }
             good = Some(Revocation::Good {
                 method: "CRL",
                 by: display_name(&tbs.issuer),
-                this_update: super::names::rfc3339(tbs.this_update.to_unix_duration()),
+                this_update: crate::time::rfc3339(tbs.this_update.to_unix_duration()),
                 source: *source,
             });
         }

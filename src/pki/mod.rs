@@ -10,4 +10,5 @@ pub mod names;
 pub mod ocsp;
 pub mod oids;
 pub mod sigalg;
+pub mod tst;
 pub mod vgca;

@@ -1,6 +1,7 @@
 //! Distinguished names and certificate summaries for people to read: UTF-8 with Vietnamese
 //! diacritics decoded right, VGCA's UID attributes (MST:, MNS:, CMND:/CCCD:) shown.
 
+use crate::time::rfc3339;
 use const_oid::ObjectIdentifier as Oid;
 use der::asn1::{BmpString, Ia5StringRef, PrintableStringRef, TeletexStringRef, Utf8StringRef};
 use der::{Encode, Tag, Tagged};
@@ -120,79 +121,5 @@ impl CertSummary {
             not_before: rfc3339(tbs.validity.not_before.to_unix_duration()),
             not_after: rfc3339(tbs.validity.not_after.to_unix_duration()),
         }
-    }
-}
-
-/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
-pub fn rfc3339(since_epoch: std::time::Duration) -> String {
-    match der::DateTime::from_unix_duration(since_epoch) {
-        Ok(dt) => format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            dt.year(),
-            dt.month(),
-            dt.day(),
-            dt.hour(),
-            dt.minutes(),
-            dt.seconds()
-        ),
-        Err(_) => format!("@{}", since_epoch.as_secs()),
-    }
-}
-
-/// Parses `YYYY-MM-DD` (midnight UTC) or `YYYY-MM-DDThh:mm:ss` with `Z` or `±hh:mm`, the
-/// calendar arithmetic done by `der::DateTime`. Seconds since the epoch.
-pub fn parse_rfc3339(s: &str) -> Option<std::time::Duration> {
-    let num = |t: &str| t.parse::<u16>().ok();
-    let (date, time) = match s.split_once(['T', ' ']) {
-        Some((d, t)) => (d, Some(t)),
-        None => (s, None),
-    };
-    let mut d = date.splitn(3, '-');
-    let (y, m, day) = (num(d.next()?)?, num(d.next()?)?, num(d.next()?)?);
-    let (mut h, mut mi, mut sec, mut offset) = (0u16, 0u16, 0u16, 0i64);
-    if let Some(t) = time {
-        let (clock, off) = if let Some(c) = t.strip_suffix(['Z', 'z']) {
-            (c, 0)
-        } else if let Some(i) = t.rfind(['+', '-']) {
-            let (c, o) = t.split_at(i);
-            let sign = if o.starts_with('-') { -1 } else { 1 };
-            let (oh, om) = o[1..].split_once(':')?;
-            (
-                c,
-                sign * (i64::from(num(oh)?) * 3600 + i64::from(num(om)?) * 60),
-            )
-        } else {
-            (t, 0)
-        };
-        let clock = clock.split('.').next()?;
-        let mut c = clock.splitn(3, ':');
-        h = num(c.next()?)?;
-        mi = num(c.next()?)?;
-        sec = c.next().map_or(Some(0), num)?;
-        offset = off;
-    }
-    let dt = der::DateTime::new(y, m as u8, day as u8, h as u8, mi as u8, sec as u8).ok()?;
-    let secs = i64::try_from(dt.unix_duration().as_secs()).ok()? - offset;
-    Some(std::time::Duration::from_secs(u64::try_from(secs).ok()?))
-}
-
-#[cfg(test)]
-mod rfc3339_tests {
-    use super::*;
-
-    #[test]
-    fn parse_rfc3339_takes_dates_times_and_offsets() {
-        let d = |s| parse_rfc3339(s).map(rfc3339);
-        assert_eq!(d("2040-01-01").as_deref(), Some("2040-01-01T00:00:00Z"));
-        assert_eq!(
-            d("2026-12-03T08:30:00Z").as_deref(),
-            Some("2026-12-03T08:30:00Z")
-        );
-        assert_eq!(
-            d("2026-12-03T08:30:00+07:00").as_deref(),
-            Some("2026-12-03T01:30:00Z")
-        );
-        assert_eq!(d("2026-02-30"), None);
-        assert_eq!(d("tomorrow"), None);
     }
 }

@@ -16,8 +16,9 @@ use x509_ocsp::{
 };
 
 use super::digest::DigestAlg;
-use super::names::{display_name, rfc3339};
+use super::names::display_name;
 use super::{oids, sigalg};
+use crate::time::rfc3339;
 
 /// Largest OCSP response read (embedded or fetched).
 pub const MAX_RESPONSE: usize = 1 << 20;

@@ -11,7 +11,7 @@ use super::cms::{self, CmsError, CmsProfile};
 use super::signer::Signer;
 use super::tsa::TimestampAuthority;
 use super::update::{self, Placeholder, UpdateError};
-use crate::config::SubFilter;
+use super::SubFilter;
 use crate::pdf::{Limits, PdfError, PdfFile};
 use crate::pki::chain::unix;
 use crate::pki::digest::DigestAlg;
@@ -99,15 +99,12 @@ fn check_signer_certificate(signer: &dyn Signer, time: SystemTime) -> Result<(),
         why,
     };
     if now > na {
-        return Err(fail(format!(
-            "expired at {}",
-            crate::pki::names::rfc3339(na)
-        )));
+        return Err(fail(format!("expired at {}", crate::time::rfc3339(na))));
     }
     if now < nb {
         return Err(fail(format!(
             "is not valid before {}",
-            crate::pki::names::rfc3339(nb)
+            crate::time::rfc3339(nb)
         )));
     }
     match tbs.get::<KeyUsage>() {

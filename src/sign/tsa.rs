@@ -4,13 +4,11 @@
 use std::io::Read;
 use std::time::Duration;
 
-use cms::signed_data::SignedData;
 use der::asn1::{Int, OctetString};
 use der::{Decode, Encode};
-use x509_tsp::{MessageImprint, TimeStampReq, TimeStampResp, TspVersion, TstInfo};
+use x509_tsp::{MessageImprint, TimeStampReq, TimeStampResp, TspVersion};
 
 use crate::pki::digest::DigestAlg;
-use crate::pki::oids;
 
 /// Largest reply read from a TSA.
 const MAX_REPLY: u64 = 1 << 20;
@@ -87,33 +85,6 @@ fn nonce_int(nonce: u64) -> Result<Int, der::Error> {
     Int::from_der(&nonce.to_der()?)
 }
 
-/// TSTInfo of a TimeStampToken, decoded (RFC 3161 §2.4.2), with its original DER (the octets
-/// the token's message digest covers).
-pub fn tst_info(token: &[u8]) -> Result<(SignedData, TstInfo, Vec<u8>), String> {
-    let ci = cms::content_info::ContentInfo::from_der(token).map_err(|e| e.to_string())?;
-    if ci.content_type != oids::ID_SIGNED_DATA {
-        return Err(format!(
-            "token content type {} is not signedData",
-            ci.content_type
-        ));
-    }
-    let sd: SignedData = ci.content.decode_as().map_err(|e| e.to_string())?;
-    if sd.encap_content_info.econtent_type != oids::ID_CT_TST_INFO {
-        return Err(format!(
-            "token encapsulates {} instead of TSTInfo",
-            sd.encap_content_info.econtent_type
-        ));
-    }
-    let econtent = sd
-        .encap_content_info
-        .econtent
-        .as_ref()
-        .ok_or("token has no TSTInfo content")?;
-    let octets: OctetString = econtent.decode_as().map_err(|e| e.to_string())?;
-    let tst = TstInfo::from_der(octets.as_bytes()).map_err(|e| e.to_string())?;
-    Ok((sd, tst, octets.as_bytes().to_vec()))
-}
-
 /// Checks a reply against the request and returns the token's DER.
 pub fn check_reply(
     url: &str,
@@ -146,7 +117,8 @@ pub fn check_reply(
         .time_stamp_token
         .ok_or_else(|| malformed("status granted but no token".into()))?;
     let token_der = token.to_der()?;
-    let (_, tst, _) = tst_info(&token_der).map_err(malformed)?;
+    let (_, tst, _) =
+        crate::pki::tst::tst_info(&token_der).map_err(|e| malformed(e.to_string()))?;
     let mismatch = |reason: &str| TsaError::Mismatch {
         url: url.to_string(),
         reason: reason.to_string(),

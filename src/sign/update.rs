@@ -5,7 +5,7 @@
 use std::io::{Read, Seek};
 use std::time::SystemTime;
 
-use crate::config::SubFilter;
+use super::SubFilter;
 use crate::pdf::writer::write_object;
 use crate::pdf::{Dict, IncrementalWriter, ObjRef, Object, PdfError, PdfFile, PrevInfo};
 
@@ -25,6 +25,8 @@ pub enum UpdateError {
     FieldExists(String),
     #[error("the file is too large for a 10-digit ByteRange")]
     TooLarge,
+    #[error("signing time: {0}")]
+    Time(#[from] crate::time::TimeError),
     #[error("internal error: {0}")]
     Internal(&'static str),
 }
@@ -75,29 +77,6 @@ pub fn text_string(s: &str) -> Object {
     }
 }
 
-/// `D:YYYYMMDDHHmmSS+HH'mm'` (ISO 32000-1 §7.9.4) in the given UTC offset.
-pub fn pdf_date(t: SystemTime, utc_offset_minutes: i32) -> String {
-    let secs = crate::pki::chain::unix(t).as_secs() as i64 + i64::from(utc_offset_minutes) * 60;
-    let local = std::time::Duration::from_secs(secs.max(0) as u64);
-    let Ok(dt) = der::DateTime::from_unix_duration(local) else {
-        return "D:19700101000000Z".into();
-    };
-    let sign = if utc_offset_minutes < 0 { '-' } else { '+' };
-    let off = utc_offset_minutes.unsigned_abs();
-    format!(
-        "D:{:04}{:02}{:02}{:02}{:02}{:02}{}{:02}'{:02}'",
-        dt.year(),
-        dt.month(),
-        dt.day(),
-        dt.hour(),
-        dt.minutes(),
-        dt.seconds(),
-        sign,
-        off / 60,
-        off % 60
-    )
-}
-
 /// Names of the existing terminal fields (fully qualified), walking /Kids (bounded).
 pub fn field_names<R: Read + Seek>(
     pdf: &mut PdfFile<R>,
@@ -140,7 +119,7 @@ pub fn field_names<R: Read + Seek>(
     Ok(out)
 }
 
-fn placeholder_dict(f: &SigFields) -> (Vec<u8>, Placeholder) {
+fn placeholder_dict(f: &SigFields) -> Result<(Vec<u8>, Placeholder), UpdateError> {
     let mut d = Dict::new();
     d.set(b"Type", Object::name("Sig"));
     d.set(b"Filter", Object::name("Adobe.PPKLite"));
@@ -167,7 +146,7 @@ fn placeholder_dict(f: &SigFields) -> (Vec<u8>, Placeholder) {
     let mut rest = Dict::new();
     rest.set(
         b"M",
-        Object::String(pdf_date(f.time, f.utc_offset_minutes).into_bytes()),
+        Object::String(crate::time::pdf_date(f.time, f.utc_offset_minutes)?.into_bytes()),
     );
     for (key, val) in [
         (&b"Name"[..], &f.signer_name),
@@ -192,7 +171,7 @@ fn placeholder_dict(f: &SigFields) -> (Vec<u8>, Placeholder) {
         contents_at,
         contents_len: f.contents_size * 2 + 2,
     };
-    (body, ph)
+    Ok((body, ph))
 }
 
 /// Builds the revision that adds an empty signature to `pdf`.
@@ -248,7 +227,7 @@ pub fn build<R: Read + Seek>(pdf: &mut PdfFile<R>, f: &SigFields) -> Result<Buil
     acro.set(b"SigFlags", Object::Int(3));
 
     let mut w = IncrementalWriter::new();
-    let (sig_body, mut ph) = placeholder_dict(f);
+    let (sig_body, mut ph) = placeholder_dict(f)?;
 
     // Merged field + widget (ISO 32000-1 §12.7.3.1), invisible: Rect all zero, Print | Locked.
     let mut widget = Dict::new();

@@ -298,8 +298,7 @@ impl BlobStore for LocalStore {
         Ok(out)
     }
 
-    fn sweep_temporaries(&self, min_age: Duration) -> Result<usize, StoreError> {
-        let now = SystemTime::now();
+    fn sweep_temporaries(&self, now: SystemTime, min_age: Duration) -> Result<usize, StoreError> {
         let mut removed = 0;
         let entries =
             fs::read_dir(&self.tmp).map_err(io("cannot list the temporary folder", &self.tmp))?;

@@ -25,7 +25,7 @@ mod local;
 mod tests;
 
 use std::io::{Read, Seek};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 pub use error::StoreError;
 pub use id::BlobId;
@@ -85,8 +85,9 @@ pub trait BlobStore: Send + Sync {
     /// the store).
     fn list(&self) -> Result<Vec<BlobId>, StoreError>;
 
-    /// Removes the temporary data left by interrupted puts that is older than `min_age`, and
+    /// Removes the temporary data left by interrupted puts that is older than `min_age` at
+    /// `now` (the caller's clock), and
     /// returns how many temporaries were removed. `min_age` must exceed the longest put still
     /// running (in any process using the store); `Duration::ZERO` is only for when none is.
-    fn sweep_temporaries(&self, min_age: Duration) -> Result<usize, StoreError>;
+    fn sweep_temporaries(&self, now: SystemTime, min_age: Duration) -> Result<usize, StoreError>;
 }

@@ -256,14 +256,19 @@ fn sweep_removes_only_old_temporaries() {
 
     assert_eq!(
         store
-            .sweep_temporaries(Duration::from_secs(3600))
+            .sweep_temporaries(SystemTime::now(), Duration::from_secs(3600))
             .expect("sweep"),
         1
     );
     assert!(!old.exists());
     assert!(young.exists());
     assert!(foreign.exists(), "only the store's own temporaries go");
-    assert_eq!(store.sweep_temporaries(Duration::ZERO).expect("sweep"), 1);
+    assert_eq!(
+        store
+            .sweep_temporaries(SystemTime::now(), Duration::ZERO)
+            .expect("sweep"),
+        1
+    );
     assert!(!young.exists());
     assert!(foreign.exists());
     assert!(store.verify(&blob.id).expect("blob untouched"));

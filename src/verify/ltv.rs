@@ -10,7 +10,7 @@ use super::revocation::FileData;
 use super::VerifyOptions;
 use crate::pdf::PdfFile;
 use crate::pki::chain::{self, Revocation, RevocationSource};
-use crate::pki::names::rfc3339;
+use crate::time::rfc3339;
 
 /// What the whole file gives each signature's check.
 pub(super) struct FileContext {

@@ -14,8 +14,9 @@ use crate::pdf::{Object, PdfFile, XrefEntry};
 use crate::pki::chain::{self, Purpose, Revocation, RevocationSource};
 use crate::pki::digest::DigestAlg;
 use crate::pki::ess::EssBinding;
-use crate::pki::names::{rfc3339, CertSummary};
+use crate::pki::names::CertSummary;
 use crate::pki::oids;
+use crate::time::rfc3339;
 
 /// Largest /Contents gap read (a CMS with chain, timestamp and revocation data fits easily).
 const MAX_GAP: u64 = 4 << 20;

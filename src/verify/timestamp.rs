@@ -6,7 +6,8 @@ use std::time::Duration;
 use super::cms_check::{self, ParsedCms};
 use crate::pki::chain::{self, Purpose, TrustStore};
 use crate::pki::digest::DigestAlg;
-use crate::pki::names::{rfc3339, CertSummary};
+use crate::pki::names::CertSummary;
+use crate::time::rfc3339;
 
 /// The verdict on one time-stamp token.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -75,7 +76,7 @@ pub fn check_token<E: std::fmt::Display>(
         Ok(p) => p,
         Err(e) => return Ok(TimestampReport::failed(format!("time-stamp token: {e}"))),
     };
-    let (tst, tst_der) = match crate::sign::tsa::tst_info(&parsed.der) {
+    let (tst, tst_der) = match crate::pki::tst::tst_info(&parsed.der) {
         Ok((_, tst, raw)) => (tst, raw),
         Err(e) => return Ok(TimestampReport::failed(format!("time-stamp token: {e}"))),
     };

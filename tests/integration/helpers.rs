@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use sohoa::config::SubFilter;
 use sohoa::pdf::{IncrementalWriter, Limits, PdfFile, PrevInfo};
 use sohoa::pki::keys;
 use sohoa::sign::pades::{SignOutcome, SignRequest};
+use sohoa::sign::SubFilter;
 use sohoa::sign::{SoftwareRsaSigner, TimestampAuthority};
 
 pub fn root() -> PathBuf {

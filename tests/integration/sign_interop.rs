@@ -294,7 +294,7 @@ fn leaf_only_signatures_verify_with_configured_intermediates_and_not_without() {
     let c = sohoa::pki::keys::load_pkcs12(&certs("org-signer.p12"), &passphrase()).unwrap();
     let s = sohoa::sign::SoftwareRsaSigner::new(c.key, c.cert, Vec::new()).unwrap();
     let mut req = request(&s, None, SystemTime::now());
-    req.sub_filter = sohoa::config::SubFilter::Pkcs7Detached;
+    req.sub_filter = sohoa::sign::SubFilter::Pkcs7Detached;
     sign_lib(&input, &output, &req);
     let (cms, _) = extract_signature(&read(&output));
     let sd = sohoa::verify::cms_check::parse_signed_data(&cms).unwrap();

@@ -301,7 +301,7 @@ fn run(at: KillAt, data: &[u8], expected_id: &str) -> (String, Option<Duration>)
     let left = inspect(&root, data, expected_id);
     let store = LocalStore::open(&root).expect("reopen the store");
     let swept = store
-        .sweep_temporaries(Duration::ZERO)
+        .sweep_temporaries(std::time::SystemTime::now(), Duration::ZERO)
         .expect("sweep temporaries");
     assert_eq!(swept, left.temps.len());
     assert!(entries(&tmp).is_empty(), "sweep left {:?}", entries(&tmp));

@@ -1,4 +1,4 @@
-//! Stage `store`, the review rule (pure but for the one write): an officer confirms or corrects
+//! Desk floor, the review rule (pure but for the one write): an officer confirms or corrects
 //! the type and fields the classifier gave a paper. Unchanged fields keep what was read (the
 //! line, the box); changed ones are checked as the reader checks them (an identity number or
 //! tax code that fails its check is refused with the reason); owners, tax codes, issue date
@@ -9,13 +9,14 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{AuditRequest, ComponentRow, Index, IndexError, Review, ReviewState};
+use super::{Desk, DeskError, Units};
 use crate::audit::{Action, AuditEntry};
 use crate::classify::batch::valid_until;
 use crate::classify::fields::{
     check_person_id, check_tax_code, parse_vn_date, Check, Field, FieldKind,
 };
 use crate::classify::types::DocTypes;
+use crate::index::{AuditRequest, ComponentRow, Review, ReviewState};
 
 /// One field as the officer leaves it.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -51,8 +52,6 @@ pub enum ReviewError {
     },
     #[error("paper #{id}: its stored fields cannot be read: {message}")]
     Stored { id: i64, message: String },
-    #[error(transparent)]
-    Index(#[from] IndexError),
 }
 
 /// A typed value normalised as the reader stores it, or why it cannot be.
@@ -108,15 +107,9 @@ fn normalise(kind: FieldKind, raw: &str) -> Result<(String, Check), String> {
     })
 }
 
-/// `YYYY-MM-DD` when `s` is one (checked against the calendar through the Vietnamese form).
+/// `YYYY-MM-DD` when `s` is one that exists in the calendar.
 fn iso_date(s: &str) -> Option<String> {
-    let mut it = s.split('-');
-    let (y, m, d) = (it.next()?, it.next()?, it.next()?);
-    if it.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return None;
-    }
-    let (y, m, d) = parse_vn_date(&format!("{d}/{m}/{y}"))?;
-    Some(format!("{y:04}-{m:02}-{d:02}"))
+    crate::time::parse_iso_date(s).map(|_| s.to_string())
 }
 
 /// The review of paper `before` (whose stored fields are `fields_before`) that `req` asks for,
@@ -216,38 +209,71 @@ pub fn plan(
     Ok((review, details))
 }
 
-/// Reads paper `before`'s stored fields, plans the review and writes it with its audit entry.
-pub fn review(
-    index: &mut dyn Index,
-    before: &ComponentRow,
-    req: &ReviewRequest,
-    types: &DocTypes,
-    actor: &str,
-    time: &str,
-) -> Result<(Review, AuditEntry), ReviewError> {
-    let id = before.id;
-    let (fields_json, _) = index
-        .component_detail(id)?
-        .ok_or_else(|| ReviewError::Stored {
+impl Desk<'_> {
+    /// Papers waiting for review in the actor's units (only `unit` when given), oldest
+    /// first, each with its fields; at most `limit` (at most 1,000).
+    pub fn review_queue(
+        &mut self,
+        unit: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(ComponentRow, Vec<Field>)>, DeskError> {
+        let units: Vec<String> = match (unit, &self.actor.units) {
+            (Some(u), units) if units.contains(u) => vec![u.to_string()],
+            (Some(u), _) => {
+                return Err(DeskError::NotYourUnit {
+                    actor: self.actor.name.clone(),
+                    unit: u.to_string(),
+                })
+            }
+            (None, Units::All) => Vec::new(),
+            (None, Units::Only(u)) if u.is_empty() => return Ok(Vec::new()),
+            (None, Units::Only(u)) => u.clone(),
+        };
+        let mut out = Vec::new();
+        for c in self.index.review_queue(&units, limit.min(1000))? {
+            let fields: Vec<Field> = self
+                .index
+                .component_detail(c.id)?
+                .and_then(|(f, _)| serde_json::from_str(&f).ok())
+                .unwrap_or_default();
+            out.push((c, fields));
+        }
+        Ok(out)
+    }
+
+    /// Reads paper `id`'s stored fields, plans the review `req` asks for and writes it with
+    /// its audit entry (before and after).
+    pub fn review(
+        &mut self,
+        id: i64,
+        req: &ReviewRequest,
+        types: &DocTypes,
+    ) -> Result<(Review, AuditEntry), DeskError> {
+        let before = self.component(id)?;
+        let (fields_json, _) =
+            self.index
+                .component_detail(id)?
+                .ok_or_else(|| ReviewError::Stored {
+                    id,
+                    message: "not in the index".into(),
+                })?;
+        let fields_before: Vec<Field> =
+            serde_json::from_str(&fields_json).map_err(|e| ReviewError::Stored {
+                id,
+                message: e.to_string(),
+            })?;
+        let (r, details) = plan(&before, &fields_before, req, types)?;
+        let entry = self.index.review_component(
             id,
-            message: "not in the index".into(),
-        })?;
-    let fields_before: Vec<Field> =
-        serde_json::from_str(&fields_json).map_err(|e| ReviewError::Stored {
-            id,
-            message: e.to_string(),
-        })?;
-    let (r, details) = plan(before, &fields_before, req, types)?;
-    let entry = index.review_component(
-        id,
-        &r,
-        &AuditRequest {
-            time: time.to_string(),
-            actor: actor.to_string(),
-            action: Action::Review,
-            subject: format!("component {id}"),
-            details,
-        },
-    )?;
-    Ok((r, entry))
+            &r,
+            &AuditRequest {
+                time: self.clock.now_rfc3339(),
+                actor: self.actor.name.clone(),
+                action: Action::Review,
+                subject: format!("component {id}"),
+                details,
+            },
+        )?;
+        Ok((r, entry))
+    }
 }

@@ -1,0 +1,137 @@
+//! Edge `cli`, what the commands share: the system clock and randomness (read here, at the
+//! edge, and passed in), who is acting, the store and index of `[store]`, and the desk floor
+//! they open. Commands parse arguments, call the desk and print.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use rand_core::RngCore;
+use sohoa::config::Config;
+use sohoa::desk::build::{self, SignerSetup};
+use sohoa::desk::{Actor, Desk};
+use sohoa::index::SqliteIndex;
+use sohoa::ingest::IngestOptions;
+use sohoa::sign::pades::SignRequest;
+use sohoa::sign::TimestampAuthority;
+use sohoa::store::LocalStore;
+use sohoa::time::{Clock, TimeProvider};
+use sohoa::verify::VerifyOptions;
+
+/// The operating system's clock: the one place the CLI reads it.
+#[derive(Debug)]
+pub(super) struct SystemTimeProvider;
+
+impl TimeProvider for SystemTimeProvider {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// The desk's clock: the system's, with the calendar of `[sign] utc_offset_minutes`.
+pub(super) fn clock(cfg: &Config) -> Clock {
+    build::clock(cfg, Arc::new(SystemTimeProvider))
+}
+
+/// Random bytes from the operating system.
+pub(super) fn random(buf: &mut [u8]) {
+    rand_core::OsRng.fill_bytes(buf);
+}
+
+/// A signing nonce (RFC 3161 requests).
+pub(super) fn nonce() -> u64 {
+    rand_core::OsRng.next_u64()
+}
+
+/// The person at the command line (for the audit log), who may act on every unit.
+pub(super) fn actor() -> Actor {
+    Actor::all_units(std::env::var("USER").unwrap_or_else(|_| "sohoa".into()))
+}
+
+/// The store and index of `[store]`.
+pub(super) fn open(cfg: &Config) -> anyhow::Result<(LocalStore, SqliteIndex, PathBuf)> {
+    let root = cfg.resolve(&cfg.store.root);
+    let store = LocalStore::open(&root)?;
+    let index = SqliteIndex::open(&root.join("index.sqlite"))?;
+    Ok((store, index, root))
+}
+
+/// The stored-paper verification policy of `[trust]`, its notes printed as warnings.
+pub(super) fn stored_paper_policy(cfg: &Config) -> anyhow::Result<VerifyOptions> {
+    let (policy, notes) = build::stored_paper_policy(cfg)?;
+    for n in notes {
+        eprintln!("sohoa: {n}");
+    }
+    Ok(policy)
+}
+
+/// Everything a desk needs, opened from the configuration; [`Floor::desk`] lends it out.
+pub(super) struct Floor {
+    pub store: LocalStore,
+    pub index: SqliteIndex,
+    pub verify: VerifyOptions,
+    pub clock: Clock,
+    pub actor: Actor,
+}
+
+impl Floor {
+    /// The store, the index and the stored-paper policy of `cfg`; with `trust` false the
+    /// trust settings are not loaded (commands that check no signature).
+    pub fn open(cfg: &Config, trust: bool) -> anyhow::Result<Self> {
+        let (store, index, _) = open(cfg)?;
+        let verify = if trust {
+            stored_paper_policy(cfg)?
+        } else {
+            build::verify_policy(cfg, Default::default(), None)
+        };
+        Ok(Self {
+            store,
+            index,
+            verify,
+            clock: clock(cfg),
+            actor: actor(),
+        })
+    }
+
+    pub fn desk(&mut self) -> Desk<'_> {
+        Desk {
+            store: &self.store,
+            index: &mut self.index,
+            verify: &self.verify,
+            clock: &self.clock,
+            actor: &self.actor,
+        }
+    }
+}
+
+/// What ingesting needs from the configuration, signing with `signer` as of `clock`'s now.
+pub(super) fn ingest_options<'a>(
+    cfg: &Config,
+    signer: &'a SignerSetup,
+    clock: &Clock,
+    unit: &str,
+    dossier: &Option<String>,
+    root: &Path,
+) -> IngestOptions<'a> {
+    let now = clock.now();
+    IngestOptions {
+        digitize: super::digitize::options(cfg, None, None, None),
+        unit_code: unit.to_string(),
+        folder_dossier: dossier.clone(),
+        sign: SignRequest {
+            signer: signer.signer.as_ref(),
+            tsa: signer.tsa.as_ref().map(|t| t as &dyn TimestampAuthority),
+            sub_filter: signer.profile.sub_filter,
+            field_name: None,
+            reason: signer.profile.reason.clone(),
+            location: signer.profile.location.clone(),
+            contact_info: signer.profile.contact_info.clone(),
+            contents_size: cfg.sign.contents_size,
+            time: now,
+            utc_offset_minutes: cfg.sign.utc_offset_minutes,
+            nonce: nonce(),
+        },
+        actor: actor().name,
+        work_dir: root.join("work"),
+    }
+}

@@ -1,0 +1,246 @@
+//! Desk floor, the build step after validation: a validated [`Config`] turned into the parts
+//! the edges run with — a signer profile into a loaded [`Signer`] (and its TSA), `[trust]`
+//! into a trust store and the verification policy, `[sign] utc_offset_minutes` into the
+//! desk's [`Clock`]. The CLI, the API and the service all build here, so a profile or a
+//! trust setting means the same everywhere; errors are typed and name the setting or file.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::config::{Config, SignerProfile};
+use crate::pki::chain::TrustStore;
+use crate::pki::keys::{self, KeyError};
+use crate::sign::{HttpTsa, Signer, SignerError, SoftwareRsaSigner};
+use crate::time::{Clock, TimeProvider};
+use crate::verify::online::RevocationFetcher;
+use crate::verify::VerifyOptions;
+
+/// Why a part could not be built from the configuration.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    #[error("no signer: {hint}, or set [sign] default_signer in {origin}")]
+    NoSigner { hint: &'static str, origin: String },
+    #[error("no signer profile [signers.{name}] in {origin}")]
+    NoProfile { name: String, origin: String },
+    #[error("signer profile {profile}: it names no key (pkcs12, or key and cert)")]
+    NoKey { profile: String },
+    #[error("signer profile {profile}: no passphrase: set passphrase_file or passphrase_env")]
+    NoPassphrase { profile: String },
+    #[error("signer profile {profile}: the passphrase variable ${var} is not set")]
+    PassphraseEnv { profile: String, var: String },
+    #[error("signer profile {profile}: {source}")]
+    Key { profile: String, source: KeyError },
+    #[error("signer profile {profile}: {source}")]
+    Signer {
+        profile: String,
+        source: SignerError,
+    },
+    #[error("[trust]: {source}")]
+    Trust { source: KeyError },
+    #[error("{}: no pinned VGCA root certificate found; download them from ca.gov.vn (see trust/vgca/README.md)", dir.display())]
+    NoVgcaRoot { dir: PathBuf },
+}
+
+/// A loaded signer, the profile it came from, and its TSA (B-T) when the profile names one.
+pub struct SignerSetup {
+    pub signer: Box<dyn Signer + Send + Sync>,
+    pub profile: SignerProfile,
+    pub tsa: Option<HttpTsa>,
+}
+
+/// The profile `name` (else `[sign] default_signer`) with its paths resolved against the
+/// configuration file's folder. `hint` says how the caller can name one.
+pub fn named_profile(
+    cfg: &Config,
+    name: Option<&str>,
+    hint: &'static str,
+) -> Result<(String, SignerProfile), BuildError> {
+    let name = name
+        .map(String::from)
+        .or_else(|| cfg.sign.default_signer.clone())
+        .ok_or_else(|| BuildError::NoSigner {
+            hint,
+            origin: cfg.origin.clone(),
+        })?;
+    let mut p = cfg
+        .signers
+        .get(&name)
+        .cloned()
+        .ok_or_else(|| BuildError::NoProfile {
+            name: name.clone(),
+            origin: cfg.origin.clone(),
+        })?;
+    for f in [
+        &mut p.pkcs12,
+        &mut p.key,
+        &mut p.cert,
+        &mut p.chain,
+        &mut p.passphrase_file,
+    ] {
+        *f = f.as_ref().map(|x| cfg.resolve(x));
+    }
+    Ok((name, p))
+}
+
+/// The passphrase a profile points at (an environment variable wins over a file). Secrets are
+/// read here, never taken from a command line.
+fn passphrase(name: &str, p: &SignerProfile) -> Result<Vec<u8>, BuildError> {
+    if let Some(var) = &p.passphrase_env {
+        return std::env::var(var)
+            .map(String::into_bytes)
+            .map_err(|_| BuildError::PassphraseEnv {
+                profile: name.to_string(),
+                var: var.clone(),
+            });
+    }
+    if let Some(f) = &p.passphrase_file {
+        return keys::read_passphrase_file(f).map_err(|source| BuildError::Key {
+            profile: name.to_string(),
+            source,
+        });
+    }
+    Err(BuildError::NoPassphrase {
+        profile: name.to_string(),
+    })
+}
+
+/// Loads the key and certificates profile `p` (called `name` in errors) names.
+pub fn signer(name: &str, p: SignerProfile) -> Result<SignerSetup, BuildError> {
+    let pass = passphrase(name, &p)?;
+    let key_err = |source| BuildError::Key {
+        profile: name.to_string(),
+        source,
+    };
+    let creds = match (&p.pkcs12, &p.key, &p.cert) {
+        (Some(p12), _, _) => keys::load_pkcs12(p12, &pass).map_err(key_err)?,
+        (None, Some(k), Some(c)) => {
+            keys::load_pem_credentials(k, c, p.chain.as_deref(), &pass).map_err(key_err)?
+        }
+        _ => {
+            return Err(BuildError::NoKey {
+                profile: name.to_string(),
+            })
+        }
+    };
+    let signer = SoftwareRsaSigner::new(creds.key, creds.cert, creds.chain).map_err(|source| {
+        BuildError::Signer {
+            profile: name.to_string(),
+            source,
+        }
+    })?;
+    Ok(SignerSetup {
+        signer: Box::new(signer),
+        tsa: p.tsa_url.as_ref().map(HttpTsa::new),
+        profile: p,
+    })
+}
+
+/// The signer of profile `name` (else `[sign] default_signer`), loaded.
+pub fn configured_signer(
+    cfg: &Config,
+    name: Option<&str>,
+    hint: &'static str,
+) -> Result<SignerSetup, BuildError> {
+    let (name, p) = named_profile(cfg, name, hint)?;
+    signer(&name, p)
+}
+
+/// What a command line adds to `[trust]` for one run.
+#[derive(Clone, Debug, Default)]
+pub struct TrustExtras {
+    /// Anchors that replace the configured ones when not empty.
+    pub anchors: Vec<PathBuf>,
+    pub intermediates: Vec<PathBuf>,
+    pub crls: Vec<PathBuf>,
+    /// `Some(None)`: the VGCA folder of `[trust] vgca_dir`, else `trust/vgca`;
+    /// `Some(Some(dir))`: that folder; `None`: `[trust] vgca_dir` when set.
+    pub vgca: Option<Option<PathBuf>>,
+}
+
+/// The trust store of `[trust]` and `extras`, and notes on certificates refused (a VGCA
+/// folder holding files that are not pinned certificates).
+pub fn trust_store(
+    cfg: &Config,
+    extras: &TrustExtras,
+) -> Result<(TrustStore, Vec<String>), BuildError> {
+    let trust = |source| BuildError::Trust { source };
+    let mut store = TrustStore::default();
+    let mut notes = Vec::new();
+    let vgca_dir = match &extras.vgca {
+        Some(Some(dir)) => Some(dir.clone()),
+        Some(None) => Some(
+            cfg.trust
+                .vgca_dir
+                .as_ref()
+                .map(|p| cfg.resolve(p))
+                .unwrap_or_else(|| cfg.resolve(std::path::Path::new("trust/vgca"))),
+        ),
+        None => cfg.trust.vgca_dir.as_ref().map(|p| cfg.resolve(p)),
+    };
+    if let Some(dir) = vgca_dir {
+        let loaded = crate::pki::vgca::load_dir(&dir).map_err(trust)?;
+        notes.extend(loaded.refused);
+        if loaded.store.anchors.is_empty() {
+            return Err(BuildError::NoVgcaRoot { dir });
+        }
+        store.anchors.extend(loaded.store.anchors);
+        store.intermediates.extend(loaded.store.intermediates);
+    }
+    let anchors: Vec<PathBuf> = if extras.anchors.is_empty() {
+        cfg.trust.anchors.iter().map(|p| cfg.resolve(p)).collect()
+    } else {
+        extras.anchors.clone()
+    };
+    for p in anchors {
+        store.anchors.extend(keys::load_certs(&p).map_err(trust)?);
+    }
+    for p in cfg
+        .trust
+        .intermediates
+        .iter()
+        .map(|p| cfg.resolve(p))
+        .chain(extras.intermediates.iter().cloned())
+    {
+        store
+            .intermediates
+            .extend(keys::load_certs_from(&p).map_err(trust)?);
+    }
+    for p in cfg
+        .trust
+        .crls
+        .iter()
+        .map(|p| cfg.resolve(p))
+        .chain(extras.crls.iter().cloned())
+    {
+        store.crls.push(keys::load_crl(&p).map_err(trust)?);
+    }
+    Ok((store, notes))
+}
+
+/// The verification policy of `[trust]` over `store` (the time is the desk's at each check;
+/// `online`: where to fetch revocation data, when `[trust] online` or a flag asks for it).
+pub fn verify_policy(
+    cfg: &Config,
+    store: TrustStore,
+    online: Option<Arc<dyn RevocationFetcher>>,
+) -> VerifyOptions {
+    VerifyOptions {
+        require_revocation: cfg.trust.require_revocation,
+        ltv: cfg.trust.ltv,
+        online,
+        ..VerifyOptions::new(store, SystemTime::UNIX_EPOCH)
+    }
+}
+
+/// The policy stored papers are checked with (badges, reuse): `[trust]` alone, offline.
+pub fn stored_paper_policy(cfg: &Config) -> Result<(VerifyOptions, Vec<String>), BuildError> {
+    let (store, notes) = trust_store(cfg, &TrustExtras::default())?;
+    Ok((verify_policy(cfg, store, None), notes))
+}
+
+/// The desk's clock on `provider`, with the calendar of `[sign] utc_offset_minutes`.
+pub fn clock(cfg: &Config, provider: Arc<dyn TimeProvider>) -> Clock {
+    Clock::new(provider, cfg.sign.utc_offset_minutes)
+}
