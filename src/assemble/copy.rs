@@ -16,14 +16,9 @@ use crate::pdf::writer::write_dict;
 use crate::pdf::{ObjRef, Object, PdfFile, Stream};
 
 use super::copy_check::Warnings;
-use super::copy_plan::Plan;
-use super::writer::PdfAWriter;
+use super::copy_plan::{Caps, Plan};
+use super::writer::{PdfAWriter, SourceCopies};
 use super::AssembleError;
-
-/// Most objects one copied page may reference (shared ones included).
-pub const MAX_COPIED_OBJECTS: usize = 100_000;
-/// Most stream bytes one copied page may add: 512 MiB.
-pub const MAX_COPIED_BYTES: u64 = 512 << 20;
 
 /// What one [`PdfAWriter::copy_page`] wrote.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -38,33 +33,8 @@ pub struct CopiedPageStats {
     pub pdfa_warnings: Vec<String>,
 }
 
-/// Bounds of one copy.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Caps {
-    pub objects: usize,
-    pub bytes: u64,
-}
-
-impl Default for Caps {
-    fn default() -> Self {
-        Self {
-            objects: MAX_COPIED_OBJECTS,
-            bytes: MAX_COPIED_BYTES,
-        }
-    }
-}
-
 /// Copy buffer for stream data.
 const CHUNK: usize = 1 << 16;
-
-/// What earlier copies from one source left for later ones.
-#[derive(Default)]
-pub(super) struct SourceCopies {
-    /// The source's pages, in order.
-    pages: Vec<ObjRef>,
-    /// Source object number to ours, for objects written.
-    map: HashMap<u32, u32>,
-}
 
 /// Which earlier copies share objects with this one: same name, length and trailer /ID.
 fn source_key<R: Read + Seek>(name: &str, src: &PdfFile<R>) -> String {

@@ -9,8 +9,28 @@ use std::io::{Read, Seek};
 use crate::pdf::error::Size;
 use crate::pdf::{Dict, ObjRef, Object, PdfFile, Stream};
 
-use super::copy::Caps;
 use super::copy_check::{check_dict, check_name, check_stream, Warnings};
+
+/// Most objects one copied page may reference (shared ones included).
+pub const MAX_COPIED_OBJECTS: usize = 100_000;
+/// Most stream bytes one copied page may add: 512 MiB.
+pub const MAX_COPIED_BYTES: u64 = 512 << 20;
+
+/// Bounds of one copy.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Caps {
+    pub objects: usize,
+    pub bytes: u64,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        Self {
+            objects: MAX_COPIED_OBJECTS,
+            bytes: MAX_COPIED_BYTES,
+        }
+    }
+}
 
 /// Page keys written from the nearest ancestor when the page lacks them (ISO 32000-1 §7.7.3.4).
 const INHERITED: [&[u8]; 4] = [b"Resources", b"MediaBox", b"CropBox", b"Rotate"];

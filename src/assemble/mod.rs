@@ -26,7 +26,8 @@ mod tests;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-pub use copy::{CopiedPageStats, MAX_COPIED_BYTES, MAX_COPIED_OBJECTS};
+pub use copy::CopiedPageStats;
+pub use copy_plan::{MAX_COPIED_BYTES, MAX_COPIED_OBJECTS};
 pub use writer::PdfAWriter;
 
 /// Where Tesseract installs its glyphless font (Debian/Ubuntu `tesseract-ocr`, version 5).

@@ -12,11 +12,19 @@ use crate::ocr::RecognizedPage;
 use crate::pdf::writer::write_dict;
 use crate::pdf::{write_indirect, Dict, ObjRef, Object};
 
-use super::copy::SourceCopies;
 use super::font::{cid_to_gid_map, GlyphlessFont};
 use super::page::{content, geometry, FONT_NAME, IMAGE_NAME};
 use super::xmp::{self, Stamp};
 use super::{image, AssembleError, AssembleOptions, DocumentInfo, PageStats};
+
+/// What earlier copies from one source left for later ones.
+#[derive(Default)]
+pub(super) struct SourceCopies {
+    /// The source's pages, in order.
+    pub(super) pages: Vec<ObjRef>,
+    /// Source object number to ours, for objects written.
+    pub(super) map: HashMap<u32, u32>,
+}
 
 /// The sRGB profile of the OutputIntent (made by LittleCMS through Pillow; assets/README.md).
 const SRGB_ICC: &[u8] = include_bytes!("../../assets/srgb.icc");

@@ -110,19 +110,22 @@ pub fn run_store(cfg: &Config, c: StoreCommand) -> anyhow::Result<ExitCode> {
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
-            let mut tmp = tempfile::NamedTempFile::new_in(parent)
+            let tmp = tempfile::NamedTempFile::new_in(parent)
                 .with_context(|| format!("cannot write in {}", parent.display()))?;
             let which = if scan { Which::Scan } else { Which::Signed };
+            // the copy counts (and is logged) once it is in place under its name
             let copied = floor.desk().copy_out(
                 component,
                 which,
-                tmp.as_file_mut(),
+                tmp,
                 &output.display().to_string(),
+                |tmp| {
+                    tmp.as_file().sync_all()?;
+                    tmp.persist_noclobber(&output)
+                        .map(drop)
+                        .map_err(|e| e.error)
+                },
             )?;
-            tmp.as_file().sync_all()?;
-            tmp.persist_noclobber(&output)
-                .map_err(|e| e.error)
-                .with_context(|| format!("cannot create {}", output.display()))?;
             println!(
                 "component #{component} ({}) written to {} (SHA-256 {} checked)",
                 copied.type_code,

@@ -34,15 +34,17 @@ pub struct Copied {
 }
 
 impl Desk<'_> {
-    /// Streams paper `id`'s file into `sink`, checks its SHA-256 and logs the copy (`to`: where
-    /// it goes, for the log). On `Err` the sink may hold part of the bytes: the caller drops
-    /// it (a temporary file, a buffer); on `Ok` they are the stored bytes, checked.
-    pub fn copy_out(
+    /// Streams paper `id`'s file into `sink`, checks its SHA-256, runs `commit` (the caller
+    /// makes the copy final: renames its temporary file into place) and logs the copy (`to`:
+    /// where it went). On `Err` nothing is logged and the sink may hold part of the bytes: the
+    /// caller drops it; on `Ok` they are the stored bytes, checked.
+    pub fn copy_out<W: Write>(
         &mut self,
         id: i64,
         which: Which,
-        sink: &mut dyn Write,
+        mut sink: W,
         to: &str,
+        commit: impl FnOnce(W) -> std::io::Result<()>,
     ) -> Result<Copied, DeskError> {
         let c = self.component(id)?;
         let sha = match which {
@@ -87,6 +89,7 @@ impl Desk<'_> {
                 sha256: blob.as_str().to_string(),
             });
         }
+        commit(sink).map_err(write_err)?;
         let entry = self.log(
             Action::Download,
             format!("component {id}"),

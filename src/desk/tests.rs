@@ -166,7 +166,7 @@ fn a_copy_out_is_checked_against_its_address_and_logged_and_a_damaged_file_gives
     let mut desk = rig.desk(&clock, &cli);
     let mut out = Vec::new();
     let copied = desk
-        .copy_out(id, Which::Signed, &mut out, "/tmp/copy.pdf")
+        .copy_out(id, Which::Signed, &mut out, "/tmp/copy.pdf", |_| Ok(()))
         .expect("copy");
     assert_eq!(out, b"%PDF-1.7 the signed paper");
     assert_eq!(copied.bytes, out.len() as u64);
@@ -191,9 +191,19 @@ fn a_copy_out_is_checked_against_its_address_and_logged_and_a_damaged_file_gives
     std::fs::write(&path, b"%PDF-1.7 the signed papeR").expect("damage");
     let mut desk = rig.desk(&clock, &cli);
     let e = desk
-        .copy_out(id, Which::Signed, &mut Vec::new(), "x")
+        .copy_out(id, Which::Signed, &mut Vec::new(), "x", |_| Ok(()))
         .unwrap_err();
     assert!(matches!(e, DeskError::Damaged { .. }), "{e}");
+    assert_eq!(desk.index.audit_log().expect("log").len(), entries);
+    // a copy the caller could not put in place is not logged either
+    std::fs::write(&path, b"%PDF-1.7 the signed paper").expect("repair");
+    let mut desk = rig.desk(&clock, &cli);
+    let e = desk
+        .copy_out(id, Which::Signed, Vec::new(), "y", |_| {
+            Err(std::io::Error::other("exists"))
+        })
+        .unwrap_err();
+    assert!(matches!(e, DeskError::Write { .. }), "{e}");
     assert_eq!(desk.index.audit_log().expect("log").len(), entries);
 }
 

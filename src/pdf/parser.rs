@@ -18,7 +18,7 @@ pub(crate) struct Indirect {
     pub end: u64,
 }
 
-/// Hard cap on nesting whatever [`super::reader::Limits`] says (recursion uses the stack).
+/// Hard cap on nesting whatever [`super::Limits`] says (recursion uses the stack).
 pub const MAX_DEPTH_CAP: usize = 256;
 
 pub(crate) struct Parser<'a> {

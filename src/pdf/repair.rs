@@ -5,9 +5,10 @@
 use super::error::PdfError;
 use super::fetch::MAX_OBJECT_WINDOW;
 use super::lexer::{is_regular, is_whitespace};
+use super::limits::Limits;
 use super::object::{Dict, ObjRef, Object};
 use super::parser::Parser;
-use super::reader::{Limits, PdfFile, Revision};
+use super::reader::{PdfFile, Revision};
 use super::source::Source;
 use super::xref::{XrefEntry, XrefKind};
 use std::collections::BTreeMap;

@@ -2,9 +2,9 @@
 //! streams, §7.5.8.4 hybrid files) and the `/Prev` chain of incremental updates (§7.5.6).
 
 use super::error::PdfError;
+use super::limits::Limits;
 use super::object::Dict;
 use super::parser::Parser;
-use super::reader::Limits;
 use super::source::{eol_len, read_uint, skip_ws, Source};
 use super::xref_stream::read_xref_stream;
 use std::collections::HashSet;

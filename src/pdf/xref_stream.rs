@@ -4,8 +4,8 @@
 use super::error::PdfError;
 use super::fetch::{read_indirect, stream_length};
 use super::filters::{decode, filter_specs};
+use super::limits::Limits;
 use super::object::{Dict, ObjRef, Object};
-use super::reader::Limits;
 use super::source::{skip_ws, Source};
 use super::xref::{Section, XrefEntry, XrefKind};
 use std::io::{Read, Seek};

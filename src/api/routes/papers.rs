@@ -82,7 +82,13 @@ pub(super) async fn download(
     let who = actor(&u);
     let bytes = with_desk(&s, who, move |desk, _| {
         let mut buf = Vec::new();
-        desk.copy_out(id, Which::Signed, &mut buf, "a download over the API")?;
+        desk.copy_out(
+            id,
+            Which::Signed,
+            &mut buf,
+            "a download over the API",
+            |_| Ok(()),
+        )?;
         Ok(buf)
     })
     .await?;
