@@ -1,7 +1,7 @@
 # sohoa: the two commands of the README, and a few more.
 #   make run    set up, build, run the main job on the bundled samples
 #   make test   set up, then every check CI runs (format, lints, all tests)
-.PHONY: setup build run test lint bench bench-index test-pki fuzz clean
+.PHONY: setup build run test lint bench bench-index test-pki fuzz fuzz-ci clean
 
 CARGO ?= cargo
 OUT   ?= out
@@ -21,6 +21,7 @@ lint:
 
 test: setup lint
 	$(CARGO) test --all-targets
+	$(MAKE) fuzz-ci
 
 bench: build bench-index
 	.venv/bin/python scripts/bench_sign.py
@@ -36,10 +37,16 @@ bench-index:
 test-pki:
 	bash scripts/gen-test-pki.sh
 
-# Needs a nightly toolchain and cargo-fuzz; CI runs the same parser path through
-# tests/integration/robustness.rs instead.
+# libFuzzer on the stable toolchain (fuzz/run.sh). CI: every target a fixed number of inputs
+# from its seeds; `make fuzz` runs each for FUZZ_SECONDS (default 600) in turn.
+FUZZ_TARGETS = verify_pdf decode_jpeg decode_png decode_tiff decode_pdf text_layer cms tsa_reply
+
+fuzz-ci:
+	bash fuzz/run.sh ci $(or $(FUZZ_RUNS),3000)
+
 fuzz:
-	cd fuzz && $(CARGO) +nightly fuzz run verify_pdf -- -max_total_time=300
+	bash fuzz/run.sh build
+	for t in $(FUZZ_TARGETS); do bash fuzz/run.sh run $$t $(or $(FUZZ_SECONDS),600) || exit 1; done
 
 clean:
 	$(CARGO) clean

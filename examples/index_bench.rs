@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use sohoa::audit::Action;
-use sohoa::index::{AuditRequest, Index, NewComponent, Query, ReviewState, SqliteIndex};
+use sohoa::index::{AuditRequest, NewComponent, Papers, Query, ReviewState, SqliteIndex};
 use sohoa::similar::{PageSignature, PaperSignature};
 
 const PHRASES: &[&str] = &[

@@ -199,7 +199,7 @@ fn main() -> anyhow::Result<()> {
 /// stored under one type (the hardest case: the type does not narrow anything), then for
 /// each re-scan, is its original among the candidates the index returns?
 fn candidates(manifest: &Manifest, papers: &HashMap<&str, PaperSignature>) -> anyhow::Result<()> {
-    use sohoa::index::{AuditRequest, Index, NewComponent, ReviewState, SqliteIndex};
+    use sohoa::index::{AuditRequest, NewComponent, Papers, ReviewState, SqliteIndex};
     let mut ix = SqliteIndex::open_in_memory()?;
     let mut ids: HashMap<&str, i64> = HashMap::new();
     let mut names: Vec<&&str> = papers.keys().collect();
@@ -237,7 +237,7 @@ fn candidates(manifest: &Manifest, papers: &HashMap<&str, PaperSignature>) -> an
     }
     let (mut found, mut total, mut sizes) = (0, 0, Vec::new());
     for p in manifest.pairs.iter().filter(|p| p.same) {
-        let cands = ix.likeness_candidates("paper", &papers[p.b.as_str()])?;
+        let cands = ix.likeness_candidates("paper", &papers[p.b.as_str()].keys())?;
         sizes.push(cands.len());
         total += 1;
         if cands.iter().any(|(id, _)| *id == ids[p.a.as_str()]) {

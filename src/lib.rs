@@ -21,5 +21,7 @@ pub mod pki;
 pub mod sign;
 pub mod similar;
 pub mod store;
+#[cfg(test)]
+mod testing;
 pub mod time;
 pub mod verify;

@@ -6,27 +6,25 @@ use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use libfuzzer_sys::fuzz_target;
-use sohoa::pdf::Limits;
 use sohoa::pki::chain::TrustStore;
 use sohoa::verify::{verify_bytes, VerifyOptions};
+
+#[path = "common.rs"]
+mod common;
 
 fn options() -> &'static VerifyOptions {
     static OPTS: OnceLock<VerifyOptions> = OnceLock::new();
     OPTS.get_or_init(|| {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../certs-test/root-ca.pem");
+        let store = TrustStore {
+            anchors: sohoa::pki::keys::load_certs(std::path::Path::new(root)).unwrap_or_default(),
+            ..Default::default()
+        };
+        // a fixed time: the same input gives the same path every run
+        let now = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_796_000_000);
         VerifyOptions {
-            store: TrustStore {
-                anchors: sohoa::pki::keys::load_certs(std::path::Path::new(root)).unwrap_or_default(),
-                ..Default::default()
-            },
-            now: SystemTime::now(),
-            // Small limits keep each run fast; the bounds themselves are under test too.
-            limits: Limits {
-                max_file_size: 8 << 20,
-                max_objects: 100_000,
-                max_decoded_stream: 4 << 20,
-                max_depth: 64,
-            },
+            limits: common::pdf_limits(),
+            ..VerifyOptions::new(store, now)
         }
     })
 }

@@ -169,12 +169,14 @@ pub fn require_unit(user: &User, unit: &str) -> Result<(), Denied> {
 
 /// The Argon2id hash (PHC string, the configuration's `password_argon2`) of `password` with
 /// a salt made from `salt` (16 random bytes from the caller).
-pub fn hash_password(password: &str, salt: [u8; 16]) -> Result<String, String> {
-    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+pub fn hash_password(
+    password: &str,
+    salt: [u8; 16],
+) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::encode_b64(&salt)?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
 }
 
 /// After this many wrong passwords in a row a name is locked for [`LOCK_SECONDS`].

@@ -11,7 +11,7 @@ use super::dossier_code;
 use super::fields::{self, Check, Field, FieldKind};
 use super::model::Model;
 use super::rules::{PageScores, RuleSet};
-use super::types::{DocTypes, Validity, OTHER, RECEIPT};
+use super::types::{DocTypes, InvalidTypes, Validity, OTHER, RECEIPT};
 use super::{CodeRead, PageText};
 
 /// The rules, optionally a trained model, and the thresholds.
@@ -110,7 +110,7 @@ impl Component {
 }
 
 impl Classifier {
-    pub fn new(types: DocTypes, model: Option<Model>) -> Result<Self, String> {
+    pub fn new(types: DocTypes, model: Option<Model>) -> Result<Self, InvalidTypes> {
         let rules = RuleSet::new(&types)?;
         Ok(Self {
             types,

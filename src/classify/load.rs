@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::batch::Classifier;
 use super::model::{Model, ModelError};
-use super::types::{DocTypes, TypesError};
+use super::types::{DocTypes, InvalidTypes, TypesError};
 
 /// Why the classifier could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -22,8 +22,8 @@ pub enum LoadError {
     Model(#[from] ModelError),
     #[error("{file}: {message}")]
     Examples { file: String, message: String },
-    #[error("{0}")]
-    Invalid(String),
+    #[error(transparent)]
+    Invalid(#[from] InvalidTypes),
 }
 
 fn read(path: &Path) -> Result<String, LoadError> {

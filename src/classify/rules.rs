@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::text;
-use super::types::{DocTypes, Zone};
+use super::types::{DocTypes, InvalidTypes, Zone};
 use super::PageText;
 
 /// A compiled rule.
@@ -100,22 +100,27 @@ static PAGE_OF: LazyLock<Regex> = LazyLock::new(|| {
 
 impl RuleSet {
     /// Compiles validated types (see [`DocTypes::validate`]).
-    pub fn new(types: &DocTypes) -> Result<Self, String> {
+    pub fn new(types: &DocTypes) -> Result<Self, InvalidTypes> {
         types.validate()?;
         let mut codes = Vec::new();
         let mut rules = Vec::new();
         for t in &types.types {
             codes.push(t.code.clone());
             let mut compiled = Vec::new();
-            for r in &t.rules {
+            for (i, r) in t.rules.iter().enumerate() {
+                let (code, rule) = (t.code.clone(), i + 1);
                 let matcher = match (&r.phrase, &r.regex) {
                     (Some(p), _) => {
                         Matcher::Phrase(text::exact(p), text::squash_spaces(&text::fold(p)))
                     }
                     (None, Some(re)) => {
-                        Matcher::Regex(Regex::new(re).map_err(|e| format!("type {}: {e}", t.code))?)
+                        Matcher::Regex(Regex::new(re).map_err(|e| InvalidTypes::Regex {
+                            code,
+                            rule,
+                            message: e.to_string(),
+                        })?)
                     }
-                    (None, None) => return Err(format!("type {}: empty rule", t.code)),
+                    (None, None) => return Err(InvalidTypes::Rule { code, rule }),
                 };
                 compiled.push(Rule {
                     matcher,
@@ -128,7 +133,7 @@ impl RuleSet {
         let other = codes
             .iter()
             .position(|c| c == super::types::OTHER)
-            .ok_or("no \"other\" type")?;
+            .ok_or(InvalidTypes::Missing(super::types::OTHER))?;
         Ok(Self {
             codes,
             rules,

@@ -86,8 +86,42 @@ pub enum TypesError {
         file: String,
         source: Box<toml::de::Error>,
     },
-    #[error("{file}: {message}")]
-    Invalid { file: String, message: String },
+    #[error("{file}: {source}")]
+    Invalid { file: String, source: InvalidTypes },
+}
+
+/// What is wrong with a set of document types (checked without I/O).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidTypes {
+    #[error("{name} = {value} must be in (0, 1]")]
+    Fraction { name: &'static str, value: f32 },
+    #[error("{name} = {value} must be a positive number")]
+    Positive { name: &'static str, value: f32 },
+    #[error("other_baseline must be zero or more")]
+    Baseline,
+    #[error("type code {0:?}: use lower-case ASCII letters, digits and _")]
+    Code(String),
+    #[error("type code {0:?} appears twice")]
+    Twice(String),
+    #[error("type {code}: validity {value:?}: use \"permanent\", \"printed\", \"N months\" or \"N days\"")]
+    Validity { code: String, value: String },
+    #[error("type {code} rule {rule}: weight {weight} must be in (0, 100]")]
+    Weight {
+        code: String,
+        rule: usize,
+        weight: f32,
+    },
+    #[error("type {code} rule {rule}: bad regex: {message}")]
+    Regex {
+        code: String,
+        rule: usize,
+        message: String,
+    },
+    #[error("type {code} rule {rule}: give exactly one non-empty phrase or regex")]
+    Rule { code: String, rule: usize },
+    #[error("a type with code {0:?} is required")]
+    Missing(&'static str),
 }
 
 impl DocTypes {
@@ -104,21 +138,21 @@ impl DocTypes {
             file: origin.to_string(),
             source: Box::new(e),
         })?;
-        t.validate().map_err(|message| TypesError::Invalid {
+        t.validate().map_err(|source| TypesError::Invalid {
             file: origin.to_string(),
-            message,
+            source,
         })?;
         Ok(t)
     }
 
     /// Checks without I/O: codes unique and well-formed, `other` and `receipt` present,
     /// numbers in range, every rule with exactly one of phrase/regex, regexes compile.
-    pub fn validate(&self) -> Result<(), String> {
-        let unit = |name: &str, v: f32| {
-            if v.is_finite() && v > 0.0 && v <= 1.0 {
+    pub fn validate(&self) -> Result<(), InvalidTypes> {
+        let unit = |name: &'static str, value: f32| {
+            if value.is_finite() && value > 0.0 && value <= 1.0 {
                 Ok(())
             } else {
-                Err(format!("{name} = {v} must be in (0, 1]"))
+                Err(InvalidTypes::Fraction { name, value })
             }
         };
         unit("title_zone", self.title_zone)?;
@@ -131,11 +165,11 @@ impl DocTypes {
             ("start_score", self.start_score),
         ] {
             if !(v.is_finite() && v > 0.0 && v < 1000.0) {
-                return Err(format!("{name} = {v} must be a positive number"));
+                return Err(InvalidTypes::Positive { name, value: v });
             }
         }
         if !(self.other_baseline.is_finite() && self.other_baseline >= 0.0) {
-            return Err("other_baseline must be zero or more".into());
+            return Err(InvalidTypes::Baseline);
         }
         let mut seen = std::collections::BTreeSet::new();
         for t in &self.types {
@@ -144,32 +178,44 @@ impl DocTypes {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
             if !ok {
-                return Err(format!(
-                    "type code {:?}: use lower-case ASCII letters, digits and _",
-                    t.code
-                ));
+                return Err(InvalidTypes::Code(t.code.clone()));
             }
             if !seen.insert(t.code.as_str()) {
-                return Err(format!("type code {:?} appears twice", t.code));
+                return Err(InvalidTypes::Twice(t.code.clone()));
             }
-            parse_validity(&t.validity).map_err(|m| format!("type {}: {m}", t.code))?;
+            if parse_validity(&t.validity).is_none() {
+                return Err(InvalidTypes::Validity {
+                    code: t.code.clone(),
+                    value: t.validity.trim().to_string(),
+                });
+            }
             for (i, r) in t.rules.iter().enumerate() {
-                let at = format!("type {} rule {}", t.code, i + 1);
+                let (code, rule) = (t.code.clone(), i + 1);
                 if !(r.weight.is_finite() && r.weight > 0.0 && r.weight <= 100.0) {
-                    return Err(format!("{at}: weight {} must be in (0, 100]", r.weight));
+                    return Err(InvalidTypes::Weight {
+                        code,
+                        rule,
+                        weight: r.weight,
+                    });
                 }
                 match (&r.phrase, &r.regex) {
                     (Some(p), None) if !super::text::fold(p).trim().is_empty() => {}
                     (None, Some(re)) => {
-                        regex::Regex::new(re).map_err(|e| format!("{at}: bad regex: {e}"))?;
+                        if let Err(e) = regex::Regex::new(re) {
+                            return Err(InvalidTypes::Regex {
+                                code,
+                                rule,
+                                message: e.to_string(),
+                            });
+                        }
                     }
-                    _ => return Err(format!("{at}: give exactly one non-empty phrase or regex")),
+                    _ => return Err(InvalidTypes::Rule { code, rule }),
                 }
             }
         }
         for needed in [OTHER, RECEIPT] {
             if !seen.contains(needed) {
-                return Err(format!("a type with code {needed:?} is required"));
+                return Err(InvalidTypes::Missing(needed));
             }
         }
         Ok(())
@@ -186,10 +232,11 @@ impl DocType {
     }
 }
 
-fn parse_validity(s: &str) -> Result<Validity, String> {
+/// "permanent", "printed", "N months" or "N days".
+fn parse_validity(s: &str) -> Option<Validity> {
     match s.trim() {
-        "permanent" => Ok(Validity::Permanent),
-        "printed" => Ok(Validity::Printed),
+        "permanent" => Some(Validity::Permanent),
+        "printed" => Some(Validity::Printed),
         other => {
             let number = |unit: &str, plural: &str, max: u32| {
                 other
@@ -201,11 +248,6 @@ fn parse_validity(s: &str) -> Result<Validity, String> {
             number("month", "months", 1200)
                 .map(Validity::Months)
                 .or_else(|| number("day", "days", 36_600).map(Validity::Days))
-                .ok_or_else(|| {
-                    format!(
-                        "validity {other:?}: use \"permanent\", \"printed\", \"N months\" or \"N days\""
-                    )
-                })
         }
     }
 }
@@ -235,7 +277,7 @@ mod tests {
         }
         assert_eq!(t.get("citizen_id").unwrap().validity(), Validity::Printed);
         assert_eq!(t.get("residence").unwrap().validity(), Validity::Days(30));
-        assert_eq!(parse_validity("6 months"), Ok(Validity::Months(6)));
+        assert_eq!(parse_validity("6 months"), Some(Validity::Months(6)));
     }
 
     #[test]

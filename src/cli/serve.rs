@@ -15,7 +15,7 @@ use sohoa::config::Config;
 use sohoa::desk::build;
 use sohoa::inbox::service::Deps;
 use sohoa::inbox::{self, InboxPaths, JobLimits, JobOutcome, ServiceOptions, ServiceSummary};
-use sohoa::index::{Index, SqliteIndex};
+use sohoa::index::{AuditTrail, Journal, ServiceIndex, SqliteIndex};
 use sohoa::store::{BlobStore, LocalStore};
 
 #[derive(Args)]
@@ -156,8 +156,9 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
         once: a.once,
         clock: clock.clone(),
     };
-    let open_index =
-        || -> Result<Box<dyn Index>, inbox::InboxError> { Ok(Box::new(SqliteIndex::open(&db)?)) };
+    let open_index = || -> Result<Box<dyn ServiceIndex>, inbox::InboxError> {
+        Ok(Box::new(SqliteIndex::open(&db)?))
+    };
     // one OCR engine per batch (the workers already fill the cores), kept between batches
     let engines = sohoa::ocr::EnginePool::new(
         super::digitize::options(cfg, None, None, Some(1)).ocr,

@@ -9,7 +9,7 @@ use clap::Subcommand;
 use sohoa::audit;
 use sohoa::config::Config;
 use sohoa::desk::Which;
-use sohoa::index::Index;
+use sohoa::index::{AuditTrail, Papers};
 
 use super::context::{self, Floor};
 

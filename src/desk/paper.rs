@@ -2,14 +2,14 @@
 //! store while its SHA-256 is recomputed; only bytes that still match their address count as
 //! a copy, and every copy is in the audit log.
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 use serde::Serialize;
 
 use super::{Desk, DeskError};
 use crate::audit::Action;
-use crate::pki::digest::DigestAlg;
-use crate::store::BlobId;
+use crate::pki::digest::{sha256_stream, StreamError};
+use crate::store::{BlobId, StoreError};
 
 /// Which of a paper's files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -59,31 +59,22 @@ impl Desk<'_> {
             sha256: sha.clone(),
         })?;
         let mut src = self.store.open(&blob)?;
-        let mut hasher = DigestAlg::Sha256.hasher();
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut bytes = 0u64;
         let write_err = |source| DeskError::Write {
             id,
             to: to.to_string(),
             source,
         };
-        loop {
-            let n = src.read(&mut buf).map_err(|e| {
-                DeskError::Store(crate::store::StoreError::Io {
+        let (sha, bytes) =
+            sha256_stream(&mut src, |chunk, _| sink.write_all(chunk)).map_err(|e| match e {
+                StreamError::Read { source, .. } => DeskError::Store(StoreError::Io {
                     op: "cannot read the stored file",
                     path: blob.as_str().into(),
-                    source: e,
-                })
+                    source,
+                }),
+                StreamError::Chunk(source) => write_err(source),
             })?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            sink.write_all(&buf[..n]).map_err(write_err)?;
-            bytes += n as u64;
-        }
         sink.flush().map_err(write_err)?;
-        if hex::encode(hasher.finalize()) != blob.as_str() {
+        if sha != blob.as_str() {
             return Err(DeskError::Damaged {
                 id,
                 sha256: blob.as_str().to_string(),

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use super::*;
 use crate::index::tests::{audit, ids, paper};
-use crate::index::{ReviewState, SqliteIndex};
+use crate::index::{AuditTrail, Decisions, Papers, ReviewState, SqliteIndex};
 use crate::store::LocalStore;
 use crate::time::{parse_rfc3339, Clock};
 
@@ -344,7 +344,7 @@ fn report_months_are_the_desks_calendar_months_not_utc() {
 #[test]
 fn a_review_corrects_type_and_fields_recomputes_owners_and_is_logged() {
     use crate::classify::types::DocTypes;
-    use crate::index::{Index, Query};
+    use crate::index::Query;
     use review::{FieldInput, ReviewError, ReviewRequest};
     let mut rig = Rig::new();
     let mut p = paper(

@@ -17,7 +17,7 @@ use std::time::{Instant, SystemTime};
 use crate::assemble::{AssembleError, DocumentInfo, PdfAWriter};
 use crate::decode::{self, DecodeError, DecodeLimits, PageRef};
 use crate::ocr::{self, OcrConfig, OcrError, RecognizedPage};
-use crate::pki::digest::{DigestAlg, Hasher};
+use crate::pki::digest::{sha256_stream, DigestAlg, Hasher, StreamError};
 
 /// What digitizing needs besides the inputs.
 #[derive(Clone, Debug)]
@@ -265,16 +265,11 @@ fn input_digests(inputs: &[PathBuf]) -> Result<Vec<String>, DigitizeError> {
                 source,
             };
             let mut f = std::fs::File::open(p).map_err(io)?;
-            let mut h = DigestAlg::Sha256.hasher();
-            let mut buf = vec![0u8; 1 << 16];
-            loop {
-                let n = std::io::Read::read(&mut f, &mut buf).map_err(io)?;
-                if n == 0 {
-                    break;
-                }
-                h.update(&buf[..n]);
+            match sha256_stream(&mut f, |_, _| Ok::<(), std::convert::Infallible>(())) {
+                Ok((sha, _)) => Ok(sha),
+                Err(StreamError::Read { source, .. }) => Err(io(source)),
+                Err(StreamError::Chunk(never)) => match never {},
             }
-            Ok(hex::encode(h.finalize()))
         })
         .collect()
 }

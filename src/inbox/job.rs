@@ -3,7 +3,6 @@
 //! explanation). The order is what makes a crash harmless: journal → ingest (each paper
 //! stored, then indexed) → move → journal.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -12,9 +11,9 @@ use super::moves::{move_into, remove_if_empty, write_error_note};
 use super::plan::{Job, Refused};
 use super::{InboxError, InboxPaths};
 use crate::classify::Classifier;
-use crate::index::{Index, JobRow, JobState};
+use crate::index::{JobRow, JobState, ServiceIndex};
 use crate::ingest::{ingest, IngestError, IngestOptions};
-use crate::pki::digest::DigestAlg;
+use crate::pki::digest::{sha256_stream, DigestAlg, StreamError};
 use crate::store::BlobStore;
 use crate::time::Clock;
 
@@ -48,21 +47,11 @@ fn join(base: &Path, rel: &[String]) -> PathBuf {
 /// SHA-256 and size of a file, reading at most `max` bytes (None when larger).
 fn hash_file(path: &Path, max: u64) -> Result<Option<(String, u64)>, std::io::Error> {
     let mut f = std::fs::File::open(path)?;
-    let mut h = DigestAlg::Sha256.hasher();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut n = 0u64;
-    loop {
-        let k = f.read(&mut buf)?;
-        if k == 0 {
-            break;
-        }
-        n += k as u64;
-        if n > max {
-            return Ok(None);
-        }
-        h.update(&buf[..k]);
+    match sha256_stream(&mut f, |_, n| if n > max { Err(()) } else { Ok(()) }) {
+        Ok(done) => Ok(Some(done)),
+        Err(StreamError::Chunk(())) => Ok(None),
+        Err(StreamError::Read { source, .. }) => Err(source),
     }
-    Ok(Some((hex::encode(h.finalize()), n)))
 }
 
 /// Whether an ingest error is the file's fault (unreadable, too big, not a scan: it goes to
@@ -152,7 +141,7 @@ fn fail_files(
 pub fn refuse(
     r: &Refused,
     paths: &InboxPaths,
-    index: &mut dyn Index,
+    index: &mut dyn ServiceIndex,
     clock: &Clock,
 ) -> Result<JobOutcome, InboxError> {
     let at = clock.now_rfc3339();
@@ -216,7 +205,7 @@ pub fn process(
     opts: &IngestOptions,
     classifier: &Classifier,
     store: &dyn BlobStore,
-    index: &mut dyn Index,
+    index: &mut dyn ServiceIndex,
     clock: &Clock,
 ) -> Result<JobOutcome, InboxError> {
     let label = job.label();
@@ -268,7 +257,7 @@ pub fn process(
         first_seen: at.clone(),
         updated_at: at,
     })?;
-    let fail = |reason: String, index: &mut dyn Index| -> Result<JobOutcome, InboxError> {
+    let fail = |reason: String, index: &mut dyn ServiceIndex| -> Result<JobOutcome, InboxError> {
         fail_files(
             paths,
             &job.unit,

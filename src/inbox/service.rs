@@ -17,7 +17,7 @@ use super::plan::{Job, Planner};
 use super::walk::list;
 use super::{InboxError, InboxPaths};
 use crate::classify::Classifier;
-use crate::index::Index;
+use crate::index::ServiceIndex;
 use crate::ingest::IngestOptions;
 use crate::store::BlobStore;
 use crate::time::Clock;
@@ -70,7 +70,7 @@ pub struct Deps<'a> {
     pub classifier: &'a (dyn Fn() -> std::sync::Arc<Classifier> + Sync),
     pub store: &'a dyn BlobStore,
     /// A connection to the index for one thread.
-    pub open_index: &'a (dyn Fn() -> Result<Box<dyn Index>, InboxError> + Sync),
+    pub open_index: &'a (dyn Fn() -> Result<Box<dyn ServiceIndex>, InboxError> + Sync),
     /// Fresh ingest options for one batch (unit and dossier are set by the service).
     pub ingest_options: &'a (dyn Fn() -> IngestOptions<'a> + Sync),
     /// Called after each batch (a log line).
@@ -153,7 +153,7 @@ pub fn run(
 /// those whose scans were all ingested to the end only missed their last journal line (the
 /// files moved on) and are marked stored; the rest are marked interrupted (their files are
 /// still in the inbox and will be taken again). Returns how many were cut short.
-fn reconcile(index: &mut dyn Index, clock: &Clock) -> Result<usize, InboxError> {
+fn reconcile(index: &mut dyn ServiceIndex, clock: &Clock) -> Result<usize, InboxError> {
     let at = clock.now_rfc3339();
     let open = index.jobs(Some(crate::index::JobState::Processing), 10_000)?;
     for j in &open {

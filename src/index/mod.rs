@@ -16,9 +16,8 @@ pub(crate) mod tests;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{Action, AuditEntry};
-use crate::similar::PaperSignature;
 
-pub use sqlite::{likeness_keys, SqliteIndex, MIN_INDEXED_NUMBER};
+pub use sqlite::SqliteIndex;
 
 /// The review state of a paper's type and fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -220,6 +219,44 @@ pub struct Review {
     pub valid_until: Option<String>,
 }
 
+/// Numbers at least this long (characters) are indexed for the near-duplicate lookup: ID,
+/// document and parcel numbers and ISO dates, not page numbers or short amounts.
+pub const MIN_INDEXED_NUMBER: usize = 6;
+
+/// What a near-duplicate lookup goes by: the first page's 64-bit pHash and the long numbers
+/// the paper prints.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LikenessKeys {
+    pub phash: Option<u64>,
+    /// At least [`MIN_INDEXED_NUMBER`] characters, sorted, de-duplicated.
+    pub numbers: Vec<String>,
+}
+
+impl LikenessKeys {
+    /// The keys of a stored likeness signature (`NewComponent::likeness_json`, as `similar`
+    /// writes it: `{"pages": [{"phash": …, "numbers": […]}, …]}`); `None` when it cannot be
+    /// read (kept, just not indexed). The one place the keys' rule is written.
+    pub fn from_json(json: &str) -> Option<Self> {
+        let v: serde_json::Value = serde_json::from_str(json).ok()?;
+        let pages = v.get("pages")?.as_array()?;
+        let mut numbers: Vec<String> = pages
+            .iter()
+            .filter_map(|p| p.get("numbers").and_then(|n| n.as_array()))
+            .flatten()
+            .filter_map(|n| n.as_str())
+            .filter(|n| n.chars().count() >= MIN_INDEXED_NUMBER)
+            .map(String::from)
+            .collect();
+        numbers.sort();
+        numbers.dedup();
+        let phash = pages
+            .first()
+            .and_then(|p| p.get("phash"))
+            .and_then(|h| h.as_u64());
+        Some(Self { phash, numbers })
+    }
+}
+
 /// Who records what, and when — the audit entry a change carries.
 #[derive(Clone, Debug)]
 pub struct AuditRequest {
@@ -244,8 +281,9 @@ pub enum IndexError {
     Invalid { db: String, message: String },
 }
 
-/// The index of stored papers.
-pub trait Index {
+/// The papers: indexing them, finding them, their fields and text, which scans were taken,
+/// which blobs are referenced, and the near-duplicate lookups (what `ingest` needs).
+pub trait Papers {
     /// Indexes a paper and writes its audit entry, in one transaction. Creates the unit and the
     /// dossier when new. Returns the component id and the entry.
     fn add_component(
@@ -266,14 +304,20 @@ pub trait Index {
 
     fn component(&mut self, id: i64) -> Result<Option<ComponentRow>, IndexError>;
 
-    /// `(id, likeness_json)` of the papers of a type a new scan with signature `probe` could be
-    /// a re-scan of: those printing one of its long numbers (ID, document, parcel numbers,
+    /// A paper's extracted fields (JSON) and OCR text: what a reviewer looks at.
+    fn component_detail(&mut self, id: i64) -> Result<Option<(String, String)>, IndexError>;
+
+    /// The paper that starts on page `page` of the scan with this SHA-256, if indexed.
+    fn component_by_source(&mut self, sha256: &str, page: u32) -> Result<Option<i64>, IndexError>;
+
+    /// `(id, likeness_json)` of the papers of a type a new scan with keys `probe` could be a
+    /// re-scan of: those printing one of its long numbers (ID, document, parcel numbers,
     /// dates; most shared first) and those whose first page's pHash is near its own. Found by
     /// index, not by reading every paper; [`crate::similar::compare`] decides.
     fn likeness_candidates(
         &mut self,
         type_code: &str,
-        probe: &PaperSignature,
+        probe: &LikenessKeys,
     ) -> Result<Vec<(i64, String)>, IndexError>;
 
     /// Papers whose first page's 64-bit pHash is at most `max_bits` (capped at 11) from
@@ -285,9 +329,20 @@ pub trait Index {
         limit: usize,
     ) -> Result<Vec<(i64, u32)>, IndexError>;
 
-    /// The paper that starts on page `page` of the scan with this SHA-256, if indexed.
-    fn component_by_source(&mut self, sha256: &str, page: u32) -> Result<Option<i64>, IndexError>;
+    /// Whether every one of these scans (SHA-256) was ingested to the end: a run over them
+    /// again has nothing to do and need not read them. `false` for none.
+    fn scans_ingested(&mut self, sha256: &[String]) -> Result<bool, IndexError>;
 
+    /// Records that these scans were ingested to the end (every paper indexed).
+    fn mark_scans_ingested(&mut self, sha256: &[String], at: &str) -> Result<(), IndexError>;
+
+    /// Every blob the index points at (scans and signed PDFs), to check against the store.
+    fn referenced_blobs(&mut self) -> Result<Vec<String>, IndexError>;
+}
+
+/// The officers' decisions recorded against papers: reuse events and reviews (what the desk
+/// writes).
+pub trait Decisions {
     /// Attaches a stored paper to another dossier (no copy) and records the reuse event with
     /// its audit entry; `override_reason` when a rule (expiry, signature) was bypassed.
     fn record_reuse(
@@ -297,9 +352,6 @@ pub trait Index {
         override_reason: Option<&str>,
         audit: &AuditRequest,
     ) -> Result<AuditEntry, IndexError>;
-
-    /// A paper's extracted fields (JSON) and OCR text: what a reviewer looks at.
-    fn component_detail(&mut self, id: i64) -> Result<Option<(String, String)>, IndexError>;
 
     /// Papers waiting for an officer (`needs_review`), oldest first, of these units (every
     /// unit when `units` is empty); at most `limit`.
@@ -321,14 +373,10 @@ pub trait Index {
     /// `(type, OCR text)` of every paper an officer confirmed or corrected: training examples
     /// (`sohoa classify train --reviews`).
     fn reviewed_examples(&mut self) -> Result<Vec<(String, String)>, IndexError>;
+}
 
-    /// Whether every one of these scans (SHA-256) was ingested to the end: a run over them
-    /// again has nothing to do and need not read them. `false` for none.
-    fn scans_ingested(&mut self, sha256: &[String]) -> Result<bool, IndexError>;
-
-    /// Records that these scans were ingested to the end (every paper indexed).
-    fn mark_scans_ingested(&mut self, sha256: &[String], at: &str) -> Result<(), IndexError>;
-
+/// The inbox service's journal of batches.
+pub trait Journal {
     /// Journals that a batch is being processed (again): creates it or counts one more
     /// attempt, committed before any work starts. Returns the starts since it last finished
     /// (stored or failed), this one included: a batch that keeps killing the service is
@@ -351,7 +399,19 @@ pub trait Index {
 
     /// The journal, newest first; only batches in `state` when given; at most `limit`.
     fn jobs(&mut self, state: Option<JobState>, limit: usize) -> Result<Vec<JobRow>, IndexError>;
+}
 
+/// The audit log (entries written with the changes they record, or alone).
+pub trait AuditTrail {
+    /// An audit entry for something that changes nothing here (a download, a verification).
+    fn append_audit(&mut self, a: &AuditRequest) -> Result<AuditEntry, IndexError>;
+
+    /// The whole audit log in stored order (check it with [`crate::audit::verify`]).
+    fn audit_log(&mut self) -> Result<Vec<AuditEntry>, IndexError>;
+}
+
+/// The grouped counts of the directives' report.
+pub trait Counts {
     /// The grouped counts the directives' report is built from ([`report::build`]), by the
     /// calendar months of the desk's time zone (`utc_offset_minutes` from UTC: 420 in Viet
     /// Nam), not of UTC: a dossier received at 06:00 on the 1st belongs to that month.
@@ -359,13 +419,15 @@ pub trait Index {
         &mut self,
         utc_offset_minutes: i32,
     ) -> Result<report::ReportCounts, IndexError>;
-
-    /// An audit entry for something that changes nothing here (a download, a verification).
-    fn append_audit(&mut self, a: &AuditRequest) -> Result<AuditEntry, IndexError>;
-
-    /// The whole audit log in stored order (check it with [`crate::audit::verify`]).
-    fn audit_log(&mut self) -> Result<Vec<AuditEntry>, IndexError>;
-
-    /// Every blob the index points at (scans and signed PDFs), to check against the store.
-    fn referenced_blobs(&mut self) -> Result<Vec<String>, IndexError>;
 }
+
+/// The whole index, every role (the desk's floor works with all of them).
+pub trait Index: Papers + Decisions + Journal + AuditTrail + Counts {}
+
+impl<T: Papers + Decisions + Journal + AuditTrail + Counts + ?Sized> Index for T {}
+
+/// What the inbox service needs: the papers (through `ingest`) and the journal, not the
+/// officers' decisions.
+pub trait ServiceIndex: Papers + Journal {}
+
+impl<T: Papers + Journal + ?Sized> ServiceIndex for T {}

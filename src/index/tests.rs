@@ -253,35 +253,21 @@ fn the_schema_is_versioned_and_reopening_keeps_it() {
     assert!(err.to_string().contains("newer than this build"), "{err}");
 }
 
+/// A stored likeness signature as `similar` writes it (one page).
 fn likeness(phash: u64, numbers: &[&str]) -> String {
-    let sig = PaperSignature {
-        pages: vec![crate::similar::PageSignature {
-            phash,
-            dhash: phash,
-            shingles: Vec::new(),
-            numbers: numbers.iter().map(|n| n.to_string()).collect(),
-        }],
-    };
-    serde_json::to_string(&sig).unwrap()
+    json!({"pages": [{"phash": phash, "dhash": phash, "shingles": [], "numbers": numbers}]})
+        .to_string()
 }
 
-fn probe(phash: u64, numbers: &[&str]) -> PaperSignature {
-    serde_json::from_str(&likeness(phash, numbers)).unwrap()
-}
-
-/// xorshift64*: reproducible pseudo-random hashes for the tests.
-fn next(state: &mut u64) -> u64 {
-    *state ^= *state >> 12;
-    *state ^= *state << 25;
-    *state ^= *state >> 27;
-    state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+fn probe(phash: u64, numbers: &[&str]) -> LikenessKeys {
+    LikenessKeys::from_json(&likeness(phash, numbers)).expect("keys")
 }
 
 /// Flips `bits` distinct bits of `h`, chosen by `state`.
-fn flip(h: u64, bits: u32, state: &mut u64) -> u64 {
+fn flip(h: u64, bits: u32, rng: &mut crate::testing::Rng) -> u64 {
     let mut out = h;
-    while crate::similar::phash::hamming(out, h) < bits {
-        out ^= 1 << (next(state) % 64);
+    while (out ^ h).count_ones() < bits {
+        out ^= 1 << rng.below(64);
     }
     out
 }
@@ -289,13 +275,13 @@ fn flip(h: u64, bits: u32, state: &mut u64) -> u64 {
 #[test]
 fn near_phash_finds_every_hash_within_eleven_bits_and_none_beyond() {
     let mut ix = SqliteIndex::open_in_memory().unwrap();
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let centre = next(&mut state);
+    let mut rng = crate::testing::Rng::new(0x9E37_79B9_7F4A_7C15);
+    let centre = rng.next();
     // 3 papers at each distance 0..=14 from the centre, bits spread over all four bands
     let mut expected = Vec::new();
     for d in 0..=14u32 {
         for k in 0..3 {
-            let h = flip(centre, d, &mut state);
+            let h = flip(centre, d, &mut rng);
             let mut c = paper("citizen_id", "001085012345", &format!("the {d} {k}"), None);
             c.source_sha256 = format!("{:064x}", d * 10 + k);
             c.likeness_json = Some(likeness(h, &[]));

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::{ingest, IngestError, IngestOptions};
 use crate::classify::eval::Labels;
 use crate::classify::Classifier;
-use crate::index::{Index, Query};
+use crate::index::{Papers, Query};
 use crate::pki::digest::DigestAlg;
 use crate::store::BlobStore;
 
@@ -65,7 +65,7 @@ pub fn evaluate(
     opts: &IngestOptions,
     classifier: &Classifier,
     store: &dyn BlobStore,
-    index: &mut dyn Index,
+    index: &mut dyn Papers,
     verifies: &mut dyn FnMut(&str) -> bool,
 ) -> Result<IngestEval, IngestError> {
     let start = std::time::Instant::now();
@@ -136,7 +136,7 @@ pub fn evaluate(
                 ev.misses
                     .push(format!("{what}: signed file does not verify"));
             }
-            let found = |index: &mut dyn Index, q: Query| -> Result<bool, IngestError> {
+            let found = |index: &mut dyn Papers, q: Query| -> Result<bool, IngestError> {
                 Ok(index.find(&q)?.iter().any(|r| r.id == row.id))
             };
             for pid in lc.fields.get("person_id").into_iter().flatten() {

@@ -22,7 +22,7 @@ use crate::decode;
 use crate::digitize::{
     recognize_pages, take_decoded, DigitizeError, DigitizeOptions, PageOcr, PdfSources,
 };
-use crate::index::{AuditRequest, Index, IndexError, NewComponent, ReviewState, SignatureInfo};
+use crate::index::{AuditRequest, IndexError, NewComponent, Papers, ReviewState, SignatureInfo};
 use crate::ocr::RecognizedPage;
 use crate::pki::digest::DigestAlg;
 use crate::sign::pades::{sign_file, SignError, SignRequest};
@@ -113,7 +113,7 @@ pub fn ingest(
     opts: &IngestOptions,
     classifier: &Classifier,
     store: &dyn BlobStore,
-    index: &mut dyn Index,
+    index: &mut dyn Papers,
 ) -> Result<IngestReport, IngestError> {
     // 1. The scans themselves, kept as they came.
     let mut source_ids = Vec::with_capacity(inputs.len());
@@ -238,7 +238,7 @@ pub fn ingest(
 fn already_ingested(
     inputs: &[PathBuf],
     source_ids: &[String],
-    index: &mut dyn Index,
+    index: &mut dyn Papers,
 ) -> Result<IngestReport, IngestError> {
     let mut report = IngestReport {
         papers: Vec::new(),
@@ -352,12 +352,12 @@ struct Signed {
 
 /// The stored paper of this type that `sig` is a re-scan of, if any, with the score.
 pub fn find_rescan(
-    index: &mut dyn Index,
+    index: &mut dyn Papers,
     type_code: &str,
     sig: &PaperSignature,
 ) -> Result<Option<(i64, f32)>, IndexError> {
     let mut best: Option<(i64, f32)> = None;
-    for (id, json) in index.likeness_candidates(type_code, sig)? {
+    for (id, json) in index.likeness_candidates(type_code, &sig.keys())? {
         let Ok(other) = serde_json::from_str::<PaperSignature>(&json) else {
             continue;
         };
@@ -568,12 +568,12 @@ pub fn scan_signatures(
 
 /// Every stored paper of the type compared with `sig`, best first.
 pub fn likeness_ranking(
-    index: &mut dyn Index,
+    index: &mut dyn Papers,
     type_code: &str,
     sig: &PaperSignature,
 ) -> Result<Vec<(i64, crate::similar::Likeness)>, IndexError> {
     let mut out: Vec<(i64, crate::similar::Likeness)> = index
-        .likeness_candidates(type_code, sig)?
+        .likeness_candidates(type_code, &sig.keys())?
         .into_iter()
         .filter_map(|(id, json)| {
             let other = serde_json::from_str::<PaperSignature>(&json).ok()?;

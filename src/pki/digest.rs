@@ -74,6 +74,39 @@ impl DigestAlg {
     }
 }
 
+/// Why [`sha256_stream`] stopped: the reader failed, or `each` refused a chunk.
+#[derive(Debug)]
+pub enum StreamError<E> {
+    Read { read: u64, source: std::io::Error },
+    Chunk(E),
+}
+
+/// SHA-256 (lower-case hex) and length of everything `reader` yields, read in 64 KiB chunks;
+/// each chunk is also given to `each` (to copy it on, or to bound the total), which may stop
+/// the stream. The one hashing loop of the files the service takes, the store keeps and the
+/// desk copies out.
+pub fn sha256_stream<E>(
+    reader: &mut dyn std::io::Read,
+    mut each: impl FnMut(&[u8], u64) -> Result<(), E>,
+) -> Result<(String, u64), StreamError<E>> {
+    let mut hasher = DigestAlg::Sha256.hasher();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut read = 0u64;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n.min(buf.len()),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(source) => return Err(StreamError::Read { read, source }),
+        };
+        let chunk = &buf[..n];
+        read = read.saturating_add(n as u64);
+        each(chunk, read).map_err(StreamError::Chunk)?;
+        hasher.update(chunk);
+    }
+    Ok((hex::encode(hasher.finalize()), read))
+}
+
 /// A running digest of any supported algorithm.
 #[derive(Clone)]
 pub enum Hasher {

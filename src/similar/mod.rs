@@ -51,6 +51,17 @@ pub struct PaperSignature {
     pub pages: Vec<PageSignature>,
 }
 
+impl PaperSignature {
+    /// What the index looks a re-scan up by (its rule, `LikenessKeys::from_json`, on the
+    /// stored form of this signature).
+    pub fn keys(&self) -> crate::index::LikenessKeys {
+        serde_json::to_string(self)
+            .ok()
+            .and_then(|j| crate::index::LikenessKeys::from_json(&j))
+            .unwrap_or_default()
+    }
+}
+
 /// The verdict of [`compare`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

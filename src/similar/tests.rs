@@ -7,26 +7,13 @@ use super::phash::{dhash, hamming, hashes, phash};
 use super::text::{fnv1a64, jaccard, numbers, shingles, text_similarity};
 use super::*;
 
-/// A pseudo-random generator for test pictures (xorshift), so tests need no crate.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use crate::testing::Rng;
 
 /// A text-like page at `scale` (1.0 ≈ 100 dpi A5-ish): lines of "words" made of strokes, as
 /// laid out by `layout` (seed of line lengths, indents), with the content at `offset`.
 fn page(layout: u64, scale: f32, offset: (u32, u32), canvas: (u32, u32), paper: u8) -> GrayImage {
     let mut img = GrayImage::from_pixel(canvas.0, canvas.1, Luma([paper]));
-    let mut rng = Rng(layout | 1);
+    let mut rng = Rng::new(layout);
     let s = |v: f32| (v * scale).round() as u32;
     let mut y = 0.0f32;
     for line in 0..24 {
@@ -56,7 +43,7 @@ fn page(layout: u64, scale: f32, offset: (u32, u32), canvas: (u32, u32), paper: 
 }
 
 fn add_noise(img: &mut GrayImage, seed: u64, amplitude: i32) {
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::new(seed);
     for p in img.pixels_mut() {
         let d = rng.below(2 * amplitude as u64 + 1) as i32 - amplitude;
         p.0[0] = (i32::from(p.0[0]) + d).clamp(0, 255) as u8;

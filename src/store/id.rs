@@ -17,17 +17,6 @@ impl BlobId {
     /// Length of the hex form.
     pub const HEX_LEN: usize = 64;
 
-    /// From a finished SHA-256 digest (32 bytes).
-    pub(crate) fn from_digest(digest: &[u8]) -> Result<Self, StoreError> {
-        if digest.len() != Self::HEX_LEN / 2 {
-            return Err(StoreError::InvalidId {
-                input: hex::encode(digest),
-                reason: "a SHA-256 digest has 32 bytes",
-            });
-        }
-        Ok(Self(hex::encode(digest)))
-    }
-
     /// The 64 lower-case hex digits.
     pub fn as_str(&self) -> &str {
         &self.0

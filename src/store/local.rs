@@ -13,13 +13,14 @@
 //! durable too. A process killed at any point leaves either nothing, a temporary file under
 //! `tmp/`, or the complete blob: never a partial file under `blobs/`.
 
+use std::convert::Infallible;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use super::{BlobId, BlobStore, PutOutcome, ReadSeek, StoreError};
-use crate::pki::digest::{DigestAlg, Hasher};
+use crate::pki::digest::{sha256_stream, StreamError};
 
 /// The default limit on one blob: 2 GiB.
 pub const DEFAULT_MAX_BLOB_SIZE: u64 = 2 * 1024 * 1024 * 1024;
@@ -27,9 +28,6 @@ pub const DEFAULT_MAX_BLOB_SIZE: u64 = 2 * 1024 * 1024 * 1024;
 /// Names of temporary files: only these are ever removed by a sweep.
 const TEMP_PREFIX: &str = "put-";
 const TEMP_SUFFIX: &str = ".tmp";
-
-/// Read and write in pieces of this size.
-const CHUNK: usize = 64 * 1024;
 
 /// Blobs in a folder of the local filesystem. Cheap to clone; holds no open files.
 #[derive(Clone, Debug)]
@@ -128,41 +126,26 @@ impl LocalStore {
         Ok(())
     }
 
-    /// Streams into the temporary file, hashing: (digest, size).
+    /// Streams into the temporary file, hashing: (SHA-256 hex, size).
     fn copy_hashing(
         &self,
         reader: &mut dyn Read,
         tmp: &mut tempfile::NamedTempFile,
-    ) -> Result<(Vec<u8>, u64), StoreError> {
-        let mut hasher: Hasher = DigestAlg::Sha256.hasher();
-        let mut buf = vec![0u8; CHUNK];
-        let mut size: u64 = 0;
-        loop {
-            let n = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(source) => return Err(StoreError::Input { read: size, source }),
-            };
-            let Some(chunk) = buf.get(..n) else {
-                return Err(StoreError::Input {
-                    read: size,
-                    source: io::Error::other("the reader reported more bytes than it was given"),
-                });
-            };
-            size = size.saturating_add(n as u64);
-            if size > self.max_blob_size {
-                return Err(StoreError::TooLarge {
-                    limit: self.max_blob_size,
-                });
+    ) -> Result<(String, u64), StoreError> {
+        let path = tmp.path().to_path_buf();
+        let max = self.max_blob_size;
+        sha256_stream(reader, |chunk, size| {
+            if size > max {
+                return Err(StoreError::TooLarge { limit: max });
             }
-            hasher.update(chunk);
-            let path = tmp.path().to_path_buf();
             tmp.as_file_mut()
                 .write_all(chunk)
-                .map_err(io("cannot write the temporary file", &path))?;
-        }
-        Ok((hasher.finalize(), size))
+                .map_err(io("cannot write the temporary file", &path))
+        })
+        .map_err(|e| match e {
+            StreamError::Read { read, source } => StoreError::Input { read, source },
+            StreamError::Chunk(e) => e,
+        })
     }
 }
 
@@ -174,8 +157,8 @@ impl BlobStore for LocalStore {
             .suffix(TEMP_SUFFIX)
             .tempfile_in(&self.tmp)
             .map_err(io("cannot create a temporary file in", &self.tmp))?;
-        let (digest, size) = self.copy_hashing(reader, &mut tmp)?;
-        let id = BlobId::from_digest(&digest)?;
+        let (sha, size) = self.copy_hashing(reader, &mut tmp)?;
+        let id: BlobId = sha.parse()?;
         let target = self.blob_path(&id);
 
         if let Some(found) = self.stat(&id, &target)? {
@@ -251,18 +234,12 @@ impl BlobStore for LocalStore {
     fn verify(&self, id: &BlobId) -> Result<bool, StoreError> {
         let path = self.blob_path(id);
         let mut reader = self.open(id)?;
-        let mut hasher = DigestAlg::Sha256.hasher();
-        let mut buf = vec![0u8; CHUNK];
-        loop {
-            let n = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(io("cannot read the blob", &path)(e)),
-            };
-            hasher.update(buf.get(..n).unwrap_or_default());
-        }
-        Ok(hex::encode(hasher.finalize()) == id.as_str())
+        let (sha, _) =
+            sha256_stream(&mut reader, |_, _| Ok::<(), Infallible>(())).map_err(|e| match e {
+                StreamError::Read { source, .. } => io("cannot read the blob", &path)(source),
+                StreamError::Chunk(never) => match never {},
+            })?;
+        Ok(sha == id.as_str())
     }
 
     fn list(&self) -> Result<Vec<BlobId>, StoreError> {

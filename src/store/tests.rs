@@ -36,15 +36,7 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn data(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
+    crate::testing::Rng::new(u64::from(seed).wrapping_mul(2_654_435_761)).bytes(len)
 }
 
 #[test]

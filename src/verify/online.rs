@@ -19,7 +19,20 @@ use crate::pki::{ocsp, oids};
 /// Largest CRL fetched.
 const MAX_CRL: usize = 32 << 20;
 
-/// Where revocation data is fetched from. Errors are words for the report.
+/// Why fetching failed (its words go into the report).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// The server could not be reached, or answered with an error status.
+    #[error("{0}")]
+    Http(String),
+    #[error("reading the answer: {0}")]
+    Read(#[from] std::io::Error),
+    #[error("the answer is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+}
+
+/// Where revocation data is fetched from.
 pub trait RevocationFetcher: Send + Sync + std::fmt::Debug {
     fn post(
         &self,
@@ -27,8 +40,8 @@ pub trait RevocationFetcher: Send + Sync + std::fmt::Debug {
         content_type: &str,
         body: &[u8],
         limit: usize,
-    ) -> Result<Vec<u8>, String>;
-    fn get(&self, url: &str, limit: usize) -> Result<Vec<u8>, String>;
+    ) -> Result<Vec<u8>, FetchError>;
+    fn get(&self, url: &str, limit: usize) -> Result<Vec<u8>, FetchError>;
 }
 
 /// Plain HTTP (VGCA publishes OCSP and CRLs over http://; no TLS stack is compiled in).
@@ -45,14 +58,13 @@ impl Default for HttpFetcher {
     }
 }
 
-fn read_limited(resp: ureq::Response, limit: usize) -> Result<Vec<u8>, String> {
+fn read_limited(resp: ureq::Response, limit: usize) -> Result<Vec<u8>, FetchError> {
     let mut out = Vec::new();
     resp.into_reader()
         .take(limit as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| e.to_string())?;
+        .read_to_end(&mut out)?;
     if out.len() > limit {
-        return Err(format!("the answer is larger than {limit} bytes"));
+        return Err(FetchError::TooLarge { limit });
     }
     Ok(out)
 }
@@ -70,18 +82,22 @@ impl RevocationFetcher for HttpFetcher {
         content_type: &str,
         body: &[u8],
         limit: usize,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Vec<u8>, FetchError> {
         let resp = self
             .agent()
             .post(url)
             .set("Content-Type", content_type)
             .send_bytes(body)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| FetchError::Http(e.to_string()))?;
         read_limited(resp, limit)
     }
 
-    fn get(&self, url: &str, limit: usize) -> Result<Vec<u8>, String> {
-        let resp = self.agent().get(url).call().map_err(|e| e.to_string())?;
+    fn get(&self, url: &str, limit: usize) -> Result<Vec<u8>, FetchError> {
+        let resp = self
+            .agent()
+            .get(url)
+            .call()
+            .map_err(|e| FetchError::Http(e.to_string()))?;
         read_limited(resp, limit)
     }
 }

@@ -379,7 +379,7 @@ fn ingest_killed_at_random_moments_stores_every_paper_once() {
     assert_eq!(papers_in(&cfg), papers_in(&clean_cfg));
     let db = sohoa::index::SqliteIndex::open(&dir.path().join("data/index.sqlite")).unwrap();
     let mut db = db;
-    use sohoa::index::Index;
+    use sohoa::index::AuditTrail;
     let log = db.audit_log().unwrap();
     let ingests = log
         .iter()

@@ -315,7 +315,7 @@ fn the_service_killed_at_random_moments_loses_nothing_and_stores_nothing_twice()
     // each scan's paper indexed once, the store agrees, the audit log verifies
     let db = dir.path().join("data/index.sqlite");
     let mut index = sohoa::index::SqliteIndex::open(&db).unwrap();
-    use sohoa::index::Index;
+    use sohoa::index::{AuditTrail, Papers};
     for (name, sha) in inputs.iter().filter(|(_, s)| !set_aside.contains(s)) {
         let rows = index
             .find(&sohoa::index::Query {

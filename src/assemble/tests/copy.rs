@@ -6,7 +6,7 @@ use std::io::{Cursor, Write};
 
 use flate2::{write::ZlibEncoder, Compression};
 
-use super::super::copy::Caps;
+use super::super::copy_plan::Caps;
 use super::*;
 use crate::pdf::{Limits, PdfFile};
 

@@ -5,21 +5,7 @@ use crate::pdf::{IncrementalWriter, Limits, ObjRef, Object, PdfFile, PrevInfo};
 use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// xorshift64*: deterministic pseudo-random numbers.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use crate::testing::Rng;
 
 const GARBAGE: [&[u8]; 14] = [
     b"obj",
@@ -40,37 +26,37 @@ const GARBAGE: [&[u8]; 14] = [
 
 fn mutate(base: &[u8], rng: &mut Rng) -> Vec<u8> {
     let mut v = base.to_vec();
-    for _ in 0..1 + rng.below(3) {
-        let at = rng.below(v.len() + 1);
-        match rng.below(7) {
+    for _ in 0..1 + rng.index(3) {
+        let at = rng.index(v.len() + 1);
+        match rng.index(7) {
             0 => {
                 if let Some(b) = v.get_mut(at) {
-                    *b ^= 1 << rng.below(8);
+                    *b ^= 1 << rng.index(8);
                 }
             }
             1 => v.truncate(at),
             2 => {
-                let junk: Vec<u8> = (0..1 + rng.below(16)).map(|_| rng.next() as u8).collect();
+                let junk: Vec<u8> = (0..1 + rng.index(16)).map(|_| rng.next() as u8).collect();
                 v.splice(at..at, junk);
             }
             3 => {
-                let g = GARBAGE[rng.below(GARBAGE.len())];
+                let g = GARBAGE[rng.index(GARBAGE.len())];
                 v.splice(at..at, g.iter().copied());
             }
             4 => {
-                let end = (at + rng.below(64)).min(v.len());
+                let end = (at + rng.index(64)).min(v.len());
                 v.drain(at..end);
             }
             5 => {
                 // Change a digit: breaks offsets, lengths, counts.
                 if let Some(b) = v.get_mut(at).filter(|b| b.is_ascii_digit()) {
-                    *b = b'0' + rng.below(10) as u8;
+                    *b = b'0' + rng.index(10) as u8;
                 }
             }
             _ => {
-                let end = (at + rng.below(200)).min(v.len());
+                let end = (at + rng.index(200)).min(v.len());
                 let copy = v[at..end].to_vec();
-                let to = rng.below(v.len() + 1);
+                let to = rng.index(v.len() + 1);
                 v.splice(to..to, copy);
             }
         }
@@ -126,10 +112,12 @@ fn mutations_never_panic() {
         compressed(true),
         two_revision_file(),
     ];
-    let mut rng = Rng(std::env::var("PDF_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x9E37_79B9_7F4A_7C15));
+    let mut rng = Rng::new(
+        std::env::var("PDF_FUZZ_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0x9E37_79B9_7F4A_7C15),
+    );
     let mut stats = [0usize; 3];
     let iters: usize = std::env::var("PDF_FUZZ_ITERS")
         .ok()
