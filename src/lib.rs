@@ -23,5 +23,6 @@ pub mod similar;
 pub mod store;
 #[cfg(test)]
 mod testing;
+pub mod text;
 pub mod time;
 pub mod verify;

@@ -15,7 +15,6 @@ pub mod model;
 pub mod page;
 pub mod qr;
 pub mod rules;
-pub mod text;
 pub mod types;
 
 pub use batch::{Batch, Classifier, CodeSource, Component, Dossier, PageId};

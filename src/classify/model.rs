@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::text;
+use crate::text;
 
 /// File format version, bumped when the features change.
 pub const MODEL_VERSION: u32 = 1;

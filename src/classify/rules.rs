@@ -7,9 +7,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::text;
 use super::types::{DocTypes, InvalidTypes, Zone};
 use super::PageText;
+use crate::text;
 
 /// A compiled rule.
 #[derive(Debug)]

@@ -199,7 +199,7 @@ impl DocTypes {
                     });
                 }
                 match (&r.phrase, &r.regex) {
-                    (Some(p), None) if !super::text::fold(p).trim().is_empty() => {}
+                    (Some(p), None) if !crate::text::fold(p).trim().is_empty() => {}
                     (None, Some(re)) => {
                         if let Err(e) = regex::Regex::new(re) {
                             return Err(InvalidTypes::Regex {

@@ -69,6 +69,7 @@ impl Desk<'_> {
         let entry = self.index.record_reuse(
             c.id,
             dossier,
+            crate::classify::dossier_code::unit_of(dossier),
             override_reason,
             &AuditRequest {
                 time: self.clock.now_rfc3339(),

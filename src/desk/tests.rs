@@ -260,8 +260,14 @@ fn the_report_gives_each_units_month_its_counts_and_rates_and_the_actors_units_o
     // a new dossier of the same unit reuses the card
     let mut r = audit(crate::audit::Action::Reuse, "");
     r.time = "2026-11-20T02:00:00Z".into();
-    ix.record_reuse(card, "000.00.10.H59-261120-0002", None, &r)
-        .unwrap();
+    ix.record_reuse(
+        card,
+        "000.00.10.H59-261120-0002",
+        Some("000.00.10.H59"),
+        None,
+        &r,
+    )
+    .unwrap();
     let clock = Clock::fixed(at("2026-12-03T08:00:00Z"), 0);
     let all = Actor::all_units("auditor");
     let mut desk = rig.desk(&clock, &all);
@@ -313,7 +319,13 @@ fn report_months_are_the_desks_calendar_months_not_utc() {
     let mut r = audit(crate::audit::Action::Reuse, "");
     r.time = "2026-11-30T17:05:00Z".into(); // 00:05 on 1 December in Ha Noi
     rig.index
-        .record_reuse(card, "000.00.10.H59-261201-0001", None, &r)
+        .record_reuse(
+            card,
+            "000.00.10.H59-261201-0001",
+            Some("000.00.10.H59"),
+            None,
+            &r,
+        )
         .unwrap();
     let all = Actor::all_units("auditor");
     let mut months = |offset: i32| -> Vec<(String, u64, u64, u64)> {

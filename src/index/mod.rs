@@ -313,7 +313,7 @@ pub trait Papers {
     /// `(id, likeness_json)` of the papers of a type a new scan with keys `probe` could be a
     /// re-scan of: those printing one of its long numbers (ID, document, parcel numbers,
     /// dates; most shared first) and those whose first page's pHash is near its own. Found by
-    /// index, not by reading every paper; [`crate::similar::compare`] decides.
+    /// index, not by reading every paper; the caller compares.
     fn likeness_candidates(
         &mut self,
         type_code: &str,
@@ -349,6 +349,7 @@ pub trait Decisions {
         &mut self,
         component: i64,
         dossier_code: &str,
+        dossier_unit: Option<&str>,
         override_reason: Option<&str>,
         audit: &AuditRequest,
     ) -> Result<AuditEntry, IndexError>;

@@ -158,6 +158,7 @@ fn reuse_attaches_a_paper_to_another_dossier_with_its_audit_entry() {
         .record_reuse(
             land,
             "000.00.10.H59-221123-0007",
+            Some("000.00.10.H59"),
             None,
             &audit(Action::Reuse, "component 1"),
         )
@@ -172,7 +173,7 @@ fn reuse_attaches_a_paper_to_another_dossier_with_its_audit_entry() {
     assert_eq!(ids(&in_new), [land]);
     assert_eq!(in_new[0].reuses, 1);
     let err = ix
-        .record_reuse(999, "x", None, &audit(Action::Reuse, "component 999"))
+        .record_reuse(999, "x", None, None, &audit(Action::Reuse, "component 999"))
         .unwrap_err();
     assert!(err.to_string().contains("no component 999"), "{err}");
     // the failed reuse wrote no audit entry

@@ -1,7 +1,7 @@
 //! Stage `similar` (beside `classify`, used by `store`/`find`): similarity of two OCR texts that
 //! tolerates OCR noise, and the numbers printed on a paper.
 //!
-//! - Shingles: the text folded with [`crate::classify::text::fold`] (lower-case, no diacritics,
+//! - Shingles: the text folded with [`crate::text::fold`] (lower-case, no diacritics,
 //!   so wrong tone marks do not count), cut into words (runs of letters and digits), every three
 //!   consecutive words hashed with FNV-1a 64 (stable across Rust versions and platforms, unlike
 //!   `DefaultHasher`; not cryptographic, which is not needed here). A misread word spoils the
@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::classify::text::{fold, tokens};
+use crate::text::{fold, tokens};
 
 /// FNV-1a, 64 bits (offset basis 0xcbf29ce484222325, prime 0x100000001b3).
 pub fn fnv1a64(bytes: &[u8]) -> u64 {

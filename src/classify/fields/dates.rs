@@ -8,7 +8,7 @@ use regex::{Captures, Regex};
 
 use super::scan::{label_regex, value_after, Doc, Hit};
 use super::{Check, FieldKind};
-use crate::classify::text::fold;
+use crate::text::fold;
 
 /// "ngày 30 tháng 5 năm 2022" on folded text ("ngay" optional, commas tolerated).
 const WORDS: &str = r"(?:ngay\s*)?([0-9]{1,2})\s*,?\s*thang\s*([0-9]{1,2})\s*,?\s*nam\s*([0-9]{4})";

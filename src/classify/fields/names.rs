@@ -10,7 +10,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::scan::{label_regex, starts_line, Doc, Hit};
 use super::{Check, FieldKind};
-use crate::classify::text::tokens;
+use crate::text::tokens;
 
 /// How a label introduces a name.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

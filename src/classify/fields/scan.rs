@@ -1,5 +1,5 @@
 //! Stage `classify`, field extraction: the shared scanning tools — every line of a paper folded
-//! once (lower-case, no diacritics, đ → d, see [`crate::classify::text::fold_with_offsets`]),
+//! once (lower-case, no diacritics, đ → d, see [`crate::text::fold_with_offsets`]),
 //! label patterns matched on the folded text, and the way back from a folded match to the bytes
 //! and the box of the original line.
 
@@ -8,8 +8,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::{Check, FieldKind};
-use crate::classify::text::fold_with_offsets;
 use crate::classify::{PageLine, PageText};
+use crate::text::fold_with_offsets;
 
 /// One line of the paper with its folded form.
 pub(super) struct Line<'a> {

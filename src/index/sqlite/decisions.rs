@@ -10,6 +10,7 @@ impl Decisions for SqliteIndex {
         &mut self,
         component: i64,
         dossier_code: &str,
+        dossier_unit: Option<&str>,
         override_reason: Option<&str>,
         audit: &AuditRequest,
     ) -> Result<AuditEntry, IndexError> {
@@ -30,7 +31,7 @@ impl Decisions for SqliteIndex {
             });
         }
         // the dossier a paper is reused in is a dossier received (it counts in the reports)
-        if let Some(unit) = crate::classify::dossier_code::unit_of(dossier_code) {
+        if let Some(unit) = dossier_unit {
             tx.execute(
                 "INSERT INTO units (code) VALUES (?1) ON CONFLICT (code) DO NOTHING",
                 [unit],

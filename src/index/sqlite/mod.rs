@@ -18,7 +18,7 @@ use super::{
     Journal, NewComponent, Papers, Query, Review, ReviewState, SignatureInfo,
 };
 use crate::audit::{next_entry, Action, AuditEntry};
-use crate::classify::text;
+use crate::text;
 
 use likeness::backfill_likeness_keys;
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Stage `classify`: text normalisation for matching OCR output. Vietnamese OCR errors are
+//! Shared by classify, similar and the index: text normalisation for matching OCR output. Vietnamese OCR errors are
 //! mostly in tone marks and vowel hats, so rules and features match on two forms: NFC
 //! lower-case ("exact") and the same with every diacritic removed and đ → d ("folded").
 
