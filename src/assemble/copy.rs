@@ -109,7 +109,7 @@ impl<W: Write> PdfAWriter<W> {
         let (fresh, out, next, warnings) = (plan.fresh, plan.out, plan.next, plan.warnings);
         if let Err(m) = planned {
             self.copies.insert(key, known);
-            return Err(err(m));
+            return Err(err(m.to_string()));
         }
 
         self.poisoned = true; // until the page is completely written

@@ -61,14 +61,27 @@ pub(super) struct Plan<'a, R: Read + Seek> {
     pub warnings: Warnings,
 }
 
+/// Why a page was not copied.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum CopyError {
+    #[error("the page references more than {0} objects; not copied")]
+    TooManyObjects(usize),
+    #[error("the page's streams exceed {}; not copied", Size(*.0))]
+    TooManyBytes(u64),
+    #[error("the page object is not a dictionary")]
+    NotADict,
+    #[error("the page tree above the page is too deep (loop?)")]
+    TooDeep,
+    #[error(transparent)]
+    Pdf(#[from] crate::pdf::PdfError),
+}
+
 impl<R: Read + Seek> Plan<'_, R> {
-    fn new_ref(&mut self, r: ObjRef) -> Result<Object, String> {
+    fn new_ref(&mut self, r: ObjRef) -> Result<Object, CopyError> {
         if self.seen.insert(r.num) {
             if self.seen.len() > self.caps.objects {
-                return Err(format!(
-                    "the page references more than {} objects; not copied",
-                    self.caps.objects
-                ));
+                return Err(CopyError::TooManyObjects(self.caps.objects));
             }
             self.queue.push_back(r.num);
         }
@@ -76,7 +89,9 @@ impl<R: Read + Seek> Plan<'_, R> {
             (Some(&n), _) | (None, Some(&n)) => n,
             (None, None) => {
                 let n = self.next;
-                self.next = n.checked_add(1).ok_or("too many objects")?;
+                self.next = n
+                    .checked_add(1)
+                    .ok_or(CopyError::TooManyObjects(self.caps.objects))?;
                 self.fresh.insert(r.num, n);
                 n
             }
@@ -84,7 +99,7 @@ impl<R: Read + Seek> Plan<'_, R> {
         Ok(Object::Ref(ObjRef::new(num, 0)))
     }
 
-    fn rewrite(&mut self, o: &Object) -> Result<Object, String> {
+    fn rewrite(&mut self, o: &Object) -> Result<Object, CopyError> {
         Ok(match o {
             Object::Ref(r) => self.new_ref(*r)?,
             Object::Array(a) => Object::Array(
@@ -110,7 +125,7 @@ impl<R: Read + Seek> Plan<'_, R> {
         })
     }
 
-    fn rewrite_dict(&mut self, d: &Dict) -> Result<Dict, String> {
+    fn rewrite_dict(&mut self, d: &Dict) -> Result<Dict, CopyError> {
         check_dict(self.src, d, &mut self.warnings);
         let mut out = Dict::new();
         for (k, v) in d.iter() {
@@ -120,11 +135,10 @@ impl<R: Read + Seek> Plan<'_, R> {
     }
 
     /// The page dictionary with inherited keys, without the dropped ones.
-    fn page_dict(&mut self, page: ObjRef) -> Result<Dict, String> {
-        let e = |e: crate::pdf::PdfError| e.to_string();
-        let mut d = match self.src.get(page).map_err(e)? {
+    fn page_dict(&mut self, page: ObjRef) -> Result<Dict, CopyError> {
+        let mut d = match self.src.get(page)? {
             Object::Dict(d) => d,
-            _ => return Err("the page object is not a dictionary".into()),
+            _ => return Err(CopyError::NotADict),
         };
         let mut parent = d.get(b"Parent").cloned();
         let mut hops = 0;
@@ -134,9 +148,9 @@ impl<R: Read + Seek> Plan<'_, R> {
             }
             hops += 1;
             if hops > self.src.limits().max_depth {
-                return Err("the page tree above the page is too deep (loop?)".into());
+                return Err(CopyError::TooDeep);
             }
-            let Some(pd) = self.src.get_dict(&p).map_err(e)? else {
+            let Some(pd) = self.src.get_dict(&p)? else {
                 break;
             };
             for k in INHERITED {
@@ -147,7 +161,7 @@ impl<R: Read + Seek> Plan<'_, R> {
             parent = pd.get(b"Parent").cloned();
         }
         let annots = match d.get(b"Annots") {
-            Some(o) => match self.src.resolve(o).map_err(e)? {
+            Some(o) => match self.src.resolve(o)? {
                 Object::Array(a) => a.len(),
                 Object::Null => 0,
                 _ => 1,
@@ -176,7 +190,7 @@ impl<R: Read + Seek> Plan<'_, R> {
     }
 
     /// Reads and renumbers the page and all it references; the page gets `self.next`.
-    pub fn run(&mut self, page: ObjRef, parent: ObjRef) -> Result<(), String> {
+    pub fn run(&mut self, page: ObjRef, parent: ObjRef) -> Result<(), CopyError> {
         let num = self.next;
         self.next += 1;
         self.fresh.insert(page.num, num);
@@ -186,10 +200,7 @@ impl<R: Read + Seek> Plan<'_, R> {
         d.set(b"Parent", Object::Ref(parent));
         self.out.push((num, Object::Dict(d)));
         while let Some(src_num) = self.queue.pop_front() {
-            let obj = self
-                .src
-                .get(ObjRef::new(src_num, 0))
-                .map_err(|e| e.to_string())?;
+            let obj = self.src.get(ObjRef::new(src_num, 0))?;
             let outside = obj
                 .as_dict()
                 .and_then(|d| d.name(b"Type"))
@@ -206,10 +217,7 @@ impl<R: Read + Seek> Plan<'_, R> {
             if let Object::Stream(s) = &obj {
                 self.bytes += s.data_len;
                 if self.bytes > self.caps.bytes {
-                    return Err(format!(
-                        "the page's streams exceed {}; not copied",
-                        Size(self.caps.bytes)
-                    ));
+                    return Err(CopyError::TooManyBytes(self.caps.bytes));
                 }
             }
             self.out.push((new, obj));

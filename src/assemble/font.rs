@@ -54,9 +54,9 @@ impl GlyphlessFont {
                 msg: format!("larger than {MAX_FONT_BYTES} bytes; not the glyphless font"),
             });
         }
-        let metrics = parse_metrics(&program).map_err(|msg| AssembleError::BadFont {
+        let metrics = parse_metrics(&program).map_err(|e| AssembleError::BadFont {
             path: path.to_path_buf(),
-            msg,
+            msg: e.to_string(),
         })?;
         Ok(Self {
             program,
@@ -169,23 +169,45 @@ pub(crate) fn cid_to_gid_map() -> Vec<u8> {
     [0u8, 1].repeat(0x10000)
 }
 
-fn be16(d: &[u8], at: usize) -> Result<u16, String> {
-    d.get(at..at + 2)
-        .map(|b| u16::from_be_bytes([b[0], b[1]]))
-        .ok_or_else(|| format!("truncated at offset {at}"))
+/// Why a font program is not the glyphless TrueType font (ISO/IEC 14496-22 tables).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum FontError {
+    #[error("truncated at offset {0}")]
+    Truncated(usize),
+    #[error("{0} tables; not the glyphless font")]
+    TooManyTables(usize),
+    #[error("table {0} out of bounds")]
+    TableBounds(String),
+    #[error("no {0} table")]
+    NoTable(String),
+    #[error("not a TrueType font")]
+    NotTrueType,
+    #[error("unitsPerEm {0} out of range")]
+    UnitsPerEm(i64),
+    #[error("{glyphs} glyphs, {metrics} metrics; GID 1 is needed")]
+    NoGid1 { glyphs: u16, metrics: usize },
+    #[error("GID 1 has no advance width")]
+    NoAdvance,
 }
 
-fn be32(d: &[u8], at: usize) -> Result<u32, String> {
+fn be16(d: &[u8], at: usize) -> Result<u16, FontError> {
+    d.get(at..at + 2)
+        .map(|b| u16::from_be_bytes([b[0], b[1]]))
+        .ok_or(FontError::Truncated(at))
+}
+
+fn be32(d: &[u8], at: usize) -> Result<u32, FontError> {
     d.get(at..at + 4)
         .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-        .ok_or_else(|| format!("truncated at offset {at}"))
+        .ok_or(FontError::Truncated(at))
 }
 
 /// The bytes of table `tag`, from the table directory (bounded: at most 64 tables).
-fn table<'a>(d: &'a [u8], tag: &[u8; 4]) -> Result<&'a [u8], String> {
+fn table<'a>(d: &'a [u8], tag: &[u8; 4]) -> Result<&'a [u8], FontError> {
     let n = usize::from(be16(d, 4)?);
     if n > 64 {
-        return Err(format!("{n} tables; not the glyphless font"));
+        return Err(FontError::TooManyTables(n));
     }
     for i in 0..n {
         let rec = 12 + 16 * i;
@@ -195,22 +217,22 @@ fn table<'a>(d: &'a [u8], tag: &[u8; 4]) -> Result<&'a [u8], String> {
             return off
                 .checked_add(len)
                 .and_then(|end| d.get(off..end))
-                .ok_or_else(|| format!("table {} out of bounds", String::from_utf8_lossy(tag)));
+                .ok_or_else(|| FontError::TableBounds(String::from_utf8_lossy(tag).into()));
         }
     }
-    Err(format!("no {} table", String::from_utf8_lossy(tag)))
+    Err(FontError::NoTable(String::from_utf8_lossy(tag).into()))
 }
 
 /// Reads unitsPerEm and the bbox (`head`), ascender/descender and numberOfHMetrics
 /// (`hhea`), numGlyphs (`maxp`) and the advance of GID 1 (`hmtx`).
-pub(crate) fn parse_metrics(d: &[u8]) -> Result<Metrics, String> {
+pub(crate) fn parse_metrics(d: &[u8]) -> Result<Metrics, FontError> {
     if !matches!(be32(d, 0)?, 0x0001_0000 | 0x7472_7565) {
-        return Err("not a TrueType font".into());
+        return Err(FontError::NotTrueType);
     }
     let head = table(d, b"head")?;
     let upem = i64::from(be16(head, 18)?);
     if !(16..=16384).contains(&upem) {
-        return Err(format!("unitsPerEm {upem} out of range"));
+        return Err(FontError::UnitsPerEm(upem));
     }
     let signed = |t: &[u8], at| be16(t, at).map(|v| i64::from(v as i16));
     let scale = |v: i64| (v * 1000 + upem / 2).div_euclid(upem);
@@ -225,14 +247,15 @@ pub(crate) fn parse_metrics(d: &[u8]) -> Result<Metrics, String> {
     let metrics_count = usize::from(be16(hhea, 34)?);
     let glyphs = be16(table(d, b"maxp")?, 4)?;
     if glyphs < 2 || metrics_count == 0 {
-        return Err(format!(
-            "{glyphs} glyphs, {metrics_count} metrics; GID 1 is needed"
-        ));
+        return Err(FontError::NoGid1 {
+            glyphs,
+            metrics: metrics_count,
+        });
     }
     let hmtx = table(d, b"hmtx")?;
     let advance = i64::from(be16(hmtx, 4 * 1.min(metrics_count - 1))?);
     if advance == 0 {
-        return Err("GID 1 has no advance width".into());
+        return Err(FontError::NoAdvance);
     }
     Ok(Metrics {
         width: scale(advance),

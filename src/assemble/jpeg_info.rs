@@ -30,43 +30,67 @@ impl JpegInfo {
 /// Most marker segments looked at before giving up (real files have a handful).
 const MAX_SEGMENTS: usize = 4096;
 
+/// Why a JPEG's markers cannot be read (ITU-T T.81 Annex B).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum JpegError {
+    #[error("not a JPEG (no SOI marker)")]
+    NoSoi,
+    #[error("expected a marker at offset {0}")]
+    NoMarker(usize),
+    #[error("truncated before a marker")]
+    Truncated,
+    #[error("no frame header (SOF) before the scan data")]
+    ScanBeforeFrame,
+    #[error("truncated marker length")]
+    TruncatedLength,
+    #[error("marker 0xFF{marker:02X} has length {len}")]
+    BadLength { marker: u8, len: usize },
+    #[error("marker 0xFF{0:02X} runs past the end")]
+    PastEnd(u8),
+    #[error("frame header too short")]
+    ShortFrame,
+    #[error("no frame header in the first {0} markers")]
+    NoFrame(usize),
+}
+
 /// Parses the markers up to the first SOF.
-pub(crate) fn parse(data: &[u8]) -> Result<JpegInfo, String> {
+pub(crate) fn parse(data: &[u8]) -> Result<JpegInfo, JpegError> {
     if data.get(..2) != Some(&[0xFF, 0xD8][..]) {
-        return Err("not a JPEG (no SOI marker)".into());
+        return Err(JpegError::NoSoi);
     }
     let mut pos = 2usize;
     let mut adobe_transform = None;
     for _ in 0..MAX_SEGMENTS {
         // A marker is 0xFF (possibly repeated as fill) followed by a non-0xFF byte.
         if data.get(pos) != Some(&0xFF) {
-            return Err(format!("expected a marker at offset {pos}"));
+            return Err(JpegError::NoMarker(pos));
         }
         while data.get(pos) == Some(&0xFF) {
             pos += 1;
         }
-        let marker = *data.get(pos).ok_or("truncated before a marker")?;
+        let marker = *data.get(pos).ok_or(JpegError::Truncated)?;
         pos += 1;
         if marker == 0x01 || (0xD0..=0xD7).contains(&marker) {
             continue; // TEM, RSTn: no length
         }
         if marker == 0xD9 || marker == 0xDA {
-            return Err("no frame header (SOF) before the scan data".into());
+            return Err(JpegError::ScanBeforeFrame);
         }
         let len = data
             .get(pos..pos + 2)
             .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
-            .ok_or("truncated marker length")?;
+            .ok_or(JpegError::TruncatedLength)?;
         if len < 2 {
-            return Err(format!("marker 0xFF{marker:02X} has length {len}"));
+            return Err(JpegError::BadLength { marker, len });
         }
         let seg = data
             .get(pos + 2..pos + len)
-            .ok_or_else(|| format!("marker 0xFF{marker:02X} runs past the end"))?;
+            .ok_or(JpegError::PastEnd(marker))?;
         let is_sof = (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
         if is_sof {
             if seg.len() < 6 {
-                return Err("frame header too short".into());
+                return Err(JpegError::ShortFrame);
             }
             return Ok(JpegInfo {
                 sof: marker,
@@ -82,9 +106,7 @@ pub(crate) fn parse(data: &[u8]) -> Result<JpegInfo, String> {
         }
         pos += len;
     }
-    Err(format!(
-        "no frame header in the first {MAX_SEGMENTS} markers"
-    ))
+    Err(JpegError::NoFrame(MAX_SEGMENTS))
 }
 
 #[cfg(test)]

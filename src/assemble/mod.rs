@@ -97,11 +97,21 @@ pub enum AssembleError {
         msg: String,
     },
     #[error("document info: {0}")]
-    Info(String),
+    Info(#[from] InfoError),
     #[error("a PDF needs at least one page; none was added")]
     NoPages,
     #[error("an earlier write failed, so the output is incomplete; start a new document")]
     Poisoned,
+}
+
+/// What is wrong with the document information given to the writer.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum InfoError {
+    #[error(transparent)]
+    Time(#[from] crate::time::TimeError),
+    #[error("source SHA-256 {0:?} is not 64 hex digits")]
+    SourceHash(String),
 }
 
 impl AssembleError {

@@ -45,28 +45,68 @@ pub(crate) struct Geometry {
     pub image_cm: Matrix,
 }
 
+/// Why a recognized page cannot be laid out (the contract between `ocr` and `assemble`).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum PageError {
+    #[error("rotation {0} is not 0, 90, 180 or 270")]
+    Rotation(u16),
+    #[error(
+        "upright size {width}x{height} does not match the {sw}x{sh} scan rotated by {rotation}"
+    )]
+    Size {
+        width: u32,
+        height: u32,
+        sw: u32,
+        sh: u32,
+        rotation: u16,
+    },
+    #[error("skew {0} degrees out of range")]
+    Skew(f64),
+    #[error("resolution {0}x{1} dpi is not usable")]
+    Resolution(f64, f64),
+    #[error("page would be {width_pt:.1}x{height_pt:.1} pt ({width}x{height} px at {dux}x{duy} dpi); PDF pages are 3 to 14400 pt")]
+    PageSize {
+        width_pt: f64,
+        height_pt: f64,
+        width: u32,
+        height: u32,
+        dux: f64,
+        duy: f64,
+    },
+    #[error("word {0:?} has a non-finite box")]
+    WordBox(String),
+    #[error("unsupported raster kind (only 8-bit Gray and RGB)")]
+    RasterKind,
+    #[error("compressing: {0}")]
+    Compress(#[from] std::io::Error),
+}
+
 /// Checks the page against the geometry contract and computes its [`Geometry`].
-pub(crate) fn geometry(p: &RecognizedPage) -> Result<Geometry, String> {
+pub(crate) fn geometry(p: &RecognizedPage) -> Result<Geometry, PageError> {
     let (sw, sh) = (p.scanned.raster.width(), p.scanned.raster.height());
     let quarter = match p.rotation {
         0 | 180 => false,
         90 | 270 => true,
-        r => return Err(format!("rotation {r} is not 0, 90, 180 or 270")),
+        r => return Err(PageError::Rotation(r)),
     };
     let upright = if quarter { (sh, sw) } else { (sw, sh) };
     if upright != (p.width, p.height) {
-        return Err(format!(
-            "upright size {}x{} does not match the {sw}x{sh} scan rotated by {}",
-            p.width, p.height, p.rotation
-        ));
+        return Err(PageError::Size {
+            width: p.width,
+            height: p.height,
+            sw,
+            sh,
+            rotation: p.rotation,
+        });
     }
     let skew = f64::from(p.skew_degrees);
     if !skew.is_finite() || skew.abs() > 45.0 {
-        return Err(format!("skew {skew} degrees out of range"));
+        return Err(PageError::Skew(skew));
     }
     let (dx, dy) = (f64::from(p.scanned.dpi.0), f64::from(p.scanned.dpi.1));
     if !(dx.is_finite() && dy.is_finite() && dx > 0.0 && dy > 0.0) {
-        return Err(format!("resolution {dx}x{dy} dpi is not usable"));
+        return Err(PageError::Resolution(dx, dy));
     }
     let (dux, duy) = if quarter { (dy, dx) } else { (dx, dy) };
     let (kx, ky) = (72.0 / dux, 72.0 / duy);
@@ -75,11 +115,14 @@ pub(crate) fn geometry(p: &RecognizedPage) -> Result<Geometry, String> {
     // ISO 32000-1 Annex C.2: page sides between 3 and 14,400 units.
     for side in [width_pt, height_pt] {
         if !(3.0..=14_400.0).contains(&side) {
-            return Err(format!(
-                "page would be {width_pt:.1}x{height_pt:.1} pt ({}x{} px at {dux}x{duy} dpi); \
-                 PDF pages are 3 to 14400 pt",
-                p.width, p.height
-            ));
+            return Err(PageError::PageSize {
+                width_pt,
+                height_pt,
+                width: p.width,
+                height: p.height,
+                dux,
+                duy,
+            });
         }
     }
     let (sw, sh) = (f64::from(sw), f64::from(sh));
@@ -120,7 +163,7 @@ pub(crate) fn content(
     p: &RecognizedPage,
     g: &Geometry,
     font: &mut GlyphlessFont,
-) -> Result<(Vec<u8>, usize), String> {
+) -> Result<(Vec<u8>, usize), PageError> {
     let mut out = Vec::new();
     out.extend_from_slice(b"q\n0 0 ");
     num(&mut out, g.width_pt);
@@ -133,7 +176,7 @@ pub(crate) fn content(
 
     for w in &p.words {
         if w.bbox.iter().any(|v| !v.is_finite()) {
-            return Err(format!("word {:?} has a non-finite box", w.text));
+            return Err(PageError::WordBox(w.text.clone()));
         }
     }
     let mut placed = 0;

@@ -80,8 +80,8 @@ impl<W: Write> PdfAWriter<W> {
         opts: &AssembleOptions,
     ) -> Result<Self, AssembleError> {
         let created = xmp::stamp(info.created, info.utc_offset_minutes)
-            .map_err(|e| AssembleError::Info(e.to_string()))?;
-        let hashes = xmp::source_hashes(&info).map_err(AssembleError::Info)?;
+            .map_err(|e| AssembleError::Info(e.into()))?;
+        let hashes = xmp::source_hashes(&info)?;
         let font = GlyphlessFont::load(&opts.glyphless_font)?;
         let mut w = Self {
             out: Counting { inner: out, pos: 0 },
@@ -142,10 +142,11 @@ impl<W: Write> PdfAWriter<W> {
         if self.poisoned {
             return Err(AssembleError::Poisoned);
         }
-        let g = geometry(page).map_err(|m| AssembleError::page(page, m))?;
-        let img = image::xobject(&page.scanned).map_err(|m| AssembleError::page(page, m))?;
-        let (text, words) =
-            content(page, &g, &mut self.font).map_err(|m| AssembleError::page(page, m))?;
+        let g = geometry(page).map_err(|e| AssembleError::page(page, e.to_string()))?;
+        let img =
+            image::xobject(&page.scanned).map_err(|e| AssembleError::page(page, e.to_string()))?;
+        let (text, words) = content(page, &g, &mut self.font)
+            .map_err(|e| AssembleError::page(page, e.to_string()))?;
         self.poisoned = true; // until the page is completely written
         let (img_ref, content_ref, page_ref) = (self.reserve(), self.reserve(), self.reserve());
         self.stream(img_ref, &img.dict, &img.data)?;

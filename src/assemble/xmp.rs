@@ -68,7 +68,7 @@ pub(crate) fn uuid(id: &[u8; 16]) -> String {
 }
 
 /// Lower-case hex of each SHA-256, checked (64 hex digits).
-pub(crate) fn source_hashes(info: &DocumentInfo) -> Result<Vec<String>, String> {
+pub(crate) fn source_hashes(info: &DocumentInfo) -> Result<Vec<String>, super::InfoError> {
     info.source_sha256
         .iter()
         .map(|h| {
@@ -76,7 +76,7 @@ pub(crate) fn source_hashes(info: &DocumentInfo) -> Result<Vec<String>, String> 
             if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) {
                 Ok(h)
             } else {
-                Err(format!("source SHA-256 {h:?} is not 64 hex digits"))
+                Err(super::InfoError::SourceHash(h))
             }
         })
         .collect()

@@ -258,6 +258,7 @@ pub(crate) fn decode(
         color,
         invert,
     };
-    let raster = to_raster(&samples).map_err(|m| DecodeError::corrupt(at, "PDF image", m))?;
+    let raster =
+        to_raster(&samples).map_err(|e| DecodeError::corrupt(at, "PDF image", e.to_string()))?;
     Ok(PdfImage { raster, jpeg: None })
 }

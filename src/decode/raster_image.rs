@@ -58,7 +58,7 @@ pub(crate) fn dynamic_to_raster(img: DynamicImage, at: &Location) -> Result<Rast
             color,
             invert: false,
         };
-        to_raster(&s).map_err(|m| DecodeError::corrupt(at, "image", m))
+        to_raster(&s).map_err(|e| DecodeError::corrupt(at, "image", e.to_string()))
     };
     match (color, alpha) {
         (false, false) => Ok(Raster::Gray(img.into_luma8())),

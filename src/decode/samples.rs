@@ -72,24 +72,47 @@ fn unpack(row: &[u8], bits: u8, count: usize, raw: bool, out: &mut Vec<u8>) {
     }
 }
 
-/// Converts; errors (as text for the caller's message) when the data is short or odd.
-pub(crate) fn to_raster(s: &Samples<'_>) -> Result<Raster, String> {
+/// Why samples cannot be turned into a raster (the caller names the file and format).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum SampleError {
+    #[error("{0} bits per sample")]
+    Bits(u8),
+    #[error("row too long")]
+    RowTooLong,
+    #[error("image too large")]
+    TooLarge,
+    #[error("pixel buffer size mismatch")]
+    BufferSize,
+    #[error("image data ends early: {have} bytes for {width} × {height} pixels, {need} needed")]
+    Short {
+        have: usize,
+        width: usize,
+        height: usize,
+        need: usize,
+    },
+}
+
+/// Converts; errors when the data is short or odd.
+pub(crate) fn to_raster(s: &Samples<'_>) -> Result<Raster, SampleError> {
     if ![1, 2, 4, 8, 16].contains(&s.bits) {
-        return Err(format!("{} bits per sample", s.bits));
+        return Err(SampleError::Bits(s.bits));
     }
     let channels = s.color.channels();
     let (w, h) = (s.width as usize, s.height as usize);
-    let per_row = w.checked_mul(channels).ok_or("row too long")?;
+    let per_row = w.checked_mul(channels).ok_or(SampleError::RowTooLong)?;
     let stride = per_row
         .checked_mul(usize::from(s.bits))
-        .ok_or("row too long")?
+        .ok_or(SampleError::RowTooLong)?
         .div_ceil(8);
-    let need = stride.checked_mul(h).ok_or("image too large")?;
+    let need = stride.checked_mul(h).ok_or(SampleError::TooLarge)?;
     if s.data.len() < need {
-        return Err(format!(
-            "image data ends early: {} bytes for {w} × {h} pixels, {need} needed",
-            s.data.len()
-        ));
+        return Err(SampleError::Short {
+            have: s.data.len(),
+            width: w,
+            height: h,
+            need,
+        });
     }
     let raw = matches!(s.color, Color::Indexed(_));
     let gray_palette = match &s.color {
@@ -155,11 +178,10 @@ pub(crate) fn to_raster(s: &Samples<'_>) -> Result<Raster, String> {
         }
     }
     let (w, h) = (s.width, s.height);
-    let bad = || "pixel buffer size mismatch".to_string();
     Ok(if gray_out {
-        Raster::Gray(GrayImage::from_raw(w, h, out).ok_or_else(bad)?)
+        Raster::Gray(GrayImage::from_raw(w, h, out).ok_or(SampleError::BufferSize)?)
     } else {
-        Raster::Rgb(RgbImage::from_raw(w, h, out).ok_or_else(bad)?)
+        Raster::Rgb(RgbImage::from_raw(w, h, out).ok_or(SampleError::BufferSize)?)
     })
 }
 
@@ -255,7 +277,10 @@ mod tests {
             color: Color::Rgb,
             invert: false,
         };
-        assert!(to_raster(&s).unwrap_err().contains("ends early"));
+        assert!(to_raster(&s)
+            .unwrap_err()
+            .to_string()
+            .contains("ends early"));
         let s = Samples { bits: 3, ..s };
         assert!(to_raster(&s).is_err());
     }

@@ -318,7 +318,7 @@ pub(crate) fn decode<R: Read + Seek>(
         color,
         invert: false,
     };
-    let raster = to_raster(&s).map_err(|m| DecodeError::corrupt(at, "TIFF", m))?;
+    let raster = to_raster(&s).map_err(|e| DecodeError::corrupt(at, "TIFF", e.to_string()))?;
     Ok((raster, density))
 }
 

@@ -48,17 +48,32 @@ pub enum ReviewError {
         id: i64,
         kind: String,
         value: String,
-        reason: String,
+        reason: ValueProblem,
     },
     #[error("paper #{id}: its stored fields cannot be read: {message}")]
     Stored { id: i64, message: String },
 }
 
+/// Why a value an officer typed is not taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValueProblem {
+    #[error("empty")]
+    Empty,
+    /// The reader's own check refused it (an ID number's checks, a tax code's check digit).
+    #[error("{0}")]
+    Check(String),
+    #[error("digits only")]
+    DigitsOnly,
+    #[error("not a date (write 30/05/2022 or 2022-05-30)")]
+    NotADate,
+}
+
 /// A typed value normalised as the reader stores it, or why it cannot be.
-fn normalise(kind: FieldKind, raw: &str) -> Result<(String, Check), String> {
+fn normalise(kind: FieldKind, raw: &str) -> Result<(String, Check), ValueProblem> {
     let t = raw.trim();
     if t.is_empty() {
-        return Err("empty".into());
+        return Err(ValueProblem::Empty);
     }
     let digits = |s: &str| {
         s.chars()
@@ -70,20 +85,20 @@ fn normalise(kind: FieldKind, raw: &str) -> Result<(String, Check), String> {
             let v = digits(t);
             match check_person_id(&v, None) {
                 Check::Valid => (v, Check::Valid),
-                Check::Invalid { reason } => return Err(reason),
+                Check::Invalid { reason } => return Err(ValueProblem::Check(reason)),
             }
         }
         FieldKind::TaxCode => {
             let v = t.replace(' ', "");
             match check_tax_code(&v) {
                 Check::Valid => (v, Check::Valid),
-                Check::Invalid { reason } => return Err(reason),
+                Check::Invalid { reason } => return Err(ValueProblem::Check(reason)),
             }
         }
         FieldKind::LegacyId | FieldKind::ParcelNumber | FieldKind::MapSheet => {
             let v = digits(t);
             if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-                return Err("digits only".into());
+                return Err(ValueProblem::DigitsOnly);
             }
             let v = if kind == FieldKind::LegacyId {
                 v
@@ -97,7 +112,7 @@ fn normalise(kind: FieldKind, raw: &str) -> Result<(String, Check), String> {
                 .or_else(|| parse_vn_date(t).map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}")));
             match iso {
                 Some(v) => (v, Check::Valid),
-                None => return Err("not a date (write 30/05/2022 or 2022-05-30)".into()),
+                None => return Err(ValueProblem::NotADate),
             }
         }
         _ => (

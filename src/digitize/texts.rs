@@ -224,16 +224,33 @@ fn display_name(path: &str) -> String {
 /// The text layer is given the pixel geometry of a 150 dpi scan.
 const LAYER_DPI: f32 = 150.0;
 
-/// Reads the text layer of a kept page (its file opened once per run). The error is a
-/// sentence naming the file (`label`) and page.
-fn layer_of(sources: &mut PdfSources, page: &PageRef, label: &str) -> Result<TextLayer, String> {
-    let pdf = sources.get(page.path(), label).map_err(|e| {
-        format!(
-            "{label} page {}: the file could not be opened as a PDF ({e})",
-            page.index() + 1
-        )
-    })?;
-    read_text_layer(pdf, page.index(), label).map_err(|e| e.to_string())
+/// Why a kept page's text layer could not be read; the message names the file and page.
+#[derive(Debug, thiserror::Error)]
+enum LayerError {
+    #[error("{label} page {page}: the file could not be opened as a PDF ({source})")]
+    Open {
+        label: String,
+        page: usize,
+        source: super::DigitizeError,
+    },
+    #[error(transparent)]
+    Read(#[from] crate::decode::DecodeError),
+}
+
+/// Reads the text layer of a kept page (its file opened once per run).
+fn layer_of(
+    sources: &mut PdfSources,
+    page: &PageRef,
+    label: &str,
+) -> Result<TextLayer, LayerError> {
+    let pdf = sources
+        .get(page.path(), label)
+        .map_err(|source| LayerError::Open {
+            label: label.to_string(),
+            page: page.index() + 1,
+            source,
+        })?;
+    Ok(read_text_layer(pdf, page.index(), label)?)
 }
 
 /// A text layer as classification lines, points scaled to pixels at [`LAYER_DPI`]; returns them

@@ -120,10 +120,10 @@ impl Engine {
         let specks = denoise::speck_ratio(&gray) > denoise::SPECKLED;
         let candidates =
             orientation::candidates(&layout, self.detect_orientation, self.max_skew_degrees);
-        let err = |what| OcrError::Recognition {
+        let err = |e: RunError| OcrError::Recognition {
             file: page.source.display().to_string(),
             page: page.page_index + 1,
-            what,
+            what: e.to_string(),
         };
         let dpi_of = |rotation: u16| {
             if rotation % 180 == 90 {
@@ -228,7 +228,7 @@ impl Engine {
         uprights: &mut [Option<GrayImage>],
         specks: bool,
         dpi_of: &dyn Fn(u16) -> f32,
-    ) -> Result<Vec<usize>, String> {
+    ) -> Result<Vec<usize>, RunError> {
         let mut scores: Vec<Option<f64>> = vec![None; candidates.len()];
         for (i, cand) in candidates.iter().enumerate() {
             // half a turn from a candidate already made: turning its image is much cheaper
@@ -281,25 +281,23 @@ impl Engine {
     }
 
     /// One recognition of an upright gray image: Tesseract's TSV, or what went wrong.
-    fn run(&mut self, img: &GrayImage, dpi: f32) -> Result<String, String> {
+    fn run(&mut self, img: &GrayImage, dpi: f32) -> Result<String, RunError> {
         self.run_as(img, dpi, PAGE_MODE)
     }
 
     /// [`Self::run`] with another page segmentation mode, restored afterwards.
-    fn run_as(&mut self, img: &GrayImage, dpi: f32, mode: PageSegMode) -> Result<String, String> {
+    fn run_as(&mut self, img: &GrayImage, dpi: f32, mode: PageSegMode) -> Result<String, RunError> {
         let mut tess = match self.tess.take() {
             Some(t) => t,
-            None => self.start().map_err(|e| e.to_string())?,
+            None => self.start()?,
         };
         tess.set_page_seg_mode(mode);
         let (w, h) = img.dimensions();
-        let (wi, hi) = (
-            i32::try_from(w).map_err(|e| e.to_string())?,
-            i32::try_from(h).map_err(|e| e.to_string())?,
-        );
+        let side = |v: u32| i32::try_from(v).map_err(|_| RunError::Side(v));
+        let (wi, hi) = (side(w)?, side(h)?);
         let tess = tess
             .set_frame(img.as_raw(), wi, hi, 1, wi)
-            .map_err(|e| format!("setting the {w}x{h} image: {e}"))?;
+            .map_err(|e| RunError::Frame(w, h, e.to_string()))?;
         // outside 1..=2400 Tesseract estimates the resolution itself
         let ppi = if dpi.is_finite() && (1.0..=2400.0).contains(&dpi) {
             dpi.round() as i32
@@ -309,14 +307,29 @@ impl Engine {
         let mut tess = tess
             .set_source_resolution(ppi)
             .recognize()
-            .map_err(|e| format!("recognition: {e}"))?;
+            .map_err(|e| RunError::Recognize(e.to_string()))?;
         let out = tess
             .get_tsv_text(0)
-            .map_err(|e| format!("reading the result: {e}"));
+            .map_err(|e| RunError::Read(e.to_string()));
         tess.set_page_seg_mode(PAGE_MODE);
         self.tess = Some(tess);
         out
     }
+}
+
+/// Why one Tesseract run failed (the caller names the file and page).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RunError {
+    #[error(transparent)]
+    Start(#[from] OcrError),
+    #[error("an image side of {0} px is too large for Tesseract")]
+    Side(u32),
+    #[error("setting the {0}x{1} image: {2}")]
+    Frame(u32, u32, String),
+    #[error("recognition: {0}")]
+    Recognize(String),
+    #[error("reading the result: {0}")]
+    Read(String),
 }
 
 /// The folder Tesseract will read language data from, when it can be known: the configured

@@ -53,12 +53,12 @@ pub fn parse_signed_data(bytes: &[u8]) -> Result<ParsedCms, CmsError> {
         ),
         Err(der_err) => {
             let (der, used) = crate::pki::ber::to_der(bytes).map_err(|e| CmsError::NotCms {
-                der: der_err.clone(),
+                der: der_err.to_string(),
                 ber: e.to_string(),
             })?;
             let (ci, _) = decode_der(&der).map_err(|e| CmsError::NotCms {
-                der: der_err,
-                ber: e,
+                der: der_err.to_string(),
+                ber: e.to_string(),
             })?;
             (ci, der, used, true)
         }
@@ -80,9 +80,9 @@ pub fn parse_signed_data(bytes: &[u8]) -> Result<ParsedCms, CmsError> {
     })
 }
 
-fn decode_der(bytes: &[u8]) -> Result<(ContentInfo, usize), String> {
-    let mut reader = SliceReader::new(bytes).map_err(|e| e.to_string())?;
-    let ci = ContentInfo::decode(&mut reader).map_err(|e| e.to_string())?;
+fn decode_der(bytes: &[u8]) -> Result<(ContentInfo, usize), der::Error> {
+    let mut reader = SliceReader::new(bytes)?;
+    let ci = ContentInfo::decode(&mut reader)?;
     Ok((ci, u32::from(reader.position()) as usize))
 }
 
