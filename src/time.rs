@@ -181,41 +181,37 @@ pub fn parse_rfc3339(s: &str) -> Option<Duration> {
 
 /// `D:YYYYMMDDHHmmSS+HH'mm'` (ISO 32000-1 §7.9.4): `t` in local time at `offset_minutes`.
 pub fn pdf_date(t: SystemTime, offset_minutes: i32) -> Result<String, TimeError> {
-    let dt = local(t, offset_minutes)?;
-    let (sign, off) = offset_parts(offset_minutes);
+    let [y, mo, d, h, mi, s, oh, om, sign] = fields(t, offset_minutes)?;
+    let sign = if sign < 0 { '-' } else { '+' };
     Ok(format!(
-        "D:{:04}{:02}{:02}{:02}{:02}{:02}{sign}{:02}'{:02}'",
-        dt.year(),
-        u8::from(dt.month()),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second(),
-        off / 60,
-        off % 60
+        "D:{y:04}{mo:02}{d:02}{h:02}{mi:02}{s:02}{sign}{oh:02}'{om:02}'"
     ))
 }
 
 /// `YYYY-MM-DDTHH:MM:SS+HH:MM` (ISO 8601, as XMP writes dates): `t` at `offset_minutes`.
 pub fn xmp_date(t: SystemTime, offset_minutes: i32) -> Result<String, TimeError> {
-    let dt = local(t, offset_minutes)?;
-    let (sign, off) = offset_parts(offset_minutes);
+    let [y, mo, d, h, mi, s, oh, om, sign] = fields(t, offset_minutes)?;
+    let sign = if sign < 0 { '-' } else { '+' };
     Ok(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
-        dt.year(),
-        u8::from(dt.month()),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second(),
-        off / 60,
-        off % 60
+        "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{sign}{oh:02}:{om:02}"
     ))
 }
 
-fn offset_parts(offset_minutes: i32) -> (char, u32) {
-    let sign = if offset_minutes < 0 { '-' } else { '+' };
-    (sign, offset_minutes.unsigned_abs())
+/// Year, month, day, hour, minute, second, offset hours and minutes, and the offset's sign.
+fn fields(t: SystemTime, offset_minutes: i32) -> Result<[i32; 9], TimeError> {
+    let dt = local(t, offset_minutes)?;
+    let off = offset_minutes.abs();
+    Ok([
+        dt.year(),
+        i32::from(u8::from(dt.month())),
+        i32::from(dt.day()),
+        i32::from(dt.hour()),
+        i32::from(dt.minute()),
+        i32::from(dt.second()),
+        off / 60,
+        off % 60,
+        offset_minutes.signum(),
+    ])
 }
 
 /// The calendar date `YYYY-MM-DD` at `offset_minutes` from UTC of instant `t` (`0000-01-01`

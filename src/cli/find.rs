@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::Args;
 use sohoa::config::Config;
 use sohoa::desk::{DeskError, FindRequest};
+use sohoa::index::Query;
 
 use super::context::{self, Floor};
 
@@ -98,14 +99,15 @@ pub fn run_find(cfg: &Config, a: FindArgs) -> anyhow::Result<ExitCode> {
     }
     let mut floor = Floor::open(cfg, true)?;
     let found = match floor.desk().find(&FindRequest {
-        person_id: a.person.clone(),
-        tax_code: a.tax_code.clone(),
-        text: a.text.clone(),
-        dossier_code: a.dossier.clone(),
-        type_code: a.type_code.clone(),
-        valid_on: a.valid_on.clone(),
-        unit_code: None,
-        limit: 0,
+        query: Query {
+            person_id: a.person.clone(),
+            tax_code: a.tax_code.clone(),
+            text: a.text.clone(),
+            dossier_code: a.dossier.clone(),
+            type_code: a.type_code.clone(),
+            valid_on: a.valid_on.clone(),
+            ..Query::default()
+        },
         with_badges: true,
     }) {
         Err(e @ DeskError::NothingToFind) => {

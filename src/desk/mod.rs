@@ -111,19 +111,12 @@ pub struct Found {
     pub signature_verifies: Option<bool>,
 }
 
-/// What to find; at least one of the first five criteria.
+/// What to find: the index's criteria (at least one of person, tax code, words, dossier,
+/// type), and whether to badge each paper.
 #[derive(Clone, Debug, Default)]
 pub struct FindRequest {
-    pub person_id: Option<String>,
-    pub tax_code: Option<String>,
-    pub text: Option<String>,
-    pub dossier_code: Option<String>,
-    pub type_code: Option<String>,
-    /// `YYYY-MM-DD`: only papers still valid that day.
-    pub valid_on: Option<String>,
-    pub unit_code: Option<String>,
-    /// At most this many (0: 100; at most 1,000).
-    pub limit: usize,
+    /// `limit` 0 means 100; at most 1,000. `source_sha256` is not for people: ignored.
+    pub query: Query,
     /// Verify each paper's stored signature (and log that it was checked).
     pub with_badges: bool,
 }
@@ -244,7 +237,8 @@ impl Desk<'_> {
 
     /// Papers matching `q` that the actor may see, best first; with `with_badges`, each with
     /// its badge, and the check is logged.
-    pub fn find(&mut self, q: &FindRequest) -> Result<Vec<Found>, DeskError> {
+    pub fn find(&mut self, req: &FindRequest) -> Result<Vec<Found>, DeskError> {
+        let q = &req.query;
         if q.person_id.is_none()
             && q.tax_code.is_none()
             && q.text.is_none()
@@ -273,21 +267,15 @@ impl Desk<'_> {
             }
         }
         let rows = self.index.find(&Query {
-            person_id: q.person_id.clone(),
-            tax_code: q.tax_code.clone(),
-            text: q.text.clone(),
-            dossier_code: q.dossier_code.clone(),
-            type_code: q.type_code.clone(),
-            valid_on: q.valid_on.clone(),
-            unit_code: q.unit_code.clone(),
             source_sha256: None,
             limit: if q.limit == 0 { 100 } else { q.limit.min(1000) },
+            ..q.clone()
         })?;
         let found: Vec<Found> = rows
             .into_iter()
             .filter(|r| self.actor.units.contains(&r.unit_code))
             .map(|r| {
-                let signature = q.with_badges.then(|| self.badge(&r));
+                let signature = req.with_badges.then(|| self.badge(&r));
                 Found {
                     signature_verifies: signature.as_ref().and_then(Badge::verifies),
                     signature,
@@ -295,7 +283,7 @@ impl Desk<'_> {
                 }
             })
             .collect();
-        if q.with_badges {
+        if req.with_badges {
             let a = self.audit(
                 Action::Verify,
                 "find".into(),

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use super::*;
 use crate::index::tests::{audit, ids, paper};
-use crate::index::{AuditTrail, Decisions, Papers, ReviewState, SqliteIndex};
+use crate::index::{AuditTrail, Decisions, Papers, Query, ReviewState, SqliteIndex};
 use crate::store::LocalStore;
 use crate::time::{parse_rfc3339, Clock};
 
@@ -81,8 +81,11 @@ fn find_needs_a_criterion_and_a_real_date_and_keeps_to_the_actors_units() {
         Err(DeskError::NothingToFind)
     ));
     let bad_date = FindRequest {
-        person_id: Some("001085012345".into()),
-        valid_on: Some("03/12/2026".into()),
+        query: Query {
+            person_id: Some("001085012345".into()),
+            valid_on: Some("03/12/2026".into()),
+            ..Default::default()
+        },
         ..Default::default()
     };
     assert!(matches!(
@@ -93,7 +96,10 @@ fn find_needs_a_criterion_and_a_real_date_and_keeps_to_the_actors_units() {
         })
     ));
     let by_person = FindRequest {
-        person_id: Some("001085012345".into()),
+        query: Query {
+            person_id: Some("001085012345".into()),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let found: Vec<i64> = desk
@@ -111,10 +117,8 @@ fn find_needs_a_criterion_and_a_real_date_and_keeps_to_the_actors_units() {
         desk.component(9999),
         Err(DeskError::NotFound { id: 9999 })
     ));
-    let other_unit = FindRequest {
-        unit_code: Some("000.00.11.H59".into()),
-        ..by_person
-    };
+    let mut other_unit = by_person.clone();
+    other_unit.query.unit_code = Some("000.00.11.H59".into());
     assert!(matches!(
         desk.find(&other_unit),
         Err(DeskError::NotYourUnit { .. })
@@ -138,9 +142,11 @@ fn a_stored_file_that_cannot_be_read_as_a_pdf_could_not_be_checked_it_is_not_inv
     // the same through find with badges, which logs the check
     let found = desk
         .find(&FindRequest {
-            person_id: Some("001085012345".into()),
+            query: Query {
+                person_id: Some("001085012345".into()),
+                ..Default::default()
+            },
             with_badges: true,
-            ..Default::default()
         })
         .expect("find");
     assert_eq!(found[0].signature, Some(badge));
@@ -356,7 +362,6 @@ fn report_months_are_the_desks_calendar_months_not_utc() {
 #[test]
 fn a_review_corrects_type_and_fields_recomputes_owners_and_is_logged() {
     use crate::classify::types::DocTypes;
-    use crate::index::Query;
     use review::{FieldInput, ReviewError, ReviewRequest};
     let mut rig = Rig::new();
     let mut p = paper(

@@ -16,6 +16,7 @@ use crate::api::ApiState;
 use crate::classify::fields::FieldKind;
 use crate::desk::review::ReviewRequest;
 use crate::desk::{FindRequest, Which};
+use crate::index::Query;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -39,14 +40,17 @@ pub(super) async fn search(
     let u = user(&s, &h, &[Role::Officer, Role::Auditor])?;
     with_desk(&s, actor(&u), move |desk, _| {
         let found = desk.find(&FindRequest {
-            person_id: q.person,
-            tax_code: q.tax_code,
-            text: q.text,
-            dossier_code: q.dossier,
-            type_code: q.type_code,
-            valid_on: q.valid_on,
-            unit_code: q.unit,
-            limit: q.limit.unwrap_or(100),
+            query: Query {
+                person_id: q.person,
+                tax_code: q.tax_code,
+                text: q.text,
+                dossier_code: q.dossier,
+                type_code: q.type_code,
+                valid_on: q.valid_on,
+                unit_code: q.unit,
+                source_sha256: None,
+                limit: q.limit.unwrap_or(100),
+            },
             with_badges: false,
         })?;
         let rows: Vec<_> = found.into_iter().map(|f| f.component).collect();
