@@ -7,11 +7,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use sohoa::classify::eval::{ClassifyEval, Labels};
-use sohoa::classify::{self, load, model::Model, Batch, Classifier, CodeSource};
+use sohoa::classify::{self, load, model::Model, Batch, CodeSource};
 use sohoa::config::Config;
+use sohoa::desk::build::{classifier, doc_types};
 use sohoa::digitize;
 
-use super::digitize::options;
+use super::context::digitize_options as options;
 
 #[derive(Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -54,20 +55,6 @@ pub enum ClassifyCommand {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
-}
-
-/// The classifier from `[classify]`, `--model` overriding the configured model.
-pub fn classifier(cfg: &Config, model: Option<&Path>) -> anyhow::Result<Classifier> {
-    let types = cfg.classify.types.as_ref().map(|p| cfg.resolve(p));
-    let (model, optional) = match model {
-        Some(m) => (Some(m.to_path_buf()), false),
-        None => (cfg.classify.model.as_ref().map(|p| cfg.resolve(p)), true),
-    };
-    Ok(load::classifier(
-        types.as_deref(),
-        model.as_deref(),
-        optional,
-    )?)
 }
 
 pub fn run(cfg: &Config, a: ClassifyArgs) -> anyhow::Result<ExitCode> {
@@ -141,19 +128,6 @@ fn print_batch(batch: &Batch, model: bool) {
     if !model {
         println!("(rules only: no trained model; see `sohoa classify train`)");
     }
-}
-
-/// The document types of `[classify] types` (the built-in set by default).
-pub fn doc_types(cfg: &Config) -> anyhow::Result<classify::types::DocTypes> {
-    Ok(match &cfg.classify.types {
-        Some(p) => {
-            let p = cfg.resolve(p);
-            let text =
-                std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
-            classify::types::DocTypes::parse(&text, &p.display().to_string())?
-        }
-        None => classify::types::DocTypes::default_set(),
-    })
 }
 
 fn train(

@@ -104,6 +104,24 @@ impl Floor {
     }
 }
 
+/// The options of `[digitize]` as of now, overridden by flags.
+pub(super) fn digitize_options(
+    cfg: &Config,
+    lang: Option<&str>,
+    dpi: Option<f32>,
+    jobs: Option<usize>,
+) -> sohoa::digitize::DigitizeOptions {
+    let mut o = build::digitize_options(cfg, clock(cfg).now());
+    o.dpi_override = dpi;
+    if let Some(j) = jobs {
+        o.workers = j;
+    }
+    if let Some(l) = lang {
+        o.ocr.lang = l.to_string();
+    }
+    o
+}
+
 /// What ingesting needs from the configuration, signing with `signer` as of `clock`'s now.
 pub(super) fn ingest_options<'a>(
     cfg: &Config,
@@ -115,7 +133,7 @@ pub(super) fn ingest_options<'a>(
 ) -> IngestOptions<'a> {
     let now = clock.now();
     IngestOptions {
-        digitize: super::digitize::options(cfg, None, None, None),
+        digitize: digitize_options(cfg, None, None, None),
         unit_code: unit.to_string(),
         folder_dossier: dossier.clone(),
         sign: SignRequest {

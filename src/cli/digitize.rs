@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use sohoa::config::Config;
-use sohoa::digitize::{self, eval, DigitizeOptions};
+use sohoa::digitize::{self, eval};
 
 #[derive(Args)]
 pub struct DigitizeArgs {
@@ -67,31 +67,8 @@ pub enum EvalCommand {
     },
 }
 
-/// The options from `[digitize]`, overridden by flags.
-pub(super) fn options(
-    cfg: &Config,
-    lang: Option<&str>,
-    dpi: Option<f32>,
-    jobs: Option<usize>,
-) -> DigitizeOptions {
-    let d = &cfg.digitize;
-    let mut o = DigitizeOptions {
-        dpi_override: dpi,
-        workers: jobs.unwrap_or(d.workers),
-        min_dpi: d.min_dpi,
-        created: super::context::clock(cfg).now(),
-        utc_offset_minutes: cfg.sign.utc_offset_minutes,
-        ..Default::default()
-    };
-    o.limits.max_pixels = d.max_pixels;
-    o.limits.max_pages = d.max_pages;
-    o.ocr.lang = lang.unwrap_or(&d.lang).to_string();
-    o.ocr.tessdata = d.tessdata.as_ref().map(|p| cfg.resolve(p));
-    o
-}
-
 pub fn run(cfg: &Config, a: DigitizeArgs) -> anyhow::Result<ExitCode> {
-    let mut opts = options(cfg, a.lang.as_deref(), a.dpi, a.jobs);
+    let mut opts = super::context::digitize_options(cfg, a.lang.as_deref(), a.dpi, a.jobs);
     opts.title = a.title.clone();
     let report = digitize::digitize(&a.inputs, &a.output, &opts)?;
     if a.json {
@@ -147,7 +124,7 @@ pub fn run_eval(cfg: &Config, e: EvalCommand) -> anyhow::Result<ExitCode> {
             return super::ingest::run_eval_ingest(cfg, &dir, model.as_deref(), json)
         }
     };
-    let opts = options(cfg, lang.as_deref(), dpi, None);
+    let opts = super::context::digitize_options(cfg, lang.as_deref(), dpi, None);
     let report = eval::eval_dir(&dir, &opts)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);

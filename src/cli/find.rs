@@ -50,9 +50,9 @@ pub struct ReuseArgs {
 }
 
 fn run_like(cfg: &Config, scan: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let classifier = super::classify::classifier(cfg, None)?;
+    let classifier = sohoa::desk::build::classifier(cfg, None)?;
     let (_, mut index, _) = context::open(cfg)?;
-    let opts = super::digitize::options(cfg, None, None, None);
+    let opts = super::context::digitize_options(cfg, None, None, None);
     let mut out = Vec::new();
     for (c, sig) in sohoa::ingest::scan_signatures(&[scan.to_path_buf()], &opts, &classifier)? {
         let first = &c.pages[0];

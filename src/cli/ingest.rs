@@ -56,7 +56,7 @@ pub fn run_ingest(cfg: &Config, a: IngestArgs) -> anyhow::Result<ExitCode> {
     if let Some(code) = &a.dossier {
         sohoa::classify::dossier_code::parse(code).context("--dossier")?;
     }
-    let classifier = super::classify::classifier(cfg, None)?;
+    let classifier = sohoa::desk::build::classifier(cfg, None)?;
     let signer = build::configured_signer(cfg, cfg.store.signer.as_deref(), SIGNER_HINT)?;
     let clock = context::clock(cfg);
     let (store, mut index, root) = context::open(cfg)?;
@@ -123,7 +123,7 @@ pub fn run_eval_ingest(
             .with_context(|| format!("reading {}", labels_path.display()))?,
     )
     .with_context(|| format!("{}: not a labels file", labels_path.display()))?;
-    let classifier = super::classify::classifier(cfg, model)?;
+    let classifier = sohoa::desk::build::classifier(cfg, model)?;
     let signer = build::configured_signer(cfg, cfg.store.signer.as_deref(), SIGNER_HINT)?;
     let clock = context::clock(cfg);
     // a scratch store and index, removed afterwards

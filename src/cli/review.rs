@@ -44,7 +44,7 @@ pub enum ReviewCommand {
 pub fn run(cfg: &Config, c: ReviewCommand) -> anyhow::Result<ExitCode> {
     let mut floor = Floor::open(cfg, false)?;
     let mut desk = floor.desk();
-    let types = super::classify::doc_types(cfg)?;
+    let types = sohoa::desk::build::doc_types(cfg)?;
     let (id, type_code, set, remove) = match c {
         ReviewCommand::List { unit, limit, json } => {
             let out = desk.review_queue(unit.as_deref(), limit)?;

@@ -81,7 +81,7 @@ impl<'a> LiveClassifier<'a> {
     fn new(cfg: &'a Config) -> anyhow::Result<Self> {
         let model = cfg.classify.model.as_ref().map(|p| cfg.resolve(p));
         let stamp = model.as_deref().and_then(modified);
-        let c = super::classify::classifier(cfg, None)?;
+        let c = sohoa::desk::build::classifier(cfg, None)?;
         Ok(Self {
             cfg,
             model,
@@ -96,7 +96,7 @@ impl<'a> LiveClassifier<'a> {
         };
         let stamp = self.model.as_deref().and_then(modified);
         if stamp != cur.0 {
-            match super::classify::classifier(self.cfg, None) {
+            match sohoa::desk::build::classifier(self.cfg, None) {
                 Ok(c) => {
                     eprintln!(
                         "sohoa serve: classification model {} reloaded",
@@ -161,12 +161,12 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     // one OCR engine per batch (the workers already fill the cores), kept between batches
     let engines = sohoa::ocr::EnginePool::new(
-        super::digitize::options(cfg, None, None, Some(1)).ocr,
+        super::context::digitize_options(cfg, None, None, Some(1)).ocr,
         opts.workers,
     );
     let make_opts = || {
         let mut o = super::context::ingest_options(cfg, &signer, &clock, "", &None, &root);
-        o.digitize = super::digitize::options(cfg, None, None, Some(1));
+        o.digitize = super::context::digitize_options(cfg, None, None, Some(1));
         o.digitize.engines = Some(Arc::clone(&engines));
         o.actor = format!("sohoa serve ({})", super::context::actor().name);
         o
@@ -215,7 +215,7 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
             store: store.clone(),
             paths: opts.paths.clone(),
             verify: super::context::stored_paper_policy(cfg)?,
-            types: super::classify::doc_types(cfg)?,
+            types: sohoa::desk::build::doc_types(cfg)?,
             summary: Arc::clone(&summary),
             max_upload_bytes: cfg.http.max_upload_bytes,
             timeout: Duration::from_secs_f64(cfg.http.timeout_seconds),

@@ -41,6 +41,15 @@ pub enum BuildError {
     Trust { source: KeyError },
     #[error("{}: no pinned VGCA root certificate found; download them from ca.gov.vn (see trust/vgca/README.md)", dir.display())]
     NoVgcaRoot { dir: PathBuf },
+    #[error("[classify]: {0}")]
+    Classify(#[from] crate::classify::load::LoadError),
+    #[error("[classify] types = {}: {source}", path.display())]
+    TypesFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("[classify] types: {0}")]
+    Types(#[from] crate::classify::types::TypesError),
 }
 
 /// A loaded signer, the profile it came from, and its TSA (B-T) when the profile names one.
@@ -238,6 +247,58 @@ pub fn verify_policy(
 pub fn stored_paper_policy(cfg: &Config) -> Result<(VerifyOptions, Vec<String>), BuildError> {
     let (store, notes) = trust_store(cfg, &TrustExtras::default())?;
     Ok((verify_policy(cfg, store, None), notes))
+}
+
+/// The classifier of `[classify]` (types and model); `model` overrides the configured model
+/// (which may then be absent: the rules alone).
+pub fn classifier(
+    cfg: &Config,
+    model: Option<&std::path::Path>,
+) -> Result<crate::classify::Classifier, BuildError> {
+    let types = cfg.classify.types.as_ref().map(|p| cfg.resolve(p));
+    let (model, optional) = match model {
+        Some(m) => (Some(m.to_path_buf()), false),
+        None => (cfg.classify.model.as_ref().map(|p| cfg.resolve(p)), true),
+    };
+    Ok(crate::classify::load::classifier(
+        types.as_deref(),
+        model.as_deref(),
+        optional,
+    )?)
+}
+
+/// The document types of `[classify] types` (the built-in set by default).
+pub fn doc_types(cfg: &Config) -> Result<crate::classify::types::DocTypes, BuildError> {
+    use crate::classify::types::DocTypes;
+    Ok(match &cfg.classify.types {
+        Some(p) => {
+            let path = cfg.resolve(p);
+            let text = std::fs::read_to_string(&path).map_err(|source| BuildError::TypesFile {
+                path: path.clone(),
+                source,
+            })?;
+            DocTypes::parse(&text, &path.display().to_string())?
+        }
+        None => DocTypes::default_set(),
+    })
+}
+
+/// The digitizing options of `[digitize]` (and `[sign] utc_offset_minutes` for the PDF/A's
+/// dates), for a PDF/A made at `created`.
+pub fn digitize_options(cfg: &Config, created: SystemTime) -> crate::digitize::DigitizeOptions {
+    let d = &cfg.digitize;
+    let mut o = crate::digitize::DigitizeOptions {
+        workers: d.workers,
+        min_dpi: d.min_dpi,
+        created,
+        utc_offset_minutes: cfg.sign.utc_offset_minutes,
+        ..Default::default()
+    };
+    o.limits.max_pixels = d.max_pixels;
+    o.limits.max_pages = d.max_pages;
+    o.ocr.lang = d.lang.clone();
+    o.ocr.tessdata = d.tessdata.as_ref().map(|p| cfg.resolve(p));
+    o
 }
 
 /// The desk's clock on `provider`, with the calendar of `[sign] utc_offset_minutes`.
