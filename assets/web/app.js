@@ -147,7 +147,8 @@ async function search(ev) {
       }
       body.appendChild(tr);
       api("/api/components/" + c.id).then(
-        (d) => badge(badgeCell, d.signature_verifies, "Chữ ký hợp lệ", "Chữ ký KHÔNG hợp lệ", "Thiếu tệp"),
+        (d) => badge(badgeCell, d.signature_verifies, "Chữ ký hợp lệ", "Chữ ký KHÔNG hợp lệ",
+          { missing: "Thiếu tệp", unsigned: "Chưa ký" }[d.signature && d.signature.status] || "Không kiểm tra được"),
         () => badge(badgeCell, null, "", "", "Không kiểm tra được"));
     }
   } catch (e) {
