@@ -1,6 +1,7 @@
-//! Configuration: parsed from TOML ([`Config::parse`]), validated without I/O
-//! ([`Config::validate`]), then built into live objects by the stage that needs them
-//! (for example [`crate::sign::profile`] loads keys). Relative paths are relative to the file.
+//! Configuration: parsed from TOML and validated without I/O ([`Config::parse`],
+//! [`Config::load`]: a `Config` from either has passed [`Config::validate`]), then built into
+//! live parts by `desk::build` (signers, trust store, classifier, clock), which every edge
+//! shares. Relative paths are relative to the file.
 
 mod types;
 mod validate;
@@ -14,7 +15,7 @@ pub use validate::ConfigError;
 use std::path::{Path, PathBuf};
 
 impl Config {
-    /// Parses `text`; `base` is the folder relative paths are resolved against.
+    /// Parses and validates `text`; `base` is the folder relative paths are resolved against.
     pub fn parse(text: &str, base: &Path, origin: &str) -> Result<Self, ConfigError> {
         let mut cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             file: origin.to_string(),
@@ -22,6 +23,7 @@ impl Config {
         })?;
         cfg.base_dir = base.to_path_buf();
         cfg.origin = origin.to_string();
+        cfg.validate()?;
         Ok(cfg)
     }
 
@@ -35,9 +37,7 @@ impl Config {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        let cfg = Self::parse(&text, &base, &path.display().to_string())?;
-        cfg.validate()?;
-        Ok(cfg)
+        Self::parse(&text, &base, &path.display().to_string())
     }
 
     /// `p` resolved against the configuration file's folder.
