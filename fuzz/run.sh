@@ -43,6 +43,17 @@ seeds() {
     cp "$s"/scans/cccd-ban-sao.png "$s"/dossiers/batch-07.png "$c/decode_png/"
     cp "$s"/scans/dkdn.tif "$s"/scans/quyet-dinh-123.tif "$c/decode_tiff/"
     cp "$s"/pdf/*.pdf "$c/decode_pdf/"
+    # image-only PDFs (the pages decode reads pixels from), small: Pillow writes them
+    local py="$root/.venv/bin/python"; [ -x "$py" ] || py=python3
+    "$py" - "$s/scans/dkdn.tif" "$c/decode_pdf" <<'PY' || echo "no Pillow: decode_pdf has text PDFs only"
+import sys
+from PIL import Image
+src, out = sys.argv[1], sys.argv[2]
+page = Image.open(src).convert("L").resize((300, 420))
+page.save(f"{out}/image-only-gray.pdf", resolution=36)
+page.convert("RGB").save(f"{out}/image-only-rgb.pdf", resolution=36)
+page.convert("1").save(f"{out}/image-only-bilevel.pdf", resolution=36)
+PY
     cp "$s"/pdf/*.pdf "$c/text_layer/"
     # signed PDFs (B-B, and B-T with the test TSA) and their CMS blobs
     local work; work="$(mktemp -d)"
