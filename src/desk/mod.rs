@@ -204,6 +204,11 @@ impl Desk<'_> {
 
     /// Whether `c`'s stored signed file verifies now.
     pub fn badge(&self, c: &ComponentRow) -> Badge {
+        self.badge_with(c, &self.verify_now())
+    }
+
+    /// [`Desk::badge`] with the options already made (one copy of the trust store per search).
+    fn badge_with(&self, c: &ComponentRow, opts: &VerifyOptions) -> Badge {
         let Some(sha) = c.signed_sha256.as_deref() else {
             return Badge::Unsigned;
         };
@@ -226,7 +231,7 @@ impl Desk<'_> {
         }
         let name = format!("stored file {id} of paper #{}", c.id);
         let open = || self.store.open(&id).map_err(std::io::Error::other);
-        match verify_source(&name, open, &self.verify_now()) {
+        match verify_source(&name, open, opts) {
             Ok(r) if r.valid => Badge::Verifies,
             Ok(_) => Badge::DoesNotVerify,
             Err(e) => Badge::CouldNotCheck {
@@ -271,11 +276,12 @@ impl Desk<'_> {
             limit: if q.limit == 0 { 100 } else { q.limit.min(1000) },
             ..q.clone()
         })?;
+        let opts = req.with_badges.then(|| self.verify_now());
         let found: Vec<Found> = rows
             .into_iter()
             .filter(|r| self.actor.units.contains(&r.unit_code))
             .map(|r| {
-                let signature = req.with_badges.then(|| self.badge(&r));
+                let signature = opts.as_ref().map(|o| self.badge_with(&r, o));
                 Found {
                     signature_verifies: signature.as_ref().and_then(Badge::verifies),
                     signature,
