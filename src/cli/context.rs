@@ -148,6 +148,7 @@ pub(super) fn ingest_options<'a>(
             time: now,
             utc_offset_minutes: cfg.sign.utc_offset_minutes,
             nonce: nonce(),
+            ltv: signer.ltv_request(now, nonce()),
         },
         actor: actor().name,
         work_dir: root.join("work"),

@@ -5,6 +5,7 @@ mod context;
 mod digitize;
 mod find;
 mod ingest;
+mod ltv;
 mod report;
 mod review;
 mod serve;
@@ -49,6 +50,9 @@ enum Command {
     /// The service's inbox: its journal, re-queue a failed file.
     #[command(subcommand)]
     Inbox(serve::InboxCommand),
+    /// Long-term signatures: `ltv add` makes a signed PDF B-LT or B-LTA.
+    #[command(subcommand)]
+    Ltv(ltv::LtvCommand),
     /// Scans → classified, signed PDF/A papers stored by SHA-256 and indexed (one batch per call or folder).
     Ingest(Box<ingest::IngestArgs>),
     /// The directives' indicators per unit and month: digitization, signing and reuse rates.
@@ -66,7 +70,7 @@ enum Command {
     /// People of the HTTP API: make a token.
     #[command(subcommand)]
     User(serve::UserCommand),
-    /// Sign a PDF (PAdES B-B, or B-T with a TSA), appending an incremental revision.
+    /// Sign a PDF (PAdES B-B, B-T with a TSA, B-LT, B-LTA), appending incremental revisions.
     Sign(Box<sign::SignArgs>),
     /// Verify every signature of one or more PDFs. Exit 0: all valid; 1: something is not; 2: could not check.
     Verify(verify::VerifyArgs),
@@ -106,6 +110,7 @@ pub fn main() -> ExitCode {
         Command::Classify(a) => classify::run(&cfg, *a),
         Command::Find(a) => find::run_find(&cfg, a),
         Command::Ingest(a) => ingest::run_ingest(&cfg, *a),
+        Command::Ltv(c) => ltv::run(&cfg, c),
         Command::Reuse(a) => find::run_reuse(&cfg, a),
         Command::Review(c) => review::run(&cfg, c),
         Command::Report(a) => report::run_report(&cfg, a),

@@ -8,7 +8,12 @@ use clap::Args;
 use sohoa::config::{Config, SignerProfile};
 use sohoa::desk::build;
 use sohoa::sign::pades::{sign_file, SignRequest};
-use sohoa::sign::{SubFilter, TimestampAuthority};
+use sohoa::sign::{Level, SubFilter, TimestampAuthority};
+
+/// `--level B-LT`: a PAdES level.
+pub(super) fn parse_level(s: &str) -> Result<Level, String> {
+    Level::from_name(s).ok_or_else(|| format!("{s:?}: use B-B, B-T, B-LT or B-LTA"))
+}
 
 #[derive(Args)]
 pub struct SignArgs {
@@ -43,6 +48,13 @@ pub struct SignArgs {
     /// Do not timestamp even if the profile names a TSA.
     #[arg(long, conflicts_with = "tsa")]
     no_tsa: bool,
+    /// PAdES level: B-B, B-T, B-LT (adds the validation data) or B-LTA (and a document
+    /// timestamp); overrides the profile's.
+    #[arg(long, value_parser = parse_level)]
+    level: Option<Level>,
+    /// TSA of B-LTA's document timestamp (default: the signature's TSA).
+    #[arg(long)]
+    archive_tsa: Option<String>,
     /// ETSI.CAdES.detached (default) or adbe.pkcs7.detached.
     #[arg(long)]
     sub_filter: Option<String>,
@@ -93,6 +105,13 @@ fn profile(cfg: &Config, a: &SignArgs) -> anyhow::Result<SignerProfile> {
     }
     if a.no_tsa {
         p.tsa_url = None;
+        p.level = p.level.filter(|l| !l.timestamped());
+    }
+    if a.level.is_some() {
+        p.level = a.level;
+    }
+    if a.archive_tsa.is_some() {
+        p.archive_tsa_url = a.archive_tsa.clone();
     }
     for (slot, v) in [(&mut p.reason, &a.reason), (&mut p.location, &a.location)] {
         if v.is_some() {
@@ -107,7 +126,8 @@ pub fn run(cfg: &Config, a: SignArgs) -> anyhow::Result<ExitCode> {
         .signer
         .clone()
         .unwrap_or_else(|| "given on the command line".into());
-    let s = build::signer(&name, profile(cfg, &a)?)?;
+    let s = build::signer(cfg, &name, profile(cfg, &a)?)?;
+    let now = super::context::clock(cfg).now();
     let p = &s.profile;
     let req = SignRequest {
         signer: s.signer.as_ref(),
@@ -118,22 +138,23 @@ pub fn run(cfg: &Config, a: SignArgs) -> anyhow::Result<ExitCode> {
         location: p.location.clone(),
         contact_info: p.contact_info.clone(),
         contents_size: cfg.sign.contents_size,
-        time: super::context::clock(cfg).now(),
+        time: now,
         utc_offset_minutes: cfg.sign.utc_offset_minutes,
         nonce: super::context::nonce(),
+        ltv: s.ltv_request(now, super::context::nonce()),
     };
     let out = sign_file(&a.input, &a.output, &req)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         println!(
-            "signed {} -> {} ({}, field \"{}\", {}{}; sha256 {})",
+            "signed {} -> {} ({}, field \"{}\", {}, {}; sha256 {})",
             a.input.display(),
             out.output.display(),
             out.signer,
             out.field_name,
             out.sub_filter,
-            if out.timestamped { ", timestamped" } else { "" },
+            out.level,
             out.sha256
         );
     }

@@ -81,10 +81,27 @@ pub struct SignerProfile {
     /// Where the passphrase is: a file (first line) or an environment variable.
     pub passphrase_file: Option<PathBuf>,
     pub passphrase_env: Option<String>,
+    /// Or: a PKCS#11 token (USB token, HSM): the module (shared library) that drives it.
+    pub pkcs11_module: Option<PathBuf>,
+    /// The token, by label or by serial number (neither: the only token present).
+    pub token_label: Option<String>,
+    pub token_serial: Option<String>,
+    /// The private key, by CKA_ID (hex) or by CKA_LABEL (neither: the token's only key).
+    pub key_id: Option<String>,
+    pub key_label: Option<String>,
+    /// Where the token's user PIN is: an environment variable, or a file only the service user
+    /// may read (first line). Neither: asked on the terminal. Never in this file in clear.
+    pub pin_env: Option<String>,
+    pub pin_file: Option<PathBuf>,
     #[serde(default)]
     pub sub_filter: crate::sign::SubFilter,
     /// RFC 3161 time-stamping authority; absent = PAdES B-B, present = B-T.
     pub tsa_url: Option<String>,
+    /// PAdES level: "B-B", "B-T", "B-LT" or "B-LTA" (default: B-T with a tsa_url, else B-B).
+    /// B-LT adds the validation data (DSS); B-LTA a document timestamp over it.
+    pub level: Option<crate::sign::Level>,
+    /// TSA of B-LTA's document timestamps (default: tsa_url).
+    pub archive_tsa_url: Option<String>,
     pub reason: Option<String>,
     pub location: Option<String>,
     pub contact_info: Option<String>,

@@ -147,31 +147,87 @@ impl Config {
             }
         }
         for (name, p) in &self.signers {
-            let pem = p.key.is_some() || p.cert.is_some();
-            match (p.pkcs12.is_some(), pem) {
-                (true, true) => {
-                    return Err(bad(format!(
-                        "[signers.{name}]: give either pkcs12 or key + cert, not both"
-                    )))
-                }
-                (false, false) => {
-                    return Err(bad(format!(
-                        "[signers.{name}]: no key: set pkcs12, or key and cert"
-                    )))
-                }
-                (false, true) if p.key.is_none() || p.cert.is_none() => {
-                    return Err(bad(format!("[signers.{name}]: key and cert go together")))
-                }
-                _ => {}
-            }
-            if let Some(url) = &p.tsa_url {
-                if !url.starts_with("http://") {
-                    return Err(bad(format!(
-                        "[signers.{name}] tsa_url = \"{url}\": only http:// TSAs are supported (RFC 3161 replies are signed; VGCA's TSA is plain HTTP)"
-                    )));
-                }
-            }
+            validate_signer(name, p).map_err(bad)?;
         }
         Ok(())
     }
+}
+
+/// One `[signers.NAME]`: exactly one key source, and the settings it needs.
+fn validate_signer(name: &str, p: &super::SignerProfile) -> Result<(), String> {
+    use crate::sign::Level;
+    let pem = p.key.is_some() || p.cert.is_some();
+    let token = p.pkcs11_module.is_some();
+    match (p.pkcs12.is_some(), token, pem) {
+        (true, true, _) | (true, _, true) => {
+            return Err(format!(
+                "[signers.{name}]: give one key source: pkcs12, key + cert, or pkcs11_module"
+            ))
+        }
+        (false, false, false) => {
+            return Err(format!(
+                "[signers.{name}]: no key: set pkcs12, key and cert, or pkcs11_module"
+            ))
+        }
+        (false, false, true) if p.key.is_none() || p.cert.is_none() => {
+            return Err(format!("[signers.{name}]: key and cert go together"))
+        }
+        (false, true, _) if p.key.is_some() => {
+            return Err(format!(
+            "[signers.{name}]: a token's key stays on the token: use key_id or key_label, not key"
+        ))
+        }
+        _ => {}
+    }
+    if !token {
+        for (k, set) in [
+            ("token_label", p.token_label.is_some()),
+            ("token_serial", p.token_serial.is_some()),
+            ("key_id", p.key_id.is_some()),
+            ("key_label", p.key_label.is_some()),
+            ("pin_env", p.pin_env.is_some()),
+            ("pin_file", p.pin_file.is_some()),
+        ] {
+            if set {
+                return Err(format!(
+                    "[signers.{name}]: {k} is for a token: set pkcs11_module"
+                ));
+            }
+        }
+    }
+    if p.token_label.is_some() && p.token_serial.is_some() {
+        return Err(format!(
+            "[signers.{name}]: name the token by token_label or token_serial, not both"
+        ));
+    }
+    if let Some(id) = &p.key_id {
+        if hex::decode(id.replace(':', "")).map_or(true, |b| b.is_empty()) {
+            return Err(format!(
+                "[signers.{name}] key_id = \"{id}\": a CKA_ID in hex (e.g. \"01\" or \"a1:b2\")"
+            ));
+        }
+    }
+    if p.pin_env.is_some() && p.pin_file.is_some() {
+        return Err(format!(
+            "[signers.{name}]: set pin_env or pin_file, not both"
+        ));
+    }
+    for (k, url) in [
+        ("tsa_url", &p.tsa_url),
+        ("archive_tsa_url", &p.archive_tsa_url),
+    ] {
+        if let Some(url) = url {
+            if !url.starts_with("http://") {
+                return Err(format!(
+                    "[signers.{name}] {k} = \"{url}\": only http:// TSAs are supported (RFC 3161 replies are signed; VGCA's TSA is plain HTTP)"
+                ));
+            }
+        }
+    }
+    if let Some(level) = p.level {
+        if level >= Level::BT && p.tsa_url.is_none() {
+            return Err(format!("[signers.{name}] level = \"{level}\" needs a tsa_url (B-T and above are timestamped)"));
+        }
+    }
+    Ok(())
 }

@@ -10,8 +10,10 @@ use std::time::SystemTime;
 
 use crate::config::{Config, SignerProfile};
 use crate::pki::chain::TrustStore;
+use crate::pki::fetch::HttpFetcher;
 use crate::pki::keys::{self, KeyError};
-use crate::sign::{HttpTsa, Signer, SignerError, SoftwareRsaSigner};
+use crate::sign::ltv::{LtvRequest, Sources};
+use crate::sign::{HttpTsa, Level, Signer, SignerError, SoftwareRsaSigner, TimestampAuthority};
 use crate::time::{Clock, TimeProvider};
 use crate::verify::online::RevocationFetcher;
 use crate::verify::VerifyOptions;
@@ -37,6 +39,8 @@ pub enum BuildError {
         profile: String,
         source: SignerError,
     },
+    #[error("signer profile {profile}: level {level} needs a TSA (tsa_url)")]
+    LevelNeedsTsa { profile: String, level: Level },
     #[error("[trust]: {source}")]
     Trust { source: KeyError },
     #[error("{}: no pinned VGCA root certificate found; download them from ca.gov.vn (see trust/vgca/README.md)", dir.display())]
@@ -52,11 +56,40 @@ pub enum BuildError {
     Types(#[from] crate::classify::types::TypesError),
 }
 
-/// A loaded signer, the profile it came from, and its TSA (B-T) when the profile names one.
+/// A loaded signer, the profile it came from, its TSA (B-T) when the profile names one, and
+/// what its long-term levels need.
 pub struct SignerSetup {
     pub signer: Box<dyn Signer + Send + Sync>,
     pub profile: SignerProfile,
     pub tsa: Option<HttpTsa>,
+    /// The PAdES level the profile asks for.
+    pub level: Level,
+    /// B-LTA: the TSA of the document timestamps (`archive_tsa_url`, else `tsa_url`).
+    pub archive_tsa: Option<HttpTsa>,
+    /// B-LT: `[trust]` anchors end the certificate paths, its CRLs are used when no OCSP
+    /// responder or distribution point answers.
+    pub ltv_store: TrustStore,
+    /// Fetches OCSP responses and CRLs for the DSS.
+    pub fetcher: HttpFetcher,
+}
+
+impl SignerSetup {
+    /// The long-term part of a signing request at `now` (`None` below B-LT).
+    pub fn ltv_request(&self, now: SystemTime, nonce: u64) -> Option<LtvRequest<'_>> {
+        (self.level >= Level::BLt).then(|| LtvRequest {
+            sources: Sources {
+                store: &self.ltv_store,
+                fetcher: Some(&self.fetcher),
+                at: crate::pki::chain::unix(now),
+            },
+            archive_tsa: self
+                .archive_tsa
+                .as_ref()
+                .filter(|_| self.level == Level::BLta)
+                .map(|t| t as &dyn TimestampAuthority),
+            nonce,
+        })
+    }
 }
 
 /// The profile `name` (else `[sign] default_signer`) with its paths resolved against the
@@ -116,7 +149,23 @@ fn passphrase(name: &str, p: &SignerProfile) -> Result<Vec<u8>, BuildError> {
 }
 
 /// Loads the key and certificates profile `p` (called `name` in errors) names.
-pub fn signer(name: &str, p: SignerProfile) -> Result<SignerSetup, BuildError> {
+pub fn signer(cfg: &Config, name: &str, p: SignerProfile) -> Result<SignerSetup, BuildError> {
+    let level = p.level.unwrap_or(if p.tsa_url.is_some() {
+        Level::BT
+    } else {
+        Level::BB
+    });
+    if level >= Level::BT && p.tsa_url.is_none() {
+        return Err(BuildError::LevelNeedsTsa {
+            profile: name.to_string(),
+            level,
+        });
+    }
+    let ltv_store = if level >= Level::BLt {
+        trust_store(cfg, &TrustExtras::default())?.0
+    } else {
+        TrustStore::default()
+    };
     let pass = passphrase(name, &p)?;
     let key_err = |source| BuildError::Key {
         profile: name.to_string(),
@@ -142,6 +191,14 @@ pub fn signer(name: &str, p: SignerProfile) -> Result<SignerSetup, BuildError> {
     Ok(SignerSetup {
         signer: Box::new(signer),
         tsa: p.tsa_url.as_ref().map(HttpTsa::new),
+        archive_tsa: p
+            .archive_tsa_url
+            .as_ref()
+            .or(p.tsa_url.as_ref())
+            .map(HttpTsa::new),
+        level,
+        ltv_store,
+        fetcher: HttpFetcher::default(),
         profile: p,
     })
 }
@@ -153,7 +210,7 @@ pub fn configured_signer(
     hint: &'static str,
 ) -> Result<SignerSetup, BuildError> {
     let (name, p) = named_profile(cfg, name, hint)?;
-    signer(&name, p)
+    signer(cfg, &name, p)
 }
 
 /// What a command line adds to `[trust]` for one run.

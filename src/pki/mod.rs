@@ -5,6 +5,7 @@ pub mod ber;
 pub mod chain;
 pub mod digest;
 pub mod ess;
+pub mod fetch;
 pub mod keys;
 pub mod names;
 pub mod ocsp;

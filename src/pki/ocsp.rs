@@ -2,7 +2,7 @@
 //! on a response (§3.2, §4.2): successful, a basic response, a SingleResponse for exactly this
 //! certificate (CertID by issuer name and key hash, serial), signed by the issuing CA or by a
 //! responder the CA authorised (id-kp-OCSPSigning, §4.2.2.2). Pure: bytes and certificates in,
-//! a finding out; `sohoa verify --online` sends the request (`verify::online`).
+//! a finding out; `sohoa verify --online` sends the request (`pki::fetch`).
 
 use std::time::Duration;
 

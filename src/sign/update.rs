@@ -31,9 +31,20 @@ pub enum UpdateError {
     Internal(&'static str),
 }
 
+/// What the new signature field's value is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SigKind {
+    /// A signature (`/Type /Sig`, ISO 32000-1 Table 252) with this SubFilter.
+    Signature(SubFilter),
+    /// A document timestamp (`/Type /DocTimeStamp`, `/SubFilter /ETSI.RFC3161`; ISO 32000-2
+    /// §12.8.5, ETSI EN 319 142-1 §5.4.3): /Contents is an RFC 3161 token over the ByteRange.
+    DocTimeStamp,
+}
+
 /// The visible parts of the signature dictionary (ISO 32000-1 Table 252).
 pub struct SigFields {
-    pub sub_filter: SubFilter,
+    pub kind: SigKind,
     pub field_name: Option<String>,
     pub signer_name: Option<String>,
     pub reason: Option<String>,
@@ -121,9 +132,13 @@ pub fn field_names<R: Read + Seek>(
 
 fn placeholder_dict(f: &SigFields) -> Result<(Vec<u8>, Placeholder), UpdateError> {
     let mut d = Dict::new();
-    d.set(b"Type", Object::name("Sig"));
+    let (kind, sub_filter) = match f.kind {
+        SigKind::Signature(sf) => ("Sig", sf.pdf_name()),
+        SigKind::DocTimeStamp => ("DocTimeStamp", "ETSI.RFC3161"),
+    };
+    d.set(b"Type", Object::name(kind));
     d.set(b"Filter", Object::name("Adobe.PPKLite"));
-    d.set(b"SubFilter", Object::name(f.sub_filter.pdf_name()));
+    d.set(b"SubFilter", Object::name(sub_filter));
     let mut body = Vec::new();
     body.extend_from_slice(b"<< ");
     for (k, v) in d.iter() {
@@ -144,10 +159,13 @@ fn placeholder_dict(f: &SigFields) -> Result<(Vec<u8>, Placeholder), UpdateError
     body.extend(std::iter::repeat_n(b'0', f.contents_size * 2));
     body.push(b'>');
     let mut rest = Dict::new();
-    rest.set(
-        b"M",
-        Object::String(crate::time::pdf_date(f.time, f.utc_offset_minutes)?.into_bytes()),
-    );
+    // A document timestamp's time is its token's; /M and the signer's words would be unproven.
+    if f.kind != SigKind::DocTimeStamp {
+        rest.set(
+            b"M",
+            Object::String(crate::time::pdf_date(f.time, f.utc_offset_minutes)?.into_bytes()),
+        );
+    }
     for (key, val) in [
         (&b"Name"[..], &f.signer_name),
         (b"Reason", &f.reason),
@@ -217,7 +235,10 @@ pub fn build<R: Read + Seek>(pdf: &mut PdfFile<R>, f: &SigFields) -> Result<Buil
         }
         Some(n) => n.clone(),
         None => (1..)
-            .map(|i| format!("Signature{i}"))
+            .map(|i| match f.kind {
+                SigKind::DocTimeStamp => format!("DocTimeStamp{i}"),
+                _ => format!("Signature{i}"),
+            })
             .find(|n| !existing.contains(n))
             .unwrap_or_else(|| "Signature".into()),
     };

@@ -151,7 +151,7 @@ pub fn unsigned_attr<'a>(si: &'a SignerInfo, oid: &der::oid::ObjectIdentifier) -
         .and_then(|a| a.values.iter().next())
 }
 
-fn find_signer_cert<'a>(
+pub fn find_signer_cert<'a>(
     sid: &SignerIdentifier,
     pool: &'a [Certificate],
 ) -> Option<&'a Certificate> {

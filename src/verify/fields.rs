@@ -7,13 +7,13 @@ use crate::pdf::text::decode_text;
 use crate::pdf::{Dict, ObjRef, Object, PdfError, PdfFile};
 
 /// A signature field found in the form, with its value dictionary.
-pub(super) struct SigField {
-    pub(super) name: String,
-    pub(super) value: Dict,
-    pub(super) value_ref: Option<ObjRef>,
+pub(crate) struct SigField {
+    pub(crate) name: String,
+    pub(crate) value: Dict,
+    pub(crate) value_ref: Option<ObjRef>,
 }
 
-pub(super) fn find_signatures<R: Read + Seek>(
+pub(crate) fn find_signatures<R: Read + Seek>(
     pdf: &mut PdfFile<R>,
 ) -> Result<Vec<SigField>, PdfError> {
     let catalog = pdf.catalog()?;

@@ -5,10 +5,11 @@
 pub mod byterange;
 pub mod changes;
 pub mod cms_check;
-mod fields;
+pub(crate) mod fields;
 pub mod human;
 mod ltv;
-pub mod online;
+/// Revocation fetching lives in `pki::fetch` (signing uses it for B-LT too); re-exported here.
+pub use crate::pki::fetch as online;
 pub mod report;
 pub mod revocation;
 mod signature;

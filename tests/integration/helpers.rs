@@ -145,6 +145,7 @@ pub fn request<'a>(
         time,
         utc_offset_minutes: 420,
         nonce: 0x5eed_1234_5678_9abc,
+        ltv: None,
     }
 }
 
@@ -241,6 +242,18 @@ pub enum Responder {
     Tsa(&'static str),
     /// `openssl ocsp` with `certs-test/ocsp-index.txt`, signed by `ocsp-responder`.
     Ocsp,
+}
+
+/// The OCSP responder the aia-* test certificates name (AIA http://127.0.0.1:18961/). Its port
+/// is fixed, so the tests that use it (or need it down) hold [`ocsp_port`] throughout.
+pub fn ocsp_responder() -> TestTsa {
+    TestTsa::serve_on("127.0.0.1:18961", Responder::Ocsp)
+}
+
+static OCSP_PORT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub fn ocsp_port() -> std::sync::MutexGuard<'static, ()> {
+    OCSP_PORT.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A real RFC 3161 TSA (or OCSP responder) on 127.0.0.1. Stops when dropped.

@@ -201,18 +201,6 @@ fn ecdsa_and_pss_signatures_from_pyhanko_with_an_ecdsa_timestamp_verify() {
     }
 }
 
-/// The OCSP responder the aia-* test certificates name (AIA http://127.0.0.1:18961/). Its port
-/// is fixed, so the tests that use it (or need it down) hold [`ocsp_port`] throughout.
-fn ocsp_responder() -> TestTsa {
-    TestTsa::serve_on("127.0.0.1:18961", Responder::Ocsp)
-}
-
-static OCSP_PORT: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn ocsp_port() -> std::sync::MutexGuard<'static, ()> {
-    OCSP_PORT.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 fn sign_p12(input: &Path, output: &Path, p12: &str) {
     let o = sign_cli_p12(input, output, p12);
     assert!(o.status.success(), "sign with {p12}: {}", text(&o));
@@ -220,7 +208,7 @@ fn sign_p12(input: &Path, output: &Path, p12: &str) {
 
 /// A config.toml in `dir` trusting the test root and sub-CA with these CRLs of the test PKI
 /// (none: only the file's own data or OCSP can settle revocation).
-fn trust_config(dir: &Path, crls: &[&str]) -> std::path::PathBuf {
+pub fn trust_config(dir: &Path, crls: &[&str]) -> std::path::PathBuf {
     let cfg = dir.join("config.toml");
     let crls: Vec<String> = crls.iter().map(|c| format!("{:?}", certs(c))).collect();
     std::fs::write(

@@ -1,7 +1,7 @@
-//! Revocation data fetched at verification time, only when asked (`sohoa verify --online`,
-//! `[trust] online = true`): OCSP from the certificate's Authority Information Access
-//! (RFC 5280 §4.2.2.1, RFC 6960 Appendix A.1: HTTP POST of `application/ocsp-request`), else the
-//! CRL at its distribution point (RFC 5280 §4.2.1.13). The fetching is behind
+//! Revocation data fetched over HTTP: by verification only when asked (`sohoa verify --online`,
+//! `[trust] online = true`), and by long-term signing (B-LT) for its DSS: OCSP from the
+//! certificate's Authority Information Access (RFC 5280 §4.2.2.1, RFC 6960 Appendix A.1: HTTP
+//! POST of `application/ocsp-request`), else the CRL at its distribution point (RFC 5280 §4.2.1.13). The fetching is behind
 //! [`RevocationFetcher`] so the checks stay pure and tests can count what was asked.
 
 use std::io::Read;
