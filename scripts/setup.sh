@@ -14,6 +14,8 @@ APT_PACKAGES=(
   fonts-dejavu-core
   # signature interop and PDF checks in the tests
   openssl poppler-utils qpdf libnss3-tools
+  # PKCS#11: a real token module for the signing tests (SoftHSM2) and OpenSC's pkcs11-tool
+  softhsm2 opensc
   # benchmarks: peak RSS of a child process
   time
   # Python venv for pyHanko (interop tests, benchmarks)
@@ -45,8 +47,9 @@ fi
 # ocrmypdf: the digitize benchmark's baseline (scripts/bench_digitize.py), run with
 # --pdfa-backend internal, which needs no Ghostscript (pikepdf makes the PDF/A, pypdfium2
 # rasterizes); it uses the Debian tesseract above. Brings img2pdf (builds the 200-page input).
+# python-pkcs11: pyHanko signing through the SoftHSM2 token (interop test, signing benchmark).
 PY_PACKAGES=(pyhanko==0.38.0 pyhanko-cli==0.6.0 pillow==12.0.0 'pikepdf[pdfa]==10.17.0'
-  ocrmypdf==17.13.0 segno==1.6.6)
+  ocrmypdf==17.13.0 segno==1.6.6 python-pkcs11==0.10.1)
 stamp=".venv/.sohoa-setup-$(printf '%s ' "${PY_PACKAGES[@]}" | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip

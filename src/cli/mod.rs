@@ -11,6 +11,7 @@ mod review;
 mod serve;
 mod sign;
 mod store;
+mod token;
 mod verify;
 
 use std::path::{Path, PathBuf};
@@ -67,6 +68,9 @@ enum Command {
     Store(store::StoreCommand),
     /// The service: watch the inbox, ingest each complete batch, move it to processed/ or failed/.
     Serve(serve::ServeArgs),
+    /// PKCS#11 tokens: `token list` shows tokens, certificates and keys (no secrets).
+    #[command(subcommand)]
+    Token(token::TokenCommand),
     /// People of the HTTP API: make a token.
     #[command(subcommand)]
     User(serve::UserCommand),
@@ -120,14 +124,29 @@ pub fn main() -> ExitCode {
         Command::Store(c) => store::run_store(&cfg, c),
         Command::Serve(a) => serve::run(&cfg, a),
         Command::Inbox(c) => serve::run_inbox(&cfg, c),
+        Command::Token(c) => token::run(&cfg, c),
         Command::User(c) => serve::run_user(c),
         Command::Verify(a) => verify::run(&cfg, a),
     });
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("sohoa: error: {e:#}");
+            eprintln!("sohoa: error: {}", message(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes, each once: typed errors often quote their source already
+/// ("{file}: {source}"), and anyhow's `{:#}` would print it a second time.
+fn message(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.contains(&c) {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
+    }
+    msg
 }

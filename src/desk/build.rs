@@ -13,6 +13,7 @@ use crate::pki::chain::TrustStore;
 use crate::pki::fetch::HttpFetcher;
 use crate::pki::keys::{self, KeyError};
 use crate::sign::ltv::{LtvRequest, Sources};
+use crate::sign::token::{PinSource, TokenSigner, TokenSpec};
 use crate::sign::{HttpTsa, Level, Signer, SignerError, SoftwareRsaSigner, TimestampAuthority};
 use crate::time::{Clock, TimeProvider};
 use crate::verify::online::RevocationFetcher;
@@ -41,6 +42,11 @@ pub enum BuildError {
     },
     #[error("signer profile {profile}: level {level} needs a TSA (tsa_url)")]
     LevelNeedsTsa { profile: String, level: Level },
+    #[error("signer profile {profile}: {source}")]
+    Token {
+        profile: String,
+        source: crate::sign::token::TokenError,
+    },
     #[error("[trust]: {source}")]
     Trust { source: KeyError },
     #[error("{}: no pinned VGCA root certificate found; download them from ca.gov.vn (see trust/vgca/README.md)", dir.display())]
@@ -120,6 +126,8 @@ pub fn named_profile(
         &mut p.cert,
         &mut p.chain,
         &mut p.passphrase_file,
+        &mut p.pkcs11_module,
+        &mut p.pin_file,
     ] {
         *f = f.as_ref().map(|x| cfg.resolve(x));
     }
@@ -166,7 +174,78 @@ pub fn signer(cfg: &Config, name: &str, p: SignerProfile) -> Result<SignerSetup,
     } else {
         TrustStore::default()
     };
-    let pass = passphrase(name, &p)?;
+    let signer: Box<dyn Signer + Send + Sync> = match &p.pkcs11_module {
+        Some(_) => Box::new(token_signer(name, &p)?),
+        None => software_signer(name, &p)?,
+    };
+    Ok(SignerSetup {
+        signer,
+        tsa: p.tsa_url.as_ref().map(HttpTsa::new),
+        archive_tsa: p
+            .archive_tsa_url
+            .as_ref()
+            .or(p.tsa_url.as_ref())
+            .map(HttpTsa::new),
+        level,
+        ltv_store,
+        fetcher: HttpFetcher::default(),
+        profile: p,
+    })
+}
+
+/// What a profile's `pkcs11_module`, `token_*`, `key_*` and `pin_*` settings name.
+pub fn token_spec(p: &SignerProfile) -> TokenSpec {
+    TokenSpec {
+        module: p.pkcs11_module.clone().unwrap_or_default(),
+        token_label: p.token_label.clone(),
+        token_serial: p.token_serial.clone(),
+        // Validated as hex by Config::validate.
+        key_id: p
+            .key_id
+            .as_ref()
+            .and_then(|id| hex::decode(id.replace(':', "")).ok()),
+        key_label: p.key_label.clone(),
+    }
+}
+
+/// Where the profile's PIN comes from (a terminal prompt when it names neither).
+pub fn pin_source(p: &SignerProfile) -> PinSource {
+    match (&p.pin_env, &p.pin_file) {
+        (Some(v), _) => PinSource::Env(v.clone()),
+        (None, Some(f)) => PinSource::File(f.clone()),
+        _ => PinSource::Prompt,
+    }
+}
+
+/// The profile's token, opened and logged in; its certificate and chain from the token unless
+/// the profile names files.
+fn token_signer(name: &str, p: &SignerProfile) -> Result<TokenSigner, BuildError> {
+    let key_err = |source| BuildError::Key {
+        profile: name.to_string(),
+        source,
+    };
+    let cert = match &p.cert {
+        Some(c) => keys::load_certs(c).map_err(key_err)?.into_iter().next(),
+        None => None,
+    };
+    let chain = match &p.chain {
+        Some(c) => keys::load_certs(c).map_err(key_err)?,
+        None => Vec::new(),
+    };
+    TokenSigner::open(token_spec(p), &pin_source(p), cert, chain).map_err(|source| {
+        BuildError::Token {
+            profile: name.to_string(),
+            source,
+        }
+    })
+}
+
+/// A software key from a PKCS#12 bundle or PEM files.
+fn software_signer(
+    name: &str,
+    p: &SignerProfile,
+) -> Result<Box<dyn Signer + Send + Sync>, BuildError> {
+    let pass = passphrase(name, p)?;
     let key_err = |source| BuildError::Key {
         profile: name.to_string(),
         source,
@@ -188,19 +267,7 @@ pub fn signer(cfg: &Config, name: &str, p: SignerProfile) -> Result<SignerSetup,
             source,
         }
     })?;
-    Ok(SignerSetup {
-        signer: Box::new(signer),
-        tsa: p.tsa_url.as_ref().map(HttpTsa::new),
-        archive_tsa: p
-            .archive_tsa_url
-            .as_ref()
-            .or(p.tsa_url.as_ref())
-            .map(HttpTsa::new),
-        level,
-        ltv_store,
-        fetcher: HttpFetcher::default(),
-        profile: p,
-    })
+    Ok(Box::new(signer))
 }
 
 /// The signer of profile `name` (else `[sign] default_signer`), loaded.

@@ -157,7 +157,7 @@ pub fn scheme(
     }
 }
 
-fn rsa_key(spki: &SubjectPublicKeyInfoOwned) -> Result<RsaPublicKey, SigAlgError> {
+pub(crate) fn rsa_key(spki: &SubjectPublicKeyInfoOwned) -> Result<RsaPublicKey, SigAlgError> {
     // RFC 4055 §1.2: a PSS signature may come from an rsaEncryption or an id-RSASSA-PSS key.
     if spki.algorithm.oid != oids::RSA_ENCRYPTION && spki.algorithm.oid != oids::RSASSA_PSS {
         return Err(SigAlgError::BadKey(format!(

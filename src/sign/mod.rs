@@ -6,6 +6,7 @@ pub mod cms;
 pub mod ltv;
 pub mod pades;
 pub mod signer;
+pub mod token;
 pub mod tsa;
 pub mod update;
 

@@ -1,5 +1,5 @@
-//! The key seam: a [`Signer`] holds a certificate and signs bytes. Software RSA keys today; a
-//! PKCS#11 token (VGCA USB tokens) plugs in here later without touching the PDF or CMS code.
+//! The key seam: a [`Signer`] holds a certificate and signs bytes: software RSA keys here, a
+//! PKCS#11 token (VGCA USB tokens) in `sign::token`, without touching the PDF or CMS code.
 
 use rsa::pkcs1v15::SigningKey;
 use rsa::traits::PublicKeyParts;
@@ -18,6 +18,9 @@ pub enum SignerError {
     KeyMismatch(String),
     #[error("the key could not sign: {0}")]
     Signing(String),
+    /// The key is out of reach for now (a token pulled out): the paper waits, nothing is lost.
+    #[error("the key is not available: {0}")]
+    Unavailable(String),
 }
 
 /// Something that can produce a CMS signature value for the certificate it carries.

@@ -40,7 +40,7 @@ fn spawn(cfg: &Path) -> Child {
 }
 
 /// Every file under `dir`, relative, sorted.
-fn files(dir: &Path) -> Vec<String> {
+pub fn files(dir: &Path) -> Vec<String> {
     fn walk(base: &Path, d: &Path, out: &mut Vec<String>) {
         for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
             let p = e.path();
