@@ -185,6 +185,14 @@ impl SoftHsm {
     }
 }
 
+/// `file` verifies (trusting the test root) and is signed by someone named `who`.
+fn verified_by(file: &Path, who: &str) {
+    let (code, r) = verify_json(file, &["--trust", certs("root-ca.pem").to_str().unwrap()]);
+    assert_eq!(code, 0, "{r:#}");
+    let signer = r["signatures"][0]["signer"].to_string();
+    assert!(signer.contains(who), "{who:?} is not the signer: {r:#}");
+}
+
 fn cfg_sign(hsm: &SoftHsm, cfg: &Path, input: &Path, out: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
         "--config",
@@ -314,14 +322,7 @@ fn pyhanko_signs_through_the_same_token_and_sohoa_verifies_it() {
         .output()
         .unwrap();
     assert!(o.status.success(), "pyhanko addsig pkcs11: {}", text(&o));
-    let (code, r) = verify_json(&out, &["--trust", certs("root-ca.pem").to_str().unwrap()]);
-    assert_eq!(code, 0, "{r:#}");
-    assert!(
-        r["signatures"][0]["signer"]
-            .to_string()
-            .contains("Nguyễn Thị Hường"),
-        "{r:#}"
-    );
+    verified_by(&out, "Nguyễn Thị Hường");
 }
 
 #[test]
@@ -380,14 +381,7 @@ fn wrong_pin_missing_token_missing_key_and_a_readable_pin_file_are_refused_clear
     let cfg = hsm.config("SOHOA TEST ERR", "key_id = \"02\"");
     let o = cfg_sign(&hsm, &cfg, &input, &out, &[]);
     assert!(o.status.success(), "{}", text(&o));
-    let (code, r) = verify_json(&out, &["--trust", certs("root-ca.pem").to_str().unwrap()]);
-    assert_eq!(code, 0, "{r:#}");
-    assert!(
-        r["signatures"][0]["signer"]
-            .to_string()
-            .contains("Sở Nông nghiệp"),
-        "{r:#}"
-    );
+    verified_by(&out, "Sở Nông nghiệp");
     // No PIN source and no terminal: said, not hung.
     let cfg = hsm.config("SOHOA TEST ERR", "key_id = \"01\"");
     let text_cfg = std::fs::read_to_string(&cfg).unwrap();
