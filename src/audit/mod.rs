@@ -29,6 +29,8 @@ pub enum Action {
     Review,
     Requeue,
     Login,
+    /// A stored paper's long-term validation data was renewed (a new document timestamp).
+    Renew,
 }
 
 impl Action {
@@ -44,6 +46,7 @@ impl Action {
             Action::Review => "review",
             Action::Requeue => "requeue",
             Action::Login => "login",
+            Action::Renew => "renew",
         }
     }
 }

@@ -43,6 +43,23 @@ pub enum StoreCommand {
         #[arg(long)]
         scan: bool,
     },
+    /// Keep stored papers verifiable: every paper whose newest timestamp's TSA certificate
+    /// expires before DATE gets its validation data and a new document timestamp (B-LTA); the
+    /// older file is kept; each renewal is in the audit log.
+    Renew(RenewArgs),
+}
+
+#[derive(clap::Args)]
+pub struct RenewArgs {
+    /// Renew what expires before this date (YYYY-MM-DD or RFC 3339; default: a year from now).
+    #[arg(long, value_parser = super::verify::parse_at)]
+    before: Option<std::time::SystemTime>,
+    /// TSA of the document timestamps (default: the store signer's archive_tsa_url, else
+    /// its tsa_url).
+    #[arg(long)]
+    tsa: Option<String>,
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run_audit(cfg: &Config, c: AuditCommand) -> anyhow::Result<ExitCode> {
@@ -69,8 +86,74 @@ pub fn run_audit(cfg: &Config, c: AuditCommand) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// `sohoa store renew`: the desk's renewal with the configured TSA, trust and fetcher.
+fn run_renew(cfg: &Config, a: RenewArgs) -> anyhow::Result<ExitCode> {
+    let url = match a.tsa {
+        Some(u) => u,
+        None => {
+            let (_, p) = sohoa::desk::build::named_profile(
+                cfg,
+                cfg.store.signer.as_deref(),
+                "pass --tsa URL or set [store] signer",
+            )?;
+            p.archive_tsa_url
+                .or(p.tsa_url)
+                .context("the store signer's profile names no TSA: pass --tsa URL")?
+        }
+    };
+    let tsa = sohoa::sign::HttpTsa::new(url);
+    let (store, _) = sohoa::desk::build::trust_store(cfg, &Default::default())?;
+    let fetcher = sohoa::pki::fetch::HttpFetcher::default();
+    let mut floor = Floor::open(cfg, false)?;
+    let now = floor.clock.now();
+    let before = a
+        .before
+        .unwrap_or(now + std::time::Duration::from_secs(365 * 86_400));
+    let work = cfg.resolve(&cfg.store.root).join("work");
+    let req = sohoa::desk::RenewRequest {
+        before: sohoa::pki::chain::unix(before),
+        ltv: sohoa::sign::ltv::LtvRequest {
+            sources: sohoa::sign::ltv::Sources {
+                store: &store,
+                fetcher: Some(&fetcher),
+                at: sohoa::pki::chain::unix(now),
+            },
+            archive_tsa: Some(&tsa),
+            nonce: context::nonce(),
+        },
+        work_dir: &work,
+    };
+    let r = floor.desk().renew(&req)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        println!(
+            "{} signed papers: {} renewed, {} not due, {} failed",
+            r.checked,
+            r.renewed.len(),
+            r.not_due,
+            r.failed.len()
+        );
+        for x in &r.renewed {
+            println!(
+                "renewed  #{} {} -> {} (its TSA certificate expires {})",
+                x.id, x.old_sha256, x.new_sha256, x.tsa_expires
+            );
+        }
+        for (id, why) in &r.failed {
+            println!("FAILED   #{id}: {why}");
+        }
+    }
+    Ok(if r.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 pub fn run_store(cfg: &Config, c: StoreCommand) -> anyhow::Result<ExitCode> {
     match c {
+        StoreCommand::Renew(a) => run_renew(cfg, a),
         StoreCommand::Check { rehash, json } => {
             let (store, mut index, _) = context::open(cfg)?;
             let refs = index.referenced_blobs()?;

@@ -46,7 +46,7 @@ pub struct VerifyArgs {
 }
 
 /// `2040-01-01` or `2040-01-01T08:30:00Z` (UTC; an offset `+07:00` is applied).
-fn parse_at(s: &str) -> Result<SystemTime, String> {
+pub(super) fn parse_at(s: &str) -> Result<SystemTime, String> {
     sohoa::time::parse_rfc3339(s)
         .map(|d| std::time::UNIX_EPOCH + d)
         .ok_or_else(|| format!("{s:?} is not a date (YYYY-MM-DD) or an RFC 3339 time"))

@@ -10,6 +10,7 @@
 
 pub mod build;
 mod paper;
+mod renew;
 pub mod report;
 pub mod reuse;
 pub mod review;
@@ -25,6 +26,7 @@ use crate::time::Clock;
 use crate::verify::{verify_source, FileReport, VerifyError, VerifyOptions};
 
 pub use paper::{Copied, Which};
+pub use renew::{RenewError, RenewReport, RenewRequest, Renewed};
 
 /// Which units' papers someone may see and act on.
 #[derive(Clone, Debug, PartialEq, Eq)]

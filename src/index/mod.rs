@@ -336,8 +336,24 @@ pub trait Papers {
     /// Records that these scans were ingested to the end (every paper indexed).
     fn mark_scans_ingested(&mut self, sha256: &[String], at: &str) -> Result<(), IndexError>;
 
-    /// Every blob the index points at (scans and signed PDFs), to check against the store.
+    /// Every blob the index points at (scans, signed PDFs and the files renewals replaced),
+    /// to check against the store.
     fn referenced_blobs(&mut self) -> Result<Vec<String>, IndexError>;
+
+    /// `(id, signed_sha256)` of every signed paper, oldest first (what a renewal walks).
+    fn signed_papers(&mut self) -> Result<Vec<(i64, String)>, IndexError>;
+
+    /// Points paper `id` at its renewed file `new_sha256` (level `level`) if it still points at
+    /// `old_sha256`, records the renewal (the old file stays referenced) and writes `audit`, in
+    /// one transaction. `None`: the paper had changed meanwhile, nothing was written.
+    fn renew_component(
+        &mut self,
+        id: i64,
+        old_sha256: &str,
+        new_sha256: &str,
+        level: &str,
+        audit: &AuditRequest,
+    ) -> Result<Option<AuditEntry>, IndexError>;
 }
 
 /// The officers' decisions recorded against papers: reuse events and reviews (what the desk

@@ -163,6 +163,22 @@ CREATE INDEX components_review ON components(review_state, id);
 ",
         sqlite: "",
     },
+    Migration {
+        version: 6,
+        name: "renewals: a stored paper's newer long-term file (B-LTA document timestamp), the older kept",
+        common: "
+CREATE TABLE renewals (
+    id INTEGER PRIMARY KEY,
+    component_id INTEGER NOT NULL REFERENCES components(id),
+    old_sha256 TEXT NOT NULL,
+    new_sha256 TEXT NOT NULL,
+    level TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX renewals_component ON renewals(component_id);
+",
+        sqlite: "",
+    },
 ];
 
 /// The newest schema version this build knows.

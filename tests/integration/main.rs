@@ -6,6 +6,7 @@ mod classify;
 mod digitize;
 mod helpers;
 mod ingest;
+mod renew;
 mod robustness;
 pub mod serve;
 mod sign_errors;

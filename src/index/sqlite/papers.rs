@@ -496,12 +496,62 @@ impl Papers for SqliteIndex {
             .conn
             .prepare(
                 "SELECT source_sha256 FROM components
-                 UNION SELECT signed_sha256 FROM components WHERE signed_sha256 IS NOT NULL",
+                 UNION SELECT signed_sha256 FROM components WHERE signed_sha256 IS NOT NULL
+                 UNION SELECT old_sha256 FROM renewals",
             )
             .map_err(|e| self.sql(e))?;
         let rows = st
             .query_map([], |r| r.get::<_, String>(0))
             .map_err(|e| self.sql(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))
+    }
+
+    fn signed_papers(&mut self) -> Result<Vec<(i64, String)>, IndexError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT id, signed_sha256 FROM components
+                 WHERE signed_sha256 IS NOT NULL ORDER BY id",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = st
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.sql(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))
+    }
+
+    fn renew_component(
+        &mut self,
+        id: i64,
+        old_sha256: &str,
+        new_sha256: &str,
+        level: &str,
+        audit: &AuditRequest,
+    ) -> Result<Option<AuditEntry>, IndexError> {
+        let sql = sql_err(&self.db);
+        let tx = self.conn.transaction().map_err(&sql)?;
+        let changed = tx
+            .execute(
+                "UPDATE components SET signed_sha256 = ?1 WHERE id = ?2 AND signed_sha256 = ?3",
+                params![new_sha256, id, old_sha256],
+            )
+            .map_err(&sql)?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        tx.execute(
+            "UPDATE signatures SET level = ?1 WHERE component_id = ?2",
+            params![level, id],
+        )
+        .map_err(&sql)?;
+        tx.execute(
+            "INSERT INTO renewals (component_id, old_sha256, new_sha256, level, at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, old_sha256, new_sha256, level, audit.time],
+        )
+        .map_err(&sql)?;
+        let entry = append_in(&tx, audit).map_err(&sql)?;
+        tx.commit().map_err(&sql)?;
+        Ok(Some(entry))
     }
 }

@@ -14,7 +14,7 @@ use x509_cert::Certificate;
 use x509_ocsp::{BasicOcspResponse, OcspResponse};
 
 use super::dss::Material;
-use crate::pki::chain::{self, TrustStore};
+use crate::pki::chain::{self, RevocationData, TrustStore};
 use crate::pki::fetch::{self, RevocationFetcher};
 use crate::pki::names::display_name;
 use crate::pki::ocsp::{self, OcspStatus};
@@ -106,6 +106,8 @@ fn crl_status(
 
 struct Walk<'a> {
     src: &'a Sources<'a>,
+    /// What the file's DSS holds already (a renewal need not find it again).
+    existing: &'a RevocationData,
     pool: Vec<Certificate>,
     out: Gathered,
     done: HashSet<Vec<u8>>,
@@ -188,6 +190,21 @@ impl Walk<'_> {
         }
     }
 
+    /// Whether the file's DSS already speaks for `cert`: a CRL of its issuer, or an OCSP
+    /// response about it that says good.
+    fn covered(&self, cert: &Certificate, issuer: &Certificate) -> bool {
+        self.existing
+            .crls
+            .iter()
+            .any(|(crl, _)| crl.tbs_cert_list.issuer == cert.tbs_certificate.issuer)
+            || self.existing.ocsp.iter().any(|(resp, _)| {
+                matches!(
+                    ocsp::check_response(resp, cert, issuer).map(|f| f.status),
+                    Ok(OcspStatus::Good)
+                )
+            })
+    }
+
     fn is_anchor(&self, c: &Certificate) -> bool {
         self.src.store.anchors.iter().any(|a| a == c)
     }
@@ -207,7 +224,8 @@ impl Walk<'_> {
                 return;
             };
             if self.done.insert(der_of(&cur)) {
-                if let Ok(false) = self.revinfo(&cur, &issuer, true) {
+                let found = self.revinfo(&cur, &issuer, true);
+                if found == Ok(false) && !self.covered(&cur, &issuer) {
                     self.out.gaps.push(format!(
                         "no OCSP response or current CRL for {}",
                         name(&cur)
@@ -223,10 +241,18 @@ impl Walk<'_> {
 }
 
 /// Gathers the paths and revocation data of `leaves` (signers and TSAs); `pool` holds the
-/// certificates the file carries.
-pub fn gather(leaves: &[Certificate], pool: &[Certificate], src: &Sources) -> Gathered {
+/// certificates the file carries, `existing` the revocation data its DSS holds (a certificate
+/// it covers is no gap when nothing newer is found: a renewal years later need not reach the
+/// signer's long-gone responder again).
+pub fn gather(
+    leaves: &[Certificate],
+    pool: &[Certificate],
+    existing: &RevocationData,
+    src: &Sources,
+) -> Gathered {
     let mut w = Walk {
         src,
+        existing,
         pool: pool.to_vec(),
         out: Gathered::default(),
         done: HashSet::new(),

@@ -85,9 +85,43 @@ pub enum LtvError {
     NotLongTerm { level: Level },
 }
 
-/// The certificates of a file's signatures and timestamps: the leaves to validate (signers,
-/// TSAs) and every certificate the file carries (CMS, tokens, DSS).
-pub fn file_certificates(input: &Path) -> Result<(Vec<Certificate>, Vec<Certificate>), LtvError> {
+/// What a file's signatures and timestamps are made of.
+#[derive(Debug, Default)]
+pub struct FileSignatures {
+    /// The certificates to validate: signers and TSAs.
+    pub leaves: Vec<Certificate>,
+    /// Every certificate the file carries (CMS, tokens, DSS).
+    pub pool: Vec<Certificate>,
+    /// Each timestamp (signature and document timestamps): its time (seconds since the
+    /// epoch) and its TSA's certificate.
+    pub timestamps: Vec<(std::time::Duration, Certificate)>,
+    /// The revocation data the file's DSS holds already.
+    pub dss: crate::pki::chain::RevocationData,
+}
+
+impl FileSignatures {
+    /// The newest timestamp: the one whose TSA certificate must outlive the next renewal.
+    pub fn newest_timestamp(&self) -> Option<&(std::time::Duration, Certificate)> {
+        self.timestamps.iter().max_by_key(|(t, _)| *t)
+    }
+}
+
+/// The TSA certificate and time of an RFC 3161 token (DER).
+fn token_parts(
+    der: &[u8],
+) -> Result<(std::time::Duration, Vec<Certificate>, Option<Certificate>), String> {
+    let (tsd, tst, _) = crate::pki::tst::tst_info(der).map_err(|e| e.to_string())?;
+    let certs = cms_check::embedded_certs(&tsd);
+    let tsa = tsd
+        .signer_infos
+        .0
+        .iter()
+        .find_map(|si| cms_check::find_signer_cert(&si.sid, &certs).cloned());
+    Ok((tst.gen_time.to_unix_duration(), certs, tsa))
+}
+
+/// Reads the signatures and timestamps of `input`.
+pub fn file_signatures(input: &Path) -> Result<FileSignatures, LtvError> {
     let file = input.display().to_string();
     let mut pdf = open_for_update(input)?;
     let pdf_err = |source| LtvError::Pdf {
@@ -98,10 +132,12 @@ pub fn file_certificates(input: &Path) -> Result<(Vec<Certificate>, Vec<Certific
     if fields.is_empty() {
         return Err(LtvError::NoSignature { file });
     }
-    let mut leaves = Vec::new();
-    let mut pool = crate::verify::revocation::from_dss(&mut pdf)
-        .map_err(pdf_err)?
-        .certs;
+    let dss = crate::verify::revocation::from_dss(&mut pdf).map_err(pdf_err)?;
+    let mut out = FileSignatures {
+        pool: dss.certs,
+        dss: dss.revocation,
+        ..Default::default()
+    };
     for f in &fields {
         let unreadable = |why: String| LtvError::Unreadable {
             file: file.clone(),
@@ -115,29 +151,37 @@ pub fn file_certificates(input: &Path) -> Result<(Vec<Certificate>, Vec<Certific
             .ok_or_else(|| unreadable("no /Contents".into()))?;
         let parsed =
             cms_check::parse_signed_data(contents).map_err(|e| unreadable(e.to_string()))?;
+        let doc_ts = f.value.name(b"Type") == Some(b"DocTimeStamp")
+            || f.value.name(b"SubFilter") == Some(b"ETSI.RFC3161");
+        if doc_ts {
+            let (at, certs, tsa) = token_parts(&parsed.der).map_err(unreadable)?;
+            if let Some(c) = tsa {
+                out.leaves.push(c.clone());
+                out.timestamps.push((at, c));
+            }
+            out.pool.extend(certs);
+            continue;
+        }
         let sd = &parsed.signed_data;
         let embedded = cms_check::embedded_certs(sd);
         for si in sd.signer_infos.0.iter() {
             if let Some(c) = cms_check::find_signer_cert(&si.sid, &embedded) {
-                leaves.push(c.clone());
+                out.leaves.push(c.clone());
             }
             // The signature timestamp's TSA (RFC 3161 token in an unsigned attribute).
             if let Some(tok) = cms_check::unsigned_attr(si, &oids::ID_AA_TIME_STAMP_TOKEN) {
                 let der = tok.to_der().map_err(|e| unreadable(e.to_string()))?;
-                let (tsd, _, _) =
-                    crate::pki::tst::tst_info(&der).map_err(|e| unreadable(e.to_string()))?;
-                let tcerts = cms_check::embedded_certs(&tsd);
-                for tsi in tsd.signer_infos.0.iter() {
-                    if let Some(c) = cms_check::find_signer_cert(&tsi.sid, &tcerts) {
-                        leaves.push(c.clone());
-                    }
+                let (at, certs, tsa) = token_parts(&der).map_err(unreadable)?;
+                if let Some(c) = tsa {
+                    out.leaves.push(c.clone());
+                    out.timestamps.push((at, c));
                 }
-                pool.extend(tcerts);
+                out.pool.extend(certs);
             }
         }
-        pool.extend(embedded);
+        out.pool.extend(embedded);
     }
-    Ok((leaves, pool))
+    Ok(out)
 }
 
 /// Gathers the validation data of `input`'s signatures and appends it as a DSS revision
@@ -149,8 +193,8 @@ fn append_dss(
     src: &Sources,
 ) -> Result<(usize, Option<(String, u64)>), LtvError> {
     let file = input.display().to_string();
-    let (leaves, pool) = file_certificates(input)?;
-    let g = collect::gather(&leaves, &pool, src);
+    let sigs = file_signatures(input)?;
+    let g = collect::gather(&sigs.leaves, &sigs.pool, &sigs.dss, src);
     if !g.revoked.is_empty() {
         return Err(LtvError::Revoked {
             file,
