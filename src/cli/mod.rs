@@ -10,7 +10,7 @@ mod report;
 mod review;
 mod serve;
 mod sign;
-mod store;
+pub(super) mod store;
 mod token;
 mod verify;
 

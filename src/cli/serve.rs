@@ -240,7 +240,16 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
         opts.paths.processed.display(),
         opts.paths.failed.display()
     );
+    let renewer = (cfg.store.renew_every_hours > 0.0).then(|| {
+        let (cfg, stop) = (cfg.clone(), Arc::clone(&stop));
+        let every = Duration::from_secs_f64(cfg.store.renew_every_hours * 3600.0);
+        std::thread::spawn(move || renew_on_schedule(&cfg, every, &stop))
+    });
     let ran = inbox::run(&opts, &deps, &summary, &stop);
+    if let Some(h) = renewer {
+        stop.store(true, Ordering::SeqCst);
+        let _ = h.join();
+    }
     if let Some(h) = http {
         // the inbox loop ended (a signal, or --once with the inbox empty): the server too
         stop.store(true, Ordering::SeqCst);
@@ -257,6 +266,34 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
         n(&summary.interrupted_at_start)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `[store] renew_every_hours`: a renewal run at start and then every `every`, until `stop`.
+fn renew_on_schedule(cfg: &Config, every: Duration, stop: &AtomicBool) {
+    loop {
+        let at = super::context::clock(cfg).now_rfc3339();
+        match super::store::renew_store(cfg, None, None) {
+            Ok(r) => println!(
+                "{at} renew   {} signed papers: {} renewed, {} not due, {} failed{}",
+                r.checked,
+                r.renewed.len(),
+                r.not_due,
+                r.failed.len(),
+                r.failed
+                    .iter()
+                    .map(|(id, why)| format!("\n    #{id}: {why}"))
+                    .collect::<String>()
+            ),
+            Err(e) => println!("{at} renew   could not run: {e:#}"),
+        }
+        let t = std::time::Instant::now();
+        while t.elapsed() < every {
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
 }
 
 #[derive(clap::Subcommand)]

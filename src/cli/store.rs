@@ -51,7 +51,8 @@ pub enum StoreCommand {
 
 #[derive(clap::Args)]
 pub struct RenewArgs {
-    /// Renew what expires before this date (YYYY-MM-DD or RFC 3339; default: a year from now).
+    /// Renew what expires before this date (YYYY-MM-DD or RFC 3339; default: [store]
+    /// renew_within_days, 365, from now).
     #[arg(long, value_parser = super::verify::parse_at)]
     before: Option<std::time::SystemTime>,
     /// TSA of the document timestamps (default: the store signer's archive_tsa_url, else
@@ -86,9 +87,15 @@ pub fn run_audit(cfg: &Config, c: AuditCommand) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// `sohoa store renew`: the desk's renewal with the configured TSA, trust and fetcher.
-fn run_renew(cfg: &Config, a: RenewArgs) -> anyhow::Result<ExitCode> {
-    let url = match a.tsa {
+/// One renewal run of the store (`sohoa store renew`, and `sohoa serve` on its schedule):
+/// papers due before `before` (default: `[store] renew_within_days` from now), document
+/// timestamps from `tsa` (default: the store signer's archive TSA, else its TSA).
+pub(super) fn renew_store(
+    cfg: &Config,
+    tsa: Option<String>,
+    before: Option<std::time::SystemTime>,
+) -> anyhow::Result<sohoa::desk::RenewReport> {
+    let url = match tsa {
         Some(u) => u,
         None => {
             let (_, p) = sohoa::desk::build::named_profile(
@@ -105,10 +112,10 @@ fn run_renew(cfg: &Config, a: RenewArgs) -> anyhow::Result<ExitCode> {
     let (store, _) = sohoa::desk::build::trust_store(cfg, &Default::default())?;
     let fetcher = sohoa::pki::fetch::HttpFetcher::default();
     let mut floor = Floor::open(cfg, false)?;
+    floor.actor.name = format!("sohoa store renew ({})", floor.actor.name);
     let now = floor.clock.now();
-    let before = a
-        .before
-        .unwrap_or(now + std::time::Duration::from_secs(365 * 86_400));
+    let within = std::time::Duration::from_secs(u64::from(cfg.store.renew_within_days) * 86_400);
+    let before = before.unwrap_or(now + within);
     let work = cfg.resolve(&cfg.store.root).join("work");
     let req = sohoa::desk::RenewRequest {
         before: sohoa::pki::chain::unix(before),
@@ -123,7 +130,11 @@ fn run_renew(cfg: &Config, a: RenewArgs) -> anyhow::Result<ExitCode> {
         },
         work_dir: &work,
     };
-    let r = floor.desk().renew(&req)?;
+    Ok(floor.desk().renew(&req)?)
+}
+
+fn run_renew(cfg: &Config, a: RenewArgs) -> anyhow::Result<ExitCode> {
+    let r = renew_store(cfg, a.tsa, a.before)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {

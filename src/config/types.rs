@@ -188,6 +188,11 @@ pub struct StoreConfig {
     pub unit: String,
     /// Signer profile used by `sohoa ingest` (default: [sign] default_signer).
     pub signer: Option<String>,
+    /// `sohoa serve` runs `store renew` this often (hours; 0: never, run it from cron).
+    pub renew_every_hours: f64,
+    /// What a renewal renews: papers whose newest timestamp's TSA certificate expires within
+    /// this many days.
+    pub renew_within_days: u32,
 }
 
 impl Default for StoreConfig {
@@ -196,6 +201,8 @@ impl Default for StoreConfig {
             root: PathBuf::from("data"),
             unit: "000.00.00.H00".into(),
             signer: None,
+            renew_every_hours: 0.0,
+            renew_within_days: 365,
         }
     }
 }

@@ -149,6 +149,12 @@ impl Config {
         for (name, p) in &self.signers {
             validate_signer(name, p).map_err(bad)?;
         }
+        let h = self.store.renew_every_hours;
+        if !h.is_finite() || h < 0.0 {
+            return Err(bad(format!(
+                "[store] renew_every_hours = {h}: hours, 0 (never) or more"
+            )));
+        }
         Ok(())
     }
 }

@@ -244,6 +244,27 @@ fn store_renew_killed_at_random_moments_leaves_store_and_index_consistent_and_re
         }
     }
     eprintln!("renew kill test: {killed} runs killed");
+    // The service renews on its schedule ([store] renew_every_hours), here once at start:
+    // within 7,400 days (to 2047) every paper is due.
+    let d = tmp();
+    copy_dir(&pristine.path().join("data"), d.path());
+    let cfg = config(d.path(), &tsa.url);
+    let mut text_cfg = std::fs::read_to_string(&cfg).unwrap();
+    text_cfg = text_cfg.replace(
+        &format!("tsa_url = \"{}\"\n", tsa.url),
+        &format!(
+            "tsa_url = \"{}\"\narchive_tsa_url = \"{}\"\n",
+            tsa.url, archive.url
+        ),
+    );
+    text_cfg.push_str("renew_every_hours = 24\nrenew_within_days = 7400\n");
+    std::fs::write(&cfg, text_cfg).unwrap();
+    std::fs::create_dir_all(d.path().join("inbox")).unwrap();
+    let o = run(&cfg, &["serve", "--once", "--poll"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains(&format!("{n} renewed")), "{}", text(&o));
+    let per_paper = renewals(&cfg);
+    assert_eq!(per_paper.len(), n, "{per_paper:?}");
     assert!(
         killed >= 2,
         "only {killed} runs were killed before they finished (a run takes {full:?})"
