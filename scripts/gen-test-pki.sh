@@ -336,4 +336,5 @@ quiet openssl ts -verify -data "$WORK/data.txt" -in "$WORK/r.tsr" -CAfile "$OUT/
 grep -q '^Verification: OK' "$WORK/quiet.out"
 
 bash scripts/gen-test-pki-extra.sh
+bash scripts/gen-test-pki-ltv.sh
 echo "gen-test-pki: ok ($OUT/)"

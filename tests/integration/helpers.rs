@@ -242,12 +242,20 @@ pub enum Responder {
     Tsa(&'static str),
     /// `openssl ocsp` with `certs-test/ocsp-index.txt`, signed by `ocsp-responder`.
     Ocsp,
+    /// A GET of any path answers with this file of `certs-test/` (a CRL distribution point).
+    File(&'static str),
 }
 
 /// The OCSP responder the aia-* test certificates name (AIA http://127.0.0.1:18961/). Its port
 /// is fixed, so the tests that use it (or need it down) hold [`ocsp_port`] throughout.
 pub fn ocsp_responder() -> TestTsa {
     TestTsa::serve_on("127.0.0.1:18961", Responder::Ocsp)
+}
+
+/// The CRL distribution point `cdp-signer` names (http://127.0.0.1:18962/sub-ca.crl), serving
+/// `certs-test/sub-ca.crl`. A fixed port too: hold [`ocsp_port`].
+pub fn crl_server() -> TestTsa {
+    TestTsa::serve_on("127.0.0.1:18962", Responder::File("sub-ca.crl"))
 }
 
 static OCSP_PORT: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -379,6 +387,15 @@ fn serve(mut c: TcpStream, work: &Path, n: usize, what: Responder) -> std::io::R
         }
         buf.extend_from_slice(&chunk[..k]);
     }
+    if let Responder::File(name) = what {
+        let body = std::fs::read(certs(name))?;
+        write!(
+            c,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )?;
+        return c.write_all(&body);
+    }
     let q = work.join(format!("q{n}.der"));
     let r = work.join(format!("r{n}.der"));
     std::fs::write(&q, &buf[header_end..])?;
@@ -388,6 +405,7 @@ fn serve(mut c: TcpStream, work: &Path, n: usize, what: Responder) -> std::io::R
             "application/timestamp-reply",
         ),
         Responder::Ocsp => (ocsp_reply(&q, &r)?, "application/ocsp-response"),
+        Responder::File(_) => unreachable!("answered above"),
     };
     let body = std::fs::read(&r).unwrap_or_default();
     let status = if out.status.success() && !body.is_empty() {

@@ -218,3 +218,52 @@ fn b_lt_is_refused_when_revocation_data_is_missing_or_says_revoked_and_no_file_i
         .collect();
     assert!(left.is_empty(), "temporary files left: {left:?}");
 }
+
+#[test]
+fn b_lt_fetches_the_crl_at_the_signers_distribution_point_and_validates_without_it() {
+    let _port = ocsp_port();
+    let d = tmp();
+    // Only the root's CRL is configured: the signer's status must come from its CDP.
+    let cfg = trust_config(d.path(), &["root-ca.crl"]);
+    let input = d.path().join("in.pdf");
+    simple_pdf(&input, 1);
+    let tsa = TestTsa::start();
+    let out = d.path().join("cdp-b-lt.pdf");
+    let sign = || {
+        sohoa(&[
+            "--config",
+            cfg.to_str().unwrap(),
+            "sign",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--p12",
+            certs("cdp-signer.p12").to_str().unwrap(),
+            "--passphrase-file",
+            passphrase_file().to_str().unwrap(),
+            "--tsa",
+            &tsa.url,
+            "--level",
+            "B-LT",
+        ])
+    };
+    // The distribution point down: refused, naming the signer.
+    let o = sign();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("Vũ Thị Xê Rê Lờ"), "{}", text(&o));
+    {
+        let _cdp = crl_server();
+        let o = sign();
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    // Everything stopped: the file holds the CRL it fetched.
+    let (code, r) = verify_json(
+        &out,
+        &["--ltv", "--trust", certs("root-ca.pem").to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(r["signatures"][0]["revocation"]["source"], "dss", "{r:#}");
+    assert_eq!(r["signatures"][0]["revocation"]["method"], "CRL", "{r:#}");
+    let (ok, msg) = pyhanko_ltv(&out);
+    assert!(ok, "pyHanko: {msg}");
+}
