@@ -25,6 +25,7 @@ test: setup lint
 
 bench: build bench-index
 	.venv/bin/python scripts/bench_sign.py
+	.venv/bin/python scripts/bench_token.py
 	.venv/bin/python scripts/bench_verify.py
 	.venv/bin/python scripts/bench_digitize.py
 	.venv/bin/python scripts/bench_serve.py --burst $(or $(BENCH_BURST),1000) --burst-seconds 180
