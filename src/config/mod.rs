@@ -83,4 +83,50 @@ mod tests {
         let e = ok("password_argon2 = \"hunter2\"").unwrap_err();
         assert!(e.contains("Argon2id"), "{e}");
     }
+
+    #[test]
+    fn a_token_profile_names_one_key_source_and_no_pin_in_clear() {
+        let signer = |body: &str| check(&format!("[signers.t]\n{body}\n"));
+        let token = "pkcs11_module = \"/usr/lib/softhsm/libsofthsm2.so\"\n";
+        assert_eq!(signer(token), Ok(()));
+        assert_eq!(
+            signer(&format!(
+                "{token}token_label = \"A\"\nkey_id = \"a1:b2\"\npin_env = \"PIN\""
+            )),
+            Ok(())
+        );
+        for (body, want) in [
+            (format!("{token}pkcs12 = \"a.p12\""), "one key source"),
+            (
+                format!("{token}key = \"k.pem\"\ncert = \"c.pem\""),
+                "stays on the token",
+            ),
+            (format!("{token}key_id = \"xyz\""), "CKA_ID in hex"),
+            (
+                format!("{token}token_label = \"A\"\ntoken_serial = \"1\""),
+                "not both",
+            ),
+            (
+                format!("{token}pin_env = \"A\"\npin_file = \"p\""),
+                "not both",
+            ),
+            (
+                "pkcs12 = \"a.p12\"\npin_env = \"PIN\"".to_string(),
+                "set pkcs11_module",
+            ),
+            (format!("{token}level = \"B-LTA\""), "needs a tsa_url"),
+            (
+                format!("{token}archive_tsa_url = \"https://x\""),
+                "only http://",
+            ),
+            (format!("{token}pin = \"123456\""), "unknown field"),
+        ] {
+            let e = signer(&body).unwrap_err();
+            assert!(e.contains(want), "{body}: {e}");
+        }
+        assert_eq!(
+            signer(&format!("{token}tsa_url = \"http://t\"\nlevel = \"B-LTA\"")),
+            Ok(())
+        );
+    }
 }

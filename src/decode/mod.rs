@@ -23,7 +23,7 @@ pub mod text_layer;
 mod tiff_file;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use error::{DecodeError, Location};
 

@@ -290,3 +290,6 @@ pub fn add(
         sha256,
     })
 }
+
+#[cfg(test)]
+mod tests;
