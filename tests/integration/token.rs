@@ -405,6 +405,7 @@ fn wrong_pin_missing_token_missing_key_and_a_readable_pin_file_are_refused_clear
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("no terminal"), "{}", text(&o));
 }
 
 /// The service signs through one token session; the token pulled out: the next scan waits in

@@ -223,9 +223,10 @@ impl Walk<'_> {
                     .push(format!("the issuer of {} is not known", name(&cur)));
                 return;
             };
-            if self.done.insert(der_of(&cur)) {
-                let found = self.revinfo(&cur, &issuer, true);
-                if found == Ok(false) && !self.covered(&cur, &issuer) {
+            // What the DSS already speaks for is not asked again (the document timestamp's own
+            // pass, a renewal years later when the signer's responder is long gone).
+            if self.done.insert(der_of(&cur)) && !self.covered(&cur, &issuer) {
+                if let Ok(false) = self.revinfo(&cur, &issuer, true) {
                     self.out.gaps.push(format!(
                         "no OCSP response or current CRL for {}",
                         name(&cur)
@@ -242,8 +243,8 @@ impl Walk<'_> {
 
 /// Gathers the paths and revocation data of `leaves` (signers and TSAs); `pool` holds the
 /// certificates the file carries, `existing` the revocation data its DSS holds (a certificate
-/// it covers is no gap when nothing newer is found: a renewal years later need not reach the
-/// signer's long-gone responder again).
+/// it covers is not looked up again: a renewal years later need not reach the signer's
+/// long-gone responder).
 pub fn gather(
     leaves: &[Certificate],
     pool: &[Certificate],

@@ -62,8 +62,17 @@ impl PinSource {
         let pin = match self {
             Self::Env(var) => std::env::var(var).map_err(|_| PinError::EnvUnset(var.clone()))?,
             Self::File(path) => from_file(path)?,
-            Self::Prompt => rpassword::prompt_password(format!("PIN for {what}: "))
-                .map_err(|e| PinError::NoTerminal(e.to_string()))?,
+            Self::Prompt => {
+                use std::io::IsTerminal;
+                // A service or a pipe has no one to answer: say so rather than wait.
+                if !std::io::stdin().is_terminal() {
+                    return Err(PinError::NoTerminal(
+                        "standard input is not a terminal".into(),
+                    ));
+                }
+                rpassword::prompt_password(format!("PIN for {what}: "))
+                    .map_err(|e| PinError::NoTerminal(e.to_string()))?
+            }
         };
         Ok(AuthPin::new(pin))
     }
