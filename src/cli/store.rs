@@ -44,8 +44,8 @@ pub enum StoreCommand {
         scan: bool,
     },
     /// Keep stored papers verifiable: every paper whose newest timestamp's TSA certificate
-    /// expires before DATE gets its validation data and a new document timestamp (B-LTA); the
-    /// older file is kept; each renewal is in the audit log.
+    /// expires before DATE (or that has no timestamp) gets its validation data and a new
+    /// document timestamp (B-LTA); the older file is kept; each renewal is in the audit log.
     Renew(RenewArgs),
 }
 

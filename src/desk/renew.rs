@@ -1,8 +1,9 @@
 //! Desk floor, renewal: keeps stored papers verifiable for decades. A paper whose newest
-//! timestamp's TSA certificate expires before a date gets the validation data of its
-//! timestamps and a new document timestamp (PAdES B-LTA, ETSI EN 319 142-1 §5.4.3); the
-//! renewed file is stored content-addressed, the index points at it in one transaction with the
-//! audit entry, and the older file stays stored and referenced. A crash between the two steps
+//! timestamp's TSA certificate expires before a date (or that has no timestamp) gets the
+//! validation data of its signatures and timestamps and a new document timestamp (PAdES
+//! B-LTA, ETSI EN 319 142-1 §5.4.3); the renewed file is stored content-addressed, the index
+//! points at it in one transaction with the audit entry, and the older file stays stored and
+//! referenced. A crash between the two steps
 //! leaves an unreferenced blob and the paper as it was: the next run does it again.
 
 use std::io::Write;
@@ -35,7 +36,8 @@ pub struct Renewed {
     pub id: i64,
     pub old_sha256: String,
     pub new_sha256: String,
-    /// When the TSA certificate of the timestamp it relied on expires.
+    /// When the TSA certificate of the timestamp it relied on expires (1970-01-01T00:00:00Z:
+    /// it had no timestamp).
     pub tsa_expires: String,
 }
 
@@ -94,10 +96,12 @@ impl Desk<'_> {
             f.flush().map_err(RenewError::Io)?;
         }
         let sigs = ltv::file_signatures(tmp.path())?;
-        let Some((_, tsa)) = sigs.newest_timestamp() else {
-            return Err(RenewError::NoTimestamp);
-        };
-        let expires = tsa.tbs_certificate.validity.not_after.to_unix_duration();
+        // No timestamp at all (B-B): nothing proves when it was signed; a document timestamp
+        // now, with the validation data, does, so it is due at once.
+        let expires = sigs
+            .newest_timestamp()
+            .map(|(_, tsa)| tsa.tbs_certificate.validity.not_after.to_unix_duration())
+            .unwrap_or_default();
         if expires >= req.before {
             return Ok(None);
         }
@@ -149,8 +153,6 @@ impl Desk<'_> {
 pub enum RenewError {
     #[error("the index holds {0:?} as its SHA-256")]
     Damaged(String),
-    #[error("its signed file has no timestamp to renew (B-B): sign it again at B-T or above")]
-    NoTimestamp,
     #[error("the paper changed while it was renewed; the next run renews it again")]
     ChangedMeanwhile,
     #[error("{0}")]

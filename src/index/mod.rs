@@ -63,7 +63,8 @@ pub struct SignatureInfo {
     pub cert_issuer: String,
     /// RFC 3339.
     pub signed_at: String,
-    /// "B-B", "B-T", or "adbe.pkcs7" for a CMS signature that is not PAdES.
+    /// "B-B", "B-T", "B-LT", "B-LTA" (after a renewal too), or "adbe.pkcs7" for a CMS
+    /// signature that is not PAdES.
     pub level: String,
 }
 

@@ -448,9 +448,8 @@ fn assemble_and_sign(
     let outcome = sign_file(unsigned.path(), &signed_path, &opts.sign)?;
     let cert = opts.sign.signer.certificate();
     let tbs = &cert.tbs_certificate;
-    let level = match (outcome.sub_filter, outcome.timestamped) {
-        ("ETSI.CAdES.detached", true) => "B-T",
-        ("ETSI.CAdES.detached", false) => "B-B",
+    let level = match outcome.sub_filter {
+        "ETSI.CAdES.detached" => outcome.level.name(),
         _ => "adbe.pkcs7",
     };
     let since = opts
