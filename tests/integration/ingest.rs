@@ -17,13 +17,15 @@ fn setup(dir: &Path) -> PathBuf {
     store_config(dir, "000.00.10.H59", "")
 }
 
-fn run(cfg: &Path, args: &[&str]) -> std::process::Output {
+/// `sohoa --config CFG ARGS…`.
+pub fn run(cfg: &Path, args: &[&str]) -> std::process::Output {
     let mut all = vec!["--config", cfg.to_str().unwrap()];
     all.extend_from_slice(args);
     sohoa(&all)
 }
 
-fn json(cfg: &Path, args: &[&str]) -> Value {
+/// [`run`], asserted to succeed, its standard output as JSON.
+pub fn json(cfg: &Path, args: &[&str]) -> Value {
     let o = run(cfg, args);
     assert!(o.status.success(), "{}", text(&o));
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)))

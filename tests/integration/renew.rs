@@ -10,6 +10,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::helpers::*;
+use crate::ingest::{json, run};
 
 const UNIT: &str = "000.00.10.H59";
 
@@ -35,18 +36,6 @@ fn config(dir: &Path, tsa: &str) -> PathBuf {
     )
     .unwrap();
     cfg
-}
-
-fn run(cfg: &Path, args: &[&str]) -> std::process::Output {
-    let mut all = vec!["--config", cfg.to_str().unwrap()];
-    all.extend_from_slice(args);
-    sohoa(&all)
-}
-
-fn json(cfg: &Path, args: &[&str]) -> Value {
-    let o = run(cfg, args);
-    assert!(o.status.success(), "{args:?}: {}", text(&o));
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)))
 }
 
 fn renew(cfg: &Path, before: &str, tsa: &str) -> Value {

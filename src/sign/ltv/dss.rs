@@ -23,10 +23,6 @@ pub struct Material {
 }
 
 impl Material {
-    pub fn is_empty(&self) -> bool {
-        self.certs.is_empty() && self.crls.is_empty() && self.ocsps.is_empty()
-    }
-
     /// Adds `der` to `list` unless it is there already.
     pub fn push_unique(list: &mut Vec<Vec<u8>>, der: Vec<u8>) {
         if !list.contains(&der) {

@@ -67,7 +67,7 @@ pub enum LtvError {
         field: String,
         why: String,
     },
-    #[error("{file}: cannot make {level}: {}", gaps.join("; "))]
+    #[error("{file}: cannot make {level}: {}. Add the issuers' CRLs to [trust] crls (or --crl) and their certificates to [trust] intermediates, or let sohoa reach the OCSP responders and CRL addresses the certificates name", gaps.join("; "))]
     Incomplete {
         file: String,
         level: Level,
