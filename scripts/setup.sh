@@ -12,6 +12,8 @@ APT_PACKAGES=(
   libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd tesseract-ocr-eng
   # fonts with Vietnamese glyphs for the sample generator
   fonts-dejavu-core
+  # the signature stamps: Liberation Serif, metric-compatible with Times New Roman (Decree 30/2020)
+  fonts-liberation2
   # signature interop and PDF checks in the tests
   openssl poppler-utils qpdf libnss3-tools
   # PKCS#11: a real token module for the signing tests (SoftHSM2) and OpenSC's pkcs11-tool

@@ -149,6 +149,7 @@ pub(super) fn ingest_options<'a>(
             utc_offset_minutes: cfg.sign.utc_offset_minutes,
             nonce: nonce(),
             ltv: signer.ltv_request(now, nonce()),
+            stamp: None,
         },
         actor: actor().name,
         work_dir: root.join("work"),

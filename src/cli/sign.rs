@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use sohoa::config::{Config, SignerProfile};
 use sohoa::desk::build;
+use sohoa::sign::appearance::StampRole;
 use sohoa::sign::pades::{sign_file, SignRequest};
 use sohoa::sign::{Level, SubFilter, TimestampAuthority};
 
@@ -65,9 +66,26 @@ pub struct SignArgs {
     /// Signature field name (default: the first free SignatureN).
     #[arg(long)]
     field: Option<String>,
+    /// A visible signature laid out as this role's rule says: digitizer (top left of page 1),
+    /// agency (top right) or certifier (bottom right of the last page); the profile's [stamp]
+    /// table overrides the layout. Default: visible when the profile has a [stamp] table.
+    #[arg(long, value_parser = parse_role)]
+    stamp: Option<StampRole>,
+    /// An invisible signature, whatever the profile says.
+    #[arg(long, conflicts_with = "stamp")]
+    invisible: bool,
     /// Print the outcome as JSON.
     #[arg(long)]
     json: bool,
+}
+
+fn parse_role(s: &str) -> Result<StampRole, String> {
+    match s {
+        "digitizer" => Ok(StampRole::Digitizer),
+        "agency" => Ok(StampRole::Agency),
+        "certifier" => Ok(StampRole::Certifier),
+        _ => Err(format!("{s:?}: use digitizer, agency or certifier")),
+    }
 }
 
 fn profile(cfg: &Config, a: &SignArgs) -> anyhow::Result<SignerProfile> {
@@ -129,6 +147,12 @@ pub fn run(cfg: &Config, a: SignArgs) -> anyhow::Result<ExitCode> {
     let s = build::signer(cfg, &name, profile(cfg, &a)?)?;
     let now = super::context::clock(cfg).now();
     let p = &s.profile;
+    let stamp = match (a.invisible, a.stamp, &p.stamp) {
+        (true, _, _) => None,
+        (false, Some(role), _) => build::stamp(cfg, &name, p, role)?,
+        (false, None, Some(_)) => build::stamp(cfg, &name, p, StampRole::Digitizer)?,
+        (false, None, None) => None,
+    };
     let req = SignRequest {
         signer: s.signer.as_ref(),
         tsa: s.tsa.as_ref().map(|t| t as &dyn TimestampAuthority),
@@ -142,6 +166,7 @@ pub fn run(cfg: &Config, a: SignArgs) -> anyhow::Result<ExitCode> {
         utc_offset_minutes: cfg.sign.utc_offset_minutes,
         nonce: super::context::nonce(),
         ltv: s.ltv_request(now, super::context::nonce()),
+        stamp,
     };
     let out = sign_file(&a.input, &a.output, &req)?;
     if a.json {
@@ -157,6 +182,20 @@ pub fn run(cfg: &Config, a: SignArgs) -> anyhow::Result<ExitCode> {
             out.level,
             out.sha256
         );
+        if let Some(ap) = &out.appearance {
+            println!(
+                "stamp on page {} at [{:.0} {:.0} {:.0} {:.0}]{}",
+                ap.page,
+                ap.rect[0],
+                ap.rect[1],
+                ap.rect[2],
+                ap.rect[3],
+                ap.moved
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

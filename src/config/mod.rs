@@ -7,8 +7,8 @@ mod types;
 mod validate;
 
 pub use types::{
-    Config, DigitizeConfig, HttpConfig, InboxConfig, SignConfig, SignerProfile, TrustConfig,
-    UserConfig,
+    CertifyConfig, Config, DigitizeConfig, HttpConfig, InboxConfig, SignConfig, SignerProfile,
+    StampConfig, TrustConfig, UserConfig,
 };
 pub use validate::ConfigError;
 

@@ -23,6 +23,8 @@ pub struct Config {
     #[serde(default)]
     pub store: StoreConfig,
     #[serde(default)]
+    pub certify: CertifyConfig,
+    #[serde(default)]
     pub inbox: InboxConfig,
     #[serde(default)]
     pub http: HttpConfig,
@@ -105,6 +107,61 @@ pub struct SignerProfile {
     pub reason: Option<String>,
     pub location: Option<String>,
     pub contact_info: Option<String>,
+    /// The visible stamp of this profile's signatures (absent: the layout of the role the
+    /// profile signs in, see [`StampConfig`]).
+    pub stamp: Option<StampConfig>,
+}
+
+/// `[signers.NAME.stamp]`: how the signature shows on the page. Every key is optional; what
+/// is not given comes from `layout` (or the role the profile signs in: the digitizer in
+/// ingest, the agency after it, the certifier in certify).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StampConfig {
+    /// false: invisible signatures (a widget without appearance, Rect all zero).
+    pub visible: Option<bool>,
+    /// "digitizer", "agency" or "certifier": the regulation layouts.
+    pub layout: Option<crate::sign::appearance::StampRole>,
+    /// "top-left", "top-right", "bottom-left", "bottom-right".
+    pub position: Option<crate::sign::appearance::Corner>,
+    /// "first" or "last".
+    pub page: Option<crate::sign::appearance::StampPage>,
+    /// The lines, with {name} {org} {time} {date} {reason} {location} (and {number} {book}
+    /// of a certification).
+    pub lines: Option<Vec<String>>,
+    /// A TrueType font with Vietnamese letters (default: Liberation Serif).
+    pub font: Option<PathBuf>,
+    /// Points.
+    pub size: Option<f64>,
+    /// "#RRGGBB".
+    pub color: Option<String>,
+    /// From the page edges, millimetres.
+    pub margin_mm: Option<f64>,
+    pub border: Option<bool>,
+    /// The agency's seal: a PNG (transparency kept), drawn at the stamp's left.
+    pub seal: Option<PathBuf>,
+}
+
+/// `[certify]`: electronic certified copies (chứng thực bản sao điện tử từ bản chính).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CertifyConfig {
+    /// The certifying officer's profile (personal signature, layout "certifier").
+    pub officer_signer: Option<String>,
+    /// The agency's profile, signing after the officer (layout "agency").
+    pub agency_signer: Option<String>,
+    /// The register book's name, {year} filled in (one book, one sequence per unit and year).
+    pub book: String,
+}
+
+impl Default for CertifyConfig {
+    fn default() -> Self {
+        Self {
+            officer_signer: None,
+            agency_signer: None,
+            book: "{year}/SCT/BS".into(),
+        }
+    }
 }
 
 /// `[trust]`: what verification trusts.
@@ -188,6 +245,9 @@ pub struct StoreConfig {
     pub unit: String,
     /// Signer profile used by `sohoa ingest` (default: [sign] default_signer).
     pub signer: Option<String>,
+    /// The agency's profile: when set, each paper is signed by it too, after the digitizer
+    /// (its stamp at the top right of page 1, Decree 30/2020).
+    pub agency_signer: Option<String>,
     /// `sohoa serve` runs `store renew` this often (hours; 0: never, run it from cron).
     pub renew_every_hours: f64,
     /// What a renewal renews: papers whose newest timestamp's TSA certificate expires within
@@ -201,6 +261,7 @@ impl Default for StoreConfig {
             root: PathBuf::from("data"),
             unit: "000.00.00.H00".into(),
             signer: None,
+            agency_signer: None,
             renew_every_hours: 0.0,
             renew_within_days: 365,
         }

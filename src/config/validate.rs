@@ -148,6 +148,26 @@ impl Config {
         }
         for (name, p) in &self.signers {
             validate_signer(name, p).map_err(bad)?;
+            if let Some(st) = &p.stamp {
+                validate_stamp(name, st).map_err(bad)?;
+            }
+        }
+        for (key, v) in [
+            ("[store] signer", &self.store.signer),
+            ("[store] agency_signer", &self.store.agency_signer),
+            ("[certify] officer_signer", &self.certify.officer_signer),
+            ("[certify] agency_signer", &self.certify.agency_signer),
+        ] {
+            if let Some(name) = v {
+                if !self.signers.contains_key(name) {
+                    return Err(bad(format!(
+                        "{key} = \"{name}\" but there is no [signers.{name}]"
+                    )));
+                }
+            }
+        }
+        if self.certify.book.trim().is_empty() || self.certify.book.len() > 64 {
+            return Err(bad("[certify] book: a name of 1 to 64 characters".into()));
         }
         let h = self.store.renew_every_hours;
         if !h.is_finite() || h < 0.0 {
@@ -157,6 +177,39 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// One `[signers.NAME.stamp]`: values in range, lines that name known fields.
+fn validate_stamp(name: &str, st: &super::StampConfig) -> Result<(), String> {
+    let at = format!("[signers.{name}.stamp]");
+    if let Some(size) = st.size {
+        if !(4.0..=72.0).contains(&size) {
+            return Err(format!("{at} size = {size}: points, 4 to 72"));
+        }
+    }
+    if let Some(m) = st.margin_mm {
+        if !(0.0..=100.0).contains(&m) {
+            return Err(format!("{at} margin_mm = {m}: millimetres, 0 to 100"));
+        }
+    }
+    if let Some(c) = &st.color {
+        if crate::sign::appearance::presets::parse_color(c).is_none() {
+            return Err(format!("{at} color = \"{c}\": write it as \"#RRGGBB\""));
+        }
+    }
+    if let Some(lines) = &st.lines {
+        if lines.is_empty() || lines.len() > 40 {
+            return Err(format!("{at} lines: 1 to 40 lines"));
+        }
+        let known = [
+            "name", "org", "time", "date", "reason", "location", "number", "book", "officer",
+        ];
+        let values: Vec<(&str, String)> = known.iter().map(|k| (*k, String::new())).collect();
+        for l in lines {
+            crate::sign::appearance::fill(l, &values).map_err(|e| format!("{at} {e}"))?;
+        }
+    }
+    Ok(())
 }
 
 /// One `[signers.NAME]`: exactly one key source, and the settings it needs.

@@ -12,6 +12,9 @@ use crate::config::{Config, SignerProfile};
 use crate::pki::chain::TrustStore;
 use crate::pki::fetch::HttpFetcher;
 use crate::pki::keys::{self, KeyError};
+use crate::sign::appearance::{
+    self, presets, AppearanceError, Seal, Stamp, StampFont, StampRole, StampTemplate,
+};
 use crate::sign::ltv::{LtvRequest, Sources};
 use crate::sign::token::{PinSource, TokenSigner, TokenSpec};
 use crate::sign::{HttpTsa, Level, Signer, SignerError, SoftwareRsaSigner, TimestampAuthority};
@@ -46,6 +49,11 @@ pub enum BuildError {
     Token {
         profile: String,
         source: crate::sign::token::TokenError,
+    },
+    #[error("signer profile {profile}, its stamp: {source}")]
+    Stamp {
+        profile: String,
+        source: crate::sign::appearance::AppearanceError,
     },
     #[error("[trust]: {source}")]
     Trust { source: KeyError },
@@ -191,6 +199,67 @@ pub fn signer(cfg: &Config, name: &str, p: SignerProfile) -> Result<SignerSetup,
         fetcher: HttpFetcher::default(),
         profile: p,
     })
+}
+
+/// Fonts read once per process, by path: every stamp of a run shares one.
+fn stamp_font(path: &std::path::Path) -> Result<Arc<StampFont>, AppearanceError> {
+    static FONTS: std::sync::Mutex<Vec<(PathBuf, Arc<StampFont>)>> =
+        std::sync::Mutex::new(Vec::new());
+    let mut fonts = FONTS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, f)) = fonts.iter().find(|(p, _)| p == path) {
+        return Ok(f.clone());
+    }
+    let f = Arc::new(StampFont::load(path)?);
+    fonts.push((path.to_path_buf(), f.clone()));
+    Ok(f)
+}
+
+/// The stamp a profile's signatures show when it signs as `role`: its `[stamp]` table over
+/// the role's regulation layout (or over the table's own `layout`); `None` when the table
+/// says `visible = false`. Reads the font and the seal.
+pub fn stamp(
+    cfg: &Config,
+    profile_name: &str,
+    p: &SignerProfile,
+    role: StampRole,
+) -> Result<Option<StampTemplate>, BuildError> {
+    let st = p.stamp.clone().unwrap_or_default();
+    if st.visible == Some(false) {
+        return Ok(None);
+    }
+    let err = |source| BuildError::Stamp {
+        profile: profile_name.to_string(),
+        source,
+    };
+    let base = presets::preset(st.layout.unwrap_or(role));
+    let font_path = st
+        .font
+        .as_ref()
+        .map(|f| cfg.resolve(f))
+        .unwrap_or_else(|| PathBuf::from(appearance::DEFAULT_FONT));
+    let font = stamp_font(&font_path).map_err(err)?;
+    let seal = match &st.seal {
+        Some(s) => Some(Arc::new(Seal::load(&cfg.resolve(s)).map_err(err)?)),
+        None => None,
+    };
+    Ok(Some(StampTemplate {
+        style: Stamp {
+            lines: st.lines.clone().unwrap_or(base.lines),
+            font,
+            seal,
+            size: st.size.unwrap_or(base.size),
+            color: st
+                .color
+                .as_deref()
+                .and_then(presets::parse_color)
+                .unwrap_or(base.color),
+            corner: st.position.unwrap_or(base.corner),
+            page: st.page.unwrap_or(base.page),
+            margin: st.margin_mm.unwrap_or(base.margin_mm) * 72.0 / 25.4,
+            border: st.border.unwrap_or(base.border),
+        },
+        extra: Vec::new(),
+    }))
 }
 
 /// What a profile's `pkcs11_module`, `token_*`, `key_*` and `pin_*` settings name.

@@ -93,6 +93,7 @@ pub fn find_attrs(name: &Name, oid: &Oid) -> Vec<String> {
 
 pub const CN: Oid = Oid::new_unwrap("2.5.4.3");
 pub const UID: Oid = Oid::new_unwrap("0.9.2342.19200300.100.1.1");
+pub const O: Oid = Oid::new_unwrap("2.5.4.10");
 
 /// What a report says about a certificate.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

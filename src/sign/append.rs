@@ -14,6 +14,8 @@ use crate::pki::digest::DigestAlg;
 /// What a signed revision came to.
 pub(crate) struct Appended {
     pub field_name: String,
+    /// Where a visible signature's stamp went.
+    pub placed: Option<super::appearance::Placed>,
     /// Bytes of the CMS (or RFC 3161 token) written into /Contents.
     pub contents_bytes: usize,
     pub output_bytes: u64,
@@ -184,6 +186,7 @@ pub(crate) fn append_signed(
     tmp.persist(output).map_err(|e| io(output)(e.error))?;
     Ok(Appended {
         field_name: built.field_name,
+        placed: built.placed,
         contents_bytes: der.len(),
         output_bytes: total,
         sha256,

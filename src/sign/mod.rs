@@ -1,6 +1,7 @@
 //! Stage `sign`: PAdES signatures on PDFs (ETSI EN 319 142-1 B-B, B-T, B-LT, B-LTA), each
 //! appended as an incremental revision so earlier signatures stay valid.
 
+pub mod appearance;
 mod append;
 pub mod cms;
 pub mod ltv;

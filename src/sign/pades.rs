@@ -37,6 +37,8 @@ pub struct SignRequest<'a> {
     /// PAdES B-LT (and B-LTA when it names an archive TSA): the long-term revisions appended
     /// after the signature. Needs `tsa` (B-LT builds on B-T).
     pub ltv: Option<LtvRequest<'a>>,
+    /// A visible signature: the stamp's template (None: invisible).
+    pub stamp: Option<super::appearance::StampTemplate>,
 }
 
 impl SignRequest<'_> {
@@ -65,6 +67,8 @@ pub struct SignOutcome {
     pub output_bytes: u64,
     /// SHA-256 of the signed file, hex.
     pub sha256: String,
+    /// Where a visible signature's stamp went (None: invisible).
+    pub appearance: Option<super::appearance::Placed>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +90,8 @@ pub enum SignError {
     Timestamp(#[from] TsaError),
     #[error("{0}")]
     LongTerm(Box<LtvError>),
+    #[error("{0}")]
+    Appearance(#[from] super::appearance::AppearanceError),
     #[error("B-LT and B-LTA build on B-T: the signer profile names no TSA (tsa_url)")]
     LongTermWithoutTsa,
     #[error("the signature needs {needed} bytes but {reserved} are reserved; raise [sign] contents_size")]
@@ -179,13 +185,17 @@ pub fn sign_file_unchecked(
     output: &Path,
     req: &SignRequest,
 ) -> Result<SignOutcome, SignError> {
+    let subject = &req.signer.certificate().tbs_certificate.subject;
+    let signer_name = crate::pki::names::find_attr(subject, &CN);
+    let stamp = match &req.stamp {
+        Some(t) => Some(t.fill(&stamp_values(req, signer_name.as_deref())?)?),
+        None => None,
+    };
     let fields = update::SigFields {
         kind: SigKind::Signature(req.sub_filter),
         field_name: req.field_name.clone(),
-        signer_name: crate::pki::names::find_attr(
-            &req.signer.certificate().tbs_certificate.subject,
-            &CN,
-        ),
+        signer_name,
+        stamp,
         reason: req.reason.clone(),
         location: req.location.clone(),
         contact_info: req.contact_info.clone(),
@@ -226,5 +236,37 @@ pub fn sign_file_unchecked(
         cms_bytes: done.contents_bytes,
         output_bytes: done.output_bytes,
         sha256: done.sha256,
+        appearance: done.placed,
     })
+}
+
+/// The values a stamp's lines may name, from the signature being made.
+fn stamp_values(
+    req: &SignRequest,
+    name: Option<&str>,
+) -> Result<Vec<(&'static str, String)>, SignError> {
+    use crate::pki::names::{find_attr, O};
+    let subject = &req.signer.certificate().tbs_certificate.subject;
+    let name = name
+        .map(str::to_string)
+        .unwrap_or_else(|| display_name(subject));
+    let org = find_attr(subject, &O).unwrap_or_else(|| name.clone());
+    let time =
+        crate::time::xmp_date(req.time, req.utc_offset_minutes).map_err(|e| SignError::Update {
+            file: "the stamp".into(),
+            source: UpdateError::Time(e),
+        })?;
+    let day = crate::time::local_date(req.time, req.utc_offset_minutes);
+    let date = match (day.get(0..4), day.get(5..7), day.get(8..10)) {
+        (Some(y), Some(m), Some(d)) => format!("{d}/{m}/{y}"),
+        _ => day.clone(),
+    };
+    Ok(vec![
+        ("name", name),
+        ("org", org),
+        ("time", time),
+        ("date", date),
+        ("reason", req.reason.clone().unwrap_or_default()),
+        ("location", req.location.clone().unwrap_or_default()),
+    ])
 }

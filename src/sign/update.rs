@@ -25,6 +25,8 @@ pub enum UpdateError {
     FieldExists(String),
     #[error("the file is too large for a 10-digit ByteRange")]
     TooLarge,
+    #[error(transparent)]
+    Appearance(#[from] super::appearance::AppearanceError),
     #[error("signing time: {0}")]
     Time(#[from] crate::time::TimeError),
     #[error("internal error: {0}")]
@@ -53,6 +55,8 @@ pub struct SigFields {
     pub time: SystemTime,
     pub utc_offset_minutes: i32,
     pub contents_size: usize,
+    /// A visible signature: the stamp its widget shows (None: invisible, Rect all zero).
+    pub stamp: Option<super::appearance::Stamp>,
 }
 
 /// Where the placeholders lie in [`Built::bytes`].
@@ -72,6 +76,8 @@ pub struct Built {
     pub bytes: Vec<u8>,
     pub placeholder: Placeholder,
     pub field_name: String,
+    /// Where the stamp of a visible signature went.
+    pub placed: Option<super::appearance::Placed>,
 }
 
 /// A PDF text string (ISO 32000-1 §7.9.2.2): plain bytes for printable ASCII, else UTF-16BE
@@ -250,7 +256,25 @@ pub fn build<R: Read + Seek>(pdf: &mut PdfFile<R>, f: &SigFields) -> Result<Buil
     let mut w = IncrementalWriter::new();
     let (sig_body, mut ph) = placeholder_dict(f)?;
 
-    // Merged field + widget (ISO 32000-1 §12.7.3.1), invisible: Rect all zero, Print | Locked.
+    // A visible signature's stamp: its page, place, appearance form and objects, numbered
+    // after the form's (a new AcroForm may take size + 2).
+    let rendered = match &f.stamp {
+        Some(stamp) => Some(super::appearance::render(pdf, &pages, stamp, size + 3)?),
+        None => None,
+    };
+    let page_ref = match &rendered {
+        Some(r) => *pages.get(r.page_index).ok_or(UpdateError::NoPages)?,
+        None => page_ref,
+    };
+    if page_ref != pages[0] {
+        page = match pdf.get(page_ref)? {
+            Object::Dict(d) => d,
+            _ => return Err(UpdateError::NoPages),
+        };
+    }
+
+    // Merged field + widget (ISO 32000-1 §12.7.3.1), Print | Locked; invisible (Rect all
+    // zero) unless it has a stamp.
     let mut widget = Dict::new();
     widget.set(b"Type", Object::name("Annot"));
     widget.set(b"Subtype", Object::name("Widget"));
@@ -258,16 +282,38 @@ pub fn build<R: Read + Seek>(pdf: &mut PdfFile<R>, f: &SigFields) -> Result<Buil
     widget.set(b"T", text_string(&field_name));
     widget.set(b"V", Object::Ref(sig_ref));
     widget.set(b"F", Object::Int(132));
-    widget.set(
-        b"Rect",
-        Object::Array(vec![
-            Object::Int(0),
-            Object::Int(0),
-            Object::Int(0),
-            Object::Int(0),
-        ]),
-    );
+    let rect = match &rendered {
+        Some(r) => {
+            let p = r.placement.rect;
+            [p.x0, p.y0, p.x1, p.y1].map(|v| Object::Real((v * 1000.0).round() / 1000.0))
+        }
+        None => [0, 0, 0, 0].map(Object::Int),
+    };
+    widget.set(b"Rect", Object::Array(rect.to_vec()));
     widget.set(b"P", Object::Ref(page_ref));
+    let mut placed = None;
+    if let Some(r) = rendered {
+        let mut ap = Dict::new();
+        ap.set(b"N", Object::Ref(r.form));
+        widget.set(b"AP", Object::Dict(ap));
+        for (oref, o) in r.objects {
+            match o {
+                super::appearance::NewObject::Plain(o) => w.add(oref, &o),
+                super::appearance::NewObject::Stream(d, data) => w.add_stream(oref, &d, &data),
+            }
+        }
+        let p = r.placement.rect;
+        placed = Some(super::appearance::Placed {
+            page: r.page_index + 1,
+            rect: [p.x0, p.y0, p.x1, p.y1],
+            moved: r.placement.moved,
+            lines: f
+                .stamp
+                .as_ref()
+                .map(|s| s.lines.clone())
+                .unwrap_or_default(),
+        });
+    }
 
     let mut annots = match page.get(b"Annots").map(|o| pdf.resolve(o)).transpose()? {
         Some(Object::Array(a)) => a,
@@ -309,6 +355,7 @@ pub fn build<R: Read + Seek>(pdf: &mut PdfFile<R>, f: &SigFields) -> Result<Buil
         bytes,
         placeholder: ph,
         field_name,
+        placed,
     })
 }
 

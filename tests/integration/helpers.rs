@@ -146,6 +146,7 @@ pub fn request<'a>(
         utc_offset_minutes: 420,
         nonce: 0x5eed_1234_5678_9abc,
         ltv: None,
+        stamp: None,
     }
 }
 

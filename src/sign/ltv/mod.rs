@@ -252,6 +252,7 @@ pub fn add(
             time: std::time::UNIX_EPOCH + req.sources.at,
             utc_offset_minutes: 0,
             contents_size: DOC_TIMESTAMP_SIZE,
+            stamp: None,
         };
         let alg = tsa.imprint_alg();
         let done = append::append_signed(at, output, &fields, alg, &mut |digest| {
