@@ -8,10 +8,11 @@ use std::time::SystemTime;
 
 use rand_core::RngCore;
 use sohoa::config::Config;
-use sohoa::desk::build::{self, SignerSetup};
+use sohoa::desk::build::{self, IngestSigners, SignerSetup};
 use sohoa::desk::{Actor, Desk};
 use sohoa::index::SqliteIndex;
 use sohoa::ingest::IngestOptions;
+use sohoa::sign::appearance::StampTemplate;
 use sohoa::sign::pades::SignRequest;
 use sohoa::sign::TimestampAuthority;
 use sohoa::store::LocalStore;
@@ -122,10 +123,34 @@ pub(super) fn digitize_options(
     o
 }
 
-/// What ingesting needs from the configuration, signing with `signer` as of `clock`'s now.
+/// A signing request for `s` at `now`, with `stamp` (None: invisible).
+pub(super) fn sign_request<'a>(
+    cfg: &Config,
+    s: &'a SignerSetup,
+    now: SystemTime,
+    stamp: Option<StampTemplate>,
+) -> SignRequest<'a> {
+    SignRequest {
+        signer: s.signer.as_ref(),
+        tsa: s.tsa.as_ref().map(|t| t as &dyn TimestampAuthority),
+        sub_filter: s.profile.sub_filter,
+        field_name: None,
+        reason: s.profile.reason.clone(),
+        location: s.profile.location.clone(),
+        contact_info: s.profile.contact_info.clone(),
+        contents_size: cfg.sign.contents_size,
+        time: now,
+        utc_offset_minutes: cfg.sign.utc_offset_minutes,
+        nonce: nonce(),
+        ltv: s.ltv_request(now, nonce()),
+        stamp,
+    }
+}
+
+/// What ingesting needs from the configuration, signing with `signers` as of `clock`'s now.
 pub(super) fn ingest_options<'a>(
     cfg: &Config,
-    signer: &'a SignerSetup,
+    signers: &'a IngestSigners,
     clock: &Clock,
     unit: &str,
     dossier: &Option<String>,
@@ -136,21 +161,16 @@ pub(super) fn ingest_options<'a>(
         digitize: digitize_options(cfg, None, None, None),
         unit_code: unit.to_string(),
         folder_dossier: dossier.clone(),
-        sign: SignRequest {
-            signer: signer.signer.as_ref(),
-            tsa: signer.tsa.as_ref().map(|t| t as &dyn TimestampAuthority),
-            sub_filter: signer.profile.sub_filter,
-            field_name: None,
-            reason: signer.profile.reason.clone(),
-            location: signer.profile.location.clone(),
-            contact_info: signer.profile.contact_info.clone(),
-            contents_size: cfg.sign.contents_size,
-            time: now,
-            utc_offset_minutes: cfg.sign.utc_offset_minutes,
-            nonce: nonce(),
-            ltv: signer.ltv_request(now, nonce()),
-            stamp: None,
-        },
+        sign: sign_request(
+            cfg,
+            &signers.digitizer,
+            now,
+            signers.digitizer_stamp.clone(),
+        ),
+        agency: signers
+            .agency
+            .as_ref()
+            .map(|(a, st)| sign_request(cfg, a, now, st.clone())),
         actor: actor().name,
         work_dir: root.join("work"),
     }

@@ -57,7 +57,7 @@ pub fn run_ingest(cfg: &Config, a: IngestArgs) -> anyhow::Result<ExitCode> {
         sohoa::classify::dossier_code::parse(code).context("--dossier")?;
     }
     let classifier = sohoa::desk::build::classifier(cfg, None)?;
-    let signer = build::configured_signer(cfg, cfg.store.signer.as_deref(), SIGNER_HINT)?;
+    let signer = build::ingest_signers(cfg, SIGNER_HINT)?;
     let clock = context::clock(cfg);
     let (store, mut index, root) = context::open(cfg)?;
     // what runs killed more than an hour ago left behind
@@ -124,7 +124,7 @@ pub fn run_eval_ingest(
     )
     .with_context(|| format!("{}: not a labels file", labels_path.display()))?;
     let classifier = sohoa::desk::build::classifier(cfg, model)?;
-    let signer = build::configured_signer(cfg, cfg.store.signer.as_deref(), SIGNER_HINT)?;
+    let signer = build::ingest_signers(cfg, SIGNER_HINT)?;
     let clock = context::clock(cfg);
     // a scratch store and index, removed afterwards
     let scratch = tempfile::Builder::new()

@@ -124,7 +124,7 @@ fn modified(p: &std::path::Path) -> Option<SystemTime> {
 pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
     let live = LiveClassifier::new(cfg)?;
     let classifier = || live.get();
-    let signer = build::configured_signer(cfg, cfg.store.signer.as_deref(), "set [store] signer")?;
+    let signer = build::ingest_signers(cfg, "set [store] signer")?;
     let clock = super::context::clock(cfg);
     let root = cfg.resolve(&cfg.store.root);
     let store = LocalStore::open(&root)?;

@@ -73,6 +73,8 @@ pub enum BuildError {
 /// A loaded signer, the profile it came from, its TSA (B-T) when the profile names one, and
 /// what its long-term levels need.
 pub struct SignerSetup {
+    /// The profile's name in `[signers]`, for messages.
+    pub name: String,
     pub signer: Box<dyn Signer + Send + Sync>,
     pub profile: SignerProfile,
     pub tsa: Option<HttpTsa>,
@@ -187,6 +189,7 @@ pub fn signer(cfg: &Config, name: &str, p: SignerProfile) -> Result<SignerSetup,
         None => software_signer(name, &p)?,
     };
     Ok(SignerSetup {
+        name: name.to_string(),
         signer,
         tsa: p.tsa_url.as_ref().map(HttpTsa::new),
         archive_tsa: p
@@ -347,6 +350,37 @@ pub fn configured_signer(
 ) -> Result<SignerSetup, BuildError> {
     let (name, p) = named_profile(cfg, name, hint)?;
     signer(cfg, &name, p)
+}
+
+/// Who signs an ingested paper: the official who digitizes (`[store] signer`), then, when
+/// `[store] agency_signer` is set, the agency; each with the stamp of its role.
+pub struct IngestSigners {
+    pub digitizer: SignerSetup,
+    pub digitizer_stamp: Option<StampTemplate>,
+    pub agency: Option<(SignerSetup, Option<StampTemplate>)>,
+}
+
+pub fn ingest_signers(cfg: &Config, hint: &'static str) -> Result<IngestSigners, BuildError> {
+    let digitizer = configured_signer(cfg, cfg.store.signer.as_deref(), hint)?;
+    let digitizer_stamp = stamp(
+        cfg,
+        &digitizer.name,
+        &digitizer.profile,
+        StampRole::Digitizer,
+    )?;
+    let agency = match &cfg.store.agency_signer {
+        Some(name) => {
+            let a = configured_signer(cfg, Some(name), hint)?;
+            let st = stamp(cfg, &a.name, &a.profile, StampRole::Agency)?;
+            Some((a, st))
+        }
+        None => None,
+    };
+    Ok(IngestSigners {
+        digitizer,
+        digitizer_stamp,
+        agency,
+    })
 }
 
 /// What a command line adds to `[trust]` for one run.

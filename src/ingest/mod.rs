@@ -36,8 +36,10 @@ pub struct IngestOptions<'a> {
     pub unit_code: String,
     /// The dossier code of the operator's folder, if any (wins over cover sheets).
     pub folder_dossier: Option<String>,
-    /// How to sign each paper (signer, TSA, clock).
+    /// How to sign each paper (signer, TSA, clock): the official who digitizes.
     pub sign: SignRequest<'a>,
+    /// Then the agency, when it signs too (its stamp at the top right, Decree 30/2020).
+    pub agency: Option<SignRequest<'a>>,
     /// Who is ingesting, for the audit log.
     pub actor: String,
     /// Folder for temporary files (same file system as the store is best).
@@ -220,6 +222,7 @@ pub fn ingest(
                 pages_label,
             );
             stored.rescan_of = rescan;
+            stored.warnings.extend(signed.notes.iter().cloned());
             report.papers.push(stored);
         }
     }
@@ -345,6 +348,8 @@ fn paper(
 
 struct Signed {
     path: PathBuf,
+    /// Where stamps could not go where the rules put them.
+    notes: Vec<String>,
     info: SignatureInfo,
     /// Near-duplicate signature of the paper (None when a page was copied, not scanned).
     likeness: Option<PaperSignature>,
@@ -446,6 +451,19 @@ fn assemble_and_sign(
     drop(file);
     let signed_path = unsigned.path().with_extension("signed.pdf");
     let outcome = sign_file(unsigned.path(), &signed_path, &opts.sign)?;
+    let mut notes: Vec<String> = Vec::new();
+    let mut note = |who: &str, ap: &Option<crate::sign::appearance::Placed>| {
+        if let Some(p) = ap {
+            if let Some(m) = &p.moved {
+                notes.push(format!("{who} stamp on page {}: {m}", p.page));
+            }
+        }
+    };
+    note("the digitizer's", &outcome.appearance);
+    if let Some(agency) = &opts.agency {
+        let a = sign_file(&signed_path, &signed_path, agency)?;
+        note("the agency's", &a.appearance);
+    }
     let cert = opts.sign.signer.certificate();
     let tbs = &cert.tbs_certificate;
     let level = match outcome.sub_filter {
@@ -458,6 +476,7 @@ fn assemble_and_sign(
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default();
     Ok(Signed {
+        notes,
         likeness,
         path: signed_path,
         info: SignatureInfo {

@@ -11,6 +11,9 @@ pub(crate) struct SigField {
     pub(crate) name: String,
     pub(crate) value: Dict,
     pub(crate) value_ref: Option<ObjRef>,
+    /// The field dictionary itself (the widget when merged) and its object.
+    pub(crate) field: Dict,
+    pub(crate) field_ref: Option<ObjRef>,
 }
 
 pub(crate) fn find_signatures<R: Read + Seek>(
@@ -70,6 +73,8 @@ pub(crate) fn find_signatures<R: Read + Seek>(
                 name,
                 value,
                 value_ref,
+                field_ref: obj.as_ref(),
+                field: d,
             });
         }
     }

@@ -181,6 +181,20 @@ pub fn render(r: &FileReport) -> String {
                 c.rule
             );
         }
+        let ap = &sig.appearance;
+        let shows = match (ap.visible, ap.page, ap.rect, &ap.text) {
+            (false, ..) => "nothing (an invisible signature)".to_string(),
+            (true, page, rect, text) => format!(
+                "a stamp on page {} at [{}]{}",
+                page.map_or("?".into(), |p| p.to_string()),
+                rect.map(|r| r.map(|v| format!("{v:.0}")).join(" "))
+                    .unwrap_or_default(),
+                text.as_deref()
+                    .map(|t| format!(": \"{t}\""))
+                    .unwrap_or_else(|| " (no text)".into())
+            ),
+        };
+        let _ = writeln!(s, "      shows:         {shows}");
         if let Some(r) = &sig.reason {
             let _ = writeln!(s, "      reason:        {r}");
         }

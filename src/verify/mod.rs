@@ -2,6 +2,7 @@
 //! data ([`FileReport`]). An `Err` means "could not check" (not a PDF, unreadable), never
 //! "invalid": an invalid signature is a report whose `valid` is false.
 
+pub mod appearance;
 pub mod byterange;
 pub mod changes;
 pub mod cms_check;
@@ -217,9 +218,31 @@ pub fn verify_source<R: Read + Seek>(
         signatures.push(report);
     }
     for f in sigs {
-        let report = signature::verify_one(
+        let mut report = signature::verify_one(
             name, &open, &mut new, &mut raw, &f, &ends, docmdp, &ctx, opts,
         )?;
+        // What the signature shows; a page that cannot be read for it is noted, not fatal.
+        let cn = report.signer.as_ref().and_then(|s| s.common_name.clone());
+        match appearance::widget(&mut new, &f.field, f.field_ref).and_then(|w| match w {
+            Some((w, r)) => appearance::inspect(&mut new, &w, r, cn.as_deref()).map(Some),
+            None => Ok(None),
+        }) {
+            Ok(Some(a)) => {
+                if a.names_signer == Some(false) {
+                    report.warnings.push(format!(
+                        "the visible stamp on page {} reads \"{}\", which does not name the signer \"{}\" of the certificate",
+                        a.page.map_or("?".into(), |p| p.to_string()),
+                        a.text.as_deref().unwrap_or(""),
+                        cn.as_deref().unwrap_or("")
+                    ));
+                }
+                report.appearance = a;
+            }
+            Ok(None) => {}
+            Err(e) => report
+                .warnings
+                .push(format!("the signature's appearance could not be read: {e}")),
+        }
         signatures.push(report);
     }
     signatures.sort_by_key(|s| s.coverage.signed_bytes);

@@ -146,6 +146,8 @@ pub struct SignatureReport {
     pub modifications: Modifications,
     pub reason: Option<String>,
     pub location: Option<String>,
+    /// What the signature shows on the page (visible or not, where, which text).
+    pub appearance: super::appearance::AppearanceReport,
     /// The bottom line for this signature.
     pub valid: bool,
     /// Everything that made `valid` false, in words an auditor can act on.

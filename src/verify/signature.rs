@@ -211,6 +211,7 @@ pub(super) fn verify_one<R: Read + Seek>(
         },
         reason: text(b"Reason"),
         location: text(b"Location"),
+        appearance: Default::default(),
         valid: false,
         problems: Vec::new(),
         warnings: Vec::new(),
