@@ -230,10 +230,10 @@ impl TextReader {
                         self.text.push_str(&decode(f, s));
                     }
                 }
-                b"Tm" | b"Td" | b"TD" | b"T*" | b"ET" => {
-                    if !self.text.ends_with('\n') && !self.text.is_empty() {
-                        self.text.push('\n');
-                    }
+                b"Tm" | b"Td" | b"TD" | b"T*" | b"ET"
+                    if !self.text.ends_with('\n') && !self.text.is_empty() =>
+                {
+                    self.text.push('\n');
                 }
                 b"Do" => {
                     if let Some(Token::Name(n)) = args.first() {
