@@ -31,6 +31,8 @@ pub enum Action {
     Login,
     /// A stored paper's long-term validation data was renewed (a new document timestamp).
     Renew,
+    /// An electronic certified copy: a register number taken, then the copy issued.
+    Certify,
 }
 
 impl Action {
@@ -47,6 +49,7 @@ impl Action {
             Action::Requeue => "requeue",
             Action::Login => "login",
             Action::Renew => "renew",
+            Action::Certify => "certify",
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Edge `cli`: argument parsing and exit codes; `anyhow` lives here and nowhere else.
 
+mod certify;
 mod classify;
 mod context;
 mod digitize;
@@ -39,6 +40,8 @@ enum Command {
     /// Check the audit log.
     #[command(subcommand)]
     Audit(store::AuditCommand),
+    /// Electronic certified copies of stored papers (numbered in the unit's register, signed by the certifying officer and the agency); the register.
+    Certify(certify::CertifyArgs),
     /// Split scanned batches into dossiers and papers, classify them, read their ID numbers (`classify train`: the model).
     Classify(Box<classify::ClassifyArgs>),
     /// Scans (JPEG, PNG, TIFF, image-only PDF) to one searchable PDF/A-2u with Vietnamese OCR.
@@ -111,6 +114,7 @@ pub fn main() -> ExitCode {
     }
     let result = load_config(cli.config.as_deref()).and_then(|cfg| match cli.command {
         Command::Audit(c) => store::run_audit(&cfg, c),
+        Command::Certify(a) => certify::run(&cfg, a),
         Command::Classify(a) => classify::run(&cfg, *a),
         Command::Find(a) => find::run_find(&cfg, a),
         Command::Ingest(a) => ingest::run_ingest(&cfg, *a),

@@ -383,6 +383,35 @@ pub fn ingest_signers(cfg: &Config, hint: &'static str) -> Result<IngestSigners,
     })
 }
 
+/// Who signs a certified copy: `[certify] officer_signer` (else `[sign] default_signer`) with
+/// the certifier's stamp, then `[certify] agency_signer` with the agency's.
+pub struct CertifySigners {
+    pub officer: SignerSetup,
+    pub officer_stamp: Option<StampTemplate>,
+    pub agency: Option<(SignerSetup, Option<StampTemplate>)>,
+    pub book: String,
+}
+
+pub fn certify_signers(cfg: &Config) -> Result<CertifySigners, BuildError> {
+    let hint = "set [certify] officer_signer";
+    let officer = configured_signer(cfg, cfg.certify.officer_signer.as_deref(), hint)?;
+    let officer_stamp = stamp(cfg, &officer.name, &officer.profile, StampRole::Certifier)?;
+    let agency = match &cfg.certify.agency_signer {
+        Some(name) => {
+            let a = configured_signer(cfg, Some(name), hint)?;
+            let st = stamp(cfg, &a.name, &a.profile, StampRole::Agency)?;
+            Some((a, st))
+        }
+        None => None,
+    };
+    Ok(CertifySigners {
+        officer,
+        officer_stamp,
+        agency,
+        book: cfg.certify.book.clone(),
+    })
+}
+
 /// What a command line adds to `[trust]` for one run.
 #[derive(Clone, Debug, Default)]
 pub struct TrustExtras {

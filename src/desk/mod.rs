@@ -9,6 +9,7 @@
 //! profiles to [`crate::sign::Signer`]s, `[trust]` to a trust store and verification policy.
 
 pub mod build;
+mod certify;
 mod paper;
 mod renew;
 pub mod report;
@@ -25,6 +26,7 @@ use crate::store::{BlobId, BlobStore, StoreError};
 use crate::time::Clock;
 use crate::verify::{verify_source, FileReport, VerifyError, VerifyOptions};
 
+pub use certify::{Certified, CertifyError, CertifyRequest};
 pub use paper::{Copied, Which};
 pub use renew::{RenewError, RenewReport, RenewRequest, Renewed};
 

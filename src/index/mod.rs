@@ -124,6 +124,83 @@ pub struct ComponentRow {
     pub source_page: u32,
     /// Full-text rank (higher is better) when found by text.
     pub rank: Option<f64>,
+    /// Set when this paper is an electronic certified copy: its register entry.
+    pub certified_copy: Option<CertifiedCopy>,
+}
+
+/// A certified copy's entry in its unit's register (Decree 23/2015/NĐ-CP art. 13: số chứng
+/// thực, quyển số).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CertifiedCopy {
+    /// The number (số chứng thực), 1, 2, … per unit and year.
+    pub number: i64,
+    pub book: String,
+    /// The stored paper it copies.
+    pub source_id: i64,
+}
+
+/// Where a register entry stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CertificationState {
+    /// Numbered; the copy is not stored yet (being made, or its run crashed: resumed).
+    Reserved,
+    /// The copy is stored under `copy_id`.
+    Done,
+}
+
+/// One entry of the certification register.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Certification {
+    pub id: i64,
+    pub unit_code: String,
+    pub year: i32,
+    pub number: i64,
+    pub book: String,
+    pub source_id: i64,
+    pub copy_id: Option<i64>,
+    pub officer: String,
+    pub state: CertificationState,
+    pub reserved_at: String,
+    pub done_at: Option<String>,
+}
+
+/// The certification register (what `certify` writes): numbers without gaps or duplicates,
+/// even across crashes and concurrent requests.
+pub trait Register {
+    /// Takes the next number of `unit`'s register for `year` (in one immediate transaction,
+    /// with `audit`), for a copy of paper `source_id`.
+    #[allow(clippy::too_many_arguments)]
+    fn reserve_certification(
+        &mut self,
+        unit: &str,
+        year: i32,
+        book: &str,
+        source_id: i64,
+        officer: &str,
+        at: &str,
+        audit: &AuditRequest,
+    ) -> Result<Certification, IndexError>;
+
+    /// Stores the copy `copy` for reservation `id` and marks it done, with `audit`, in one
+    /// transaction. `None`: another run completed it first; nothing was written.
+    fn complete_certification(
+        &mut self,
+        id: i64,
+        copy: &NewComponent,
+        audit: &AuditRequest,
+    ) -> Result<Option<i64>, IndexError>;
+
+    /// Reservations not completed, reserved before `before` (RFC 3339), oldest first.
+    fn pending_certifications(&mut self, before: &str) -> Result<Vec<Certification>, IndexError>;
+
+    /// The register, by unit, year and number (optionally one unit, one year).
+    fn certifications(
+        &mut self,
+        unit: Option<&str>,
+        year: Option<i32>,
+    ) -> Result<Vec<Certification>, IndexError>;
 }
 
 /// What to look for; every given criterion must hold.
@@ -440,9 +517,9 @@ pub trait Counts {
 }
 
 /// The whole index, every role (the desk's floor works with all of them).
-pub trait Index: Papers + Decisions + Journal + AuditTrail + Counts {}
+pub trait Index: Papers + Decisions + Journal + AuditTrail + Counts + Register {}
 
-impl<T: Papers + Decisions + Journal + AuditTrail + Counts + ?Sized> Index for T {}
+impl<T: Papers + Decisions + Journal + AuditTrail + Counts + Register + ?Sized> Index for T {}
 
 /// What the inbox service needs: the papers (through `ingest`) and the journal, not the
 /// officers' decisions.

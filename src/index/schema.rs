@@ -179,6 +179,29 @@ CREATE INDEX renewals_component ON renewals(component_id);
 ",
         sqlite: "",
     },
+    Migration {
+        version: 7,
+        name: "the certification register: one sequence per unit and year, each number reserved before its copy is signed",
+        common: "
+CREATE TABLE certifications (
+    id INTEGER PRIMARY KEY,
+    unit_code TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    book TEXT NOT NULL,
+    source_id INTEGER NOT NULL REFERENCES components(id),
+    copy_id INTEGER REFERENCES components(id),
+    officer TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reserved_at TEXT NOT NULL,
+    done_at TEXT,
+    UNIQUE (unit_code, year, seq)
+);
+CREATE UNIQUE INDEX certifications_copy ON certifications(copy_id);
+CREATE INDEX certifications_state ON certifications(state, reserved_at);
+",
+        sqlite: "",
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -7,6 +7,7 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 mod audit;
+mod certify;
 mod decisions;
 mod journal;
 mod likeness;
@@ -194,11 +195,17 @@ pub(super) fn entry_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
     })
 }
 
+/// How many columns [`COMPONENT_COLUMNS`] has (a query's own columns come after).
+pub(super) const COMPONENT_COLUMN_COUNT: usize = 23;
+
 pub(super) const COMPONENT_COLUMNS: &str =
     "c.id, c.unit_code, c.dossier_code, c.type_code, c.confidence,
     c.review_state, c.pages, c.source_sha256, c.signed_sha256, c.issue_date, c.valid_until,
     c.rescan_of, c.created_at, s.signer_subject, s.cert_serial, s.cert_issuer, s.signed_at,
-    s.level, (SELECT COUNT(*) FROM reuse_events r WHERE r.component_id = c.id), c.source_page";
+    s.level, (SELECT COUNT(*) FROM reuse_events r WHERE r.component_id = c.id), c.source_page,
+    (SELECT seq FROM certifications k WHERE k.copy_id = c.id),
+    (SELECT book FROM certifications k WHERE k.copy_id = c.id),
+    (SELECT source_id FROM certifications k WHERE k.copy_id = c.id)";
 
 pub(super) fn component_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComponentRow> {
     let state: String = r.get(5)?;
@@ -232,6 +239,18 @@ pub(super) fn component_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComponentR
         reuses: r.get::<_, i64>(18)?.clamp(0, u32::MAX as i64) as u32,
         source_page: r.get::<_, i64>(19)?.clamp(0, u32::MAX as i64) as u32,
         rank: None,
+        certified_copy: match (
+            r.get::<_, Option<i64>>(20)?,
+            r.get::<_, Option<String>>(21)?,
+            r.get::<_, Option<i64>>(22)?,
+        ) {
+            (Some(number), Some(book), Some(source_id)) => Some(crate::index::CertifiedCopy {
+                number,
+                book,
+                source_id,
+            }),
+            _ => None,
+        },
     })
 }
 

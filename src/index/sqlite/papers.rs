@@ -317,7 +317,7 @@ impl Papers for SqliteIndex {
             let mapped = st
                 .query_map(params.as_slice(), |r| {
                     let mut c = component_of(r)?;
-                    let score: f64 = r.get(20)?;
+                    let score: f64 = r.get(COMPONENT_COLUMN_COUNT)?;
                     c.rank = (score != 0.0).then_some(-score);
                     Ok(c)
                 })
