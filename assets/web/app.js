@@ -128,7 +128,9 @@ async function search(ev) {
       const tr = document.createElement("tr");
       tr.dataset.id = c.id;
       cell(tr, c.id);
-      cell(tr, TYPES[c.type_code] || c.type_code);
+      cell(tr, (TYPES[c.type_code] || c.type_code) + (c.certified_copy
+        ? " — bản sao chứng thực số " + c.certified_copy.number + ", quyển " + c.certified_copy.book + " (từ #" + c.certified_copy.source_id + ")"
+        : ""));
       cell(tr, c.dossier_code || "");
       cell(tr, c.issue_date || "");
       const expired = c.valid_until && c.valid_until < new Date().toISOString().slice(0, 10);
@@ -143,7 +145,10 @@ async function search(ev) {
         const ru = document.createElement("button");
         ru.type = "button"; ru.textContent = "Tái sử dụng"; ru.className = "reuse";
         ru.addEventListener("click", () => { $("reuse-form").hidden = false; $("reuse-id").textContent = "#" + c.id; $("reuse-form").dataset.id = c.id; });
-        actions.append(dl, " ", ru);
+        const ce = document.createElement("button");
+        ce.type = "button"; ce.textContent = "Chứng thực bản sao"; ce.className = "certify";
+        ce.addEventListener("click", () => certify(c.id));
+        actions.append(dl, " ", ru, " ", ce);
       }
       body.appendChild(tr);
       api("/api/components/" + c.id).then(
@@ -168,6 +173,17 @@ async function download(id) {
     a.remove();
   } catch (e) {
     $("search-msg").textContent = e.message;
+  }
+}
+
+async function certify(id) {
+  $("certify-msg").textContent = "Đang chứng thực giấy tờ #" + id + "…";
+  try {
+    const r = await api("/api/components/" + id + "/certify", { method: "POST" });
+    $("certify-msg").textContent = "Đã chứng thực bản sao #" + r.copy_id + " của giấy tờ #" + id +
+      ": số chứng thực " + r.number + ", quyển số " + r.book;
+  } catch (e) {
+    $("certify-msg").textContent = e.message;
   }
 }
 

@@ -51,6 +51,27 @@ impl From<DeskError> for ApiError {
     }
 }
 
+impl From<crate::desk::CertifyError> for ApiError {
+    fn from(e: crate::desk::CertifyError) -> Self {
+        use crate::desk::CertifyError as C;
+        match e {
+            C::Desk(d) => d.into(),
+            C::Unsigned(_) | C::DoesNotVerify { .. } => {
+                ApiError(StatusCode::CONFLICT, e.to_string())
+            }
+            // a TSA or token that did not answer: the number stays reserved and is resumed
+            _ => ApiError(StatusCode::BAD_GATEWAY, e.to_string()),
+        }
+    }
+}
+
+impl ApiError {
+    /// A feature this server is not set up for.
+    pub fn unavailable(msg: &str) -> Self {
+        ApiError(StatusCode::SERVICE_UNAVAILABLE, msg.to_string())
+    }
+}
+
 /// Something on our side (the index, the store, a thread).
 pub fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())

@@ -48,6 +48,8 @@ pub struct ApiContext {
     pub clock: Clock,
     /// Fills a buffer with random bytes from the operating system (session tokens).
     pub random: RandomSource,
+    /// Who signs certified copies (None: `[certify]` not set up; the route says so).
+    pub certify: Option<Arc<crate::desk::build::CertifySigners>>,
 }
 
 /// Where random bytes come from (the edge gives the operating system's).

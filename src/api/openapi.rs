@@ -23,6 +23,8 @@ const ROUTES: &[Route] = &[
     ("get", "/api/components", "Find stored papers (an officer sees only their units)", &["officer", "auditor", "admin"], &["person", "tax_code", "type", "text", "dossier", "unit", "valid_on", "limit"]),
     ("get", "/api/components/{id}", "One paper, and whether its stored signature verifies (logged)", &["officer", "auditor", "admin"], &["id"]),
     ("get", "/api/components/{id}/pdf", "Download the signed PDF/A (logged)", &["officer", "admin"], &["id"]),
+    ("post", "/api/components/{id}/certify", "Make an electronic certified copy of the paper: numbered in its unit's register, signed by the certifying officer and the agency; 409 when the paper is unsigned or does not verify, 503 when [certify] is not set up", &["officer", "admin"], &["id"]),
+    ("get", "/api/certifications", "The certification register of the user's units (unit, year, number, book, source paper, copy, state)", &["officer", "auditor", "admin"], &["unit", "year"]),
     ("post", "/api/components/{id}/reuse", "Reuse a paper in a dossier: {\"dossier\", \"override_reason\"?}; 409 when expired or not verifying without a reason", &["officer", "admin"], &["id"]),
     ("post", "/api/components/{id}/review", "Confirm or correct a paper's type and fields: {\"type_code\", \"fields\": [{\"kind\", \"value\"}]} (the complete list); logged; 422 with the reason for an unknown type or a value failing its check", &["officer", "admin"], &["id"]),
     ("get", "/api/review", "The review queue: papers of the officer's units the classifier was unsure of, oldest first, with their fields", &["officer", "admin"], &["limit"]),

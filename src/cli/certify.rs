@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use clap::Args;
 use sohoa::config::Config;
-use sohoa::desk::build::{self, CertifySigners};
-use sohoa::desk::{Certified, CertifyRequest};
+use sohoa::desk::build;
+use sohoa::desk::Certified;
 
 use super::context::{self, Floor};
 
@@ -31,24 +31,6 @@ pub struct CertifyArgs {
     year: Option<i32>,
     #[arg(long)]
     json: bool,
-}
-
-/// The request `certify` signs with, as of now.
-pub(super) fn request<'a>(
-    cfg: &Config,
-    s: &'a CertifySigners,
-    work_dir: &'a std::path::Path,
-) -> CertifyRequest<'a> {
-    let now = context::clock(cfg).now();
-    CertifyRequest {
-        officer: context::sign_request(cfg, &s.officer, now, s.officer_stamp.clone()),
-        agency: s
-            .agency
-            .as_ref()
-            .map(|(a, st)| context::sign_request(cfg, a, now, st.clone())),
-        book: s.book.clone(),
-        work_dir,
-    }
 }
 
 fn print(c: &Certified) {
@@ -89,8 +71,7 @@ pub fn run(cfg: &Config, a: CertifyArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("name the papers to certify (component ids), or pass --resume or --register");
     }
     let signers = build::certify_signers(cfg)?;
-    let work = cfg.resolve(&cfg.store.root).join("work");
-    let mut req = request(cfg, &signers, &work);
+    let mut req = signers.request(context::clock(cfg).now(), &mut context::nonce);
     let mut made = Vec::new();
     let mut failed: Vec<(String, String)> = Vec::new();
     if a.resume {

@@ -14,7 +14,6 @@ use sohoa::index::SqliteIndex;
 use sohoa::ingest::IngestOptions;
 use sohoa::sign::appearance::StampTemplate;
 use sohoa::sign::pades::SignRequest;
-use sohoa::sign::TimestampAuthority;
 use sohoa::store::LocalStore;
 use sohoa::time::{Clock, TimeProvider};
 use sohoa::verify::VerifyOptions;
@@ -130,21 +129,7 @@ pub(super) fn sign_request<'a>(
     now: SystemTime,
     stamp: Option<StampTemplate>,
 ) -> SignRequest<'a> {
-    SignRequest {
-        signer: s.signer.as_ref(),
-        tsa: s.tsa.as_ref().map(|t| t as &dyn TimestampAuthority),
-        sub_filter: s.profile.sub_filter,
-        field_name: None,
-        reason: s.profile.reason.clone(),
-        location: s.profile.location.clone(),
-        contact_info: s.profile.contact_info.clone(),
-        contents_size: cfg.sign.contents_size,
-        time: now,
-        utc_offset_minutes: cfg.sign.utc_offset_minutes,
-        nonce: nonce(),
-        ltv: s.ltv_request(now, nonce()),
-        stamp,
-    }
+    s.request(&cfg.sign, now, [nonce(), nonce()], stamp)
 }
 
 /// What ingesting needs from the configuration, signing with `signers` as of `clock`'s now.

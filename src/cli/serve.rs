@@ -221,6 +221,10 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
             timeout: Duration::from_secs_f64(cfg.http.timeout_seconds),
             clock: clock.clone(),
             random: Arc::new(super::context::random),
+            certify: match cfg.certify.officer_signer {
+                Some(_) => Some(Arc::new(sohoa::desk::build::certify_signers(cfg)?)),
+                None => None,
+            },
         };
         Some(start_http(
             &cfg.http.listen,

@@ -90,6 +90,32 @@ pub struct SignerSetup {
 }
 
 impl SignerSetup {
+    /// A signing request at `now` as `[sign]` says, with `stamp` (None: invisible); `nonces`
+    /// for the signature's and the long-term timestamps' RFC 3161 requests.
+    pub fn request(
+        &self,
+        sign: &crate::config::SignConfig,
+        now: SystemTime,
+        nonces: [u64; 2],
+        stamp: Option<StampTemplate>,
+    ) -> crate::sign::pades::SignRequest<'_> {
+        crate::sign::pades::SignRequest {
+            signer: self.signer.as_ref(),
+            tsa: self.tsa.as_ref().map(|t| t as &dyn TimestampAuthority),
+            sub_filter: self.profile.sub_filter,
+            field_name: None,
+            reason: self.profile.reason.clone(),
+            location: self.profile.location.clone(),
+            contact_info: self.profile.contact_info.clone(),
+            contents_size: sign.contents_size,
+            time: now,
+            utc_offset_minutes: sign.utc_offset_minutes,
+            nonce: nonces[0],
+            ltv: self.ltv_request(now, nonces[1]),
+            stamp,
+        }
+    }
+
     /// The long-term part of a signing request at `now` (`None` below B-LT).
     pub fn ltv_request(&self, now: SystemTime, nonce: u64) -> Option<LtvRequest<'_>> {
         (self.level >= Level::BLt).then(|| LtvRequest {
@@ -390,6 +416,34 @@ pub struct CertifySigners {
     pub officer_stamp: Option<StampTemplate>,
     pub agency: Option<(SignerSetup, Option<StampTemplate>)>,
     pub book: String,
+    pub sign: crate::config::SignConfig,
+    /// Temporary files, beside the store.
+    pub work_dir: PathBuf,
+}
+
+impl CertifySigners {
+    /// The request a certification signs with at `now`; `nonce` gives each RFC 3161 request
+    /// its nonce.
+    pub fn request(
+        &self,
+        now: SystemTime,
+        nonce: &mut dyn FnMut() -> u64,
+    ) -> crate::desk::CertifyRequest<'_> {
+        crate::desk::CertifyRequest {
+            officer: self.officer.request(
+                &self.sign,
+                now,
+                [nonce(), nonce()],
+                self.officer_stamp.clone(),
+            ),
+            agency: self
+                .agency
+                .as_ref()
+                .map(|(a, st)| a.request(&self.sign, now, [nonce(), nonce()], st.clone())),
+            book: self.book.clone(),
+            work_dir: &self.work_dir,
+        }
+    }
 }
 
 pub fn certify_signers(cfg: &Config) -> Result<CertifySigners, BuildError> {
@@ -409,6 +463,8 @@ pub fn certify_signers(cfg: &Config) -> Result<CertifySigners, BuildError> {
         officer_stamp,
         agency,
         book: cfg.certify.book.clone(),
+        sign: cfg.sign.clone(),
+        work_dir: cfg.resolve(&cfg.store.root).join("work"),
     })
 }
 

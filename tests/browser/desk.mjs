@@ -118,6 +118,19 @@ try {
     if (!msg.startsWith("Đã tái sử dụng")) throw new Error(msg);
   });
 
+  await step("officer: certify a copy of the paper", async () => {
+    await page.click("#results tbody tr button.certify");
+    await page.waitForFunction(() => {
+      const t = document.getElementById("certify-msg").textContent;
+      return t.length > 0 && !t.startsWith("Đang");
+    }, null, { timeout: 30000 });
+    const msg = await page.textContent("#certify-msg");
+    if (!/^Đã chứng thực bản sao #\d+ .*số chứng thực 1, quyển số /.test(msg)) throw new Error(msg);
+    // the copy is listed among the citizen's papers as a certified copy
+    await page.click("#search-go");
+    await page.waitForFunction(() => /bản sao chứng thực số 1/.test(document.getElementById("results").textContent), null, { timeout: 10000 });
+  });
+
   await step("officer: correct the type in the review queue", async () => {
     await page.click("#tabs button[data-tab=review]");
     await page.waitForSelector("#review-list form.review-item", { timeout: 10000 });

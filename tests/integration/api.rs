@@ -78,7 +78,11 @@ pub(crate) fn start() -> Server {
         &format!(
             "[classify]\ntypes = \"types.toml\"\nmodel = \"model.json\"\n\
              [inbox]\nstable_seconds = 0.3\npoll_seconds = 0.2\nworkers = 1\n\
-             [http]\nlisten = \"127.0.0.1:{port}\"\nmax_upload_bytes = 2000000\n{users}"
+             [certify]\nofficer_signer = \"official\"\nagency_signer = \"org\"\n\
+             [signers.org]\npkcs12 = \"{}\"\npassphrase_file = \"{}\"\nsub_filter = \"adbe.pkcs7.detached\"\n\
+             [http]\nlisten = \"127.0.0.1:{port}\"\nmax_upload_bytes = 2000000\n{users}",
+            certs("org-signer.p12").display(),
+            certs("PASSPHRASE-TEST-ONLY.txt").display(),
         ),
     );
     let inbox = dir.path().join("inbox").join(UNIT);

@@ -62,6 +62,7 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
         "officer: download",
         "officer: search by name",
         "officer: reuse the paper",
+        "officer: certify a copy",
         "officer: correct the type",
         "auditor: verify",
         "operator: the failed file",
@@ -75,7 +76,8 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
         .unwrap()
         .iter()
         .filter(|e| {
-            ["download", "requeue", "reuse", "review"].contains(&e["action"].as_str().unwrap_or(""))
+            ["download", "requeue", "reuse", "review", "certify"]
+                .contains(&e["action"].as_str().unwrap_or(""))
         })
         .map(|e| {
             format!(
@@ -89,6 +91,13 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
     assert!(actors.contains(&"requeue op".to_string()), "{actors:?}");
     assert!(actors.contains(&"reuse an".to_string()), "{actors:?}");
     assert!(actors.contains(&"review an".to_string()), "{actors:?}");
+    assert!(actors.contains(&"certify an".to_string()), "{actors:?}");
+    // the register holds the copy the button made: number 1 of the unit's book, done
+    let (_, v) = call(&s, "GET", "/api/certifications", Some("an"), None);
+    let rows = v["certifications"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{v}");
+    assert_eq!(rows[0]["number"], 1, "{v}");
+    assert_eq!(rows[0]["state"], "done", "{v}");
     // the correction reached the index
     let (_, v) = call(
         &s,

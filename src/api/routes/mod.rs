@@ -88,6 +88,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/components/{id}/pdf", get(papers::download))
         .route("/api/components/{id}/reuse", post(papers::reuse))
         .route("/api/components/{id}/review", post(papers::review))
+        .route("/api/components/{id}/certify", post(papers::certify))
+        .route("/api/certifications", get(papers::register))
         .route("/api/review", get(papers::review_queue))
         .route("/api/types", get(papers::types))
         .route("/api/verify", post(audit::verify_upload))

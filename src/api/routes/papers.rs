@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::{actor, user, with_desk};
 use crate::api::auth::Role;
-use crate::api::error::ApiResult;
+use crate::api::error::{internal, ApiError, ApiResult};
 use crate::api::ApiState;
 use crate::classify::fields::FieldKind;
 use crate::desk::review::ReviewRequest;
@@ -131,6 +131,55 @@ pub(super) async fn reuse(
             "override": !r.problems.is_empty(),
             "audit_seq": r.entry.seq,
         })))
+    })
+    .await
+}
+
+/// Makes an electronic certified copy of a stored paper (the officer certifies; the agency
+/// signs after), numbered in the paper's unit's register.
+pub(super) async fn certify(
+    State(s): State<ApiState>,
+    h: HeaderMap,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let u = user(&s, &h, &[Role::Officer])?;
+    let Some(signers) = s.certify.clone() else {
+        return Err(ApiError::unavailable(
+            "certified copies are not set up on this server: set [certify] officer_signer in config.toml",
+        ));
+    };
+    with_desk(&s, actor(&u), move |desk, s| {
+        let mut nonce = || {
+            let mut b = [0u8; 8];
+            (s.random)(&mut b);
+            u64::from_be_bytes(b)
+        };
+        let mut req = signers.request(s.clock.now(), &mut nonce);
+        // Numbers a run that died left reserved are completed first (the register has no gap).
+        let _ = desk.resume_certifications(std::time::Duration::from_secs(600), &mut req);
+        let c = desk.certify(id, &mut req)?;
+        Ok(Json(serde_json::to_value(c).map_err(internal)?))
+    })
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RegisterQuery {
+    unit: Option<String>,
+    year: Option<i32>,
+}
+
+/// The certification register of the user's units.
+pub(super) async fn register(
+    State(s): State<ApiState>,
+    h: HeaderMap,
+    UrlQuery(q): UrlQuery<RegisterQuery>,
+) -> ApiResult<Json<Value>> {
+    let u = user(&s, &h, &[Role::Officer, Role::Auditor])?;
+    with_desk(&s, actor(&u), move |desk, _| {
+        let rows = desk.register(q.unit.as_deref(), q.year)?;
+        Ok(Json(json!({ "certifications": rows })))
     })
     .await
 }
