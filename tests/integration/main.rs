@@ -12,6 +12,7 @@ pub mod serve;
 mod sign_errors;
 mod sign_interop;
 mod sign_ltv;
+mod stamps;
 mod store;
 mod token;
 mod verify_attacks;

@@ -135,7 +135,7 @@ impl Register for SqliteIndex {
             .conn
             .prepare_cached(&format!(
                 "SELECT {CERT_COLUMNS} FROM certifications
-                 WHERE state = 'reserved' AND reserved_at < ?1 ORDER BY id"
+                 WHERE state = 'reserved' AND reserved_at <= ?1 ORDER BY id"
             ))
             .map_err(sql)?;
         let rows = st.query_map([before], cert_of).map_err(sql)?;
