@@ -68,7 +68,8 @@ pub struct SignArgs {
     field: Option<String>,
     /// A visible signature laid out as this role's rule says: digitizer (top left of page 1),
     /// agency (top right) or certifier (bottom right of the last page); the profile's [stamp]
-    /// table overrides the layout. Default: visible when the profile has a [stamp] table.
+    /// table overrides the layout. Default: invisible, unless the profile's [stamp] table says
+    /// visible = true (ingest and certify sign visibly unless it says false).
     #[arg(long, value_parser = parse_role)]
     stamp: Option<StampRole>,
     /// An invisible signature, whatever the profile says.
@@ -150,8 +151,10 @@ pub fn run(cfg: &Config, a: SignArgs) -> anyhow::Result<ExitCode> {
     let stamp = match (a.invisible, a.stamp, &p.stamp) {
         (true, _, _) => None,
         (false, Some(role), _) => build::stamp(cfg, &name, p, role)?,
-        (false, None, Some(_)) => build::stamp(cfg, &name, p, StampRole::Digitizer)?,
-        (false, None, None) => None,
+        (false, None, Some(st)) if st.visible == Some(true) => {
+            build::stamp(cfg, &name, p, StampRole::Digitizer)?
+        }
+        (false, None, _) => None,
     };
     let req = SignRequest {
         signer: s.signer.as_ref(),

@@ -89,6 +89,7 @@ pub(crate) fn inspect<R: Read + Seek>(
     if let Some(n) = normal {
         let mut reader = TextReader {
             ops: 0,
+            bytes: 0,
             text: String::new(),
         };
         reader.form(pdf, &n, 0)?;
@@ -148,8 +149,13 @@ fn page_of<R: Read + Seek>(
 
 struct TextReader {
     ops: usize,
+    /// Content bytes decoded so far (a form drawn many times counts each time).
+    bytes: usize,
     text: String,
 }
+
+/// Most content bytes decoded for one appearance.
+const MAX_BYTES: usize = 64 << 20;
 
 /// A font's code-to-text map: ToUnicode when it has one, else one byte per character.
 struct FontMap {
@@ -180,6 +186,10 @@ impl TextReader {
             .get_dict(res.get(b"XObject").unwrap_or(&Object::Null))?
             .unwrap_or_default();
         let data = pdf.stream_decoded(&s)?;
+        self.bytes = self.bytes.saturating_add(data.len());
+        if self.bytes > MAX_BYTES {
+            return Ok(());
+        }
         let mut font: Option<FontMap> = None;
         let mut args: Vec<Token> = Vec::new();
         let mut lx = Lexer::new(&data, 0, false);

@@ -293,7 +293,7 @@ fn verify_flags_a_stamp_that_names_someone_else_and_reports_invisible_ones() {
     let cfg = store_config(
         d.path(),
         "000.00.10.H59",
-        "[signers.official.stamp]\nlines = [\"Người ký: Trần Văn Bình\", \"{time}\"]\n",
+        "[signers.official.stamp]\nvisible = true\nlines = [\"Người ký: Trần Văn Bình\", \"{time}\"]\n",
     );
     let input = d.path().join("in.pdf");
     simple_pdf(&input, 1);
@@ -347,6 +347,21 @@ fn run_json(cfg: &Path, args: &[&str]) -> Value {
     let o = sohoa(&all);
     assert!(o.status.success(), "{args:?}: {}", text(&o));
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)))
+}
+
+/// `sohoa store get ID -o OUT` with `cfg`, which must succeed.
+fn store_get(cfg: &Path, id: i64, out: &Path) -> std::path::PathBuf {
+    let o = sohoa(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "store",
+        "get",
+        &id.to_string(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    out.to_path_buf()
 }
 
 fn certify_cmd(cfg: &Path, args: &[&str]) -> Command {
@@ -450,17 +465,7 @@ fn certify_numbers_without_gaps_across_units_concurrent_runs_and_kill_9() {
     // every copy verifies with its three signatures, the certification stamp on it
     for r in rows.iter().take(4) {
         let copy = r["copy_id"].as_i64().unwrap();
-        let out = d.path().join(format!("copy-{copy}.pdf"));
-        let o = sohoa(&[
-            "--config",
-            cfg.to_str().unwrap(),
-            "store",
-            "get",
-            &copy.to_string(),
-            "-o",
-            out.to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "{}", text(&o));
+        let out = store_get(&cfg, copy, &d.path().join(format!("copy-{copy}.pdf")));
         let (code, v) = verify_json(&out, &[]);
         assert_eq!(code, 0, "{v}");
         let sigs = v["signatures"].as_array().unwrap();
@@ -483,4 +488,96 @@ fn certify_numbers_without_gaps_across_units_concurrent_runs_and_kill_9() {
     let found = run_json(&cfg, &["find", "--json", "--text", "khai sinh"]);
     let listed = found.to_string();
     assert!(listed.contains("\"certified_copy\":{"), "{found}");
+}
+
+/// `[store] agency_signer`: ingest signs each paper as the digitizer, then as the agency;
+/// both stamps on page 1, each in its corner, neither over the other.
+#[test]
+fn ingest_with_an_agency_signer_stores_papers_with_both_stamps() {
+    let d = tmp();
+    let cfg = store_config(
+        d.path(),
+        UNIT_A,
+        &format!(
+            "agency_signer = \"org\"\n\
+             [signers.org]\npkcs12 = \"{}\"\npassphrase_file = \"{}\"\nsub_filter = \"adbe.pkcs7.detached\"\n",
+            certs("org-signer.p12").display(),
+            passphrase_file().display()
+        ),
+    );
+    let scan = root().join("samples/scans/khai-sinh.jpg");
+    let v = run_json(&cfg, &["ingest", "--json", scan.to_str().unwrap()]);
+    let id = v[0]["papers"][0]["component_id"].as_i64().unwrap();
+    let out = store_get(&cfg, id, &d.path().join("paper.pdf"));
+    let (code, v) = verify_json(&out, &[]);
+    assert_eq!(code, 0, "{v}");
+    let sigs = v["signatures"].as_array().unwrap();
+    assert_eq!(sigs.len(), 2, "{v}");
+    let r = |i: usize| -> [f64; 4] {
+        let a = sigs[i]["appearance"]["rect"].as_array().unwrap();
+        [0, 1, 2, 3].map(|k| a[k].as_f64().unwrap())
+    };
+    let (digitizer, agency) = (r(0), r(1));
+    assert!(digitizer[0] < 60.0 && digitizer[3] > 790.0, "{digitizer:?}");
+    assert!(agency[2] > 535.0 && agency[3] > 790.0, "{agency:?}");
+    assert!(!overlap(digitizer, agency));
+    assert!(
+        sigs.iter().all(|s| s["appearance"]["names_signer"] == true),
+        "{v}"
+    );
+}
+
+/// A seal PNG with transparency is drawn at the stamp's left; the signature stays valid for
+/// poppler and the stamp's text still reads back.
+#[test]
+fn a_stamp_with_a_transparent_seal_renders_and_verifies() {
+    let d = tmp();
+    // a red ring on a transparent square (made here with the image crate)
+    let seal = d.path().join("seal.png");
+    let mut img = image::RgbaImage::new(120, 120);
+    for (x, y, p) in img.enumerate_pixels_mut() {
+        let r = ((x as f64 - 59.5).powi(2) + (y as f64 - 59.5).powi(2)).sqrt();
+        *p = if (45.0..58.0).contains(&r) {
+            image::Rgba([200, 0, 0, 255])
+        } else {
+            image::Rgba([0, 0, 0, 0])
+        };
+    }
+    img.save(&seal).unwrap();
+    let cfg = store_config(
+        d.path(),
+        UNIT_A,
+        &format!(
+            "[signers.official.stamp]\nvisible = true\nlayout = \"agency\"\nseal = \"{}\"\n",
+            seal.display()
+        ),
+    );
+    let input = d.path().join("in.pdf");
+    simple_pdf(&input, 1);
+    let out = d.path().join("sealed.pdf");
+    let o = sohoa(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "sign",
+        "--json",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = rect(&v);
+    let page = render(&out, 1);
+    let h = r[3] - r[1];
+    // the seal sits in the left square of the stamp, the text to its right
+    assert!(
+        page.ink([r[0] + 3.0, r[1] + 3.0, r[0] + h - 3.0, r[3] - 3.0]) > 30,
+        "{r:?}"
+    );
+    assert_eq!(
+        text_in(&out, [r[0] + h, r[1], r[2], r[3]], page.h as f64),
+        lines(&v)
+    );
+    assert!(pdfsig(&out).contains("Signature is Valid"));
+    assert!(qpdf_check(&out).0);
 }

@@ -10,12 +10,15 @@ use crate::pdf::{Dict, Object, PdfError, PdfFile};
 
 use super::layout::Rect;
 
-/// Cell of the grid, points.
+/// Cell of the grid, points (larger on pages too large for 1,500 cells a side).
 const CELL: f64 = 2.0;
+const MAX_CELLS_PER_SIDE: f64 = 1500.0;
 /// Operators read per page at most (a page past it counts as taken where unread).
 const MAX_OPS: usize = 2_000_000;
+/// Most content bytes (page and forms) read per page.
+const MAX_CONTENT_BYTES: usize = 256 << 20;
 /// Largest image whose pixels are read (more: its whole box is taken).
-const MAX_INK_PIXELS: u64 = 80_000_000;
+const MAX_INK_PIXELS: u64 = 40_000_000;
 /// A pixel is ink below this luminance (0–255): scans' paper is 200 and up.
 const INK_LUMA: u8 = 150;
 /// An image covering this share of the page is a scan: its pixels are read, not its box.
@@ -24,6 +27,7 @@ const SCAN_SHARE: f64 = 0.5;
 /// Taken cells over the page, with running sums for constant-time rectangle queries.
 pub struct Occupancy {
     page: Rect,
+    cell: f64,
     cols: usize,
     rows: usize,
     marks: Vec<u32>,
@@ -68,10 +72,19 @@ fn bbox(m: &Matrix, x0: f64, y0: f64, x1: f64, y1: f64) -> Rect {
 
 impl Occupancy {
     pub fn new(page: Rect) -> Self {
-        let cols = ((page.width() / CELL).ceil().max(1.0) as usize).min(4000);
-        let rows = ((page.height() / CELL).ceil().max(1.0) as usize).min(4000);
+        let side = page.width().max(page.height());
+        let cell = if side.is_finite() {
+            CELL.max(side / MAX_CELLS_PER_SIDE)
+        } else {
+            CELL
+        };
+        let cols =
+            ((page.width() / cell).ceil().max(1.0) as usize).min(MAX_CELLS_PER_SIDE as usize + 1);
+        let rows =
+            ((page.height() / cell).ceil().max(1.0) as usize).min(MAX_CELLS_PER_SIDE as usize + 1);
         Self {
             page,
+            cell,
             cols,
             rows,
             marks: vec![0; cols * rows],
@@ -80,10 +93,10 @@ impl Occupancy {
     }
 
     fn cell_range(&self, r: &Rect) -> Option<(usize, usize, usize, usize)> {
-        let c0 = ((r.x0 - self.page.x0) / CELL).floor();
-        let c1 = ((r.x1 - self.page.x0) / CELL).ceil();
-        let r0 = ((r.y0 - self.page.y0) / CELL).floor();
-        let r1 = ((r.y1 - self.page.y0) / CELL).ceil();
+        let c0 = ((r.x0 - self.page.x0) / self.cell).floor();
+        let c1 = ((r.x1 - self.page.x0) / self.cell).ceil();
+        let r0 = ((r.y0 - self.page.y0) / self.cell).floor();
+        let r1 = ((r.y1 - self.page.y0) / self.cell).ceil();
         if !(c0.is_finite() && c1.is_finite() && r0.is_finite() && r1.is_finite()) {
             return None;
         }
@@ -106,8 +119,8 @@ impl Occupancy {
     }
 
     fn mark_point(&mut self, x: f64, y: f64, weight: u32) {
-        let col = (x - self.page.x0) / CELL;
-        let row = (y - self.page.y0) / CELL;
+        let col = (x - self.page.x0) / self.cell;
+        let row = (y - self.page.y0) / self.cell;
         if col >= 0.0 && row >= 0.0 && (col as usize) < self.cols && (row as usize) < self.rows {
             let i = row as usize * self.cols + col as usize;
             self.marks[i] = self.marks[i].saturating_add(weight);
@@ -227,6 +240,7 @@ pub fn page_occupancy<R: Read + Seek>(
         occ: &mut occ,
         page: area,
         ops: 0,
+        bytes: content.len(),
     };
     w.walk(pdf, &content, &resources, IDENTITY, 0)?;
     // The widgets (earlier stamps) already on the page.
@@ -257,6 +271,8 @@ struct Walker<'o> {
     occ: &'o mut Occupancy,
     page: Rect,
     ops: usize,
+    /// Content bytes read so far (forms drawn many times count each time).
+    bytes: usize,
 }
 
 #[derive(Clone)]
@@ -492,6 +508,11 @@ impl Walker<'_> {
                         _ => Dict::new(),
                     };
                     let data = pdf.stream_decoded(&s)?;
+                    self.bytes = self.bytes.saturating_add(data.len());
+                    if self.bytes > MAX_CONTENT_BYTES {
+                        self.occ.mark(&self.page.clone());
+                        return Ok(());
+                    }
                     self.walk(pdf, &data, &res, m, depth + 1)?;
                 } else {
                     self.occ.mark(&self.page.clone());
@@ -587,7 +608,7 @@ impl Walker<'_> {
         let (sx, sy) = (1.0 / w as f64, 1.0 / h as f64);
         // One pixel in page space, for the count a cell needs to be ink, not dust.
         let px_area = bbox(ctm, 0.0, 0.0, sx, sy).area().max(1e-6);
-        let per_cell = (CELL * CELL / px_area).max(1.0);
+        let per_cell = (self.occ.cell * self.occ.cell / px_area).max(1.0);
         let threshold = ((per_cell * 0.02).ceil() as u32)
             .max(3)
             .min(per_cell.ceil() as u32);
