@@ -222,7 +222,11 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
             clock: clock.clone(),
             random: Arc::new(super::context::random),
             certify: match cfg.certify.officer_signer {
-                Some(_) => Some(Arc::new(sohoa::desk::build::certify_signers(cfg)?)),
+                Some(_) => {
+                    let signers = Arc::new(sohoa::desk::build::certify_signers(cfg)?);
+                    resume_certifications(cfg, &signers)?;
+                    Some(signers)
+                }
                 None => None,
             },
         };
@@ -442,4 +446,29 @@ pub fn run_user(c: UserCommand) -> anyhow::Result<ExitCode> {
     );
     println!("{line}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// At start: register numbers a run that died left reserved (older than
+/// [`sohoa::desk::STALE_RESERVATION`]) get their copies, so the register has no gap.
+fn resume_certifications(
+    cfg: &Config,
+    signers: &sohoa::desk::build::CertifySigners,
+) -> anyhow::Result<()> {
+    let mut floor = super::context::Floor::open(cfg, true)?;
+    floor.actor =
+        sohoa::desk::Actor::all_units(format!("sohoa serve ({})", super::context::actor().name));
+    let mut req = signers.request(floor.clock.now(), &mut super::context::nonce);
+    let (done, failed) = floor
+        .desk()
+        .resume_certifications(sohoa::desk::STALE_RESERVATION, &mut req)?;
+    for c in done {
+        eprintln!(
+            "sohoa serve: register number {} of {} ({}) completed: copy #{}",
+            c.number, c.unit_code, c.year, c.copy_id
+        );
+    }
+    for (n, e) in failed {
+        eprintln!("sohoa serve: register number {n} is still reserved: {e}");
+    }
+    Ok(())
 }

@@ -22,6 +22,10 @@ use crate::index::{Certification, NewComponent, ReviewState, SignatureInfo};
 use crate::sign::pades::{sign_file, SignError, SignRequest};
 use crate::store::BlobId;
 
+/// A reservation this old belongs to a run that died (a copy takes seconds): the service and
+/// the API complete it.
+pub const STALE_RESERVATION: Duration = Duration::from_secs(120);
+
 /// Who signs a certified copy, and the register's book.
 pub struct CertifyRequest<'a> {
     /// The certifying officer: its stamp should be the "certifier" layout (its lines may name

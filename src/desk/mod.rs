@@ -26,7 +26,7 @@ use crate::store::{BlobId, BlobStore, StoreError};
 use crate::time::Clock;
 use crate::verify::{verify_source, FileReport, VerifyError, VerifyOptions};
 
-pub use certify::{Certified, CertifyError, CertifyRequest};
+pub use certify::{Certified, CertifyError, CertifyRequest, STALE_RESERVATION};
 pub use paper::{Copied, Which};
 pub use renew::{RenewError, RenewReport, RenewRequest, Renewed};
 

@@ -28,7 +28,8 @@ pub struct AppearanceReport {
     pub rect: Option<[f64; 4]>,
     /// The text the appearance draws, lines joined by " / " (None: no text, e.g. an image).
     pub text: Option<String>,
-    /// Whether the text names the certificate's holder (its CN); None without text.
+    /// Whether the text names the certificate's holder (its CN); None without text, or when
+    /// the text has no words (a number or date stamp).
     pub names_signer: Option<bool>,
 }
 
@@ -101,11 +102,22 @@ pub(crate) fn inspect<R: Read + Seek>(
             .collect::<Vec<_>>()
             .join(" / ");
         if !text.is_empty() {
-            report.names_signer = signer_cn.map(|cn| names(&text, cn));
+            // A stamp of digits alone is the document's number or date, which the issuing
+            // agency's signature fills in (Decree 30/2020/NĐ-CP, appendix I: "50", "31",
+            // "01", "2026" on a decree): it names nobody, so there is nothing to compare.
+            if has_words(&text) {
+                report.names_signer = signer_cn.map(|cn| names(&text, cn));
+            }
             report.text = Some(text);
         }
     }
     Ok(report)
+}
+
+/// Does `text` have a word of letters (two or more)?
+fn has_words(text: &str) -> bool {
+    text.split_whitespace()
+        .any(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 2)
 }
 
 /// Does `text` name `cn`? Compared in NFC, case-folded, spaces collapsed.
@@ -404,6 +416,9 @@ mod tests {
         // decomposed in the stamp, precomposed in the certificate
         assert!(names("Nguye\u{302}\u{303}n Văn A", "Nguyễn Văn A"));
         assert!(!names("Trần Văn B", "Nguyễn Văn A"));
+        // the number and date stamps of a decree name nobody
+        assert!(!has_words("50") && !has_words("31 / 01 / 2026") && !has_words("50/2026"));
+        assert!(has_words("Ký bởi: Trần Văn B"));
     }
 
     #[test]

@@ -581,3 +581,49 @@ fn a_stamp_with_a_transparent_seal_renders_and_verifies() {
     assert!(pdfsig(&out).contains("Signature is Valid"));
     assert!(qpdf_check(&out).0);
 }
+
+/// A page shown turned a quarter (/Rotate 90, set by qpdf): the stamp is at the reader's top
+/// left and reads upright there.
+#[test]
+fn a_stamp_on_a_turned_page_sits_at_the_readers_corner_and_reads_upright() {
+    let d = tmp();
+    let flat = d.path().join("flat.pdf");
+    simple_pdf(&flat, 1);
+    let turned = d.path().join("turned.pdf");
+    let o = Command::new("qpdf")
+        .arg(&flat)
+        .arg("--rotate=+90")
+        .arg(&turned)
+        .output()
+        .expect("qpdf");
+    assert!(o.status.success(), "{}", text(&o));
+    let out = d.path().join("signed.pdf");
+    let v = sign_json(&turned, &out, &["--stamp", "digitizer"]);
+    assert!(v["appearance"]["moved"].is_null(), "{v}");
+    let shown = render(&out, 1);
+    assert_eq!((shown.w, shown.h), (842, 595), "shown landscape");
+    // the reader's top left: x < 250, the top 40 points (y measured from the bottom)
+    let h = shown.h as f64;
+    assert!(
+        shown.ink([0.0, h - 40.0, 250.0, h]) > 200,
+        "no stamp at the reader's top left"
+    );
+    // upright: pdftotext reads the lines in order, as it reads a horizontal line
+    let o = Command::new("pdftotext")
+        .arg(&out)
+        .arg("-")
+        .output()
+        .unwrap();
+    let all = String::from_utf8(o.stdout).unwrap();
+    let want = lines(&v);
+    let at: Vec<usize> = want
+        .iter()
+        .map(|l| {
+            all.find(l.as_str())
+                .unwrap_or_else(|| panic!("{l:?} not read in {all:?}"))
+        })
+        .collect();
+    assert!(at[0] < at[1], "{all}");
+    let (code, report) = verify_json(&out, &[]);
+    assert_eq!(code, 0, "{report}");
+}

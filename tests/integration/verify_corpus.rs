@@ -52,6 +52,17 @@ fn real_government_pdfs_verify_as_their_notes_say_with_the_vgca_certificates() {
                     .to_string()
                     .contains("structure.attach-widgets")
                 && s[5]["modifications"]["level"] == "none"
+                // the Prime Minister's signature shows at the end (an image, no text); the
+                // Government's seal signatures 2–5 fill in the number and date on page 1
+                // (Decree 30/2020): digits only, naming nobody, so no finding
+                && s[0]["appearance"]["visible"] == true
+                && s[0]["appearance"]["page"] == 30
+                && [(1, "50"), (2, "31"), (3, "01"), (4, "2026")].iter().all(|(i, t)| {
+                    s[*i]["appearance"]["page"] == 1
+                        && s[*i]["appearance"]["text"] == *t
+                        && s[*i]["appearance"]["names_signer"].is_null()
+                })
+                && !r.to_string().contains("does not name the signer")
         }),
         ("nghi-dinh-49-2026-seal-ecdsa-tsa.pdf", true, 1, |r| {
             r["signatures"][0]["timestamp"]["signature_algorithm"] == "ECDSA P-384 with SHA-384"

@@ -156,7 +156,7 @@ pub(super) async fn certify(
         };
         let mut req = signers.request(s.clock.now(), &mut nonce);
         // Numbers a run that died left reserved are completed first (the register has no gap).
-        let _ = desk.resume_certifications(std::time::Duration::from_secs(600), &mut req);
+        let _ = desk.resume_certifications(crate::desk::STALE_RESERVATION, &mut req);
         let c = desk.certify(id, &mut req)?;
         Ok(Json(serde_json::to_value(c).map_err(internal)?))
     })

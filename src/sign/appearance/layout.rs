@@ -76,6 +76,53 @@ impl Corner {
     }
 }
 
+/// A page's /Rotate (0, 90, 180, 270, clockwise when shown): between the page's own space
+/// and the space the reader sees, origin at its bottom left.
+#[derive(Clone, Copy, Debug)]
+pub struct Turn {
+    degrees: i64,
+    page: Rect,
+}
+
+impl Turn {
+    pub fn new(degrees: i64, page: Rect) -> Self {
+        Self { degrees, page }
+    }
+
+    /// The page as shown: width and height swapped by a quarter turn.
+    pub fn shown_box(&self) -> Rect {
+        let (w, h) = (self.page.width(), self.page.height());
+        match self.degrees {
+            90 | 270 => Rect::new(0.0, 0.0, h, w),
+            _ => Rect::new(0.0, 0.0, w, h),
+        }
+    }
+
+    /// A rectangle of the shown page in the page's own space.
+    pub fn to_page(&self, r: &Rect) -> Rect {
+        let p = &self.page;
+        let map = |u: f64, v: f64| match self.degrees {
+            90 => (p.x1 - v, p.y0 + u),
+            180 => (p.x1 - u, p.y1 - v),
+            270 => (p.x0 + v, p.y1 - u),
+            _ => (p.x0 + u, p.y0 + v),
+        };
+        let (a, b) = map(r.x0, r.y0);
+        let (c, d) = map(r.x1, r.y1);
+        Rect::new(a, b, c, d)
+    }
+
+    /// The appearance form's /Matrix that turns it back (counter-clockwise), if any.
+    pub fn form_matrix(&self) -> Option<[i64; 6]> {
+        match self.degrees {
+            90 => Some([0, 1, -1, 0, 0, 0]),
+            180 => Some([-1, 0, 0, -1, 0, 0]),
+            270 => Some([0, -1, 1, 0, 0, 0]),
+            _ => None,
+        }
+    }
+}
+
 /// Where the stamp went.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Placement {
@@ -239,6 +286,26 @@ mod tests {
         );
         assert!(p.rect.y1 < 742.0 && p.rect.y1 > 700.0, "{:?}", p.rect);
         assert!(p.moved.as_deref().unwrap().contains("moved"), "{p:?}");
+    }
+
+    #[test]
+    fn a_turned_page_maps_the_readers_top_left_to_the_right_page_corner() {
+        // shown turned a quarter clockwise: the reader's top left is the page's bottom left
+        let t = Turn::new(90, A4);
+        assert_eq!(t.shown_box(), Rect::new(0.0, 0.0, 842.0, 595.0));
+        let shown_top_left = Rect::new(0.0, 555.0, 100.0, 595.0);
+        assert_eq!(t.to_page(&shown_top_left), Rect::new(0.0, 0.0, 40.0, 100.0));
+        let t = Turn::new(180, A4);
+        assert_eq!(
+            t.to_page(&Rect::new(0.0, 802.0, 100.0, 842.0)),
+            Rect::new(495.0, 0.0, 595.0, 40.0)
+        );
+        let t = Turn::new(270, A4);
+        assert_eq!(
+            t.to_page(&shown_top_left),
+            Rect::new(555.0, 742.0, 595.0, 842.0)
+        );
+        assert_eq!(Turn::new(0, A4).to_page(&shown_top_left), shown_top_left);
     }
 
     #[test]

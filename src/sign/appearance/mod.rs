@@ -140,26 +140,22 @@ pub fn render<R: Read + Seek>(
     let drawn = stream::draw(stamp)?;
     let area = occupied::page_box(pdf, &page)?;
     let mut occ = occupied::page_occupancy(pdf, &page)?;
-    let mut placement = layout::place(
-        area,
-        drawn.width,
-        drawn.height,
-        stamp.corner,
-        stamp.margin,
-        &mut |r| occ.is_free(r),
-    );
+    // /Rotate turns the page clockwise when shown (ISO 32000-1 Table 30): the corner is the
+    // reader's, and the stamp is drawn turned back so that it reads upright.
     let rotate = occupied::inherited(pdf, &page, b"Rotate")?
         .and_then(|r| r.as_int())
         .unwrap_or(0)
         .rem_euclid(360);
-    if rotate != 0 {
-        let note =
-            format!("the page is rotated {rotate}°: the stamp is placed in its unrotated frame");
-        placement.moved = Some(match placement.moved.take() {
-            Some(m) => format!("{m}; {note}"),
-            None => note,
-        });
-    }
+    let turn = layout::Turn::new(if rotate % 90 == 0 { rotate } else { 0 }, area);
+    let mut placement = layout::place(
+        turn.shown_box(),
+        drawn.width,
+        drawn.height,
+        stamp.corner,
+        stamp.margin,
+        &mut |r| occ.is_free(&turn.to_page(r)),
+    );
+    placement.rect = turn.to_page(&placement.rect);
     let mut next = first_free;
     let mut alloc = || {
         let r = ObjRef::new(next, 0);
@@ -218,6 +214,12 @@ pub fn render<R: Read + Seek>(
         ]),
     );
     fd.set(b"Resources", Object::Dict(resources));
+    if let Some(m) = turn.form_matrix() {
+        fd.set(
+            b"Matrix",
+            Object::Array(m.iter().map(|v| Object::Int(*v)).collect()),
+        );
+    }
     fd.set(b"Filter", Object::name("FlateDecode"));
     objects.push((form, NewObject::Stream(fd, seal::deflate(&drawn.content))));
     Ok(Rendered {
