@@ -4,7 +4,7 @@
 //! Typed state: [`ScannedPage`] is what `ocr` consumes.
 //!
 //! Flow: [`list_pages`] / [`decode_page`] → `sniff` (size, magic bytes) → `raster_image`
-//! (JPEG, PNG; `headers` read first) | `tiff_file` | `pdf_page` (`pdf_content` scan,
+//! (JPEG, PNG; `headers` read first) | `tiff_file` | `pdf_page` (`pdf::content::scan`,
 //! `pdf_image`) → `samples` (to 8-bit gray/RGB); `dpi` decides the resolution, `error` words
 //! every failure.
 
@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 mod dpi;
 mod error;
 mod headers;
-mod pdf_content;
 mod pdf_image;
 mod pdf_page;
 mod raster_image;

@@ -4,9 +4,9 @@
 
 use super::dpi::{self, Unit};
 use super::error::{DecodeError, Location};
-use super::pdf_content::{scan, Content};
 use super::pdf_image;
 use super::{DecodeLimits, PageRef, ScannedPage};
+use crate::pdf::content::scan::{scan, Content};
 use crate::pdf::{Dict, ObjRef, Object, PdfError, PdfFile, Stream};
 use std::fs::File;
 use std::io::{Read, Seek};

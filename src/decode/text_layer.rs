@@ -10,10 +10,6 @@
 //! CMaps (codes are taken as 2 bytes), text in annotations' appearance streams; rotated or
 //! skewed text is boxed by its axis-aligned bounds and grouped by its baseline's y.
 
-mod cmap;
-mod encodings;
-mod font;
-mod ops;
 #[cfg(test)]
 mod tests;
 
@@ -26,9 +22,10 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::error::{DecodeError, Location};
 use super::pdf_page::{content_bytes, page_info, pdf_err};
+use crate::pdf::content::font::{Font, FontError};
+use crate::pdf::content::matrix::{apply, mul, translate, Matrix as M, IDENTITY};
+use crate::pdf::content::ops::{Item, Ops};
 use crate::pdf::{Dict, ObjRef, Object, PdfError, PdfFile};
-use font::{Font, FontError};
-use ops::{Item, Ops};
 
 /// One word of a page's text layer, NFC, with its box `[x0, y0, x1, y1]` in PDF points, origin
 /// top-left of the page's crop box (media box when there is none), y growing downwards, after
@@ -146,31 +143,6 @@ pub(crate) fn read_with_limits<R: Read + Seek>(
         height: height as f32,
         lines: group_lines(it.words.done),
     })
-}
-
-/// An affine matrix `[a b c d e f]` (ISO 32000-1 §8.3.4): `(x, y) → (a x + c y + e, b x + d y + f)`.
-type M = [f64; 6];
-
-const IDENTITY: M = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
-
-/// `m` then `n` (`m × n` in the row-vector convention of §8.3.4).
-fn mul(m: &M, n: &M) -> M {
-    [
-        m[0] * n[0] + m[1] * n[2],
-        m[0] * n[1] + m[1] * n[3],
-        m[2] * n[0] + m[3] * n[2],
-        m[2] * n[1] + m[3] * n[3],
-        m[4] * n[0] + m[5] * n[2] + n[4],
-        m[4] * n[1] + m[5] * n[3] + n[5],
-    ]
-}
-
-fn apply(m: &M, x: f64, y: f64) -> (f64, f64) {
-    (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
-}
-
-fn translate(x: f64, y: f64) -> M {
-    [1.0, 0.0, 0.0, 1.0, x, y]
 }
 
 /// From default user space to the displayed page, origin top-left, y down: the box's corner
@@ -578,7 +550,7 @@ impl<R: Read + Seek> Interp<'_, R> {
             Ok(f) => Ok(Some(Rc::new(f))),
             Err(FontError::CmapTooLarge) => Err(Stop::Limit(format!(
                 "a font's character map has more than {} entries, or its fonts' maps more than {}",
-                cmap::MAX_CMAP_ENTRIES,
+                crate::pdf::content::cmap::MAX_CMAP_ENTRIES,
                 self.limits.max_cmap_entries
             ))),
             // A damaged font: its text is unknown, the rest of the page still counts.

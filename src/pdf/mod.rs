@@ -2,6 +2,7 @@
 //! incremental writer uses. Shared by `sign` (to append a revision) and `verify` (to inspect
 //! every revision of an untrusted file).
 
+pub(crate) mod content;
 pub mod error;
 mod fetch;
 pub mod filters;

@@ -3,13 +3,13 @@
 //! fonts' /ToUnicode CMaps, §9.10.3), compared with the certificate: a stamp naming someone
 //! other than the signer is a finding.
 
-use std::collections::HashMap;
 use std::io::{Read, Seek};
 
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::pdf::lexer::{Lexer, Token};
+use crate::pdf::content::font::Font;
+use crate::pdf::content::ops::{Item, Ops};
 use crate::pdf::{Dict, ObjRef, Object, PdfError, PdfFile};
 
 /// Most operators read from one appearance (forms included).
@@ -91,6 +91,7 @@ pub(crate) fn inspect<R: Read + Seek>(
         let mut reader = TextReader {
             ops: 0,
             bytes: 0,
+            cmap_left: CMAP_BUDGET,
             text: String::new(),
         };
         reader.form(pdf, &n, 0)?;
@@ -163,17 +164,15 @@ struct TextReader {
     ops: usize,
     /// Content bytes decoded so far (a form drawn many times counts each time).
     bytes: usize,
+    /// CMap entries the appearance's fonts may still read.
+    cmap_left: usize,
     text: String,
 }
 
 /// Most content bytes decoded for one appearance.
 const MAX_BYTES: usize = 64 << 20;
-
-/// A font's code-to-text map: ToUnicode when it has one, else one byte per character.
-struct FontMap {
-    two_byte: bool,
-    map: HashMap<u32, String>,
-}
+/// Most CMap entries read for one appearance's fonts.
+const CMAP_BUDGET: usize = 200_000;
 
 impl TextReader {
     fn form<R: Read + Seek>(
@@ -188,53 +187,31 @@ impl TextReader {
         let Object::Stream(s) = pdf.resolve(form)? else {
             return Ok(());
         };
-        let res = pdf
-            .get_dict(s.dict.get(b"Resources").unwrap_or(&Object::Null))?
-            .unwrap_or_default();
-        let fonts = pdf
-            .get_dict(res.get(b"Font").unwrap_or(&Object::Null))?
-            .unwrap_or_default();
-        let xobjects = pdf
-            .get_dict(res.get(b"XObject").unwrap_or(&Object::Null))?
-            .unwrap_or_default();
+        let dict_of = |pdf: &mut PdfFile<R>, d: &Dict, k: &[u8]| -> Result<Dict, PdfError> {
+            Ok(pdf
+                .get_dict(d.get(k).unwrap_or(&Object::Null))?
+                .unwrap_or_default())
+        };
+        let res = dict_of(pdf, &s.dict, b"Resources")?;
+        let fonts = dict_of(pdf, &res, b"Font")?;
+        let xobjects = dict_of(pdf, &res, b"XObject")?;
         let data = pdf.stream_decoded(&s)?;
         self.bytes = self.bytes.saturating_add(data.len());
         if self.bytes > MAX_BYTES {
             return Ok(());
         }
-        let mut font: Option<FontMap> = None;
-        let mut args: Vec<Token> = Vec::new();
-        let mut lx = Lexer::new(&data, 0, false);
-        loop {
-            let at = lx.pos();
-            let tok = match lx.next_token() {
-                Ok(Some(t)) => t,
-                Ok(None) => break,
-                Err(_) => {
-                    lx.set_pos(at + 1);
-                    continue;
-                }
-            };
-            let op = match tok {
-                Token::Keyword(k) => k,
-                Token::ArrayOpen => {
-                    let mut bytes = Vec::new();
-                    while let Ok(Some(t)) = lx.next_token() {
-                        match t {
-                            Token::ArrayClose => break,
-                            Token::String(s) => bytes.extend_from_slice(&s),
-                            _ => {}
-                        }
-                    }
-                    args.push(Token::String(bytes));
-                    continue;
-                }
-                t => {
+        let mut font: Option<Font> = None;
+        let mut args: Vec<Object> = Vec::new();
+        let mut ops = Ops::new(&data);
+        while let Some(item) = ops.next_item() {
+            let op = match item {
+                Item::Operand(o) => {
                     if args.len() < 16 {
-                        args.push(t);
+                        args.push(o);
                     }
                     continue;
                 }
+                Item::Operator(op) => op,
             };
             self.ops += 1;
             if self.ops > MAX_OPS || self.text.len() > MAX_TEXT {
@@ -242,14 +219,30 @@ impl TextReader {
             }
             match op {
                 b"Tf" => {
-                    if let Some(Token::Name(n)) = args.first() {
-                        let f = fonts.get(n).cloned();
-                        font = Some(font_map(pdf, f.as_ref())?);
-                    }
+                    let f = match args
+                        .first()
+                        .and_then(Object::as_name)
+                        .and_then(|n| fonts.get(n))
+                    {
+                        Some(f) => pdf.get_dict(f)?,
+                        None => None,
+                    };
+                    font = f.and_then(|d| Font::load(pdf, &d, &mut self.cmap_left).ok());
                 }
                 b"Tj" | b"TJ" | b"'" | b"\"" => {
-                    if let (Some(Token::String(s)), Some(f)) = (args.last(), &font) {
-                        self.text.push_str(&decode(f, s));
+                    if let Some(f) = &font {
+                        let shown: Vec<u8> = match args.last() {
+                            Some(Object::String(s)) => s.clone(),
+                            Some(Object::Array(a)) => a
+                                .iter()
+                                .filter_map(Object::as_string)
+                                .flat_map(|s| s.iter().copied())
+                                .collect(),
+                            _ => Vec::new(),
+                        };
+                        for c in f.decode(&shown) {
+                            self.text.push_str(&c.text);
+                        }
                     }
                 }
                 b"Tm" | b"Td" | b"TD" | b"T*" | b"ET"
@@ -258,148 +251,21 @@ impl TextReader {
                     self.text.push('\n');
                 }
                 b"Do" => {
-                    if let Some(Token::Name(n)) = args.first() {
-                        if let Some(x) = xobjects.get(n).cloned() {
-                            self.form(pdf, &x, depth + 1)?;
-                        }
+                    if let Some(x) = args
+                        .first()
+                        .and_then(Object::as_name)
+                        .and_then(|n| xobjects.get(n))
+                        .cloned()
+                    {
+                        self.form(pdf, &x, depth + 1)?;
                     }
                 }
+                b"BI" => ops.skip_inline_image(),
                 _ => {}
             }
             args.clear();
         }
         Ok(())
-    }
-}
-
-fn decode(f: &FontMap, s: &[u8]) -> String {
-    let mut out = String::new();
-    if f.two_byte {
-        for c in s.chunks(2) {
-            let code = u32::from(c[0]) << 8 | u32::from(*c.get(1).unwrap_or(&0));
-            if let Some(t) = f.map.get(&code) {
-                out.push_str(t);
-            }
-        }
-    } else {
-        for &b in s {
-            match f.map.get(&u32::from(b)) {
-                Some(t) => out.push_str(t),
-                None => out.push(char::from(b)),
-            }
-        }
-    }
-    out
-}
-
-fn font_map<R: Read + Seek>(
-    pdf: &mut PdfFile<R>,
-    font: Option<&Object>,
-) -> Result<FontMap, PdfError> {
-    let mut fm = FontMap {
-        two_byte: false,
-        map: HashMap::new(),
-    };
-    let Some(f) = font.map(|f| pdf.get_dict(f)).transpose()?.flatten() else {
-        return Ok(fm);
-    };
-    fm.two_byte = f.name(b"Subtype") == Some(b"Type0");
-    if let Some(Object::Stream(s)) = f.get(b"ToUnicode").map(|t| pdf.resolve(t)).transpose()? {
-        if let Ok(data) = pdf.stream_decoded(&s) {
-            parse_cmap(&data, &mut fm.map);
-        }
-    }
-    Ok(fm)
-}
-
-/// The `bfchar` and `bfrange` entries of a ToUnicode CMap (bounded).
-fn parse_cmap(data: &[u8], map: &mut HashMap<u32, String>) {
-    let mut lx = Lexer::new(data, 0, false);
-    let mut toks: Vec<Token> = Vec::new();
-    let mut mode = 0u8; // 1: bfchar, 2: bfrange
-    let hex = |t: &Token| -> Option<Vec<u8>> {
-        match t {
-            Token::String(s) => Some(s.clone()),
-            _ => None,
-        }
-    };
-    let utf16 = |b: &[u8]| {
-        let units: Vec<u16> = b
-            .chunks(2)
-            .map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))
-            .collect();
-        String::from_utf16_lossy(&units)
-    };
-    let code = |b: &[u8]| b.iter().take(4).fold(0u32, |a, &x| a << 8 | u32::from(x));
-    loop {
-        let at = lx.pos();
-        let t = match lx.next_token() {
-            Ok(Some(t)) => t,
-            Ok(None) => break,
-            Err(_) => {
-                lx.set_pos(at + 1);
-                continue;
-            }
-        };
-        if map.len() > 65_536 {
-            break;
-        }
-        match t {
-            Token::Keyword(b"beginbfchar") => {
-                mode = 1;
-                toks.clear();
-            }
-            Token::Keyword(b"beginbfrange") => {
-                mode = 2;
-                toks.clear();
-            }
-            Token::Keyword(b"endbfchar") | Token::Keyword(b"endbfrange") => mode = 0,
-            Token::ArrayOpen if mode == 2 => {
-                // <lo> <hi> [<t1> <t2> …]
-                let mut items = Vec::new();
-                while let Ok(Some(t)) = lx.next_token() {
-                    match t {
-                        Token::ArrayClose => break,
-                        t => items.push(t),
-                    }
-                }
-                if let (Some(lo), Some(_)) = (toks.first().and_then(hex), toks.get(1).and_then(hex))
-                {
-                    for (i, it) in items.iter().take(256).enumerate() {
-                        if let Some(v) = hex(it) {
-                            map.insert(code(&lo) + i as u32, utf16(&v));
-                        }
-                    }
-                }
-                toks.clear();
-            }
-            t if mode > 0 => {
-                toks.push(t);
-                let need = if mode == 1 { 2 } else { 3 };
-                if toks.len() == need {
-                    if mode == 1 {
-                        if let (Some(c), Some(v)) = (hex(&toks[0]), hex(&toks[1])) {
-                            map.insert(code(&c), utf16(&v));
-                        }
-                    } else if let (Some(lo), Some(hi), Some(v)) =
-                        (hex(&toks[0]), hex(&toks[1]), hex(&toks[2]))
-                    {
-                        let (lo, hi) = (code(&lo), code(&hi));
-                        let base = utf16(&v);
-                        for (i, c) in (lo..=hi.min(lo + 255)).enumerate() {
-                            let mut chars: Vec<char> = base.chars().collect();
-                            if let Some(last) = chars.last_mut() {
-                                *last =
-                                    char::from_u32(*last as u32 + i as u32).unwrap_or('\u{FFFD}');
-                            }
-                            map.insert(c, chars.into_iter().collect());
-                        }
-                    }
-                    toks.clear();
-                }
-            }
-            _ => {}
-        }
     }
 }
 
@@ -419,15 +285,5 @@ mod tests {
         // the number and date stamps of a decree name nobody
         assert!(!has_words("50") && !has_words("31 / 01 / 2026") && !has_words("50/2026"));
         assert!(has_words("Ký bởi: Trần Văn B"));
-    }
-
-    #[test]
-    fn cmap_bfchar_and_bfrange_map_codes_to_text() {
-        let cmap = b"2 beginbfchar\n<0001> <0110>\n<0002> <1EA1>\nendbfchar\n1 beginbfrange\n<0010> <0012> <0041>\nendbfrange\n";
-        let mut m = HashMap::new();
-        parse_cmap(cmap, &mut m);
-        assert_eq!(m[&1], "Đ");
-        assert_eq!(m[&2], "ạ");
-        assert_eq!(m[&0x12], "C");
     }
 }

@@ -209,6 +209,7 @@ pub fn page_occupancy<R: Read + Seek>(
         page: area,
         ops: 0,
         bytes: content.len(),
+        cmap_left: walk::CMAP_BUDGET,
     };
     w.walk(pdf, &content, &resources, IDENTITY, 0)?;
     // The widgets (earlier stamps) already on the page.

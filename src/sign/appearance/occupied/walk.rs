@@ -3,30 +3,19 @@
 //! marking what each operator draws in the [`Occupancy`] grid. Bounded in operators and bytes.
 
 use std::io::{Read, Seek};
+use std::rc::Rc;
 
-use crate::pdf::lexer::{Lexer, Token};
+use crate::pdf::content::font::Font;
+pub(super) use crate::pdf::content::matrix::{apply, Matrix, IDENTITY};
+use crate::pdf::content::matrix::{mul, translate};
+use crate::pdf::content::ops::{Item, Ops};
 use crate::pdf::{Dict, Object, PdfError, PdfFile};
 
 use super::super::layout::Rect;
 use super::{Occupancy, MAX_CONTENT_BYTES, MAX_OPS, SCAN_SHARE};
 
-pub(super) type Matrix = [f64; 6];
-pub(super) const IDENTITY: Matrix = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
-
-fn mul(a: &Matrix, b: &Matrix) -> Matrix {
-    [
-        a[0] * b[0] + a[1] * b[2],
-        a[0] * b[1] + a[1] * b[3],
-        a[2] * b[0] + a[3] * b[2],
-        a[2] * b[1] + a[3] * b[3],
-        a[4] * b[0] + a[5] * b[2] + b[4],
-        a[4] * b[1] + a[5] * b[3] + b[5],
-    ]
-}
-
-pub(super) fn apply(m: &Matrix, x: f64, y: f64) -> (f64, f64) {
-    (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
-}
+/// CMap entries read for the fonts of one page, at most.
+pub(super) const CMAP_BUDGET: usize = 200_000;
 
 /// The page-space box of the rectangle `(x0,y0)-(x1,y1)` under `m`.
 pub(super) fn bbox(m: &Matrix, x0: f64, y0: f64, x1: f64, y1: f64) -> Rect {
@@ -53,6 +42,8 @@ pub(super) struct Walker<'o> {
     pub(super) ops: usize,
     /// Content bytes read so far (forms drawn many times count each time).
     pub(super) bytes: usize,
+    /// CMap entries the page's fonts may still read.
+    pub(super) cmap_left: usize,
 }
 
 #[derive(Clone)]
@@ -61,9 +52,7 @@ struct TextState {
     scale: f64,
     leading: f64,
     rise: f64,
-    two_byte: bool,
-    widths: Option<(i64, Vec<f64>)>,
-    default_width: f64,
+    font: Option<Rc<Font>>,
 }
 
 impl Walker<'_> {
@@ -77,6 +66,7 @@ impl Walker<'_> {
     ) -> Result<(), PdfError> {
         let fonts = sub_dict(pdf, resources, b"Font")?;
         let xobjects = sub_dict(pdf, resources, b"XObject")?;
+        let mut loaded: std::collections::HashMap<Vec<u8>, Option<Rc<Font>>> = Default::default();
         let mut ctm = base;
         let mut stack: Vec<(Matrix, TextState)> = Vec::new();
         let mut ts = TextState {
@@ -84,48 +74,21 @@ impl Walker<'_> {
             scale: 1.0,
             leading: 0.0,
             rise: 0.0,
-            two_byte: false,
-            widths: None,
-            default_width: 500.0,
+            font: None,
         };
         let (mut tm, mut tlm) = (IDENTITY, IDENTITY);
         let mut path: Option<Rect> = None;
-        let mut args: Vec<Token> = Vec::new();
-        let mut lx = Lexer::new(content, 0, false);
-        loop {
-            let at = lx.pos();
-            let tok = match lx.next_token() {
-                Ok(Some(t)) => t,
-                Ok(None) => break,
-                Err(_) => {
-                    lx.set_pos(at + 1);
-                    args.clear();
-                    continue;
-                }
-            };
-            let op = match tok {
-                Token::Keyword(k) => k,
-                Token::ArrayOpen => {
-                    // A TJ array: collected as one argument.
-                    let mut items = Vec::new();
-                    while let Ok(Some(t)) = lx.next_token() {
-                        match t {
-                            Token::ArrayClose => break,
-                            t => items.push(t),
-                        }
-                        if items.len() > 100_000 {
-                            break;
-                        }
-                    }
-                    args.push(Token::String(encode_tj(&items)));
-                    continue;
-                }
-                t => {
+        let mut args: Vec<Object> = Vec::new();
+        let mut ops = Ops::new(content);
+        while let Some(item) = ops.next_item() {
+            let op = match item {
+                Item::Operand(o) => {
                     if args.len() < 64 {
-                        args.push(t);
+                        args.push(o);
                     }
                     continue;
                 }
+                Item::Operator(op) => op,
             };
             self.ops += 1;
             if self.ops > MAX_OPS {
@@ -133,11 +96,10 @@ impl Walker<'_> {
                 return Ok(());
             }
             let num = |i: usize| -> f64 {
-                match args.get(i) {
-                    Some(Token::Int(v)) => *v as f64,
-                    Some(Token::Real(v)) => *v,
-                    _ => 0.0,
-                }
+                args.get(i)
+                    .and_then(Object::as_number)
+                    .filter(|v| v.is_finite())
+                    .unwrap_or(0.0)
             };
             let six = || [num(0), num(1), num(2), num(3), num(4), num(5)];
             match op {
@@ -155,14 +117,19 @@ impl Walker<'_> {
                 }
                 b"Tf" if args.len() == 2 => {
                     ts.size = num(1);
-                    let font = match &args[0] {
-                        Token::Name(n) => match fonts.get(n) {
-                            Some(f) => pdf.get_dict(f)?,
-                            None => None,
+                    ts.font = match args[0].as_name() {
+                        Some(n) => match loaded.get(n) {
+                            Some(f) => f.clone(),
+                            None => {
+                                let f = self.font(pdf, fonts.get(n))?;
+                                if loaded.len() < 4096 {
+                                    loaded.insert(n.to_vec(), f.clone());
+                                }
+                                f
+                            }
                         },
-                        _ => None,
+                        None => None,
                     };
-                    set_font(pdf, &mut ts, font.as_ref())?;
                 }
                 b"Tz" if args.len() == 1 => ts.scale = num(0) / 100.0,
                 b"TL" if args.len() == 1 => ts.leading = num(0),
@@ -171,7 +138,7 @@ impl Walker<'_> {
                     if op == b"TD" {
                         ts.leading = -num(1);
                     }
-                    tlm = mul(&[1.0, 0.0, 0.0, 1.0, num(0), num(1)], &tlm);
+                    tlm = mul(&translate(num(0), num(1)), &tlm);
                     tm = tlm;
                 }
                 b"Tm" if args.len() == 6 => {
@@ -179,23 +146,23 @@ impl Walker<'_> {
                     tm = tlm;
                 }
                 b"T*" => {
-                    tlm = mul(&[1.0, 0.0, 0.0, 1.0, 0.0, -ts.leading], &tlm);
+                    tlm = mul(&translate(0.0, -ts.leading), &tlm);
                     tm = tlm;
                 }
                 b"Tj" | b"'" | b"\"" | b"TJ" => {
                     if op != b"Tj" && op != b"TJ" {
-                        tlm = mul(&[1.0, 0.0, 0.0, 1.0, 0.0, -ts.leading], &tlm);
+                        tlm = mul(&translate(0.0, -ts.leading), &tlm);
                         tm = tlm;
                     }
-                    if let Some(Token::String(s)) = args.last() {
-                        let width = text_width(&ts, s);
+                    if let Some(s) = args.last().and_then(shown_bytes) {
+                        let width = text_width(&ts, &s);
                         let m = mul(&tm, &ctm);
                         let (lo, hi) = (-0.25 * ts.size + ts.rise, 0.85 * ts.size + ts.rise);
                         let r = bbox(&m, 0.0, lo, width, hi);
                         if r.area() > 0.0 && r.area() < self.page.area() {
                             self.occ.mark(&r);
                         }
-                        tm = mul(&[1.0, 0.0, 0.0, 1.0, width, 0.0], &tm);
+                        tm = mul(&translate(width, 0.0), &tm);
                     }
                 }
                 b"m" | b"l" if args.len() == 2 => {
@@ -222,7 +189,7 @@ impl Walker<'_> {
                 }
                 b"n" => path = None,
                 b"Do" => {
-                    if let Some(Token::Name(n)) = args.first() {
+                    if let Some(n) = args.first().and_then(Object::as_name) {
                         if let Some(x) = xobjects.get(n).cloned() {
                             self.xobject(pdf, &x, ctm, depth)?;
                         }
@@ -231,17 +198,7 @@ impl Walker<'_> {
                 b"BI" => {
                     // Inline image: its unit square is taken; its data is skipped to EI.
                     self.occ.mark(&bbox(&ctm, 0.0, 0.0, 1.0, 1.0));
-                    let rest = &content[lx.pos().min(content.len())..];
-                    let skip = rest
-                        .windows(4)
-                        .position(|w| {
-                            w[0].is_ascii_whitespace()
-                                && &w[1..3] == b"EI"
-                                && (w[3].is_ascii_whitespace())
-                        })
-                        .map(|p| p + 4)
-                        .unwrap_or(rest.len());
-                    lx.set_pos(lx.pos() + skip);
+                    ops.skip_inline_image();
                 }
                 _ => {}
             }
@@ -325,88 +282,42 @@ fn sub_dict<R: Read + Seek>(
     Ok(out)
 }
 
-/// The font's code width and widths, for text boxes: simple fonts by /Widths, Type0 by their
-/// descendant's /DW (and /W when given as `c [w …]`).
-fn set_font<R: Read + Seek>(
-    pdf: &mut PdfFile<R>,
-    ts: &mut TextState,
-    font: Option<&Dict>,
-) -> Result<(), PdfError> {
-    ts.two_byte = false;
-    ts.widths = None;
-    ts.default_width = 500.0;
-    let Some(f) = font else { return Ok(()) };
-    if f.name(b"Subtype") == Some(b"Type0") {
-        ts.two_byte = true;
-        if let Some(Object::Array(d)) = f
-            .get(b"DescendantFonts")
-            .map(|d| pdf.resolve(d))
-            .transpose()?
-        {
-            if let Some(cf) = d.first().map(|c| pdf.get_dict(c)).transpose()?.flatten() {
-                ts.default_width = cf.get(b"DW").and_then(Object::as_number).unwrap_or(1000.0);
-                if let Some(Object::Array(w)) = cf.get(b"W").map(|w| pdf.resolve(w)).transpose()? {
-                    if let [Object::Int(first), Object::Array(ws)] = w.as_slice() {
-                        let ws = ws
-                            .iter()
-                            .take(65_536)
-                            .map(|v| v.as_number().unwrap_or(0.0))
-                            .collect();
-                        ts.widths = Some((*first, ws));
-                    }
-                }
-            }
-        }
-    } else {
-        let first = f.int(b"FirstChar").unwrap_or(0);
-        if let Some(Object::Array(ws)) = f.get(b"Widths").map(|w| pdf.resolve(w)).transpose()? {
-            let ws = ws
-                .iter()
-                .take(256)
-                .map(|v| v.as_number().unwrap_or(0.0))
-                .collect();
-            ts.widths = Some((first, ws));
-        }
+/// The bytes a show operator's last operand shows: a string, or a TJ array's strings (its
+/// position adjustments left out: small next to the glyphs, the box is wide enough).
+fn shown_bytes(o: &Object) -> Option<Vec<u8>> {
+    match o {
+        Object::String(s) => Some(s.clone()),
+        Object::Array(a) => Some(
+            a.iter()
+                .filter_map(Object::as_string)
+                .flat_map(|s| s.iter().copied())
+                .collect(),
+        ),
+        _ => None,
     }
-    Ok(())
 }
 
-/// A TJ array as one string of its codes; its position adjustments are left out (small next
-/// to the glyphs; a box from the codes alone is wide enough for a margin check).
-fn encode_tj(items: &[Token]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for t in items {
-        if let Token::String(s) = t {
-            out.extend_from_slice(s);
-        }
-    }
-    out
-}
-
+/// The width in text space of `s` shown in the current font (0.5 em per byte without one).
 fn text_width(ts: &TextState, s: &[u8]) -> f64 {
-    let code_width = |code: i64| -> f64 {
-        match &ts.widths {
-            Some((first, ws)) => code
-                .checked_sub(*first)
-                .and_then(|i| usize::try_from(i).ok())
-                .and_then(|i| ws.get(i).copied())
-                .unwrap_or(ts.default_width),
-            None => ts.default_width,
-        }
+    let em: f64 = match &ts.font {
+        Some(f) => f.decode(s).iter().map(|c| c.width).sum(),
+        None => 0.5 * s.len() as f64,
     };
-    let total: f64 = if ts.two_byte {
-        s.chunks(2)
-            .map(|c| {
-                code_width(i64::from(u16::from_be_bytes([
-                    c[0],
-                    *c.get(1).unwrap_or(&0),
-                ])))
-            })
-            .sum()
-    } else {
-        s.iter().map(|&b| code_width(i64::from(b))).sum()
-    };
-    total / 1000.0 * ts.size * ts.scale
+    em * ts.size * ts.scale
+}
+
+impl Walker<'_> {
+    /// The font a resource names (None: absent or damaged; its text still takes a box).
+    fn font<R: Read + Seek>(
+        &mut self,
+        pdf: &mut PdfFile<R>,
+        o: Option<&Object>,
+    ) -> Result<Option<Rc<Font>>, PdfError> {
+        let Some(d) = o.map(|o| pdf.get_dict(o)).transpose()?.flatten() else {
+            return Ok(None);
+        };
+        Ok(Font::load(pdf, &d, &mut self.cmap_left).ok().map(Rc::new))
+    }
 }
 
 #[cfg(test)]
@@ -414,16 +325,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn text_width_follows_the_font_widths_and_scaling() {
+    fn text_width_without_a_font_is_half_an_em_per_byte_scaled() {
         let ts = TextState {
             size: 10.0,
-            scale: 1.0,
+            scale: 0.5,
             leading: 0.0,
             rise: 0.0,
-            two_byte: false,
-            widths: Some((65, vec![600.0, 500.0])),
-            default_width: 500.0,
+            font: None,
         };
-        assert!((text_width(&ts, b"AB") - 11.0).abs() < 1e-9);
+        assert!((text_width(&ts, b"ABCD") - 10.0).abs() < 1e-9);
+        let tj = Object::Array(vec![
+            Object::String(b"AB".to_vec()),
+            Object::Int(-250),
+            Object::String(b"C".to_vec()),
+        ]);
+        assert_eq!(shown_bytes(&tj).unwrap(), b"ABC");
     }
 }

@@ -1,4 +1,4 @@
-//! Stage `decode`, PDF content streams: a cheap scan (ISO 32000-1 §7.8.2, operators of §8–9)
+//! Foundation `pdf`, content streams: a cheap scan (ISO 32000-1 §7.8.2, operators of §8–9)
 //! that tells which XObjects a page draws and whether it also shows text, paints paths or
 //! carries inline images — enough to decide if the page is "one scanned image".
 
@@ -30,7 +30,7 @@ fn is_delim(c: u8) -> bool {
 }
 
 /// End of the regular-character run starting at `i`.
-pub(super) fn word_end(d: &[u8], mut i: usize) -> usize {
+pub(crate) fn word_end(d: &[u8], mut i: usize) -> usize {
     while d.get(i).is_some_and(|&c| !is_space(c) && !is_delim(c)) {
         i += 1;
     }
@@ -59,7 +59,7 @@ fn skip_string(d: &[u8], mut i: usize) -> usize {
 
 /// Index after an inline image's data: after `EI` preceded by white space and followed by
 /// white space or the end (§8.9.7); `from` is just after `ID`.
-pub(super) fn skip_inline_data(d: &[u8], from: usize) -> usize {
+pub(crate) fn skip_inline_data(d: &[u8], from: usize) -> usize {
     let mut i = from.saturating_add(1);
     while let Some(w) = d.get(i..i.saturating_add(2)) {
         if w == b"EI"

@@ -1,9 +1,9 @@
-//! Stage `decode`, text layer: a content stream (or CMap) as operands and operators
+//! Foundation `pdf`, content streams: a content stream (or CMap) as operands and operators
 //! (ISO 32000-1 §7.8.2 content streams, §9.10.3 CMap syntax), over the `pdf` parser's objects.
 //! Operands are parsed by [`crate::pdf::parser::Parser`]; only operator words and the inline
-//! image data skip (§8.9.7, shared with `pdf_content`) are handled here.
+//! image data skip (§8.9.7, shared with `scan`) are handled here.
 
-use crate::decode::pdf_content::{skip_inline_data, word_end};
+use super::scan::{skip_inline_data, word_end};
 use crate::pdf::parser::Parser;
 use crate::pdf::Object;
 
@@ -11,20 +11,20 @@ use crate::pdf::Object;
 const MAX_OPERAND_DEPTH: usize = 32;
 
 /// One lexical item of a content stream.
-pub(super) enum Item<'a> {
+pub(crate) enum Item<'a> {
     Operand(Object),
     Operator(&'a [u8]),
 }
 
 /// A cursor over a complete, decoded content stream. Never panics; stops at the first operand
 /// it cannot parse (the rest of a damaged stream is not guessed at).
-pub(super) struct Ops<'a> {
+pub(crate) struct Ops<'a> {
     p: Parser<'a>,
     buf: &'a [u8],
 }
 
 impl<'a> Ops<'a> {
-    pub(super) fn new(buf: &'a [u8]) -> Self {
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
         Self {
             p: Parser::new(buf, 0, false, MAX_OPERAND_DEPTH),
             buf,
@@ -40,7 +40,7 @@ impl<'a> Ops<'a> {
     }
 
     /// The next operand or operator; `None` at the end (or at unparseable data).
-    pub(super) fn next_item(&mut self) -> Option<Item<'a>> {
+    pub(crate) fn next_item(&mut self) -> Option<Item<'a>> {
         loop {
             self.p.lex.skip_ws();
             let pos = self.pos();
@@ -70,7 +70,7 @@ impl<'a> Ops<'a> {
     }
 
     /// After `BI`: skips the image dictionary and its data, up to and including `EI`.
-    pub(super) fn skip_inline_image(&mut self) {
+    pub(crate) fn skip_inline_image(&mut self) {
         while let Some(item) = self.next_item() {
             if let Item::Operator(b"ID") = item {
                 let end = skip_inline_data(self.buf, self.pos());

@@ -1,4 +1,4 @@
-//! Stage `decode`, text layer: the Latin simple-font encodings (ISO 32000-1 Annex D:
+//! Foundation `pdf`, content streams: the Latin simple-font encodings (ISO 32000-1 Annex D:
 //! StandardEncoding, WinAnsiEncoding, MacRomanEncoding), glyph names of `/Differences`
 //! (Adobe Glyph List names of ASCII, a few ligatures and punctuation, `uniXXXX`, `uXXXX`), and
 //! the widths of the standard Helvetica and Courier faces (their AFM files) for fonts that
@@ -6,14 +6,14 @@
 
 /// A simple font's base encoding (ISO 32000-1 §9.6.6.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Base {
+pub(crate) enum Base {
     Standard,
     WinAnsi,
     MacRoman,
 }
 
 impl Base {
-    pub(super) fn from_name(n: &[u8]) -> Option<Self> {
+    pub(crate) fn from_name(n: &[u8]) -> Option<Self> {
         match n {
             b"StandardEncoding" => Some(Base::Standard),
             b"WinAnsiEncoding" => Some(Base::WinAnsi),
@@ -23,7 +23,7 @@ impl Base {
     }
 
     /// The character of `code`, if the encoding defines one.
-    pub(super) fn char_of(self, code: u8) -> Option<char> {
+    pub(crate) fn char_of(self, code: u8) -> Option<char> {
         match (self, code) {
             (Base::Standard, 0x27) => Some('\u{2019}'),
             (Base::Standard, 0x60) => Some('\u{2018}'),
@@ -196,7 +196,7 @@ const OTHER_NAMES: [(&str, &str); 17] = [
 
 /// The text of a glyph name (Adobe Glyph List specification: `uniXXXX…`, `uXXXX[XX]`, a
 /// suffix after `.` ignored); `None` for names it does not know.
-pub(super) fn glyph_text(name: &[u8]) -> Option<String> {
+pub(crate) fn glyph_text(name: &[u8]) -> Option<String> {
     let name = std::str::from_utf8(name).ok()?;
     let base = name.split('.').next().unwrap_or(name);
     if let Some(i) = ASCII_NAMES.iter().position(|&n| n == base) {
@@ -235,7 +235,7 @@ const HELVETICA: [u16; 95] = [
 
 /// The width of `code` in a standard face named `base_font`, when known (Helvetica and Arial
 /// regular for ASCII, Courier for every code); `None` otherwise.
-pub(super) fn standard_width(base_font: &[u8], code: u8) -> Option<f64> {
+pub(crate) fn standard_width(base_font: &[u8], code: u8) -> Option<f64> {
     let name = base_font.rsplit(|&b| b == b'+').next().unwrap_or(base_font);
     if name.starts_with(b"Courier") {
         return Some(600.0);

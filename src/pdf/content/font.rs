@@ -1,4 +1,4 @@
-//! Stage `decode`, text layer: fonts as far as text extraction needs them (ISO 32000-1 §9.6
+//! Foundation `pdf`, content streams: fonts as far as text extraction needs them (ISO 32000-1 §9.6
 //! simple fonts, §9.7 composite fonts, §9.10 extraction of text content): how a string splits
 //! into character codes, each code's Unicode text and its advance width.
 
@@ -14,7 +14,7 @@ const MAX_WIDTH_ENTRIES: usize = 65_536;
 
 /// Why a font could not be used.
 #[derive(Debug)]
-pub(super) enum FontError {
+pub(crate) enum FontError {
     /// The font's objects are damaged (its text is then unknown).
     Damaged,
     /// A ToUnicode CMap above the per-map entry cap, or the page's total of CMap entries.
@@ -55,7 +55,7 @@ enum Widths {
 
 /// A font loaded for text extraction.
 #[derive(Debug)]
-pub(super) struct Font {
+pub(crate) struct Font {
     codes: Codes,
     to_unicode: Option<ToUnicode>,
     /// Simple fonts: base encoding and `/Differences` glyph texts.
@@ -63,20 +63,20 @@ pub(super) struct Font {
     differences: HashMap<u8, Option<String>>,
     widths: Widths,
     /// Glyph units to text space: 1/1000, or a Type3 font's `/FontMatrix` a.
-    pub(super) scale: f64,
+    pub(crate) scale: f64,
     /// Ascent and descent below the baseline, as fractions of the font size.
-    pub(super) ascent: f64,
-    pub(super) descent: f64,
+    pub(crate) ascent: f64,
+    pub(crate) descent: f64,
 }
 
 /// One character code shown.
-pub(super) struct Code {
+pub(crate) struct Code {
     /// Unicode text (empty when unknown).
-    pub(super) text: String,
+    pub(crate) text: String,
     /// Advance in text space units per unit of font size, before Tc/Tw.
-    pub(super) width: f64,
+    pub(crate) width: f64,
     /// A single-byte code 32: word spacing (Tw) applies (§9.3.3).
-    pub(super) is_space_byte: bool,
+    pub(crate) is_space_byte: bool,
 }
 
 fn num(d: &Dict, k: &[u8]) -> Option<f64> {
@@ -87,7 +87,7 @@ fn num(d: &Dict, k: &[u8]) -> Option<f64> {
 
 impl Font {
     /// Loads the font dictionary `font`; `cmap_budget` is the page's remaining CMap entries.
-    pub(super) fn load<R: Read + Seek>(
+    pub(crate) fn load<R: Read + Seek>(
         pdf: &mut PdfFile<R>,
         font: &Dict,
         cmap_budget: &mut usize,
@@ -323,7 +323,7 @@ impl Font {
     }
 
     /// Splits a shown string into codes (§9.4.3).
-    pub(super) fn decode(&self, bytes: &[u8]) -> Vec<Code> {
+    pub(crate) fn decode(&self, bytes: &[u8]) -> Vec<Code> {
         let mut out = Vec::new();
         let mut i = 0;
         while i < bytes.len() {

@@ -1,4 +1,4 @@
-//! Stage `decode`, text layer: ToUnicode CMaps (ISO 32000-1 §9.10.3; Adobe TN 5014 / 5411
+//! Foundation `pdf`, content streams: ToUnicode CMaps (ISO 32000-1 §9.10.3; Adobe TN 5014 / 5411
 //! syntax): `codespacerange`, `bfchar` and `bfrange` (offset and array forms), kept as ranges so
 //! that a `<0000> <FFFF>` range costs one entry, with a cap on the entries of one map.
 
@@ -8,7 +8,7 @@ use super::ops::{Item, Ops};
 use crate::pdf::Object;
 
 /// Most `bfchar` entries plus `bfrange` ranges plus array elements in one CMap.
-pub(super) const MAX_CMAP_ENTRIES: usize = 200_000;
+pub(crate) const MAX_CMAP_ENTRIES: usize = 200_000;
 
 /// One `bfrange`: codes `lo..=hi` map either to `base` with its last UTF-16 unit advanced by
 /// `code - lo`, or to the `code - lo`-th string of an array.
@@ -20,13 +20,13 @@ enum Target {
 
 /// A parsed ToUnicode map.
 #[derive(Debug, Default)]
-pub(super) struct ToUnicode {
+pub(crate) struct ToUnicode {
     /// (byte length, lo, hi) of each code space range.
-    pub(super) spaces: Vec<(usize, u32, u32)>,
+    pub(crate) spaces: Vec<(usize, u32, u32)>,
     chars: HashMap<u32, String>,
     ranges: Vec<(u32, u32, Target)>,
     /// Entries read (for the per-page cap).
-    pub(super) entries: usize,
+    pub(crate) entries: usize,
 }
 
 /// A CMap source code string as a number (at most 4 bytes).
@@ -54,11 +54,11 @@ fn utf16_string(b: &[u8]) -> String {
 
 /// Error: the map has more than [`MAX_CMAP_ENTRIES`] entries.
 #[derive(Debug)]
-pub(super) struct TooLarge;
+pub(crate) struct TooLarge;
 
 impl ToUnicode {
     /// Parses a decoded CMap stream; unknown syntax is skipped.
-    pub(super) fn parse(data: &[u8]) -> Result<Self, TooLarge> {
+    pub(crate) fn parse(data: &[u8]) -> Result<Self, TooLarge> {
         let mut m = ToUnicode::default();
         let mut ops = Ops::new(data);
         let mut operands: Vec<Object> = Vec::new();
@@ -144,7 +144,7 @@ impl ToUnicode {
     }
 
     /// The text of `code`, if the map has it.
-    pub(super) fn get(&self, code: u32) -> Option<String> {
+    pub(crate) fn get(&self, code: u32) -> Option<String> {
         if let Some(s) = self.chars.get(&code) {
             return Some(s.clone());
         }
@@ -167,7 +167,7 @@ impl ToUnicode {
     }
 
     /// The byte length of the code starting with `bytes`, from the code space ranges.
-    pub(super) fn code_len(&self, bytes: &[u8]) -> Option<usize> {
+    pub(crate) fn code_len(&self, bytes: &[u8]) -> Option<usize> {
         self.spaces.iter().find_map(|&(n, lo, hi)| {
             let c = code_of(bytes.get(..n)?)?;
             (lo..=hi).contains(&c).then_some(n)
