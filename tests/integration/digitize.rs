@@ -231,20 +231,7 @@ fn digitized_output_passes_pikepdf_pdfa_check_but_for_declaring_level_u() {
     let d = tmp();
     let out = d.path().join("a.pdf");
     digitize_json(&[&scan("ho-so-dat.pdf"), &scan("dkdn.tif")], &out);
-    let script = r#"
-import sys, pikepdf
-from pikepdf import pdfa
-r = pdfa.check(pikepdf.open(sys.argv[1]), "2b")
-for f in r.findings:
-    print(f.kind, f.rule, f.message)
-"#;
-    let o = Command::new(venv_bin("python"))
-        .args(["-c", script])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o));
-    let findings = String::from_utf8_lossy(&o.stdout).into_owned();
+    let findings = pikepdf_pdfa_findings(&out);
     let lines: Vec<&str> = findings.lines().collect();
     assert_eq!(lines.len(), 1, "{findings}");
     assert!(

@@ -646,3 +646,21 @@ pub fn append_revision(
     bytes.extend_from_slice(&tail);
     std::fs::write(out, bytes).unwrap();
 }
+
+/// pikepdf's PDF/A-2b check of `file`: one line per finding, "kind rule message".
+pub fn pikepdf_pdfa_findings(file: &Path) -> String {
+    let script = r#"
+import sys, pikepdf
+from pikepdf import pdfa
+r = pdfa.check(pikepdf.open(sys.argv[1]), "2b")
+for f in r.findings:
+    print(f.kind, f.rule, f.message)
+"#;
+    let o = Command::new(venv_bin("python"))
+        .args(["-c", script])
+        .arg(file)
+        .output()
+        .expect("python (run scripts/setup.sh)");
+    assert!(o.status.success(), "{}", text(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}

@@ -213,20 +213,7 @@ fn digitizer_and_agency_stamps_sit_where_the_circulars_say_and_read_back_exactly
     assert!(qpdf_check(&two).0, "{}", qpdf_check(&two).1);
     // PDF/A: pikepdf finds nothing but the level-U declaration it cannot check (as before)
     // and that it does not check forms (it says "unsupported", not a violation)
-    let script = r#"
-import sys, pikepdf
-from pikepdf import pdfa
-r = pdfa.check(pikepdf.open(sys.argv[1]), "2b")
-for f in r.findings:
-    print(f.kind, f.rule, f.message)
-"#;
-    let o = Command::new(venv_bin("python"))
-        .args(["-c", script])
-        .arg(&two)
-        .output()
-        .unwrap();
-    let findings = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(o.status.success(), "{}", text(&o));
+    let findings = pikepdf_pdfa_findings(&two);
     let lines: Vec<&str> = findings
         .lines()
         .filter(|l| !(l.starts_with("unsupported") && l.contains("/AcroForm")))
