@@ -18,6 +18,7 @@ pub mod ingest;
 pub mod ocr;
 pub mod pdf;
 pub mod pki;
+pub mod preview;
 pub mod sign;
 pub mod similar;
 pub mod store;

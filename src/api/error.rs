@@ -38,7 +38,12 @@ impl From<DeskError> for ApiError {
     fn from(e: DeskError) -> Self {
         let status = match &e {
             DeskError::NothingToFind | DeskError::BadQuery { .. } => StatusCode::BAD_REQUEST,
-            DeskError::NotFound { .. } | DeskError::NoFile { .. } => StatusCode::NOT_FOUND,
+            DeskError::NotFound { .. } | DeskError::NoDossier { .. } | DeskError::NoFile { .. } => {
+                StatusCode::NOT_FOUND
+            }
+            DeskError::Preview(crate::preview::PreviewError::NoRenderer { .. }) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             DeskError::NotYourUnit { .. } => StatusCode::FORBIDDEN,
             DeskError::Reuse(ReuseError::Refused { .. } | ReuseError::BadDossier(_)) => {
                 StatusCode::CONFLICT

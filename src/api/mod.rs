@@ -50,6 +50,10 @@ pub struct ApiContext {
     pub random: RandomSource,
     /// Who signs certified copies (None: `[certify]` not set up; the route says so).
     pub certify: Option<Arc<crate::desk::build::CertifySigners>>,
+    /// `[report]`: the directives' targets per unit level, drawn on the report page.
+    pub report: crate::config::ReportConfig,
+    /// Renders the pages of the paper preview (poppler's pdftoppm).
+    pub renderer: Arc<dyn crate::preview::PageRenderer>,
 }
 
 /// Where random bytes come from (the edge gives the operating system's).

@@ -23,6 +23,8 @@ const ROUTES: &[Route] = &[
     ("get", "/api/components", "Find stored papers (an officer sees only their units)", &["officer", "auditor", "admin"], &["person", "tax_code", "type", "text", "dossier", "unit", "valid_on", "limit"]),
     ("get", "/api/components/{id}", "One paper, and whether its stored signature verifies (logged)", &["officer", "auditor", "admin"], &["id"]),
     ("get", "/api/components/{id}/pdf", "Download the signed PDF/A (logged)", &["officer", "admin"], &["id"]),
+    ("get", "/api/components/{id}/pages/{page}", "Page `page` (1-based) of the signed PDF as a JPEG picture, its longest side `size` pixels (200 to 2400, default 1400), rendered on the server from bytes checked against their SHA-256 (logged as a view); 503 when the server has no pdftoppm", &["officer", "auditor", "admin"], &["id", "page", "size"]),
+    ("get", "/api/dossiers/{code}", "One dossier: its papers in scan order with their badges, the papers reused into it, its history from the audit log (received, digitized and signed, reviewed, reused, certified, renewed, downloaded, viewed)", &["officer", "auditor", "admin"], &["code"]),
     ("post", "/api/components/{id}/certify", "Make an electronic certified copy of the paper: numbered in its unit's register, signed by the certifying officer and the agency; 409 when the paper is unsigned or does not verify, 503 when [certify] is not set up", &["officer", "admin"], &["id"]),
     ("get", "/api/certifications", "The certification register of the user's units (unit, year, number, book, source paper, copy, state)", &["officer", "auditor", "admin"], &["unit", "year"]),
     ("post", "/api/components/{id}/reuse", "Reuse a paper in a dossier: {\"dossier\", \"override_reason\"?}; 409 when expired or not verifying without a reason", &["officer", "admin"], &["id"]),
@@ -35,7 +37,7 @@ const ROUTES: &[Route] = &[
     ("post", "/api/failed/requeue", "Move a failed file back into the inbox: {\"path\": \"<unit>/<file>\"}", &["operator", "admin"], &[]),
     ("get", "/api/audit", "The audit log", &["auditor", "admin"], &[]),
     ("get", "/api/audit/verify", "Check the audit log's hash chain", &["auditor", "admin"], &[]),
-    ("get", "/api/reports", "Per unit and month: dossiers received and digitized, papers digitized and signed, reuse; the rates (format=csv for CSV)", &["officer", "auditor", "admin"], &["unit", "month", "format"]),
+    ("get", "/api/reports", "Per unit and month (one `month`, or `from` to `to`, YYYY-MM): dossiers received and digitized, papers digitized and signed, reuse; the rates; `targets` per unit from [report] in config.toml (format=csv for CSV: the rows)", &["officer", "auditor", "admin"], &["unit", "month", "from", "to", "format"]),
 ];
 
 /// The document.
@@ -50,7 +52,7 @@ pub fn document() -> Value {
                     "name": p,
                     "in": if in_path { "path" } else { "query" },
                     "required": in_path,
-                    "schema": {"type": if *p == "id" || *p == "limit" { "integer" } else { "string" }},
+                    "schema": {"type": if matches!(*p, "id" | "limit" | "page" | "size") { "integer" } else { "string" }},
                 })
             })
             .collect();

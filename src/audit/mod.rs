@@ -33,6 +33,8 @@ pub enum Action {
     Renew,
     /// An electronic certified copy: a register number taken, then the copy issued.
     Certify,
+    /// A page of a stored paper was shown to someone (the web preview).
+    View,
 }
 
 impl Action {
@@ -50,6 +52,7 @@ impl Action {
             Action::Login => "login",
             Action::Renew => "renew",
             Action::Certify => "certify",
+            Action::View => "view",
         }
     }
 }

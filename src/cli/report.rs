@@ -15,8 +15,14 @@ pub struct ReportArgs {
     #[arg(long)]
     unit: Option<String>,
     /// Only this month (YYYY-MM).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["from", "to"])]
     month: Option<String>,
+    /// From this month on (YYYY-MM).
+    #[arg(long)]
+    from: Option<String>,
+    /// Up to this month (YYYY-MM).
+    #[arg(long)]
+    to: Option<String>,
     /// CSV instead of a table.
     #[arg(long)]
     csv: bool,
@@ -27,7 +33,11 @@ pub struct ReportArgs {
 /// `sohoa report`: the directives' indicators per unit and month.
 pub fn run_report(cfg: &Config, a: ReportArgs) -> anyhow::Result<ExitCode> {
     let mut floor = Floor::open(cfg, false)?;
-    let rows = floor.desk().report(a.unit.as_deref(), a.month.as_deref())?;
+    let (from, to) = match &a.month {
+        Some(m) => (Some(m.as_str()), Some(m.as_str())),
+        None => (a.from.as_deref(), a.to.as_deref()),
+    };
+    let rows = floor.desk().report_period(a.unit.as_deref(), from, to)?;
     if a.csv {
         print!("{}", report::csv(&rows));
     } else if a.json {

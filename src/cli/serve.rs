@@ -229,6 +229,8 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
                 }
                 None => None,
             },
+            report: cfg.report.clone(),
+            renderer: Arc::new(sohoa::preview::Pdftoppm::default()),
         };
         Some(start_http(
             &cfg.http.listen,

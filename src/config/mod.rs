@@ -7,8 +7,8 @@ mod types;
 mod validate;
 
 pub use types::{
-    CertifyConfig, Config, DigitizeConfig, HttpConfig, InboxConfig, SignConfig, SignerProfile,
-    StampConfig, TrustConfig, UserConfig,
+    CertifyConfig, Config, DigitizeConfig, HttpConfig, InboxConfig, ReportConfig, SignConfig,
+    SignerProfile, StampConfig, TargetRates, TrustConfig, UserConfig,
 };
 pub use validate::ConfigError;
 
@@ -82,6 +82,26 @@ mod tests {
         assert!(e.contains("Argon2id"), "{e}");
         let e = ok("password_argon2 = \"hunter2\"").unwrap_err();
         assert!(e.contains("Argon2id"), "{e}");
+    }
+
+    #[test]
+    fn report_targets_are_percentages_of_levels_that_exist() {
+        let ok = "[report]\ndefault_level = \"commune\"\n[report.unit_levels]\n\"000.00.10.H59\" = \"district\"\n\
+                  [report.targets.district]\ndigitization_rate = 40\n\
+                  [report.targets.commune]\ndigitization_rate = 25\nreuse_rate = 80\n";
+        assert_eq!(check(ok), Ok(()));
+        let e = check(&ok.replace("= 40", "= 140")).unwrap_err();
+        assert!(
+            e.contains("[report.targets.district] digitization_rate = 140"),
+            "{e}"
+        );
+        let e = check(&ok.replace("= \"district\"", "= \"ward\"")).unwrap_err();
+        assert!(e.contains("no [report.targets.ward]"), "{e}");
+        let e = check(&ok.replace("default_level = \"commune\"", "default_level = \"tinh\""))
+            .unwrap_err();
+        assert!(e.contains("[report] default_level = \"tinh\""), "{e}");
+        let e = check("[report.targets.x]\nrate = 3\n").unwrap_err();
+        assert!(e.contains("unknown field"), "{e}");
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub struct Config {
     pub inbox: InboxConfig,
     #[serde(default)]
     pub http: HttpConfig,
+    #[serde(default)]
+    pub report: ReportConfig,
     /// People who use the HTTP API and the web pages, by login name.
     #[serde(default)]
     pub users: BTreeMap<String, UserConfig>,
@@ -360,4 +362,30 @@ pub struct UserConfig {
     /// password NAME` makes one). A user needs a token, a password, or both.
     #[serde(default)]
     pub password_argon2: Option<String>,
+}
+
+/// `[report]`: the directives' targets drawn on the report page, per unit level (a province's
+/// centre, a district, a commune: the directives set different rates for each).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportConfig {
+    /// The level of units not named in `unit_levels`.
+    #[serde(default)]
+    pub default_level: Option<String>,
+    /// Unit code → level.
+    #[serde(default)]
+    pub unit_levels: BTreeMap<String, String>,
+    /// Level → targets.
+    #[serde(default)]
+    pub targets: BTreeMap<String, TargetRates>,
+}
+
+/// `[report.targets.<level>]`: target rates, percent (0 to 100); a rate left out has no
+/// target line.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TargetRates {
+    pub digitization_rate: Option<f64>,
+    pub signing_rate: Option<f64>,
+    pub reuse_rate: Option<f64>,
 }

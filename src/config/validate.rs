@@ -175,8 +175,43 @@ impl Config {
                 "[store] renew_every_hours = {h}: hours, 0 (never) or more"
             )));
         }
+        validate_report(&self.report).map_err(bad)?;
         Ok(())
     }
+}
+
+/// `[report]`: every level named has targets, every target is a percentage.
+fn validate_report(r: &super::ReportConfig) -> Result<(), String> {
+    for (level, t) in &r.targets {
+        for (key, v) in [
+            ("digitization_rate", t.digitization_rate),
+            ("signing_rate", t.signing_rate),
+            ("reuse_rate", t.reuse_rate),
+        ] {
+            if let Some(v) = v.filter(|v| !(v.is_finite() && (0.0..=100.0).contains(v))) {
+                return Err(format!(
+                    "[report.targets.{level}] {key} = {v}: a percentage, 0 to 100"
+                ));
+            }
+        }
+    }
+    let named = r
+        .default_level
+        .iter()
+        .map(|l| ("[report] default_level".to_string(), l))
+        .chain(
+            r.unit_levels
+                .iter()
+                .map(|(u, l)| (format!("[report.unit_levels] \"{u}\""), l)),
+        );
+    for (key, level) in named {
+        if !r.targets.contains_key(level) {
+            return Err(format!(
+                "{key} = \"{level}\" but there is no [report.targets.{level}]"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// One `[signers.NAME.stamp]`: values in range, lines that name known fields.

@@ -10,6 +10,7 @@
 
 pub mod build;
 mod certify;
+pub mod dossier;
 mod paper;
 mod renew;
 pub mod report;
@@ -17,6 +18,8 @@ pub mod reuse;
 pub mod review;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_view;
 
 use serde::Serialize;
 
@@ -27,6 +30,7 @@ use crate::time::Clock;
 use crate::verify::{verify_source, FileReport, VerifyError, VerifyOptions};
 
 pub use certify::{Certified, CertifyError, CertifyRequest, STALE_RESERVATION};
+pub use dossier::{DossierView, Happened, HistoryEvent};
 pub use paper::{Copied, Which};
 pub use renew::{RenewError, RenewReport, RenewRequest, Renewed};
 
@@ -115,6 +119,18 @@ pub struct Found {
     pub signature_verifies: Option<bool>,
 }
 
+/// One paper as its detail shows it.
+#[derive(Clone, Debug)]
+pub struct Detail {
+    pub component: ComponentRow,
+    /// The fields read (a JSON array).
+    pub fields: serde_json::Value,
+    pub badge: Badge,
+    /// What the check found, signature by signature (`None` when it could not be checked or
+    /// nothing is signed).
+    pub report: Option<FileReport>,
+}
+
 /// What to find: the index's criteria (at least one of person, tax code, words, dossier,
 /// type), and whether to badge each paper.
 #[derive(Clone, Debug, Default)]
@@ -139,6 +155,8 @@ pub enum DeskError {
     },
     #[error("no stored paper #{id}")]
     NotFound { id: i64 },
+    #[error("no dossier {code:?}: no paper was ever stored in a dossier with this code")]
+    NoDossier { code: String },
     #[error("{actor} does not work for unit {unit}")]
     NotYourUnit { actor: String, unit: String },
     #[error("paper #{id} has no {what}")]
@@ -159,6 +177,8 @@ pub enum DeskError {
     Index(#[from] IndexError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Preview(#[from] crate::preview::PreviewError),
 }
 
 /// The desk: where every use-case runs.
@@ -213,34 +233,38 @@ impl Desk<'_> {
 
     /// [`Desk::badge`] with the options already made (one copy of the trust store per search).
     fn badge_with(&self, c: &ComponentRow, opts: &VerifyOptions) -> Badge {
+        self.check_with(c, opts).0
+    }
+
+    /// The badge, and the verification report it was read from when the file was checked.
+    fn check_with(&self, c: &ComponentRow, opts: &VerifyOptions) -> (Badge, Option<FileReport>) {
         let Some(sha) = c.signed_sha256.as_deref() else {
-            return Badge::Unsigned;
+            return (Badge::Unsigned, None);
         };
         let id: BlobId = match sha.parse() {
             Ok(id) => id,
             Err(e) => {
-                return Badge::CouldNotCheck {
-                    reason: format!("the index holds {sha:?} as its SHA-256: {e}"),
-                }
+                let reason = format!("the index holds {sha:?} as its SHA-256: {e}");
+                return (Badge::CouldNotCheck { reason }, None);
             }
         };
         match self.store.exists(&id) {
             Ok(true) => {}
-            Ok(false) => return Badge::Missing,
+            Ok(false) => return (Badge::Missing, None),
             Err(e) => {
-                return Badge::CouldNotCheck {
-                    reason: e.to_string(),
-                }
+                let reason = e.to_string();
+                return (Badge::CouldNotCheck { reason }, None);
             }
         }
         let name = format!("stored file {id} of paper #{}", c.id);
         let open = || self.store.open(&id).map_err(std::io::Error::other);
         match verify_source(&name, open, opts) {
-            Ok(r) if r.valid => Badge::Verifies,
-            Ok(_) => Badge::DoesNotVerify,
-            Err(e) => Badge::CouldNotCheck {
-                reason: e.to_string(),
-            },
+            Ok(r) if r.valid => (Badge::Verifies, Some(r)),
+            Ok(r) => (Badge::DoesNotVerify, Some(r)),
+            Err(e) => {
+                let reason = e.to_string();
+                (Badge::CouldNotCheck { reason }, None)
+            }
         }
     }
 
@@ -304,21 +328,24 @@ impl Desk<'_> {
         Ok(found)
     }
 
-    /// One paper, its fields and its badge (the check is logged).
-    pub fn detail(
-        &mut self,
-        id: i64,
-    ) -> Result<(ComponentRow, serde_json::Value, Badge), DeskError> {
+    /// One paper, its fields, its badge and the verification report behind it (the check is
+    /// logged).
+    pub fn detail(&mut self, id: i64) -> Result<Detail, DeskError> {
         let c = self.component(id)?;
         let fields = self.fields_of(id)?;
-        let badge = self.badge(&c);
+        let (badge, report) = self.check_with(&c, &self.verify_now());
         let a = self.audit(
             Action::Verify,
             format!("component {id}"),
             serde_json::json!({"valid": badge.verifies()}),
         );
         self.index.append_audit(&a)?;
-        Ok((c, fields, badge))
+        Ok(Detail {
+            component: c,
+            fields,
+            badge,
+            report,
+        })
     }
 
     /// The fields read from paper `id` (a JSON array; empty when none are stored).
@@ -359,17 +386,37 @@ impl Desk<'_> {
         unit: Option<&str>,
         month: Option<&str>,
     ) -> Result<Vec<report::UnitMonth>, DeskError> {
-        if let Some(m) = month
-            .filter(|m| crate::time::parse_iso_date(&format!("{m}-01")).is_none() || m.len() != 7)
-        {
-            return Err(DeskError::BadQuery {
-                what: "month",
-                value: m.to_string(),
-                reason: "not a month: write YYYY-MM",
-            });
+        self.report_period(unit, month, month)
+    }
+
+    /// The report rows of the months `from` to `to` ("YYYY-MM", both included; either open),
+    /// only `unit` when given, only units the actor may see.
+    pub fn report_period(
+        &mut self,
+        unit: Option<&str>,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<Vec<report::UnitMonth>, DeskError> {
+        for m in [from, to].into_iter().flatten() {
+            if crate::time::parse_iso_date(&format!("{m}-01")).is_none() || m.len() != 7 {
+                return Err(DeskError::BadQuery {
+                    what: "month",
+                    value: m.to_string(),
+                    reason: "not a month: write YYYY-MM",
+                });
+            }
+        }
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                return Err(DeskError::BadQuery {
+                    what: "period",
+                    value: format!("{f} to {t}"),
+                    reason: "the first month is after the last",
+                });
+            }
         }
         let counts = self.index.report_counts(self.clock.utc_offset_minutes())?;
-        Ok(report::build(&counts, unit, month)
+        Ok(report::build(&counts, unit, from, to)
             .into_iter()
             .filter(|r| self.actor.units.contains(&r.unit))
             .collect())

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::{Desk, DeskError};
 use crate::audit::Action;
 use crate::pki::digest::{sha256_stream, StreamError};
+use crate::preview::{PageImage, PageRenderer};
 use crate::store::{BlobId, StoreError};
 
 /// Which of a paper's files.
@@ -34,19 +35,45 @@ pub struct Copied {
 }
 
 impl Desk<'_> {
-    /// Streams paper `id`'s file into `sink`, checks its SHA-256, runs `commit` (the caller
-    /// makes the copy final: renames its temporary file into place) and logs the copy (`to`:
-    /// where it went). On `Err` nothing is logged and the sink may hold part of the bytes: the
-    /// caller drops it; on `Ok` they are the stored bytes, checked.
-    pub fn copy_out<W: Write>(
+    /// Page `page` (1-based) of paper `id`'s signed file as a picture whose longest side is
+    /// `side` pixels, rendered from bytes checked against their SHA-256; the view is logged
+    /// (who looked at whose paper is part of the record).
+    pub fn page_image(
         &mut self,
         id: i64,
-        which: Which,
-        mut sink: W,
-        to: &str,
-        commit: impl FnOnce(W) -> std::io::Result<()>,
-    ) -> Result<Copied, DeskError> {
+        page: u32,
+        side: u32,
+        renderer: &dyn PageRenderer,
+    ) -> Result<PageImage, DeskError> {
         let c = self.component(id)?;
+        if page == 0 || page > c.pages.max(1) {
+            return Err(DeskError::BadQuery {
+                what: "page",
+                value: page.to_string(),
+                reason: "no such page in this paper",
+            });
+        }
+        let mut bytes = Vec::new();
+        let copied = self.read_checked(&c, Which::Signed, &mut bytes, "a preview")?;
+        let img = renderer.render(&format!("paper #{id}"), &bytes, page, side)?;
+        self.log(
+            Action::View,
+            format!("component {id}"),
+            serde_json::json!({"sha256": copied.0, "page": page}),
+        )?;
+        Ok(img)
+    }
+
+    /// Streams `c`'s file into `sink` while its SHA-256 is recomputed: `(sha256, bytes)` of
+    /// bytes that still match their address.
+    fn read_checked<W: Write>(
+        &self,
+        c: &crate::index::ComponentRow,
+        which: Which,
+        sink: &mut W,
+        to: &str,
+    ) -> Result<(String, u64), DeskError> {
+        let id = c.id;
         let sha = match which {
             Which::Signed => c.signed_sha256.clone().ok_or(DeskError::NoFile {
                 id,
@@ -80,16 +107,37 @@ impl Desk<'_> {
                 sha256: blob.as_str().to_string(),
             });
         }
-        commit(sink).map_err(write_err)?;
+        Ok((sha, bytes))
+    }
+
+    /// Streams paper `id`'s file into `sink`, checks its SHA-256, runs `commit` (the caller
+    /// makes the copy final: renames its temporary file into place) and logs the copy (`to`:
+    /// where it went). On `Err` nothing is logged and the sink may hold part of the bytes: the
+    /// caller drops it; on `Ok` they are the stored bytes, checked.
+    pub fn copy_out<W: Write>(
+        &mut self,
+        id: i64,
+        which: Which,
+        mut sink: W,
+        to: &str,
+        commit: impl FnOnce(W) -> std::io::Result<()>,
+    ) -> Result<Copied, DeskError> {
+        let c = self.component(id)?;
+        let (sha, bytes) = self.read_checked(&c, which, &mut sink, to)?;
+        commit(sink).map_err(|source| DeskError::Write {
+            id,
+            to: to.to_string(),
+            source,
+        })?;
         let entry = self.log(
             Action::Download,
             format!("component {id}"),
-            serde_json::json!({"sha256": blob.as_str(), "scan": which == Which::Scan, "to": to}),
+            serde_json::json!({"sha256": sha, "scan": which == Which::Scan, "to": to}),
         )?;
         Ok(Copied {
             id,
             type_code: c.type_code,
-            sha256: blob.as_str().to_string(),
+            sha256: sha,
             bytes,
             audit_seq: entry.seq,
         })

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::config::{ReportConfig, TargetRates};
 use crate::index::report::{Count, ReportCounts};
 
 /// One unit's month.
@@ -33,12 +34,22 @@ fn rate(a: u64, b: u64) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
 
-/// The rows, by unit then month; only `month` ("YYYY-MM") and `unit` when given.
-pub fn build(c: &ReportCounts, unit: Option<&str>, month: Option<&str>) -> Vec<UnitMonth> {
+/// The rows, by unit then month; only `unit` and the months from `from` to `to` ("YYYY-MM",
+/// both included) when given.
+pub fn build(
+    c: &ReportCounts,
+    unit: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Vec<UnitMonth> {
     let mut rows: BTreeMap<(String, String), UnitMonth> = BTreeMap::new();
     let mut add = |counts: &[Count], set: fn(&mut UnitMonth, u64)| {
         for (u, m, n) in counts {
-            if unit.is_some_and(|x| x != u) || month.is_some_and(|x| x != m) {
+            // "YYYY-MM" compares as text in calendar order
+            if unit.is_some_and(|x| x != u)
+                || from.is_some_and(|f| m.as_str() < f)
+                || to.is_some_and(|t| m.as_str() > t)
+            {
                 continue;
             }
             let row = rows
@@ -129,4 +140,39 @@ pub fn table(rows: &[UnitMonth]) -> String {
         ));
     }
     out
+}
+
+/// The directives' targets for one unit, as fractions (0.4 = 40 %), and the level they are
+/// set for (`[report]` in config.toml).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UnitTargets {
+    pub level: String,
+    pub digitization_rate: Option<f64>,
+    pub signing_rate: Option<f64>,
+    pub reuse_rate: Option<f64>,
+}
+
+/// The targets of each of `units` (pure): the unit's level from `[report.unit_levels]`, else
+/// `default_level`; units with no level or no targets for it are left out.
+pub fn targets<'a>(
+    cfg: &ReportConfig,
+    units: impl IntoIterator<Item = &'a str>,
+) -> BTreeMap<String, UnitTargets> {
+    let frac = |p: Option<f64>| p.map(|v| v / 100.0);
+    units
+        .into_iter()
+        .filter_map(|u| {
+            let level = cfg.unit_levels.get(u).or(cfg.default_level.as_ref())?;
+            let t: &TargetRates = cfg.targets.get(level)?;
+            Some((
+                u.to_string(),
+                UnitTargets {
+                    level: level.clone(),
+                    digitization_rate: frac(t.digitization_rate),
+                    signing_rate: frac(t.signing_rate),
+                    reuse_rate: frac(t.reuse_rate),
+                },
+            ))
+        })
+        .collect()
 }

@@ -11,22 +11,22 @@ use crate::index::{AuditTrail, Decisions, Papers, Query, ReviewState, SqliteInde
 use crate::store::LocalStore;
 use crate::time::{parse_rfc3339, Clock};
 
-const HANOI: i32 = 420;
+pub(super) const HANOI: i32 = 420;
 
-fn at(s: &str) -> SystemTime {
+pub(super) fn at(s: &str) -> SystemTime {
     SystemTime::UNIX_EPOCH + parse_rfc3339(s).expect("test time")
 }
 
 /// A store, an in-memory index, an empty trust policy.
-struct Rig {
-    _dir: tempfile::TempDir,
-    store: LocalStore,
-    index: SqliteIndex,
-    verify: VerifyOptions,
+pub(super) struct Rig {
+    pub(super) _dir: tempfile::TempDir,
+    pub(super) store: LocalStore,
+    pub(super) index: SqliteIndex,
+    pub(super) verify: VerifyOptions,
 }
 
 impl Rig {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         Self {
             store: LocalStore::open(dir.path().join("store")).expect("store"),
@@ -36,7 +36,7 @@ impl Rig {
         }
     }
 
-    fn desk<'a>(&'a mut self, clock: &'a Clock, actor: &'a Actor) -> Desk<'a> {
+    pub(super) fn desk<'a>(&'a mut self, clock: &'a Clock, actor: &'a Actor) -> Desk<'a> {
         Desk {
             store: &self.store,
             index: &mut self.index,
@@ -46,8 +46,25 @@ impl Rig {
         }
     }
 
+    /// Bit rot: the stored blob `sha` now holds `bytes` (its address no longer matches);
+    /// returns its path.
+    pub(super) fn rot(&self, sha: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let path = self.store.blob_path(&sha.parse().expect("id"));
+        let mut perms = std::fs::metadata(&path).expect("meta").permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        std::fs::set_permissions(&path, perms).expect("chmod");
+        std::fs::write(&path, bytes).expect("damage");
+        path
+    }
+
     /// A paper whose signed file is `bytes` (stored).
-    fn paper_with_file(&mut self, unit: &str, bytes: &[u8], valid_until: Option<&str>) -> i64 {
+    pub(super) fn paper_with_file(
+        &mut self,
+        unit: &str,
+        bytes: &[u8],
+        valid_until: Option<&str>,
+    ) -> i64 {
         let put = self.store.put_bytes(bytes).expect("put");
         let mut p = paper("citizen_id", "001085012345", "CĂN CƯỚC", valid_until);
         p.unit_code = unit.into();
@@ -61,7 +78,7 @@ impl Rig {
     }
 }
 
-fn officer_of(unit: &str) -> Actor {
+pub(super) fn officer_of(unit: &str) -> Actor {
     Actor {
         name: "canbo.an".into(),
         units: Units::Only(vec![unit.into()]),
@@ -189,12 +206,7 @@ fn a_copy_out_is_checked_against_its_address_and_logged_and_a_damaged_file_gives
         .expect("c")
         .signed_sha256
         .expect("signed");
-    let path = rig.store.blob_path(&sha.parse().expect("id"));
-    let mut perms = std::fs::metadata(&path).expect("meta").permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    perms.set_readonly(false);
-    std::fs::set_permissions(&path, perms).expect("chmod");
-    std::fs::write(&path, b"%PDF-1.7 the signed papeR").expect("damage");
+    let path = rig.rot(&sha, b"%PDF-1.7 the signed papeR");
     let mut desk = rig.desk(&clock, &cli);
     let e = desk
         .copy_out(id, Which::Signed, &mut Vec::new(), "x", |_| Ok(()))

@@ -126,6 +126,36 @@ pub struct ComponentRow {
     pub rank: Option<f64>,
     /// Set when this paper is an electronic certified copy: its register entry.
     pub certified_copy: Option<CertifiedCopy>,
+    /// The holder's full name as read from the paper (its first `full_name` field), for lists
+    /// people read; `owner_ids` are the identity numbers.
+    pub holder_name: Option<String>,
+}
+
+/// The first full name among a paper's stored fields (`NewComponent::fields_json`, as
+/// `classify::fields` writes it), skipping values the reader marked invalid; `None` when
+/// there is none or the JSON cannot be read.
+pub fn holder_name(fields_json: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(fields_json).ok()?;
+    v.as_array()?
+        .iter()
+        .filter(|f| f.get("kind").and_then(|k| k.as_str()) == Some("full_name"))
+        .filter(|f| {
+            f.get("check")
+                .and_then(|c| c.get("state"))
+                .and_then(|c| c.as_str())
+                != Some("invalid")
+        })
+        .find_map(|f| f.get("value").and_then(|x| x.as_str()))
+        .map(str::to_string)
+}
+
+/// A dossier as the index knows it: its unit and when it was received.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DossierRow {
+    pub code: String,
+    pub unit_code: String,
+    /// RFC 3339.
+    pub received_at: String,
 }
 
 /// A certified copy's entry in its unit's register (Decree 23/2015/NĐ-CP art. 13: số chứng
@@ -385,6 +415,9 @@ pub trait Papers {
     /// A paper's extracted fields (JSON) and OCR text: what a reviewer looks at.
     fn component_detail(&mut self, id: i64) -> Result<Option<(String, String)>, IndexError>;
 
+    /// The dossier with this code, if any paper was ever indexed into it.
+    fn dossier(&mut self, code: &str) -> Result<Option<DossierRow>, IndexError>;
+
     /// The paper that starts on page `page` of the scan with this SHA-256, if indexed.
     fn component_by_source(&mut self, sha256: &str, page: u32) -> Result<Option<i64>, IndexError>;
 
@@ -503,6 +536,16 @@ pub trait AuditTrail {
 
     /// The whole audit log in stored order (check it with [`crate::audit::verify`]).
     fn audit_log(&mut self) -> Result<Vec<AuditEntry>, IndexError>;
+
+    /// The entries about these subjects (`component 12`, …) but those of the `skip` actions,
+    /// oldest first, at most `limit` (a dossier's history; found by index, not by reading the
+    /// whole log).
+    fn audit_about(
+        &mut self,
+        subjects: &[String],
+        skip: &[Action],
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, IndexError>;
 }
 
 /// The grouped counts of the directives' report.

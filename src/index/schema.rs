@@ -202,6 +202,14 @@ CREATE INDEX certifications_state ON certifications(state, reserved_at);
 ",
         sqlite: "",
     },
+    Migration {
+        version: 8,
+        name: "a paper's or dossier's history: audit entries by subject",
+        common: "
+CREATE INDEX audit_log_subject ON audit_log(subject, seq);
+",
+        sqlite: "",
+    },
 ];
 
 /// The newest schema version this build knows.

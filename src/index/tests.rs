@@ -423,3 +423,31 @@ fn broad_text_searches_give_the_newest_and_rare_words_are_ranked() {
     // a word on no paper: nothing
     assert!(ix.find(&text("giấy khai sinh", None)).unwrap().is_empty());
 }
+
+#[test]
+fn the_holder_is_the_first_full_name_read_that_passed_its_check() {
+    use crate::index::holder_name;
+    let fields = r#"[
+        {"kind": "person_id", "value": "001085012345", "check": {"state": "valid"}},
+        {"kind": "full_name", "value": "Nguyen Van", "check": {"state": "invalid", "reason": "one word"}},
+        {"kind": "full_name", "value": "Nguyễn Văn An", "check": {"state": "valid"}},
+        {"kind": "full_name", "value": "Trần Thị Bình", "check": {"state": "valid"}}
+    ]"#;
+    assert_eq!(holder_name(fields).as_deref(), Some("Nguyễn Văn An"));
+    // a reviewer's fields carry no check
+    assert_eq!(
+        holder_name(r#"[{"kind": "full_name", "value": "Lê Văn Cường"}]"#).as_deref(),
+        Some("Lê Văn Cường")
+    );
+    assert_eq!(holder_name("[]"), None);
+    assert_eq!(holder_name("not json"), None);
+    // and the index hands it out with the paper
+    let mut ix = SqliteIndex::open_in_memory().unwrap();
+    let mut p = paper("citizen_id", "001085012345", "CĂN CƯỚC", None);
+    p.fields_json = fields.into();
+    let (id, _) = ix.add_component(&p, &audit(Action::Store, "")).unwrap();
+    assert_eq!(
+        ix.component(id).unwrap().unwrap().holder_name.as_deref(),
+        Some("Nguyễn Văn An")
+    );
+}

@@ -43,6 +43,15 @@ impl Drop for Server {
 }
 
 pub(crate) fn start() -> Server {
+    start_with(None)
+}
+
+/// A dossier folder dropped into the inbox with the loose files: its code and the sample
+/// scans it holds, in order (`samples/scans/…`).
+pub(crate) type SampleDossier<'a> = (&'a str, &'a [&'a str]);
+
+/// [`start`], with a dossier folder of sample scans in the inbox too.
+pub(crate) fn start_with(dossier: Option<SampleDossier<'_>>) -> Server {
     let dir = tmp();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -79,6 +88,8 @@ pub(crate) fn start() -> Server {
             "[classify]\ntypes = \"types.toml\"\nmodel = \"model.json\"\n\
              [inbox]\nstable_seconds = 0.3\npoll_seconds = 0.2\nworkers = 1\n\
              [certify]\nofficer_signer = \"official\"\nagency_signer = \"org\"\n\
+             [report]\ndefault_level = \"district\"\n\
+             [report.targets.district]\ndigitization_rate = 40\nsigning_rate = 100\nreuse_rate = 80\n\
              [signers.org]\npkcs12 = \"{}\"\npassphrase_file = \"{}\"\nsub_filter = \"adbe.pkcs7.detached\"\n\
              [http]\nlisten = \"127.0.0.1:{port}\"\nmax_upload_bytes = 2000000\n{users}",
             certs("org-signer.p12").display(),
@@ -93,6 +104,17 @@ pub(crate) fn start() -> Server {
     )
     .unwrap();
     std::fs::write(inbox.join("broken.jpg"), b"not a scan").unwrap();
+    let mut want_jobs = 2;
+    if let Some((code, files)) = dossier {
+        let folder = inbox.join(code);
+        std::fs::create_dir_all(&folder).unwrap();
+        for (i, f) in files.iter().enumerate() {
+            // numbered so the folder's order is the order given
+            let name = format!("{:02}-{f}", i + 1);
+            std::fs::copy(root().join("samples/scans").join(f), folder.join(name)).unwrap();
+        }
+        want_jobs += 1;
+    }
     let child = Command::new(env!("CARGO_BIN_EXE_sohoa"))
         .args(["--config", cfg.to_str().unwrap(), "serve", "--poll"])
         .current_dir(root())
@@ -114,12 +136,12 @@ pub(crate) fn start() -> Server {
                 .iter()
                 .filter(|j| j["state"] == "stored" || j["state"] == "failed")
                 .count();
-            if done >= 2 {
+            if done >= want_jobs {
                 break;
             }
         }
         assert!(
-            t.elapsed() < Duration::from_secs(120),
+            t.elapsed() < Duration::from_secs(300),
             "service did not finish"
         );
         std::thread::sleep(Duration::from_millis(300));
@@ -358,7 +380,15 @@ fn every_route_checks_token_role_and_unit_and_the_desk_work_goes_through() {
     let pdf = format!("/api/components/{id}/pdf");
     let reuse_path = format!("/api/components/{id}/reuse");
     let reports_unit = format!("/api/reports?unit={UNIT}");
+    let page1 = format!("/api/components/{id}/pages/1?size=400");
     let routes: Vec<RouteCase> = vec![
+        (
+            "GET",
+            &page1,
+            None,
+            vec!["an", "kiem", "root"],
+            vec!["op", "binh"],
+        ),
         (
             "GET",
             "/api/me",
@@ -647,6 +677,78 @@ fn every_route_checks_token_role_and_unit_and_the_desk_work_goes_through() {
         .unwrap();
     assert!(csv.starts_with("don_vi/unit,"), "{csv}");
     assert!(csv.contains(&format!("{UNIT},")), "{csv}");
+    // the targets of [report] for the unit's level; a period; a period backwards
+    assert_eq!(v["targets"][UNIT]["level"], "district", "{v}");
+    assert_eq!(v["targets"][UNIT]["digitization_rate"], 0.4, "{v}");
+    let month = row["month"].as_str().unwrap().to_string();
+    let (st, p) = call(
+        &s,
+        "GET",
+        &format!("/api/reports?from={month}&to={month}"),
+        Some("kiem"),
+        None,
+    );
+    assert_eq!(st, 200, "{p}");
+    assert!(
+        p["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["month"] == month.as_str()),
+        "{p}"
+    );
+    let (st, p) = call(
+        &s,
+        "GET",
+        "/api/reports?from=2026-12&to=2026-01",
+        Some("kiem"),
+        None,
+    );
+    assert_eq!(st, 400, "{p}");
+    assert!(
+        p["error"].as_str().unwrap().contains("after the last"),
+        "{p}"
+    );
+    let (st, p) = call(
+        &s,
+        "GET",
+        "/api/reports?month=2026-12&from=2026-01",
+        Some("kiem"),
+        None,
+    );
+    assert_eq!(st, 400, "{p}");
+    // the preview: a JPEG of the asked size; no page 2 in a one-page paper; sizes bounded
+    let img = ureq::get(&format!("{}/api/components/{id}/pages/1?size=600", s.base))
+        .set("Authorization", &format!("Bearer {}", token("an")))
+        .call()
+        .unwrap();
+    assert_eq!(img.content_type(), "image/jpeg");
+    assert!(img
+        .header("Cache-Control")
+        .unwrap_or("")
+        .contains("private"));
+    let mut jpeg = Vec::new();
+    std::io::Read::read_to_end(&mut img.into_reader(), &mut jpeg).unwrap();
+    let pic = image::load_from_memory(&jpeg).unwrap();
+    assert_eq!(pic.width().max(pic.height()), 600);
+    for (path, want) in [
+        (format!("/api/components/{id}/pages/2"), "no such page"),
+        (
+            format!("/api/components/{id}/pages/1?size=10"),
+            "200 to 2400",
+        ),
+        (
+            format!("/api/components/{id}/pages/1?size=99999"),
+            "200 to 2400",
+        ),
+    ] {
+        let (st, e) = call(&s, "GET", &path, Some("an"), None);
+        assert_eq!(st, 400, "{path}: {e}");
+        assert!(
+            e["error"].as_str().unwrap_or("").contains(want),
+            "{path}: {e}"
+        );
+    }
     let (_, m) = (
         0,
         ureq::get(&format!("{}/metrics", s.base))

@@ -65,6 +65,9 @@ pub(super) struct ReportQuery {
     unit: Option<String>,
     /// "YYYY-MM".
     month: Option<String>,
+    /// The first and last month of a period, "YYYY-MM".
+    from: Option<String>,
+    to: Option<String>,
     /// "csv" for a CSV download.
     format: Option<String>,
 }
@@ -88,8 +91,18 @@ pub(super) async fn reports(
             ))
         }
     };
+    if q.month.is_some() && (q.from.is_some() || q.to.is_some()) {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "give month, or from and to, not both".into(),
+        ));
+    }
+    let (from, to) = match q.month {
+        Some(m) => (Some(m.clone()), Some(m)),
+        None => (q.from, q.to),
+    };
     let rows = with_desk(&s, actor(&u), move |desk, _| {
-        Ok(desk.report(q.unit.as_deref(), q.month.as_deref())?)
+        Ok(desk.report_period(q.unit.as_deref(), from.as_deref(), to.as_deref())?)
     })
     .await?;
     if csv {
@@ -105,5 +118,6 @@ pub(super) async fn reports(
         )
             .into_response());
     }
-    Ok(Json(json!({ "rows": rows })).into_response())
+    let targets = report::targets(&s.report, rows.iter().map(|r| r.unit.as_str()));
+    Ok(Json(json!({ "rows": rows, "targets": targets })).into_response())
 }

@@ -44,6 +44,15 @@ pub(super) async fn app_css() -> Response {
     )
 }
 
+/// Chart.js, vendored from npm at the version `assets/web/package-lock.json` pins (see
+/// `assets/web/vendor/README.md`).
+pub(super) async fn chart_js() -> Response {
+    page(
+        "text/javascript; charset=utf-8",
+        include_str!("../../../assets/web/vendor/chart.umd.min.js"),
+    )
+}
+
 pub(super) async fn health() -> Json<Value> {
     Json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
 }

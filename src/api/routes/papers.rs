@@ -66,12 +66,13 @@ pub(super) async fn component(
 ) -> ApiResult<Json<Value>> {
     let u = user(&s, &h, &[Role::Officer, Role::Auditor])?;
     with_desk(&s, actor(&u), move |desk, _| {
-        let (c, fields, badge) = desk.detail(id)?;
+        let d = desk.detail(id)?;
         Ok(Json(json!({
-            "component": c,
-            "fields": fields,
-            "signature_verifies": badge.verifies(),
-            "signature": badge,
+            "component": d.component,
+            "fields": d.fields,
+            "signature_verifies": d.badge.verifies(),
+            "signature": d.badge,
+            "report": d.report,
         })))
     })
     .await
@@ -107,6 +108,61 @@ pub(super) async fn download(
         Body::from(bytes),
     )
         .into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PageQuery {
+    /// Longest side, pixels.
+    size: Option<u32>,
+}
+
+/// One page of a paper's signed file as a JPEG picture (the officer's preview).
+pub(super) async fn page_image(
+    State(s): State<ApiState>,
+    h: HeaderMap,
+    Path((id, page)): Path<(i64, u32)>,
+    UrlQuery(q): UrlQuery<PageQuery>,
+) -> ApiResult<Response> {
+    let u = user(&s, &h, &[Role::Officer, Role::Auditor])?;
+    let side = q.size.unwrap_or(crate::preview::DEFAULT_SIDE);
+    if !(crate::preview::MIN_SIDE..=crate::preview::MAX_SIDE).contains(&side) {
+        return Err(ApiError(
+            axum::http::StatusCode::BAD_REQUEST,
+            format!(
+                "size {side}: the picture's longest side in pixels, {} to {}",
+                crate::preview::MIN_SIDE,
+                crate::preview::MAX_SIDE
+            ),
+        ));
+    }
+    let img = with_desk(&s, actor(&u), move |desk, s| {
+        Ok(desk.page_image(id, page, side, s.renderer.as_ref())?)
+    })
+    .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            // a paper's picture is personal data: kept by this browser only, briefly
+            (header::CACHE_CONTROL, "private, max-age=300"),
+        ],
+        Body::from(img.jpeg),
+    )
+        .into_response())
+}
+
+/// One dossier: its papers in scan order with badges, those reused into it, its history.
+pub(super) async fn dossier(
+    State(s): State<ApiState>,
+    h: HeaderMap,
+    Path(code): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let u = user(&s, &h, &[Role::Officer, Role::Auditor])?;
+    with_desk(&s, actor(&u), move |desk, _| {
+        let v = desk.dossier(&code)?;
+        Ok(Json(serde_json::to_value(v).map_err(internal)?))
+    })
+    .await
 }
 
 #[derive(Deserialize)]

@@ -24,6 +24,43 @@ impl AuditTrail for SqliteIndex {
         let rows = st.query_map([], entry_of).map_err(|e| self.sql(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))
     }
+
+    fn audit_about(
+        &mut self,
+        subjects: &[String],
+        skip: &[Action],
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, IndexError> {
+        let mut out: Vec<AuditEntry> = Vec::new();
+        // action codes are fixed words, not input: written into the statement
+        let skip: Vec<String> = skip.iter().map(|a| format!("'{}'", a.code())).collect();
+        let skip = if skip.is_empty() {
+            String::new()
+        } else {
+            format!(" AND action NOT IN ({})", skip.join(", "))
+        };
+        // in chunks: SQLite bounds the number of parameters of one statement
+        for chunk in subjects.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let mut st = self
+                .conn
+                .prepare(&format!(
+                    "SELECT seq, time, actor, action, subject, details, prev_hash, hash
+                     FROM audit_log WHERE subject IN ({marks}){skip} ORDER BY seq LIMIT {}",
+                    limit.max(1)
+                ))
+                .map_err(|e| self.sql(e))?;
+            let rows = st
+                .query_map(rusqlite::params_from_iter(chunk.iter()), entry_of)
+                .map_err(|e| self.sql(e))?;
+            for r in rows {
+                out.push(r.map_err(|e| self.sql(e))?);
+            }
+        }
+        out.sort_by_key(|e| e.seq);
+        out.truncate(limit.max(1));
+        Ok(out)
+    }
 }
 
 impl Counts for SqliteIndex {

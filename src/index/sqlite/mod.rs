@@ -15,8 +15,8 @@ mod papers;
 
 use super::schema::{latest, MIGRATIONS};
 use super::{
-    AuditRequest, AuditTrail, ComponentRow, Counts, Decisions, IndexError, JobRow, JobState,
-    Journal, NewComponent, Papers, Query, Review, ReviewState, SignatureInfo,
+    AuditRequest, AuditTrail, ComponentRow, Counts, Decisions, DossierRow, IndexError, JobRow,
+    JobState, Journal, NewComponent, Papers, Query, Review, ReviewState, SignatureInfo,
 };
 use crate::audit::{next_entry, Action, AuditEntry};
 use crate::text;
@@ -196,7 +196,7 @@ pub(super) fn entry_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
 }
 
 /// How many columns [`COMPONENT_COLUMNS`] has (a query's own columns come after).
-pub(super) const COMPONENT_COLUMN_COUNT: usize = 23;
+pub(super) const COMPONENT_COLUMN_COUNT: usize = 24;
 
 pub(super) const COMPONENT_COLUMNS: &str =
     "c.id, c.unit_code, c.dossier_code, c.type_code, c.confidence,
@@ -205,7 +205,7 @@ pub(super) const COMPONENT_COLUMNS: &str =
     s.level, (SELECT COUNT(*) FROM reuse_events r WHERE r.component_id = c.id), c.source_page,
     (SELECT seq FROM certifications k WHERE k.copy_id = c.id),
     (SELECT book FROM certifications k WHERE k.copy_id = c.id),
-    (SELECT source_id FROM certifications k WHERE k.copy_id = c.id)";
+    (SELECT source_id FROM certifications k WHERE k.copy_id = c.id), c.fields_json";
 
 pub(super) fn component_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComponentRow> {
     let state: String = r.get(5)?;
@@ -251,6 +251,7 @@ pub(super) fn component_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComponentR
             }),
             _ => None,
         },
+        holder_name: crate::index::holder_name(&r.get::<_, String>(23)?),
     })
 }
 

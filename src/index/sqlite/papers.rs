@@ -359,6 +359,23 @@ impl Papers for SqliteIndex {
             .map_err(|e| self.sql(e))
     }
 
+    fn dossier(&mut self, code: &str) -> Result<Option<DossierRow>, IndexError> {
+        self.conn
+            .query_row(
+                "SELECT code, unit_code, received_at FROM dossiers WHERE code = ?1",
+                [code],
+                |r| {
+                    Ok(DossierRow {
+                        code: r.get(0)?,
+                        unit_code: r.get(1)?,
+                        received_at: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.sql(e))
+    }
+
     fn component_by_source(&mut self, sha256: &str, page: u32) -> Result<Option<i64>, IndexError> {
         self.conn
             .query_row(
