@@ -62,4 +62,6 @@ fi
 if ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.package-lock.json 2>/dev/null; then
   npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 fi
+# the web pages' vendored scripts (Chart.js) must equal the npm packages their lock file pins
+bash scripts/vendor-web.sh --check
 echo "setup: ok"

@@ -111,54 +111,331 @@ function logout() {
   document.querySelectorAll(".tab").forEach((s) => { s.hidden = true; });
 }
 
+// dates as people at the desk write them: dd/mm/yyyy (an ISO date), dd/mm/yyyy HH:MM (a time,
+// in the browser's time zone: the desk's)
+function viDate(iso) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+  return m ? m[3] + "/" + m[2] + "/" + m[1] : (iso || "");
+}
+function viTime(t) {
+  // a PDF date (/M: "D:20261206113455+07'00'") as RFC 3339 first
+  const m = /^D:(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(Z|[+-]\d{2}'?\d{2}'?)?/.exec(t || "");
+  if (m) t = m[1] + "-" + m[2] + "-" + m[3] + "T" + m[4] + ":" + m[5] + ":" + m[6] + (!m[7] || m[7] === "Z" ? "Z" : m[7].replace(/'/g, "").replace(/(\d{2})(\d{2})$/, "$1:$2"));
+  const d = new Date(t);
+  if (!t || isNaN(d)) return t || "";
+  const p = (n) => String(n).padStart(2, "0");
+  return p(d.getDate()) + "/" + p(d.getMonth() + 1) + "/" + d.getFullYear() + " " + p(d.getHours()) + ":" + p(d.getMinutes());
+}
+// the CN of an RFC 4514 distinguished name ("CN=Nguyễn Văn A,O=…"), escapes undone
+function commonName(dn) {
+  if (!dn) return "";
+  const parts = dn.split(/(?<!\\),/);
+  for (const p of parts) {
+    const m = /^\s*CN=(.*)$/i.exec(p);
+    if (m) return m[1].replace(/\\(.)/g, "$1").trim();
+  }
+  return dn;
+}
+const typeName = (c) => (TYPES[c.type_code] || c.type_code) + (c.certified_copy
+  ? " — bản sao chứng thực số " + c.certified_copy.number + ", quyển " + c.certified_copy.book + " (từ #" + c.certified_copy.source_id + ")"
+  : "");
+const isExpired = (c) => c.valid_until && c.valid_until < new Date().toISOString().slice(0, 10);
+const BADGE_WORDS = { missing: "Thiếu tệp", unsigned: "Chưa ký" };
+function badgeOf(td, sig) {
+  const verifies = sig && sig.status === "verifies" ? true : sig && sig.status === "does_not_verify" ? false : null;
+  badge(td, verifies, "Chữ ký hợp lệ", "Chữ ký KHÔNG hợp lệ", (sig && BADGE_WORDS[sig.status]) || "Không kiểm tra được");
+}
+
+// the holder first: name (bold) and identity number under it
+function holderCell(tr, c) {
+  const td = cell(tr, "", "holder");
+  const name = document.createElement("strong");
+  name.textContent = c.holder_name || "(chưa đọc được tên)";
+  td.appendChild(name);
+  if (c.owner_ids && c.owner_ids.length) {
+    const id = document.createElement("small");
+    id.textContent = "Số định danh: " + c.owner_ids.join(", ");
+    td.appendChild(id);
+  }
+  return td;
+}
+
+function button(text, cls, onClick, label) {
+  const b = document.createElement("button");
+  b.type = "button"; b.textContent = text; if (cls) b.className = cls;
+  if (label) b.setAttribute("aria-label", label);
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+// rows a page (a test may set data-page-size on the table)
+const pageSize = () => Number($("results").dataset.pageSize) || 20;
+const results = { rows: [], page: 0, key: null, dir: 1, badges: new Map() };
+const SORT_KEYS = {
+  holder: (c) => (c.holder_name || "\uffff").toLocaleLowerCase("vi"),
+  type: (c) => typeName(c),
+  dossier: (c) => c.dossier_code || "\uffff",
+  issued: (c) => c.issue_date || "",
+  valid: (c) => c.valid_until || "9999",
+  signer: (c) => commonName(c.signature && c.signature.signer_subject).toLocaleLowerCase("vi"),
+};
+
 async function search(ev) {
   ev.preventDefault();
   const q = new URLSearchParams();
   if ($("q-person").value.trim()) q.set("person", $("q-person").value.trim());
   if ($("q-text").value.trim()) q.set("text", $("q-text").value.trim());
   if ($("q-dossier").value.trim()) q.set("dossier", $("q-dossier").value.trim());
-  const body = $("results").querySelector("tbody");
-  body.textContent = "";
+  q.set("limit", "500");
+  $("results").querySelector("tbody").textContent = "";
   $("search-msg").textContent = "Đang tìm…";
   try {
     const r = await api("/api/components?" + q.toString());
+    results.rows = r.components; results.page = 0; results.badges = new Map();
     $("search-msg").textContent = r.components.length ? r.components.length + " giấy tờ" : "Không tìm thấy giấy tờ nào";
     $("results").hidden = r.components.length === 0;
-    for (const c of r.components) {
-      const tr = document.createElement("tr");
-      tr.dataset.id = c.id;
-      cell(tr, c.id);
-      cell(tr, (TYPES[c.type_code] || c.type_code) + (c.certified_copy
-        ? " — bản sao chứng thực số " + c.certified_copy.number + ", quyển " + c.certified_copy.book + " (từ #" + c.certified_copy.source_id + ")"
-        : ""));
-      cell(tr, c.dossier_code || "");
-      cell(tr, c.issue_date || "");
-      const expired = c.valid_until && c.valid_until < new Date().toISOString().slice(0, 10);
-      cell(tr, c.valid_until ? c.valid_until + (expired ? " (hết hạn)" : "") : "Không thời hạn", expired ? "error" : "");
-      cell(tr, c.signature ? c.signature.signer_subject : "");
-      const badgeCell = cell(tr, "…");
-      const actions = cell(tr, "");
-      if (me.role === "officer" || me.role === "admin") {
-        const dl = document.createElement("button");
-        dl.type = "button"; dl.textContent = "Tải về"; dl.className = "download";
-        dl.addEventListener("click", () => download(c.id));
-        const ru = document.createElement("button");
-        ru.type = "button"; ru.textContent = "Tái sử dụng"; ru.className = "reuse";
-        ru.addEventListener("click", () => { $("reuse-form").hidden = false; $("reuse-id").textContent = "#" + c.id; $("reuse-form").dataset.id = c.id; });
-        const ce = document.createElement("button");
-        ce.type = "button"; ce.textContent = "Chứng thực bản sao"; ce.className = "certify";
-        ce.addEventListener("click", () => certify(c.id));
-        actions.append(dl, " ", ru, " ", ce);
-      }
-      body.appendChild(tr);
-      api("/api/components/" + c.id).then(
-        (d) => badge(badgeCell, d.signature_verifies, "Chữ ký hợp lệ", "Chữ ký KHÔNG hợp lệ",
-          { missing: "Thiếu tệp", unsigned: "Chưa ký" }[d.signature && d.signature.status] || "Không kiểm tra được"),
-        () => badge(badgeCell, null, "", "", "Không kiểm tra được"));
-    }
+    renderResults();
   } catch (e) {
     $("search-msg").textContent = e.message;
     $("results").hidden = true;
+    $("results-pager").hidden = true;
+  }
+}
+
+function sortBy(key) {
+  results.dir = results.key === key ? -results.dir : 1;
+  results.key = key;
+  const f = SORT_KEYS[key];
+  results.rows.sort((a, b) => String(f(a)).localeCompare(String(f(b)), "vi") * results.dir);
+  document.querySelectorAll("#results th[data-key]").forEach((th) => {
+    if (th.dataset.key === key) th.setAttribute("aria-sort", results.dir > 0 ? "ascending" : "descending");
+    else th.removeAttribute("aria-sort");
+  });
+  results.page = 0;
+  renderResults();
+}
+
+function renderResults() {
+  const body = $("results").querySelector("tbody");
+  body.textContent = "";
+  const size = pageSize();
+  const pages = Math.max(1, Math.ceil(results.rows.length / size));
+  results.page = Math.min(results.page, pages - 1);
+  const from = results.page * size;
+  const shown = results.rows.slice(from, from + size);
+  $("results-pager").hidden = results.rows.length <= size;
+  $("page-info").textContent = "Trang " + (results.page + 1) + "/" + pages + " — giấy tờ " + (from + 1) + "–" + (from + shown.length) + " trong " + results.rows.length;
+  $("page-prev").disabled = results.page === 0;
+  $("page-next").disabled = results.page >= pages - 1;
+  for (const c of shown) {
+    const tr = document.createElement("tr");
+    tr.dataset.id = c.id;
+    holderCell(tr, c);
+    cell(tr, typeName(c));
+    const dc = cell(tr, "");
+    if (c.dossier_code) dc.appendChild(button(c.dossier_code, "link open-dossier", () => openDossier(c.dossier_code), "Mở hồ sơ " + c.dossier_code));
+    cell(tr, viDate(c.issue_date));
+    cell(tr, c.valid_until ? viDate(c.valid_until) + (isExpired(c) ? " (hết hạn)" : "") : "Không thời hạn", isExpired(c) ? "error" : "");
+    const signer = cell(tr, c.signature ? commonName(c.signature.signer_subject) : "");
+    if (c.signature) signer.title = c.signature.signer_subject;
+    const badgeCell = cell(tr, "…");
+    const actions = cell(tr, "", "actions");
+    actions.appendChild(button("Xem", "preview", () => openPreview(c.id), "Xem giấy tờ #" + c.id));
+    if (me.role === "officer" || me.role === "admin") {
+      actions.append(" ", button("Tải về", "download", () => download(c.id)), " ",
+        button("Tái sử dụng", "reuse", () => { $("reuse-form").hidden = false; $("reuse-id").textContent = "#" + c.id; $("reuse-form").dataset.id = c.id; $("reuse-dossier").focus(); }), " ",
+        button("Chứng thực bản sao", "certify", () => certify(c.id)));
+    }
+    body.appendChild(tr);
+    // the badge: checked once per paper per search (each check is logged)
+    if (!results.badges.has(c.id)) {
+      results.badges.set(c.id, api("/api/components/" + c.id).then((d) => d.signature, () => null));
+    }
+    results.badges.get(c.id).then((sig) => badgeOf(badgeCell, sig));
+  }
+}
+
+// the paper preview: page pictures rendered by the server from the signed PDF, beside what
+// was read and the verification verdict in words
+const preview = { id: null, page: 1, pages: 1, url: null };
+
+async function openPreview(id) {
+  const panel = $("preview");
+  if (panel.parentElement !== $(currentTab())) $(currentTab()).appendChild(panel);
+  panel.hidden = false;
+  preview.id = id; preview.page = 1; preview.pages = 1;
+  $("preview-title").textContent = "Xem giấy tờ #" + id;
+  $("preview-facts").textContent = ""; $("preview-fields").textContent = ""; $("preview-signatures").textContent = "";
+  $("preview-verdict").textContent = "Đang kiểm tra chữ ký…"; $("preview-verdict").className = "verdict";
+  $("preview-title").focus();
+  panel.scrollIntoView({ block: "start" });
+  try {
+    const d = await api("/api/components/" + id);
+    const c = d.component;
+    preview.pages = Math.max(1, c.pages || 1);
+    $("preview-title").textContent = "Xem giấy tờ #" + id + ": " + typeName(c) + (c.holder_name ? " — " + c.holder_name : "");
+    showPage();
+    facts($("preview-facts"), [
+      ["Loại giấy tờ", typeName(c)],
+      ["Chủ giấy tờ", c.holder_name || "(chưa đọc được tên)"],
+      ["Số định danh", (c.owner_ids || []).join(", ") || "—"],
+      ["Hồ sơ", c.dossier_code || "—"],
+      ["Đơn vị", c.unit_code],
+      ["Số trang", String(c.pages)],
+      ["Ngày cấp", viDate(c.issue_date) || "—"],
+      ["Hiệu lực đến", c.valid_until ? viDate(c.valid_until) + (isExpired(c) ? " (HẾT HẠN)" : "") : "Không thời hạn"],
+      ["Số hóa lúc", viTime(c.created_at)],
+      ["Tái sử dụng", c.reuses + " lần"],
+    ]);
+    facts($("preview-fields"), (d.fields || []).map((f) => [KINDS[f.kind] || f.kind, viDate(f.value)]));
+    verdictWords(d, $("preview-verdict"), $("preview-signatures"));
+  } catch (e) {
+    $("preview-verdict").textContent = "Không mở được giấy tờ: " + e.message;
+  }
+}
+
+function facts(dl, pairs) {
+  dl.textContent = "";
+  for (const [k, v] of pairs) {
+    const dt = document.createElement("dt"); dt.textContent = k;
+    const dd = document.createElement("dd"); dd.textContent = v;
+    dl.append(dt, dd);
+  }
+}
+
+async function showPage() {
+  const img = $("preview-img");
+  $("preview-page-info").textContent = "Trang " + preview.page + "/" + preview.pages;
+  $("preview-prev").disabled = preview.page <= 1;
+  $("preview-next").disabled = preview.page >= preview.pages;
+  $("preview-img-msg").textContent = "Đang tải trang " + preview.page + "…";
+  try {
+    const r = await fetch("/api/components/" + preview.id + "/pages/" + preview.page, { headers: { Authorization: "Bearer " + token() } });
+    if (!r.ok) throw new Error(((await r.json().catch(() => ({}))).error) || ("Lỗi " + r.status));
+    const blob = await r.blob();
+    if (preview.url) URL.revokeObjectURL(preview.url);
+    preview.url = URL.createObjectURL(blob);
+    img.src = preview.url;
+    img.alt = "Trang " + preview.page + " trên " + preview.pages + " của giấy tờ #" + preview.id + ", hiển thị từ bản PDF đã ký số";
+    await img.decode();
+    $("preview-img-msg").textContent = "";
+  } catch (e) {
+    $("preview-img-msg").textContent = "Không hiển thị được trang: " + e.message;
+  }
+}
+
+// the verdict in words: who signed, when, trusted or not, changed or not
+function verdictWords(d, head, list) {
+  const st = d.signature && d.signature.status;
+  head.className = "verdict badge " + (d.signature_verifies === true ? "ok" : d.signature_verifies === false ? "bad" : "unknown");
+  head.textContent = d.signature_verifies === true ? "Hợp lệ: mọi chữ ký còn nguyên vẹn, đúng và tin cậy"
+    : d.signature_verifies === false ? "KHÔNG hợp lệ: xem từng chữ ký dưới đây"
+    : st === "unsigned" ? "Giấy tờ chưa được ký số" : st === "missing" ? "Thiếu tệp đã ký trong kho"
+    : "Không kiểm tra được" + (d.signature && d.signature.reason ? ": " + d.signature.reason : "");
+  list.textContent = "";
+  const sigs = (d.report && d.report.signatures) || [];
+  for (const s of sigs) {
+    const li = document.createElement("li");
+    const who = (s.signer && (s.signer.common_name || s.signer.subject)) || s.field;
+    const ts = s.kind === "document_timestamp";
+    const when = s.timestamp && s.timestamp.time ? viTime(s.timestamp.time) + " (dấu thời gian)" : s.claimed_time ? viTime(s.claimed_time) + " (người ký khai)" : viTime(s.checked_at);
+    const changed = s.modifications && s.modifications.level === "disallowed" ? "tệp ĐÃ BỊ SỬA sau khi ký"
+      : s.coverage && s.coverage.whole_file ? "tệp không bị sửa sau khi ký"
+      : "sau khi ký chỉ có thay đổi được phép (" + ((s.modifications && s.modifications.changes.length) || 0) + " thay đổi: chữ ký sau, dấu thời gian)";
+    li.textContent = (ts ? "Dấu thời gian tài liệu của " : "Ký bởi ") + who + ", lúc " + when + "; " +
+      (s.trusted ? "chứng thư số tin cậy" : "chứng thư số KHÔNG tin cậy") + "; " +
+      (s.intact && s.signature_valid ? "chữ ký đúng" : "chữ ký SAI") + "; " + changed +
+      (s.pades && s.pades.level ? "; mức " + s.pades.level : "") + (s.valid ? "" : " — KHÔNG hợp lệ: " + (s.problems || []).join("; "));
+    li.className = s.valid ? "" : "error";
+    list.appendChild(li);
+  }
+  for (const p of (d.report && d.report.problems) || []) {
+    const li = document.createElement("li"); li.className = "error"; li.textContent = p; list.appendChild(li);
+  }
+}
+
+function closePreview() {
+  $("preview").hidden = true;
+  if (preview.url) { URL.revokeObjectURL(preview.url); preview.url = null; }
+  $("preview-img").removeAttribute("src");
+  const back = document.querySelector('tr[data-id="' + preview.id + '"] button.preview');
+  if (back) back.focus();
+}
+
+function currentTab() {
+  const t = document.querySelector(".tab:not([hidden])");
+  return t ? t.id : "search";
+}
+
+// one dossier: its papers in order, those reused into it, its history
+const HAPPENED = {
+  received: () => "Tiếp nhận hồ sơ",
+  digitized: (h) => "Số hóa và ký số giấy tờ #" + h.component + (h.details && h.details.type ? " (" + (TYPES[h.details.type] || h.details.type) + ")" : "") +
+    (h.details && h.details.signature ? ", ký bởi " + commonName(h.details.signature.signer) : ""),
+  reviewed: (h) => "Duyệt loại giấy tờ #" + h.component,
+  reused_here: (h) => "Tái sử dụng giấy tờ #" + h.component + " cho hồ sơ này" + (h.details && h.details.override_reason ? " (ngoại lệ: " + h.details.override_reason + ")" : ""),
+  reused_elsewhere: (h) => "Giấy tờ #" + h.component + " được tái sử dụng cho hồ sơ " + ((h.details && h.details.dossier) || ""),
+  certified: (h) => "Chứng thực bản sao giấy tờ #" + h.component + (h.details && h.details.number ? ": số " + h.details.number : ""),
+  renewed: (h) => "Gia hạn chữ ký số dài hạn giấy tờ #" + h.component,
+  downloaded: (h) => "Tải về giấy tờ #" + h.component,
+  viewed: (h) => "Xem giấy tờ #" + h.component + (h.details && h.details.page ? ", trang " + h.details.page : ""),
+  exported: (h) => "Xuất gói hồ sơ",
+};
+
+async function openDossier(code) {
+  show("dossier");
+  $("dossier-code").value = code;
+  await loadDossier();
+}
+
+async function loadDossier(ev) {
+  if (ev) ev.preventDefault();
+  const code = $("dossier-code").value.trim();
+  if (!code) return;
+  $("dossier-msg").textContent = "Đang mở hồ sơ " + code + "…";
+  $("dossier-view").hidden = true;
+  try {
+    const d = await api("/api/dossiers/" + encodeURIComponent(code));
+    $("dossier-msg").textContent = "";
+    $("dossier-title").textContent = "Hồ sơ " + d.code;
+    const pages = d.papers.reduce((a, f) => a + f.component.pages, 0);
+    const holders = [...new Set(d.papers.map((f) => f.component.holder_name).filter(Boolean))];
+    $("dossier-summary").textContent = "Đơn vị " + d.unit_code + " · tiếp nhận " + viTime(d.received_at) + " · " +
+      d.papers.length + " giấy tờ, " + pages + " trang" + (d.reused.length ? " · " + d.reused.length + " giấy tờ tái sử dụng" : "") +
+      (holders.length ? " · " + holders.join(", ") : "");
+    const fill = (table, rows, own) => {
+      const body = table.querySelector("tbody");
+      body.textContent = "";
+      rows.forEach((f, i) => {
+        const c = f.component;
+        const tr = document.createElement("tr");
+        tr.dataset.id = c.id;
+        cell(tr, i + 1);
+        cell(tr, typeName(c));
+        holderCell(tr, c);
+        if (own) cell(tr, c.pages, "num"); else cell(tr, c.dossier_code || "— (không thuộc hồ sơ)");
+        badgeOf(cell(tr, ""), f.signature);
+        cell(tr, "", "actions").appendChild(button("Xem", "preview", () => openPreview(c.id), "Xem giấy tờ #" + c.id));
+        body.appendChild(tr);
+      });
+    };
+    fill($("dossier-papers"), d.papers, true);
+    fill($("dossier-reused"), d.reused, false);
+    $("dossier-reused").hidden = d.reused.length === 0;
+    const ol = $("dossier-history");
+    ol.textContent = "";
+    for (const h of d.history) {
+      const li = document.createElement("li");
+      li.dataset.happened = h.happened;
+      const t = document.createElement("time");
+      t.dateTime = h.time; t.textContent = viTime(h.time);
+      li.append(t, " — " + (HAPPENED[h.happened] || ((x) => x.happened))(h) + (h.actor ? " (" + h.actor + ")" : ""));
+      ol.appendChild(li);
+    }
+    $("dossier-view").hidden = false;
+    $("dossier-title").focus();
+  } catch (e) {
+    $("dossier-msg").textContent = "Không mở được hồ sơ: " + e.message;
   }
 }
 
@@ -222,7 +499,7 @@ async function verifyUpload(ev) {
       const who = (s.signer && (s.signer.common_name || s.signer.subject)) || s.field;
       const yn = (b) => (b ? "có" : "KHÔNG");
       li.textContent = who + " — nguyên vẹn: " + yn(s.intact) + "; chữ ký đúng: " + yn(s.signature_valid) +
-        "; tin cậy: " + yn(s.trusted) + "; thời điểm: " + (s.claimed_time || s.checked_at);
+        "; tin cậy: " + yn(s.trusted) + "; thời điểm: " + viTime(s.claimed_time || s.checked_at);
       ul.appendChild(li);
     }
     for (const p of r.problems || []) {
@@ -424,60 +701,172 @@ async function requeue(path, button) {
   }
 }
 
-async function loadReports() {
+// the reports: per unit, the three rates over the months as grouped bars from 0 to 100 %, the
+// directives' targets as dashed lines, the same figures as the CSV in the table below
+const RATES = [
+  ["digitization_rate", "Tỷ lệ số hóa hồ sơ", "#a50e0e"],
+  ["signing_rate", "Tỷ lệ ký số giấy tờ", "#1b5e9e"],
+  ["reuse_rate", "Tỷ lệ tái sử dụng", "#2e7d32"],
+];
+const LEVELS = { province: "cấp tỉnh", district: "cấp huyện", commune: "cấp xã" };
+const pct1 = (v) => (v == null ? "-" : (v * 100).toFixed(1) + " %");
+const charts = [];
+
+function reportQuery(format) {
+  const q = new URLSearchParams();
+  if ($("report-unit").value) q.set("unit", $("report-unit").value);
+  if ($("report-from").value) q.set("from", $("report-from").value);
+  if ($("report-to").value) q.set("to", $("report-to").value);
+  if (format) q.set("format", format);
+  return q.toString();
+}
+
+async function loadReports(ev) {
+  if (ev) ev.preventDefault();
   const body = $("report-table").querySelector("tbody");
   body.textContent = "";
-  const pct = (v) => (v == null ? "-" : (v * 100).toFixed(1) + " %");
+  $("report-msg").textContent = "Đang tải…";
   try {
-    const r = await api("/api/reports");
+    const r = await api("/api/reports?" + reportQuery());
+    // the unit filter offers every unit seen (kept across filtering)
+    const sel = $("report-unit");
+    for (const u of new Set(r.rows.map((x) => x.unit))) {
+      if (![...sel.options].some((o) => o.value === u)) {
+        const o = document.createElement("option"); o.value = u; o.textContent = u; sel.appendChild(o);
+      }
+    }
     for (const x of r.rows) {
       const tr = document.createElement("tr");
-      for (const v of [x.unit, x.month, x.dossiers_received, x.dossiers_digitized, x.components_digitized,
-        x.components_signed, x.dossiers_reusing, pct(x.digitization_rate), pct(x.signing_rate), pct(x.reuse_rate)]) cell(tr, v);
+      cell(tr, x.unit); cell(tr, x.month);
+      for (const v of [x.dossiers_received, x.dossiers_digitized, x.components_digitized, x.components_signed, x.dossiers_reusing,
+        pct1(x.digitization_rate), pct1(x.signing_rate), pct1(x.reuse_rate)]) cell(tr, v, "num");
       body.appendChild(tr);
     }
-    drawChart(r.rows);
+    const f = $("report-from").value, t = $("report-to").value;
+    $("report-period").textContent = "Đơn vị: " + ($("report-unit").value || "tất cả") + " · kỳ: " +
+      (f || t ? (f || "…") + " đến " + (t || "…") : "mọi tháng") + " · lập lúc " + viTime(new Date().toISOString());
+    $("report-msg").textContent = r.rows.length ? "" : "Không có số liệu trong kỳ này";
+    drawCharts(r.rows, r.targets || {});
   } catch (e) {
-    const tr = document.createElement("tr");
-    cell(tr, e.message);
-    body.appendChild(tr);
+    $("report-msg").textContent = e.message;
   }
 }
 
-function drawChart(rows) {
-  const svg = $("report-chart");
-  while (svg.firstChild) svg.removeChild(svg.firstChild);
-  const ns = "http://www.w3.org/2000/svg";
-  const series = [["digitization_rate", "#a50e0e"], ["signing_rate", "#1b5e9e"], ["reuse_rate", "#2e7d32"]];
-  const w = 640, h = 200, group = Math.max(1, rows.length), gw = (w - 40) / group;
-  rows.forEach((r, i) => {
-    series.forEach(([k, color], j) => {
-      const v = r[k] == null ? 0 : r[k];
-      const bar = document.createElementNS(ns, "rect");
-      const bw = gw / (series.length + 1);
-      bar.setAttribute("x", 30 + i * gw + j * bw);
-      bar.setAttribute("y", h - 20 - v * (h - 40));
-      bar.setAttribute("width", bw - 2);
-      bar.setAttribute("height", v * (h - 40));
-      bar.setAttribute("fill", color);
-      const t = document.createElementNS(ns, "title");
-      t.textContent = r.unit + " " + r.month + " " + k + ": " + (v * 100).toFixed(1) + " %";
-      bar.appendChild(t);
-      svg.appendChild(bar);
+// draws each target as a dashed horizontal line across the plot, labelled, and records where
+// (the browser tests read chart.$targets)
+const targetLines = {
+  id: "targetLines",
+  afterDatasetsDraw(chart, _args, opts) {
+    const { ctx, chartArea: a, scales: { y } } = chart;
+    chart.$targets = [];
+    for (const t of opts.lines || []) {
+      const py = y.getPixelForValue(t.value);
+      ctx.save();
+      ctx.strokeStyle = t.color; ctx.lineWidth = 2; ctx.setLineDash([6, 4]);
+      ctx.beginPath(); ctx.moveTo(a.left, py); ctx.lineTo(a.right, py); ctx.stroke();
+      ctx.setLineDash([]); ctx.fillStyle = t.color; ctx.font = "11px DejaVu Sans, sans-serif";
+      ctx.textAlign = "right"; ctx.fillText(t.label, a.right - 2, py - 3);
+      ctx.restore();
+      chart.$targets.push({ label: t.label, value: t.value, y: py });
+    }
+  },
+};
+// the value over each bar, so 0 % shows as "0 %", not as nothing
+const barValues = {
+  id: "barValues",
+  afterDatasetsDraw(chart) {
+    const { ctx } = chart;
+    ctx.save();
+    ctx.font = "10px DejaVu Sans, sans-serif"; ctx.textAlign = "center"; ctx.fillStyle = "#222";
+    chart.data.datasets.forEach((ds, i) => {
+      const meta = chart.getDatasetMeta(i);
+      if (meta.hidden) return;
+      meta.data.forEach((bar, j) => {
+        const v = ds.data[j];
+        if (v == null) return;
+        // tall bars carry their value inside (clear of the target lines at the top)
+        const inside = v > 85;
+        ctx.fillStyle = inside ? "#fff" : "#222";
+        ctx.fillText(v.toFixed(0) + " %", bar.x, inside ? bar.y + 13 : bar.y - 3);
+      });
     });
-    const label = document.createElementNS(ns, "text");
-    label.setAttribute("x", 30 + i * gw);
-    label.setAttribute("y", h - 4);
-    label.setAttribute("font-size", "10");
-    label.textContent = r.unit + " " + r.month;
-    svg.appendChild(label);
-  });
+    ctx.restore();
+  },
+};
+
+function drawCharts(rows, targets) {
+  while (charts.length) charts.pop().destroy();
+  const box = $("report-charts");
+  box.textContent = "";
+  if (!window.Chart) { box.textContent = "Không tải được thư viện biểu đồ"; return; }
+  const units = [...new Set(rows.map((r) => r.unit))];
+  for (const unit of units) {
+    const mine = rows.filter((r) => r.unit === unit);
+    const months = [...new Set(mine.map((r) => r.month))].sort();
+    const tg = targets[unit];
+    const fig = document.createElement("figure");
+    fig.dataset.unit = unit;
+    const cap = document.createElement("figcaption");
+    cap.textContent = "Đơn vị " + unit + (tg ? " (" + (LEVELS[tg.level] || tg.level) + ")" : "");
+    const holder = document.createElement("div"); holder.className = "chart-box";
+    const canvas = document.createElement("canvas");
+    canvas.setAttribute("role", "img");
+    canvas.setAttribute("aria-label", "Biểu đồ tỷ lệ của đơn vị " + unit + ": " + mine.map((r) =>
+      r.month + " — số hóa " + pct1(r.digitization_rate) + ", ký số " + pct1(r.signing_rate) + ", tái sử dụng " + pct1(r.reuse_rate)).join("; "));
+    holder.appendChild(canvas);
+    fig.append(cap, holder);
+    box.appendChild(fig);
+    const lines = [];
+    for (const [k, name, color] of RATES) {
+      if (tg && tg[k] != null) lines.push({ label: "Mục tiêu: " + (tg[k] * 100).toFixed(0) + " %", value: tg[k] * 100, color, rate: k });
+    }
+    const chart = new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: months.map((m) => "Tháng " + m.slice(5) + "/" + m.slice(0, 4)),
+        datasets: RATES.map(([k, name, color]) => ({
+          label: name, rate: k, backgroundColor: color, borderColor: color, minBarLength: 2, maxBarThickness: 56,
+          data: months.map((m) => { const r = mine.find((x) => x.month === m); return r && r[k] != null ? Math.round(r[k] * 1000) / 10 : null; }),
+        })),
+      },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false,
+        layout: { padding: { top: 14 } },
+        scales: {
+          y: { min: 0, max: 100, title: { display: true, text: "Tỷ lệ (%)" }, ticks: { stepSize: 20, callback: (v) => v + " %" } },
+          x: { title: { display: true, text: "Tháng" } },
+        },
+        plugins: {
+          legend: {
+            position: "bottom",
+            labels: {
+              generateLabels(c) {
+                const items = Chart.defaults.plugins.legend.labels.generateLabels(c);
+                for (const t of lines) {
+                  const rate = RATES.find((x) => x[0] === t.rate);
+                  items.push({ text: t.label.replace("Mục tiêu", "Mục tiêu " + rate[1].replace("Tỷ lệ ", "")), strokeStyle: t.color, fillStyle: "rgba(0,0,0,0)", lineDash: [6, 4], lineWidth: 2, hidden: false, datasetIndex: null });
+                }
+                return items;
+              },
+            },
+            onClick(e, item, legend) {
+              if (item.datasetIndex == null) return;
+              Chart.defaults.plugins.legend.onClick.call(this, e, item, legend);
+            },
+          },
+          tooltip: { callbacks: { label: (ctx) => ctx.dataset.label + ": " + (ctx.raw == null ? "-" : ctx.raw.toFixed(1) + " %") } },
+          targetLines: { lines },
+        },
+      },
+      plugins: [targetLines, barValues],
+    });
+    charts.push(chart);
+  }
 }
 
-async function csv(ev) {
-  ev.preventDefault();
+async function csv() {
   try {
-    const text = await api("/api/reports?format=csv");
+    const text = await api("/api/reports?" + reportQuery("csv"));
     const a = document.createElement("a");
     a.href = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
     a.download = "bao-cao-so-hoa.csv";
@@ -485,9 +874,13 @@ async function csv(ev) {
     a.click();
     a.remove();
   } catch (e) {
-    alert(e.message);
+    $("report-msg").textContent = e.message;
   }
 }
+
+// charts drawn for the screen are redrawn at the paper's size when printing
+window.addEventListener("beforeprint", () => charts.forEach((c) => c.resize()));
+window.addEventListener("afterprint", () => charts.forEach((c) => c.resize()));
 
 document.addEventListener("DOMContentLoaded", () => {
   $("login-form").addEventListener("submit", login);
@@ -500,6 +893,16 @@ document.addEventListener("DOMContentLoaded", () => {
   $("inbox-today").addEventListener("change", loadJobs);
   $("review-refresh").addEventListener("click", loadReview);
   $("report-csv").addEventListener("click", csv);
+  $("report-form").addEventListener("submit", loadReports);
+  $("report-print").addEventListener("click", () => window.print());
+  $("dossier-form").addEventListener("submit", loadDossier);
+  $("page-prev").addEventListener("click", () => { results.page--; renderResults(); });
+  $("page-next").addEventListener("click", () => { results.page++; renderResults(); });
+  document.querySelectorAll("#results th[data-key] button.sort").forEach((b) => b.addEventListener("click", () => sortBy(b.parentElement.dataset.key)));
+  $("preview-close").addEventListener("click", closePreview);
+  $("preview-prev").addEventListener("click", () => { if (preview.page > 1) { preview.page--; showPage(); } });
+  $("preview-next").addEventListener("click", () => { if (preview.page < preview.pages) { preview.page++; showPage(); } });
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape" && !$("preview").hidden) closePreview(); });
   document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => show(b.dataset.tab)));
   if (token()) login();
 });

@@ -2,16 +2,72 @@
 //! Chromium (playwright-core) through the officer's, auditor's and operator's pages of a real
 //! `sohoa serve` — log in, search by ID number and by name, verify badge, download, reuse,
 //! correct a paper in the review queue, verify an upload, the audit log, the reports with CSV,
-//! the inbox page's counts and re-queue of a failed file.
+//! the inbox page's counts and re-queue of a failed file; the paper preview (a page rendered
+//! by the server, not blank, beside the verdict in words), a sample dossier's view with every
+//! paper in scan order and its history, result lists sorted and paged, the report's chart
+//! (axes, legend, target lines, the CSV's numbers) and its print-out, at 1366×768 with every
+//! control labelled. `SOHOA_SCREENSHOTS=1` copies the screenshots it takes into
+//! `docs/screenshots/`.
 
 use std::process::Command;
 
-use crate::api::{call, start, stored_card, token, PASSWORD, UNIT};
+use sha2::{Digest, Sha256};
+
+use crate::api::{call, start_with, stored_card, token, PASSWORD, UNIT};
 use crate::helpers::*;
+
+/// The sample dossier the web test drops into the inbox: a folder of three one-page scans of
+/// three kinds, so three papers in this order.
+const DOSSIER: &str = "000.00.10.H59-261201-0007";
+const DOSSIER_SCANS: &[&str] = &["don-xac-nhan-hon-nhan.jpg", "khai-sinh.jpg", "cu-tru.jpg"];
 
 #[test]
 fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
-    let s = start();
+    let s = start_with(Some((DOSSIER, DOSSIER_SCANS)));
+    // the dossier view's papers are the folder's scans in their order (by the scans' SHA-256)
+    let want: Vec<String> = DOSSIER_SCANS
+        .iter()
+        .map(|f| {
+            hex::encode(Sha256::digest(
+                std::fs::read(root().join("samples/scans").join(f)).unwrap(),
+            ))
+        })
+        .collect();
+    let (st, d) = call(
+        &s,
+        "GET",
+        &format!("/api/dossiers/{DOSSIER}"),
+        Some("an"),
+        None,
+    );
+    assert_eq!(st, 200, "{d}");
+    let papers = d["papers"].as_array().unwrap();
+    let got: Vec<&str> = papers
+        .iter()
+        .map(|p| p["component"]["source_sha256"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(got, want, "{d}");
+    let ids: Vec<i64> = papers
+        .iter()
+        .map(|p| p["component"]["id"].as_i64().unwrap())
+        .collect();
+    // an officer of another unit may not open it; an unknown code is 404
+    let (st, _) = call(
+        &s,
+        "GET",
+        &format!("/api/dossiers/{DOSSIER}"),
+        Some("binh"),
+        None,
+    );
+    assert_eq!(st, 403);
+    let (st, v) = call(
+        &s,
+        "GET",
+        "/api/dossiers/000.00.10.H59-261201-9999",
+        Some("an"),
+        None,
+    );
+    assert_eq!(st, 404, "{v}");
     let card = stored_card(&s);
     let person = card["owner_ids"][0]
         .as_str()
@@ -41,6 +97,7 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
         "operator": token("op"),
     });
     let out = tmp();
+    let expect = serde_json::json!({"dossier": DOSSIER, "dossier_ids": ids, "card_id": card["id"]});
     let o = Command::new("node")
         .arg(root().join("tests/browser/desk.mjs"))
         .args([
@@ -50,6 +107,7 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
             &format!("{UNIT}/broken.jpg"),
             out.path().to_str().unwrap(),
             &name,
+            &expect.to_string(),
         ])
         .current_dir(root().join("tests/browser"))
         .output()
@@ -59,6 +117,14 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
     for step in [
         "officer: a wrong password",
         "officer: log in with name and password",
+        "officer: results list the holder first",
+        "officer: the preview shows page 1",
+        "officer: sort and page the results",
+        "officer: the dossier view",
+        "keyboard:",
+        "auditor: the report chart",
+        "auditor: the report prints",
+        "every page fits 1366×768",
         "officer: download",
         "officer: search by name",
         "officer: reuse the paper",
@@ -108,5 +174,45 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
     );
     assert_eq!(v["component"]["type_code"], "residence", "{v}");
     assert_eq!(v["component"]["review_state"], "corrected", "{v}");
+    // the preview was logged as a view of page 1 by the officer
+    let (_, v) = call(&s, "GET", "/api/audit", Some("kiem"), None);
+    assert!(
+        v["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "view"
+                && e["actor"] == "an"
+                && e["details"].as_str().unwrap_or("").contains("\"page\":1")),
+        "no view entry: {v}"
+    );
+    // the printed report is a PDF whose text has the title, the unit and the table's figures
+    let pdf = out.path().join("report.pdf");
+    let o = Command::new("pdftotext")
+        .args(["-layout", pdf.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    let printed = String::from_utf8_lossy(&o.stdout);
+    for want in [
+        "Báo cáo số hóa",
+        UNIT,
+        "Tỷ lệ số hóa",
+        "Số liệu (giống tệp CSV)",
+    ] {
+        assert!(
+            printed.contains(want),
+            "{want:?} not in the printed report:\n{printed}"
+        );
+    }
+    assert!(
+        !printed.contains("Đăng xuất") && !printed.contains("Tải CSV"),
+        "the print-out shows the page's controls:\n{printed}"
+    );
+    if std::env::var_os("SOHOA_SCREENSHOTS").is_some() {
+        let docs = root().join("docs/screenshots");
+        for name in ["search-preview.png", "dossier.png", "reports.png"] {
+            std::fs::copy(out.path().join(name), docs.join(name)).unwrap();
+        }
+    }
     let _ = &s.dir;
 }
