@@ -1,9 +1,9 @@
-//! Edge `api`, beside the desk: a page of a stored PDF as a picture for people (the officer's
-//! preview of a paper before reusing it), rendered by poppler's `pdftoppm` (Debian
-//! `poppler-utils`) in a child process — with a deadline, the picture's longest side bounded
-//! (so a huge page cannot take unbounded memory) and its output bounded. The desk hands it
-//! bytes it has checked against their SHA-256; the renderer is a trait so the desk's tests
-//! and other renderers plug in.
+//! Beside `verify` (storage and checking), for the desk's preview: a page of a stored PDF as
+//! a picture for people (the officer looks at a paper before reusing it), rendered by
+//! poppler's `pdftoppm` (Debian `poppler-utils`) in a child process — with a deadline, the
+//! picture's longest side bounded (so a huge page cannot take unbounded memory) and its
+//! output bounded. The desk hands it bytes it has checked against their SHA-256; the renderer
+//! is a trait so the desk's tests and other renderers plug in.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
