@@ -744,7 +744,7 @@ async function loadReports(ev) {
     }
     const f = $("report-from").value, t = $("report-to").value;
     $("report-period").textContent = "Đơn vị: " + ($("report-unit").value || "tất cả") + " · kỳ: " +
-      (f || t ? (f || "…") + " đến " + (t || "…") : "mọi tháng") + " · lập lúc " + viTime(new Date().toISOString());
+      (f || t ? (f || "…") + " đến " + (t || "…") : "mọi tháng") + " · người lập: " + me.name + " · lập lúc " + viTime(new Date().toISOString());
     $("report-msg").textContent = r.rows.length ? "" : "Không có số liệu trong kỳ này";
     drawCharts(r.rows, r.targets || {});
   } catch (e) {

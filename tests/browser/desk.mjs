@@ -248,9 +248,19 @@ try {
     const summary = await page.textContent("#dossier-summary");
     if (!summary.includes(ids.length + " giấy tờ")) throw new Error(summary);
     await page.screenshot({ path: join(outDir, "dossier.png"), fullPage: true });
-    // a paper's preview opens from here too
-    await page.click("#dossier-papers tbody tr button.preview");
-    await page.waitForFunction(() => { const i = document.getElementById("preview-img"); return !document.getElementById("preview").hidden && i.complete && i.naturalWidth > 0; }, null, { timeout: 30000 });
+    // a paper's preview opens from here too, and pages through the two-page paper
+    const shown = async (n) => page.waitForFunction((n) => {
+      const i = document.getElementById("preview-img");
+      return !document.getElementById("preview").hidden && i.complete && i.naturalWidth > 0 && i.alt.startsWith("Trang " + n + " ");
+    }, n, { timeout: 30000 });
+    await page.click("#dossier-papers tbody tr:last-child button.preview");
+    await shown(1);
+    if ((await page.textContent("#preview-page-info")) !== "Trang 1/2" || !(await page.isDisabled("#preview-prev"))) throw new Error("page 1 of 2");
+    const first = await page.getAttribute("#preview-img", "src");
+    await page.click("#preview-next");
+    await shown(2);
+    if ((await page.textContent("#preview-page-info")) !== "Trang 2/2" || !(await page.isDisabled("#preview-next"))) throw new Error("page 2 of 2");
+    if ((await page.getAttribute("#preview-img", "src")) === first) throw new Error("page 2 shows page 1's picture");
     await page.click("#preview-close");
   });
 
@@ -385,12 +395,41 @@ try {
         [[7, 8], [8, 9], [9, 10]].every(([k, c]) => (r[c] === "" ? t[k] === "-" : t[k] === r[c] + " %"));
       if (!same) throw new Error("table " + t.join(",") + " vs CSV " + r.join(","));
     });
+    // values on hover: the tooltip of the first bar names its rate and value
+    const tip = await page.evaluate(() => {
+      const canvas = document.querySelector("#report-charts canvas");
+      const c = Chart.getChart(canvas);
+      const bar = c.getDatasetMeta(0).data[0];
+      const r = canvas.getBoundingClientRect();
+      return { x: r.left + bar.x, y: r.top + (bar.y + bar.base) / 2 };
+    });
+    await page.mouse.move(tip.x, tip.y);
+    await page.waitForFunction(() => {
+      const c = Chart.getChart(document.querySelector("#report-charts canvas"));
+      return c.tooltip && c.tooltip.opacity > 0 && c.tooltip.body && c.tooltip.body.length > 0;
+    }, null, { timeout: 5000 });
+    const body = await page.evaluate(() => Chart.getChart(document.querySelector("#report-charts canvas")).tooltip.body.map((b) => b.lines.join(" ")).join(" | "));
+    if (!/^Tỷ lệ số hóa hồ sơ: \d+\.\d %/.test(body)) throw new Error("tooltip: " + body);
+    await page.mouse.move(0, 0);
     await page.screenshot({ path: join(outDir, "reports.png"), fullPage: true });
+    // the filters: a period with no data empties the charts and the table, the unit list holds the unit
+    const units = await page.$$eval("#report-unit option", (o) => o.map((x) => x.value));
+    if (!units.includes(rows[0][0])) throw new Error("unit filter: " + units.join(","));
+    await page.fill("#report-from", "2020-01");
+    await page.fill("#report-to", "2020-02");
+    await page.click("#report-go");
+    await page.waitForFunction(() => document.getElementById("report-msg").textContent.includes("Không có số liệu"), null, { timeout: 10000 });
+    if ((await page.locator("#report-charts canvas").count()) !== 0 || (await page.locator("#report-table tbody tr").count()) !== 0) throw new Error("data outside the period");
+    await page.fill("#report-from", "");
+    await page.fill("#report-to", "");
+    await page.selectOption("#report-unit", rows[0][0]);
+    await page.click("#report-go");
+    await page.waitForSelector("#report-charts canvas", { timeout: 10000 });
   });
 
   await step("auditor: the report prints as a PDF that looks like a report", async () => {
     await page.emulateMedia({ media: "print" });
-    await page.pdf({ path: join(outDir, "report.pdf"), format: "A4", landscape: true, printBackground: true });
+    await page.pdf({ path: join(outDir, "report.pdf"), preferCSSPageSize: true, printBackground: true });
     await page.emulateMedia({ media: "screen" });
     if (readFileSync(join(outDir, "report.pdf")).subarray(0, 5).toString() !== "%PDF-") throw new Error("no PDF");
   });

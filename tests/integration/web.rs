@@ -16,10 +16,10 @@ use sha2::{Digest, Sha256};
 use crate::api::{call, start_with, stored_card, token, PASSWORD, UNIT};
 use crate::helpers::*;
 
-/// The sample dossier the web test drops into the inbox: a folder of three one-page scans of
-/// three kinds, so three papers in this order.
+/// The sample dossier the web test drops into the inbox: a folder of three scans of three
+/// kinds (the last a two-page power of attorney), so three papers in this order.
 const DOSSIER: &str = "000.00.10.H59-261201-0007";
-const DOSSIER_SCANS: &[&str] = &["don-xac-nhan-hon-nhan.jpg", "khai-sinh.jpg", "cu-tru.jpg"];
+const DOSSIER_SCANS: &[&str] = &["don-xac-nhan-hon-nhan.jpg", "khai-sinh.jpg", "uy-quyen.tif"];
 
 #[test]
 fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
@@ -47,6 +47,11 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
         .map(|p| p["component"]["source_sha256"].as_str().unwrap_or(""))
         .collect();
     assert_eq!(got, want, "{d}");
+    let pages: Vec<u64> = papers
+        .iter()
+        .map(|p| p["component"]["pages"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(pages, [1, 1, 2], "{d}");
     let ids: Vec<i64> = papers
         .iter()
         .map(|p| p["component"]["id"].as_i64().unwrap())
@@ -198,6 +203,7 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
         UNIT,
         "Tỷ lệ số hóa",
         "Số liệu (giống tệp CSV)",
+        "người lập: kiem",
     ] {
         assert!(
             printed.contains(want),
@@ -213,6 +219,14 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
         for name in ["search-preview.png", "dossier.png", "reports.png"] {
             std::fs::copy(out.path().join(name), docs.join(name)).unwrap();
         }
+        // the print-out's first page, as the printer gets it
+        let st = Command::new("pdftoppm")
+            .args(["-r", "60", "-png", "-singlefile", "-f", "1", "-l", "1"])
+            .arg(&pdf)
+            .arg(docs.join("report-print"))
+            .status()
+            .unwrap();
+        assert!(st.success());
     }
     let _ = &s.dir;
 }
