@@ -189,6 +189,25 @@ fn a_batch_is_stored_signed_indexed_found_and_reused() {
     );
     assert!(o.status.success(), "{}", text(&o));
 
+    // the report over a period: the month of these papers, none before, none backwards
+    let all = json(&cfg, &["report", "--json"]);
+    let month = all[0]["month"].as_str().unwrap().to_string();
+    let one = json(
+        &cfg,
+        &["report", "--json", "--from", &month, "--to", &month],
+    );
+    assert_eq!(one, all, "every paper was stored this month");
+    let none = json(
+        &cfg,
+        &["report", "--json", "--from", "2020-01", "--to", "2020-02"],
+    );
+    assert_eq!(none, serde_json::json!([]));
+    let o = run(&cfg, &["report", "--from", "2026-12", "--to", "2026-01"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("after the last"), "{}", text(&o));
+    let o = run(&cfg, &["report", "--month", "2026-12", "--from", "2026-01"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+
     // the audit log verifies, records the override, and an edit is caught
     let a = json(&cfg, &["audit", "verify", "--json"]);
     assert!(a["first_break"].is_null(), "{a}");
