@@ -6,7 +6,7 @@ use super::*;
 impl AuditTrail for SqliteIndex {
     fn append_audit(&mut self, a: &AuditRequest) -> Result<AuditEntry, IndexError> {
         let sql = sql_err(&self.db);
-        let tx = self.conn.transaction().map_err(sql)?;
+        let tx = write_tx(&mut self.conn).map_err(sql)?;
         let e = append_in(&tx, a).map_err(sql)?;
         tx.commit().map_err(sql)?;
         Ok(e)

@@ -4,7 +4,7 @@
 //! transaction. A run that dies between the two leaves the number reserved, never lost: the
 //! next run completes it.
 
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, OptionalExtension};
 
 use super::papers::add_in;
 use super::*;
@@ -46,10 +46,7 @@ impl Register for SqliteIndex {
         audit: &AuditRequest,
     ) -> Result<Certification, IndexError> {
         let sql = sql_err(&self.db);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
+        let tx = write_tx(&mut self.conn).map_err(sql)?;
         let exists: Option<i64> = tx
             .query_row(
                 "SELECT id FROM components WHERE id = ?1",
@@ -103,10 +100,7 @@ impl Register for SqliteIndex {
         audit: &AuditRequest,
     ) -> Result<Option<i64>, IndexError> {
         let sql = sql_err(&self.db);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
+        let tx = write_tx(&mut self.conn).map_err(sql)?;
         let pending: Option<String> = tx
             .query_row(
                 "SELECT state FROM certifications WHERE id = ?1",

@@ -15,7 +15,7 @@ impl Decisions for SqliteIndex {
         audit: &AuditRequest,
     ) -> Result<AuditEntry, IndexError> {
         let sql = sql_err(&self.db);
-        let tx = self.conn.transaction().map_err(sql)?;
+        let tx = write_tx(&mut self.conn).map_err(sql)?;
         let exists: Option<i64> = tx
             .query_row(
                 "SELECT id FROM components WHERE id = ?1",
@@ -96,7 +96,7 @@ impl Decisions for SqliteIndex {
         audit: &AuditRequest,
     ) -> Result<AuditEntry, IndexError> {
         let sql = sql_err(&self.db);
-        let tx = self.conn.transaction().map_err(sql)?;
+        let tx = write_tx(&mut self.conn).map_err(sql)?;
         let changed = tx
             .execute(
                 "UPDATE components SET review_state = ?2, type_code = ?3, fields_json = ?4,

@@ -7,7 +7,7 @@ use super::*;
 impl Journal for SqliteIndex {
     fn job_begin(&mut self, job: &JobRow) -> Result<u32, IndexError> {
         let sql = sql_err(&self.db);
-        let tx = self.conn.transaction().map_err(sql)?;
+        let tx = write_tx(&mut self.conn).map_err(sql)?;
         tx.execute(
             "INSERT INTO inbox_jobs (job_key, unit_code, dossier_code, label, files_json, state,
                 attempts, starts, message, papers, first_seen, updated_at)

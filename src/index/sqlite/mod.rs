@@ -25,6 +25,14 @@ use likeness::backfill_likeness_keys;
 #[cfg(test)]
 pub(super) use papers::BROAD_TEXT;
 
+/// A write transaction that takes the write lock at `BEGIN` (IMMEDIATE). Every change reads
+/// first (the audit chain's head, a register's last number); in WAL mode a deferred
+/// transaction that read before another connection committed fails at its first write with
+/// SQLITE_BUSY at once, without the busy timeout. Begun IMMEDIATE it waits its turn.
+pub(super) fn write_tx(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+}
+
 /// The SQLite index.
 pub struct SqliteIndex {
     pub(super) conn: Connection,

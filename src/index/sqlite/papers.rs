@@ -217,7 +217,7 @@ impl Papers for SqliteIndex {
         audit: &AuditRequest,
     ) -> Result<(i64, AuditEntry), IndexError> {
         let sql = sql_err(&self.db);
-        let tx = self.conn.transaction().map_err(sql)?;
+        let tx = write_tx(&mut self.conn).map_err(sql)?;
         let out = add_in(&tx, c, audit).map_err(sql)?;
         tx.commit().map_err(sql)?;
         Ok(out)
@@ -228,7 +228,7 @@ impl Papers for SqliteIndex {
         items: &[(NewComponent, AuditRequest)],
     ) -> Result<Vec<i64>, IndexError> {
         let sql = sql_err(&self.db);
-        let tx = self.conn.transaction().map_err(sql)?;
+        let tx = write_tx(&mut self.conn).map_err(sql)?;
         let mut ids = Vec::with_capacity(items.len());
         for (c, a) in items {
             ids.push(add_in(&tx, c, a).map_err(sql)?.0);
@@ -496,7 +496,7 @@ impl Papers for SqliteIndex {
 
     fn mark_scans_ingested(&mut self, sha256: &[String], at: &str) -> Result<(), IndexError> {
         let sql = sql_err(&self.db);
-        let tx = self.conn.transaction().map_err(sql)?;
+        let tx = write_tx(&mut self.conn).map_err(sql)?;
         for h in sha256 {
             tx.execute(
                 "INSERT INTO ingested_scans (sha256, finished_at) VALUES (?1, ?2)
@@ -546,7 +546,7 @@ impl Papers for SqliteIndex {
         audit: &AuditRequest,
     ) -> Result<Option<AuditEntry>, IndexError> {
         let sql = sql_err(&self.db);
-        let tx = self.conn.transaction().map_err(&sql)?;
+        let tx = write_tx(&mut self.conn).map_err(&sql)?;
         let changed = tx
             .execute(
                 "UPDATE components SET signed_sha256 = ?1 WHERE id = ?2 AND signed_sha256 = ?3",
