@@ -577,8 +577,26 @@ fn every_route_checks_token_role_and_unit_and_the_desk_work_goes_through() {
     assert_eq!(st, 429, "{v}");
     assert!(v["error"].as_str().unwrap().contains("minutes"), "{v}");
 
-    // public: health and the description
+    // public: health and the description; the pages' files, each under the page's CSP
     assert_eq!(call(&s, "GET", "/api/health", None, None).0, 200);
+    for file in [
+        "app.js",
+        "papers.js",
+        "reports.js",
+        "app.css",
+        "vendor/chart.umd.min.js",
+    ] {
+        let r = ureq::get(&format!("{}/static/{file}", s.base))
+            .call()
+            .unwrap();
+        let csp = r
+            .header("Content-Security-Policy")
+            .unwrap_or("")
+            .to_string();
+        assert!(csp.starts_with("default-src 'self'"), "{file}: {csp}");
+    }
+    assert_eq!(call(&s, "GET", "/static/../config.toml", None, None).0, 404);
+    assert_eq!(call(&s, "GET", "/static/nothing.js", None, None).0, 404);
     let (st, doc) = call(&s, "GET", "/api/openapi.json", None, None);
     assert_eq!(st, 200);
     assert!(

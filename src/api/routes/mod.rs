@@ -75,9 +75,7 @@ pub fn router(state: ApiState) -> Router {
     let timeout = state.timeout;
     Router::new()
         .route("/", get(pages::index_html))
-        .route("/static/app.js", get(pages::app_js))
-        .route("/static/app.css", get(pages::app_css))
-        .route("/static/vendor/chart.umd.min.js", get(pages::chart_js))
+        .route("/static/{*file}", get(pages::asset))
         .route("/api/health", get(pages::health))
         .route("/api/openapi.json", get(pages::openapi))
         .route("/api/me", get(session::whoami))

@@ -2,12 +2,13 @@
 //! with a strict content-security policy (scripts and styles only from here, nothing inline);
 //! health and the OpenAPI description.
 
-use axum::http::header;
+use axum::extract::Path;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-fn page(content_type: &'static str, body: &'static str) -> Response {
+fn page(content_type: &str, body: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type),
@@ -30,27 +31,38 @@ pub(super) async fn index_html() -> Response {
     )
 }
 
-pub(super) async fn app_js() -> Response {
-    page(
-        "text/javascript; charset=utf-8",
-        include_str!("../../../assets/web/app.js"),
-    )
-}
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
 
-pub(super) async fn app_css() -> Response {
-    page(
-        "text/css; charset=utf-8",
-        include_str!("../../../assets/web/app.css"),
-    )
-}
-
-/// Chart.js, vendored from npm at the version `assets/web/package-lock.json` pins (see
-/// `assets/web/vendor/README.md`).
-pub(super) async fn chart_js() -> Response {
-    page(
-        "text/javascript; charset=utf-8",
+/// Every file under `/static/`: (name, type, body), built into the binary. Third-party
+/// scripts are copied from npm packages pinned by `assets/web/package-lock.json` (see
+/// `assets/web/vendor/README.md`; `scripts/setup.sh` checks the copies).
+const ASSETS: &[(&str, &str, &str)] = &[
+    ("app.js", JS, include_str!("../../../assets/web/app.js")),
+    (
+        "papers.js",
+        JS,
+        include_str!("../../../assets/web/papers.js"),
+    ),
+    (
+        "reports.js",
+        JS,
+        include_str!("../../../assets/web/reports.js"),
+    ),
+    ("app.css", CSS, include_str!("../../../assets/web/app.css")),
+    (
+        "vendor/chart.umd.min.js",
+        JS,
         include_str!("../../../assets/web/vendor/chart.umd.min.js"),
-    )
+    ),
+];
+
+/// `/static/{file}`: a script or style of the pages; 404 for anything else.
+pub(super) async fn asset(Path(file): Path<String>) -> Response {
+    match ASSETS.iter().find(|(name, _, _)| *name == file) {
+        Some((_, content_type, body)) => page(content_type, body),
+        None => (StatusCode::NOT_FOUND, "no such file").into_response(),
+    }
 }
 
 pub(super) async fn health() -> Json<Value> {
