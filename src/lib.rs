@@ -16,6 +16,7 @@ pub mod inbox;
 pub mod index;
 pub mod ingest;
 pub mod ocr;
+pub mod package;
 pub mod pdf;
 pub mod pki;
 pub mod preview;

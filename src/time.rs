@@ -81,6 +81,22 @@ impl Clock {
     pub fn today(&self) -> String {
         local_date(self.now(), self.utc_offset_minutes)
     }
+
+    /// Now on the desk's calendar as (year, month, day, hour, minute, second): what a ZIP
+    /// member's date holds (it has no zone). The epoch when out of range.
+    pub fn local_parts(&self) -> (u16, u8, u8, u8, u8, u8) {
+        match local(self.now(), self.utc_offset_minutes) {
+            Ok(t) => (
+                u16::try_from(t.year()).unwrap_or(1970),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second(),
+            ),
+            Err(_) => (1970, 1, 1, 0, 0, 0),
+        }
+    }
 }
 
 /// Why a time could not be written.

@@ -35,6 +35,8 @@ pub enum Action {
     Certify,
     /// A page of a stored paper was shown to someone (the web preview).
     View,
+    /// A dossier was handed off as a package (its papers and the manifest's hash).
+    Export,
 }
 
 impl Action {
@@ -53,6 +55,7 @@ impl Action {
             Action::Renew => "renew",
             Action::Certify => "certify",
             Action::View => "view",
+            Action::Export => "export",
         }
     }
 }

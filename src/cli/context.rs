@@ -160,3 +160,29 @@ pub(super) fn ingest_options<'a>(
         work_dir: root.join("work"),
     }
 }
+
+/// A temporary file beside `output` (where it will be renamed to), and the commit that puts
+/// it in place under that name (synced first; never over an existing file).
+#[allow(clippy::type_complexity)]
+pub(super) fn new_output(
+    output: &Path,
+) -> anyhow::Result<(
+    tempfile::NamedTempFile,
+    impl FnOnce(tempfile::NamedTempFile) -> std::io::Result<()>,
+)> {
+    use anyhow::Context;
+    let parent = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = tempfile::NamedTempFile::new_in(parent)
+        .with_context(|| format!("cannot write in {}", parent.display()))?;
+    let output = output.to_path_buf();
+    let commit = move |tmp: tempfile::NamedTempFile| {
+        tmp.as_file().sync_all()?;
+        tmp.persist_noclobber(&output)
+            .map(drop)
+            .map_err(|e| e.error)
+    };
+    Ok((tmp, commit))
+}

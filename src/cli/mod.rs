@@ -4,6 +4,7 @@ mod certify;
 mod classify;
 mod context;
 mod digitize;
+mod export;
 mod find;
 mod ingest;
 mod ltv;
@@ -46,6 +47,8 @@ enum Command {
     Classify(Box<classify::ClassifyArgs>),
     /// Scans (JPEG, PNG, TIFF, image-only PDF) to one searchable PDF/A-2u with Vietnamese OCR.
     Digitize(Box<digitize::DigitizeArgs>),
+    /// A dossier as one package for the one-stop systems: its signed PDFs, a manifest and the agency's signature of it.
+    Export(export::ExportArgs),
     /// Quality measurements on labelled samples.
     #[command(subcommand)]
     Eval(digitize::EvalCommand),
@@ -79,6 +82,8 @@ enum Command {
     User(serve::UserCommand),
     /// Sign a PDF (PAdES B-B, B-T with a TSA, B-LT, B-LTA), appending incremental revisions.
     Sign(Box<sign::SignArgs>),
+    /// Check a dossier package offline: the manifest's signature, every member's SHA-256, every paper's signatures. Exit 0: valid; 1: not; 2: could not check.
+    VerifyPackage(export::VerifyPackageArgs),
     /// Verify every signature of one or more PDFs. Exit 0: all valid; 1: something is not; 2: could not check.
     Verify(verify::VerifyArgs),
 }
@@ -131,6 +136,8 @@ pub fn main() -> ExitCode {
         Command::Token(c) => token::run(&cfg, c),
         Command::User(c) => serve::run_user(c),
         Command::Verify(a) => verify::run(&cfg, a),
+        Command::Export(a) => export::run_export(&cfg, a),
+        Command::VerifyPackage(a) => export::run_verify_package(&cfg, a),
     });
     match result {
         Ok(code) => code,

@@ -229,6 +229,10 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
                 }
                 None => None,
             },
+            export: sohoa::desk::build::export_signer(cfg)
+                .map(Arc::new)
+                .map_err(|e| e.to_string()),
+            component_codes: cfg.export.component_codes.clone(),
             report: cfg.report.clone(),
             renderer: Arc::new(sohoa::preview::Pdftoppm::default()),
         };

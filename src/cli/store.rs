@@ -1,7 +1,7 @@
 //! `sohoa store` (check the blob store against the index, copy a stored paper out) and
 //! `sohoa audit verify` (the audit log's hash chain).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -200,12 +200,7 @@ pub fn run_store(cfg: &Config, c: StoreCommand) -> anyhow::Result<ExitCode> {
             scan,
         } => {
             let mut floor = Floor::open(cfg, false)?;
-            let parent = output
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let tmp = tempfile::NamedTempFile::new_in(parent)
-                .with_context(|| format!("cannot write in {}", parent.display()))?;
+            let (tmp, commit) = super::context::new_output(&output)?;
             let which = if scan { Which::Scan } else { Which::Signed };
             // the copy counts (and is logged) once it is in place under its name
             let copied = floor.desk().copy_out(
@@ -213,12 +208,7 @@ pub fn run_store(cfg: &Config, c: StoreCommand) -> anyhow::Result<ExitCode> {
                 which,
                 tmp,
                 &output.display().to_string(),
-                |tmp| {
-                    tmp.as_file().sync_all()?;
-                    tmp.persist_noclobber(&output)
-                        .map(drop)
-                        .map_err(|e| e.error)
-                },
+                commit,
             )?;
             println!(
                 "component #{component} ({}) written to {} (SHA-256 {} checked)",

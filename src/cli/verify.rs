@@ -14,6 +14,20 @@ pub struct VerifyArgs {
     /// PDFs to verify.
     #[arg(required = true)]
     files: Vec<PathBuf>,
+    #[command(flatten)]
+    trust: TrustArgs,
+    /// PAdES long-term validation: every signature needs a proven time and revocation data in
+    /// the file (B-LT/B-LTA), as pyHanko's `--ltv-profile pades`.
+    #[arg(long)]
+    ltv: bool,
+    /// One JSON object per file (a JSON array when several files).
+    #[arg(long)]
+    json: bool,
+}
+
+/// What a check trusts and when it checks: shared by `verify` and `verify-package`.
+#[derive(Args)]
+pub(super) struct TrustArgs {
     /// Trust anchor (PEM/DER); replaces the configured anchors when given.
     #[arg(long)]
     trust: Vec<PathBuf>,
@@ -36,13 +50,34 @@ pub struct VerifyArgs {
     /// Unknown revocation status makes a signature invalid.
     #[arg(long)]
     require_revocation: bool,
-    /// PAdES long-term validation: every signature needs a proven time and revocation data in
-    /// the file (B-LT/B-LTA), as pyHanko's `--ltv-profile pades`.
-    #[arg(long)]
-    ltv: bool,
-    /// One JSON object per file (a JSON array when several files).
-    #[arg(long)]
-    json: bool,
+}
+
+impl TrustArgs {
+    /// The verification options of `[trust]` with these flags over them (notes printed).
+    pub(super) fn options(&self, cfg: &Config, ltv: bool) -> anyhow::Result<VerifyOptions> {
+        let online: Option<std::sync::Arc<dyn sohoa::verify::online::RevocationFetcher>> =
+            (self.online || cfg.trust.online)
+                .then(|| std::sync::Arc::new(sohoa::verify::online::HttpFetcher::default()) as _);
+        let (store, notes) = build::trust_store(
+            cfg,
+            &build::TrustExtras {
+                anchors: self.trust.clone(),
+                intermediates: self.intermediate.clone(),
+                crls: self.crl.clone(),
+                vgca: self.trust_vgca.clone(),
+            },
+        )?;
+        for n in notes {
+            eprintln!("sohoa: {n}");
+        }
+        let policy = build::verify_policy(cfg, store, online);
+        Ok(VerifyOptions {
+            now: self.at.unwrap_or_else(|| super::context::clock(cfg).now()),
+            require_revocation: self.require_revocation || policy.require_revocation,
+            ltv: ltv || policy.ltv,
+            ..policy
+        })
+    }
 }
 
 /// `2040-01-01` or `2040-01-01T08:30:00Z` (UTC; an offset `+07:00` is applied).
@@ -53,28 +88,7 @@ pub(super) fn parse_at(s: &str) -> Result<SystemTime, String> {
 }
 
 pub fn run(cfg: &Config, a: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let online: Option<std::sync::Arc<dyn sohoa::verify::online::RevocationFetcher>> = (a.online
-        || cfg.trust.online)
-        .then(|| std::sync::Arc::new(sohoa::verify::online::HttpFetcher::default()) as _);
-    let (store, notes) = build::trust_store(
-        cfg,
-        &build::TrustExtras {
-            anchors: a.trust.clone(),
-            intermediates: a.intermediate.clone(),
-            crls: a.crl.clone(),
-            vgca: a.trust_vgca.clone(),
-        },
-    )?;
-    for n in notes {
-        eprintln!("sohoa: {n}");
-    }
-    let policy = build::verify_policy(cfg, store, online);
-    let opts = VerifyOptions {
-        now: a.at.unwrap_or_else(|| super::context::clock(cfg).now()),
-        require_revocation: a.require_revocation || policy.require_revocation,
-        ltv: a.ltv || policy.ltv,
-        ..policy
-    };
+    let opts = a.trust.options(cfg, a.ltv)?;
     let mut worst = 0u8;
     let mut reports = Vec::new();
     for f in &a.files {

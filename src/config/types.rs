@@ -30,6 +30,8 @@ pub struct Config {
     pub http: HttpConfig,
     #[serde(default)]
     pub report: ReportConfig,
+    #[serde(default)]
+    pub export: ExportConfig,
     /// People who use the HTTP API and the web pages, by login name.
     #[serde(default)]
     pub users: BTreeMap<String, UserConfig>,
@@ -388,4 +390,17 @@ pub struct TargetRates {
     pub digitization_rate: Option<f64>,
     pub signing_rate: Option<f64>,
     pub reuse_rate: Option<f64>,
+}
+
+/// `[export]`: dossier packages handed to the one-stop systems (`sohoa export`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportConfig {
+    /// The profile that signs each package's manifest (default: `[store] agency_signer`, else
+    /// `[certify] agency_signer`, else `[sign] default_signer`).
+    #[serde(default)]
+    pub signer: Option<String>,
+    /// sohoa's document type → the one-stop system's component code (mã thành phần hồ sơ).
+    #[serde(default)]
+    pub component_codes: BTreeMap<String, String>,
 }

@@ -157,6 +157,7 @@ impl Config {
             ("[store] agency_signer", &self.store.agency_signer),
             ("[certify] officer_signer", &self.certify.officer_signer),
             ("[certify] agency_signer", &self.certify.agency_signer),
+            ("[export] signer", &self.export.signer),
         ] {
             if let Some(name) = v {
                 if !self.signers.contains_key(name) {
@@ -176,6 +177,13 @@ impl Config {
             )));
         }
         validate_report(&self.report).map_err(bad)?;
+        for (t, code) in &self.export.component_codes {
+            if code.trim().is_empty() || code.len() > 64 || code.chars().any(char::is_control) {
+                return Err(bad(format!(
+                    "[export.component_codes] \"{t}\" = {code:?}: a code of 1 to 64 printable characters"
+                )));
+            }
+        }
         Ok(())
     }
 }

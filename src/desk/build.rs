@@ -378,6 +378,18 @@ pub fn configured_signer(
     signer(cfg, &name, p)
 }
 
+/// Who signs a dossier package's manifest: `[export] signer`, else the agency of `[store]`,
+/// else that of `[certify]`, else `[sign] default_signer`.
+pub fn export_signer(cfg: &Config) -> Result<SignerSetup, BuildError> {
+    let name = cfg
+        .export
+        .signer
+        .as_deref()
+        .or(cfg.store.agency_signer.as_deref())
+        .or(cfg.certify.agency_signer.as_deref());
+    configured_signer(cfg, name, "set [export] signer")
+}
+
 /// Who signs an ingested paper: the official who digitizes (`[store] signer`), then, when
 /// `[store] agency_signer` is set, the agency; each with the stamp of its role.
 pub struct IngestSigners {

@@ -46,6 +46,8 @@ pub enum Happened {
     Renewed,
     Downloaded,
     Viewed,
+    /// Handed off as a package (`details.manifest_sha256`).
+    Exported,
 }
 
 /// One event of a dossier's history.
@@ -80,6 +82,17 @@ pub fn history(
         details: serde_json::Value::Null,
     }];
     for e in entries {
+        if e.action == Action::Export && e.subject == format!("dossier {}", d.code) {
+            out.push(HistoryEvent {
+                seq: Some(e.seq),
+                time: e.time.clone(),
+                actor: e.actor.clone(),
+                happened: Happened::Exported,
+                component: None,
+                details: serde_json::from_str(&e.details).unwrap_or(serde_json::Value::Null),
+            });
+            continue;
+        }
         let Some(id) = e
             .subject
             .strip_prefix("component ")
@@ -123,10 +136,8 @@ pub fn history(
 }
 
 impl Desk<'_> {
-    /// Dossier `code`: its papers with badges (the check is logged), the papers reused into
-    /// it and its history.
-    pub fn dossier(&mut self, code: &str) -> Result<DossierView, DeskError> {
-        let code = code.trim();
+    /// The row of dossier `code`, when it is in one of the actor's units.
+    pub(super) fn dossier_of_mine(&mut self, code: &str) -> Result<DossierRow, DeskError> {
         let d = self
             .index
             .dossier(code)?
@@ -139,6 +150,14 @@ impl Desk<'_> {
                 unit: d.unit_code,
             });
         }
+        Ok(d)
+    }
+
+    /// Dossier `code`: its papers with badges (the check is logged), the papers reused into
+    /// it and its history.
+    pub fn dossier(&mut self, code: &str) -> Result<DossierView, DeskError> {
+        let code = code.trim();
+        let d = self.dossier_of_mine(code)?;
         let found = self.find(&FindRequest {
             query: Query {
                 dossier_code: Some(d.code.clone()),
@@ -158,6 +177,7 @@ impl Desk<'_> {
             .iter()
             .chain(&others)
             .map(|id| format!("component {id}"))
+            .chain([format!("dossier {}", d.code)])
             .collect();
         let entries = self
             .index

@@ -11,6 +11,7 @@
 pub mod build;
 mod certify;
 pub mod dossier;
+mod export;
 mod paper;
 mod renew;
 pub mod report;
@@ -31,6 +32,7 @@ use crate::verify::{verify_source, FileReport, VerifyError, VerifyOptions};
 
 pub use certify::{Certified, CertifyError, CertifyRequest, STALE_RESERVATION};
 pub use dossier::{DossierView, Happened, HistoryEvent};
+pub use export::{ExportRequest, Exported};
 pub use paper::{Copied, Which};
 pub use renew::{RenewError, RenewReport, RenewRequest, Renewed};
 
@@ -179,6 +181,12 @@ pub enum DeskError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Preview(#[from] crate::preview::PreviewError),
+    #[error("paper #{id} cannot be handed off: {why}; check it with `sohoa find --verify` or `sohoa verify`")]
+    NotExportable { id: i64, why: &'static str },
+    #[error("signing the package's manifest: {0}")]
+    ManifestSignature(String),
+    #[error(transparent)]
+    Package(#[from] crate::package::PackageError),
 }
 
 /// The desk: where every use-case runs.

@@ -66,7 +66,7 @@ impl Desk<'_> {
 
     /// Streams `c`'s file into `sink` while its SHA-256 is recomputed: `(sha256, bytes)` of
     /// bytes that still match their address.
-    fn read_checked<W: Write>(
+    pub(super) fn read_checked<W: Write>(
         &self,
         c: &crate::index::ComponentRow,
         which: Which,

@@ -6,6 +6,7 @@ pub mod appearance;
 pub mod byterange;
 pub mod changes;
 pub mod cms_check;
+pub mod detached;
 pub(crate) mod fields;
 pub mod human;
 mod ltv;
