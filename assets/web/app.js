@@ -12,7 +12,7 @@ async function api(path, opts = {}) {
   const headers = Object.assign({ Authorization: "Bearer " + token() }, opts.headers || {});
   const r = await fetch(path, Object.assign({}, opts, { headers }));
   const type = r.headers.get("content-type") || "";
-  const body = type.includes("json") ? await r.json() : type.includes("pdf") ? await r.blob() : await r.text();
+  const body = type.includes("json") ? await r.json() : type.includes("pdf") || type.includes("zip") ? await r.blob() : await r.text();
   if (!r.ok) {
     const msg = (body && body.error) || ("Lỗi " + r.status);
     throw new Error(msg);
@@ -111,15 +111,20 @@ function logout() {
   document.querySelectorAll(".tab").forEach((s) => { s.hidden = true; });
 }
 
+// hands `blob` to the browser as a download named `name`
+function saveBlob(blob, name) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+}
+
 async function download(id) {
   try {
-    const blob = await api("/api/components/" + id + "/pdf");
-    const a = document.createElement("a");
-    a.href = URL.createObjectURL(blob);
-    a.download = "giay-to-" + id + ".pdf";
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
+    saveBlob(await api("/api/components/" + id + "/pdf"), "giay-to-" + id + ".pdf");
   } catch (e) {
     $("search-msg").textContent = e.message;
   }
@@ -387,6 +392,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("report-form").addEventListener("submit", loadReports);
   $("report-print").addEventListener("click", () => window.print());
   $("dossier-form").addEventListener("submit", loadDossier);
+  $("dossier-export").addEventListener("click", exportDossier);
   $("page-prev").addEventListener("click", () => { results.page--; renderResults(); });
   $("page-next").addEventListener("click", () => { results.page++; renderResults(); });
   document.querySelectorAll("#results th[data-key] button.sort").forEach((b) => b.addEventListener("click", () => sortBy(b.parentElement.dataset.key)));

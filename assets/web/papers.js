@@ -275,6 +275,22 @@ const HAPPENED = {
   exported: (h) => "Xuất gói hồ sơ",
 };
 
+// the dossier as a signed package for the one-stop system (its papers, manifest.json and the
+// manifest's signature; portal.json with the national portal's field names)
+async function exportDossier() {
+  const code = $("dossier-view").dataset.code;
+  if (!code) return;
+  $("dossier-export-msg").textContent = "Đang xuất gói hồ sơ " + code + "…";
+  try {
+    const blob = await api("/api/dossiers/" + encodeURIComponent(code) + "/package?portal=true");
+    saveBlob(blob, "ho-so-" + code + ".zip");
+    $("dossier-export-msg").textContent = "Đã xuất gói hồ sơ " + code + " (" + Math.round(blob.size / 1024) +
+      " KB): kiểm tra ngoại tuyến bằng lệnh sohoa verify-package";
+  } catch (e) {
+    $("dossier-export-msg").textContent = "Không xuất được gói hồ sơ: " + e.message;
+  }
+}
+
 async function openDossier(code) {
   show("dossier");
   $("dossier-code").value = code;
@@ -291,6 +307,8 @@ async function loadDossier(ev) {
     const d = await api("/api/dossiers/" + encodeURIComponent(code));
     $("dossier-msg").textContent = "";
     $("dossier-title").textContent = "Hồ sơ " + d.code;
+    $("dossier-view").dataset.code = d.code;
+    $("dossier-export-msg").textContent = "";
     const pages = d.papers.reduce((a, f) => a + f.component.pages, 0);
     const holders = [...new Set(d.papers.map((f) => f.component.holder_name).filter(Boolean))];
     $("dossier-summary").textContent = "Đơn vị " + d.unit_code + " · tiếp nhận " + viTime(d.received_at) + " · " +

@@ -45,6 +45,10 @@ impl From<DeskError> for ApiError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             DeskError::NotYourUnit { .. } => StatusCode::FORBIDDEN,
+            // a paper whose signature does not verify is not handed off
+            DeskError::NotExportable { .. } => StatusCode::CONFLICT,
+            // the TSA or the token did not answer
+            DeskError::ManifestSignature(_) => StatusCode::BAD_GATEWAY,
             DeskError::Reuse(ReuseError::Refused { .. } | ReuseError::BadDossier(_)) => {
                 StatusCode::CONFLICT
             }

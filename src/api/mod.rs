@@ -50,6 +50,10 @@ pub struct ApiContext {
     pub random: RandomSource,
     /// Who signs certified copies (None: `[certify]` not set up; the route says so).
     pub certify: Option<Arc<crate::desk::build::CertifySigners>>,
+    /// Who signs dossier packages' manifests (None: no signer could be built; the route says
+    /// why), and `[export] component_codes`.
+    pub export: Result<Arc<crate::desk::build::SignerSetup>, String>,
+    pub component_codes: std::collections::BTreeMap<String, String>,
     /// `[report]`: the directives' targets per unit level, drawn on the report page.
     pub report: crate::config::ReportConfig,
     /// Renders the pages of the paper preview (poppler's pdftoppm).

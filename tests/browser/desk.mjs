@@ -230,7 +230,7 @@ try {
     await page.evaluate(() => { delete document.getElementById("results").dataset.pageSize; });
   });
 
-  await step("officer: the dossier view shows every paper of the sample dossier in scan order, the reused paper and the history", async () => {
+  await step("officer: the dossier view shows every paper of the sample dossier in scan order, the reused paper and the history, and exports its package", async () => {
     await page.click("#results tbody tr button.open-dossier");
     await page.waitForSelector("#dossier-view:not([hidden])", { timeout: 30000 });
     const ids = await page.$$eval("#dossier-papers tbody tr", (trs) => trs.map((t) => Number(t.dataset.id)));
@@ -248,6 +248,16 @@ try {
     const summary = await page.textContent("#dossier-summary");
     if (!summary.includes(ids.length + " giấy tờ")) throw new Error(summary);
     await page.screenshot({ path: join(outDir, "dossier.png"), fullPage: true });
+    // the dossier as a signed package for the one-stop system
+    const [pkg] = await Promise.all([
+      page.waitForEvent("download", { timeout: 60000 }),
+      page.click("#dossier-export"),
+    ]);
+    if (pkg.suggestedFilename() !== "ho-so-" + expect.dossier + ".zip") throw new Error("package name " + pkg.suggestedFilename());
+    await pkg.saveAs(join(outDir, "package.zip"));
+    const zipHead = readFileSync(join(outDir, "package.zip")).subarray(0, 4).toString("latin1");
+    if (zipHead !== "PK\x03\x04") throw new Error("not a ZIP: " + JSON.stringify(zipHead));
+    await page.waitForFunction(() => document.getElementById("dossier-export-msg").textContent.startsWith("Đã xuất gói hồ sơ"), null, { timeout: 30000 });
     // a paper's preview opens from here too, and pages through the two-page paper
     const shown = async (n) => page.waitForFunction((n) => {
       const i = document.getElementById("preview-img");

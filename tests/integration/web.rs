@@ -73,6 +73,28 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
         None,
     );
     assert_eq!(st, 404, "{v}");
+    // its package: for officers of its unit (an auditor checks packages, does not make them)
+    let package = format!("/api/dossiers/{DOSSIER}/package");
+    for (who, want) in [("binh", 403), ("kiem", 403), ("op", 403)] {
+        let (st, v) = call(&s, "GET", &package, Some(who), None);
+        assert_eq!(st, want, "{who}: {v}");
+    }
+    let (st, v) = call(
+        &s,
+        "GET",
+        "/api/dossiers/000.00.10.H59-261201-9999/package",
+        Some("an"),
+        None,
+    );
+    assert_eq!(st, 404, "{v}");
+    let (st, v) = call(
+        &s,
+        "GET",
+        &format!("{package}?portal=maybe"),
+        Some("an"),
+        None,
+    );
+    assert_eq!(st, 400, "{v}");
     let card = stored_card(&s);
     let person = card["owner_ids"][0]
         .as_str()
@@ -119,6 +141,7 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
         .expect("run node (scripts/setup.sh installs Node.js, Chromium and playwright-core)");
     let log = text(&o);
     assert!(o.status.success(), "{log}");
+    assert!(log.contains("and exports its package"), "{log}");
     for step in [
         "officer: a wrong password",
         "officer: log in with name and password",
@@ -140,6 +163,27 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
     ] {
         assert!(log.contains(&format!("ok   {step}")), "{step}: {log}");
     }
+    // the package the button made verifies offline: the dossier's papers and the reused card
+    let o = Command::new(env!("CARGO_BIN_EXE_sohoa"))
+        .arg("--config")
+        .arg(s.dir.path().join("config.toml"))
+        .args(["verify-package", "--json"])
+        .arg(out.path().join("package.zip"))
+        .output()
+        .unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+    assert_eq!(o.status.code(), Some(0), "{report:#}");
+    let listed: Vec<i64> = report["manifest"]["papers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["component_id"].as_i64().unwrap())
+        .collect();
+    let mut want_listed = ids.clone();
+    want_listed.push(card["id"].as_i64().unwrap());
+    assert_eq!(listed, want_listed, "{report:#}");
+    assert_eq!(report["manifest"]["dossier"]["unit"], UNIT);
     // what the browser did reached the server: the download and the re-queue are logged
     let (_, v) = call(&s, "GET", "/api/audit", Some("kiem"), None);
     let actors: Vec<String> = v["entries"]
@@ -147,8 +191,10 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
         .unwrap()
         .iter()
         .filter(|e| {
-            ["download", "requeue", "reuse", "review", "certify"]
-                .contains(&e["action"].as_str().unwrap_or(""))
+            [
+                "download", "requeue", "reuse", "review", "certify", "export",
+            ]
+            .contains(&e["action"].as_str().unwrap_or(""))
         })
         .map(|e| {
             format!(
@@ -159,6 +205,7 @@ fn officer_auditor_and_operator_pages_work_in_headless_chromium() {
         })
         .collect();
     assert!(actors.contains(&"download an".to_string()), "{actors:?}");
+    assert!(actors.contains(&"export an".to_string()), "{actors:?}");
     assert!(actors.contains(&"requeue op".to_string()), "{actors:?}");
     assert!(actors.contains(&"reuse an".to_string()), "{actors:?}");
     assert!(actors.contains(&"review an".to_string()), "{actors:?}");

@@ -4,6 +4,7 @@
 //! the web pages.
 
 mod audit;
+mod export;
 mod inbox;
 mod pages;
 mod papers;
@@ -87,6 +88,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/components/{id}/pdf", get(papers::download))
         .route("/api/components/{id}/pages/{page}", get(papers::page_image))
         .route("/api/dossiers/{code}", get(papers::dossier))
+        .route("/api/dossiers/{code}/package", get(export::package))
         .route("/api/components/{id}/reuse", post(papers::reuse))
         .route("/api/components/{id}/review", post(papers::review))
         .route("/api/components/{id}/certify", post(papers::certify))
