@@ -87,6 +87,14 @@ impl Desk<'_> {
             limit: super::dossier::DOSSIER_LIMIT,
             ..Query::default()
         })?;
+        if rows.len() >= super::dossier::DOSSIER_LIMIT {
+            // a package must hold the whole dossier, never the first page of a search
+            return Err(DeskError::BadQuery {
+                what: "dossier",
+                value: d.code,
+                reason: "it holds more papers than one package takes (1000)",
+            });
+        }
         let (mut own, mut reused): (Vec<ComponentRow>, Vec<ComponentRow>) = rows
             .into_iter()
             .partition(|c| c.dossier_code.as_deref() == Some(d.code.as_str()));
@@ -163,8 +171,8 @@ impl Desk<'_> {
         let signature = build_signed_data(req.signer, &digest, CmsProfile::Cades, req.tsa)
             .map_err(|e| DeskError::ManifestSignature(e.to_string()))?;
         let sink = writer.finish(&manifest_bytes, &signature)?;
-        commit(sink).map_err(|source| DeskError::Write {
-            id: papers[0].id,
+        commit(sink).map_err(|source| DeskError::WritePackage {
+            code: d.code.clone(),
             to: to.to_string(),
             source,
         })?;

@@ -171,6 +171,12 @@ pub enum DeskError {
         to: String,
         source: std::io::Error,
     },
+    #[error("dossier {code}: writing its package to {to}: {source}")]
+    WritePackage {
+        code: String,
+        to: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Reuse(#[from] reuse::ReuseError),
     #[error(transparent)]

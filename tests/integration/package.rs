@@ -276,6 +276,7 @@ fn a_dossier_with_no_papers_or_an_existing_output_is_refused() {
         &["export", "--dossier", DOSSIER, "-o", pkg.to_str().unwrap()],
     );
     assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("writing its package"), "{}", text(&o));
     let o = run(
         &cfg,
         &[
