@@ -8,11 +8,13 @@
 #   5. classify: train the model on samples/train, split a scanned batch into dossiers and
 #      papers with types and ID numbers, and measure classification on samples/dossiers;
 #   6. ingest that batch (a signed PDF/A per paper, stored by SHA-256, indexed in data/), find
-#      a citizen's papers by ID number and by text, and check the audit log. A second run
+#      a citizen's papers by ID number and by text, anchor the audit log with a signed
+#      checkpoint in the store and check the log against it. A second run
 #      stores nothing twice; the index and the store agree;
 #   7. ingest every sample batch into a scratch store and look each labelled paper up;
 #   8. run the service: drop batches, a dossier folder and a broken file into its inbox; show
-#      the journal, the reports, the failed file's explanation and an API answer.
+#      the journal, the reports, the failed file's explanation and an API answer; the
+#      service anchors its audit log as it stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-out}
@@ -63,6 +65,7 @@ echo "== 6. Ingest: store, sign and index the papers; find them again; check the
 "$BIN" ingest samples/dossiers/batch-02.pdf
 "$BIN" find --person 008087122782
 "$BIN" find --text "quyen su dung dat"
+"$BIN" audit checkpoint
 "$BIN" audit verify
 "$BIN" store check
 "$BIN" report
@@ -138,6 +141,9 @@ PY_END
 echo "(web pages: run $BIN --config $SV/config.toml serve, open http://127.0.0.1:$PORT/ and log in with the token)"
 kill $SERVE
 wait $SERVE || true
+echo "-- the service anchored its audit log as it stopped:"
+grep -E '(audit|AUDIT)   ' "$SV/serve.log" | tail -n 1
+"$BIN" --config "$SV/config.toml" audit verify
 trap - EXIT
 echo
 echo "== Done: $OUT/ho-so.pdf (PDF/A), $OUT/signed/ (signed). Text: pdftotext $OUT/ho-so.pdf -"

@@ -210,8 +210,10 @@ async function auditVerify() {
   try {
     const r = await api("/api/audit/verify");
     $("audit-msg").textContent = r.intact
-      ? "Nhật ký nguyên vẹn: " + r.report.entries + " mục"
-      : "NHẬT KÝ BỊ SỬA ĐỔI: " + JSON.stringify(r.report.first_break);
+      ? "Nhật ký nguyên vẹn: " + r.report.entries + " mục; neo đến mục " + r.anchored_to +
+        " bởi " + r.checkpoints.length + " điểm kiểm (checkpoint) đã ký" +
+        (r.unanchored > 0 ? "; " + r.unanchored + " mục mới chưa được neo" : "")
+      : "NHẬT KÝ BỊ SỬA ĐỔI: " + r.problems.join(" | ");
   } catch (e) {
     $("audit-msg").textContent = e.message;
   }

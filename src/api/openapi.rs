@@ -37,7 +37,7 @@ const ROUTES: &[Route] = &[
     ("get", "/api/inbox", "Files in the inbox now (waiting to be complete or to be taken), an operator's units only", &["operator", "auditor", "admin"], &[]),
     ("post", "/api/failed/requeue", "Move a failed file back into the inbox: {\"path\": \"<unit>/<file>\"}", &["operator", "admin"], &[]),
     ("get", "/api/audit", "The audit log", &["auditor", "admin"], &[]),
-    ("get", "/api/audit/verify", "Check the audit log's hash chain", &["auditor", "admin"], &[]),
+    ("get", "/api/audit/verify", "Check the audit log's hash chain and its signed checkpoints", &["auditor", "admin"], &[]),
     ("get", "/api/reports", "Per unit and month (one `month`, or `from` to `to`, YYYY-MM): dossiers received and digitized, papers digitized and signed, reuse; the rates; `targets` per unit from [report] in config.toml (format=csv for CSV: the rows)", &["officer", "auditor", "admin"], &["unit", "month", "from", "to", "format"]),
 ];
 

@@ -3,14 +3,20 @@
 //! entry carries the SHA-256 (FIPS 180-4) of the one before, so an edited, deleted or
 //! reordered entry breaks the chain at a point [`verify`] names.
 //!
+//! A chain alone cannot show that its newest entries were deleted, or that it was rewritten
+//! and re-hashed whole: [`checkpoint`]s anchor its head outside the database, signed and
+//! time-stamped, and [`compare`] tells which one a log contradicts.
+//!
 //! Pure: the clock and the storage come from outside (the index keeps the entries in the same
 //! transaction as the change they record); this module builds entries and checks chains.
 
 mod chain;
+pub mod checkpoint;
 #[cfg(test)]
 mod tests;
 
 pub use chain::{entry_hash, next_entry, verify, AuditEntry, Break, ChainReport, GENESIS};
+pub use checkpoint::{compare, explain, Checkpoint, Finding, Heads, Reason};
 
 /// What an entry records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -138,3 +138,77 @@ fn the_hash_covers_every_field_and_is_unambiguous() {
     b.subject = "bc".into();
     assert_ne!(entry_hash(&a), entry_hash(&b));
 }
+
+/// The log rebuilt from its own entries with `edit` applied to entry `seq` and every hash
+/// recomputed: what someone with write access to the database can do.
+fn rewritten(l: &[AuditEntry], seq: u64, edit: impl Fn(&mut AuditEntry)) -> Vec<AuditEntry> {
+    let mut out: Vec<AuditEntry> = Vec::new();
+    for e in l {
+        let mut e = e.clone();
+        if e.seq == seq {
+            edit(&mut e);
+        }
+        e.prev_hash = out.last().map_or(GENESIS.to_string(), |p| p.hash.clone());
+        e.hash = entry_hash(&e);
+        out.push(e);
+    }
+    out
+}
+
+#[test]
+fn a_checkpoint_catches_deleted_newest_entries_and_a_rehashed_rewrite() {
+    let l = log(30);
+    let cp = Checkpoint::of(&l[24], "2026-11-22T09:00:00+07:00".into(), Reason::Interval);
+    let bytes = cp.to_bytes();
+    assert_eq!(Checkpoint::parse(&bytes).unwrap(), cp);
+    let name = cp.record_name(&bytes);
+    assert!(
+        name.starts_with("000000000025-") && name.ends_with(".json"),
+        "{name}"
+    );
+    assert_eq!(compare(&cp, &l), Finding::Holds);
+
+    // the last 10 deleted: the chain still verifies, the checkpoint does not hold
+    let cut = &l[..20];
+    assert!(verify(cut).intact());
+    let f = compare(&cp, cut);
+    assert_eq!(f, Finding::Truncated { log_ends_at: 20 });
+    let words = explain(&name, &cp, &f);
+    assert!(
+        words.contains(&name) && words.contains("entries 21..25 were deleted"),
+        "{words}"
+    );
+
+    // entry 3 edited and the whole chain re-hashed: intact, but contradicts the checkpoint
+    let re = rewritten(&l, 3, |e| e.actor = "someone.else".into());
+    assert!(verify(&re).intact());
+    let f = compare(&cp, &re);
+    assert_eq!(
+        f,
+        Finding::Rewritten {
+            found: re[24].hash.clone()
+        }
+    );
+    assert!(explain(&name, &cp, &f).contains("rewritten"));
+    // entries after the checkpoint are not covered by it
+    let late = rewritten(&l, 27, |e| e.subject = "x".into());
+    assert_eq!(compare(&cp, &late), Finding::Holds);
+}
+
+#[test]
+fn a_damaged_checkpoint_is_refused_with_the_reason() {
+    let l = log(2);
+    let cp = Checkpoint::of(&l[1], "2026-11-22T09:00:00+07:00".into(), Reason::Command);
+    let good = String::from_utf8(cp.to_bytes()).unwrap();
+    for (bad, says) in [
+        (good.replace(checkpoint::FORMAT, "other/1"), "format"),
+        (good.replace(&cp.head, "zz"), "head"),
+        (good.replace("\"seq\": 2", "\"seq\": 0"), "seq"),
+        (good.replace('}', ", \"extra\": 1}"), "extra"),
+        ("{".repeat(70_000), "bytes"),
+        ("not json".into(), "not a checkpoint"),
+    ] {
+        let e = Checkpoint::parse(bad.as_bytes()).unwrap_err();
+        assert!(e.contains(says), "{says}: {e}");
+    }
+}

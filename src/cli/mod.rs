@@ -1,5 +1,6 @@
 //! Edge `cli`: argument parsing and exit codes; `anyhow` lives here and nowhere else.
 
+mod audit;
 mod certify;
 mod classify;
 mod context;
@@ -38,9 +39,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check the audit log.
+    /// The audit log: check its chain against its signed checkpoints; anchor its head now.
     #[command(subcommand)]
-    Audit(store::AuditCommand),
+    Audit(audit::AuditCommand),
     /// Electronic certified copies of stored papers (numbered in the unit's register, signed by the certifying officer and the agency); the register.
     Certify(certify::CertifyArgs),
     /// Split scanned batches into dossiers and papers, classify them, read their ID numbers (`classify train`: the model).
@@ -118,7 +119,7 @@ pub fn main() -> ExitCode {
         }
     }
     let result = load_config(cli.config.as_deref()).and_then(|cfg| match cli.command {
-        Command::Audit(c) => store::run_audit(&cfg, c),
+        Command::Audit(c) => audit::run(&cfg, c),
         Command::Certify(a) => certify::run(&cfg, a),
         Command::Classify(a) => classify::run(&cfg, *a),
         Command::Find(a) => find::run_find(&cfg, a),

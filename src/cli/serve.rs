@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use sohoa::audit::Reason;
 use sohoa::classify::Classifier;
 
 use anyhow::Context;
@@ -257,18 +258,21 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
     let renewer = (cfg.store.renew_every_hours > 0.0).then(|| {
         let (cfg, stop) = (cfg.clone(), Arc::clone(&stop));
         let every = Duration::from_secs_f64(cfg.store.renew_every_hours * 3600.0);
-        std::thread::spawn(move || renew_on_schedule(&cfg, every, &stop))
+        std::thread::spawn(move || on_schedule(every, &stop, || renew_once(&cfg)))
+    });
+    let anchorer = (cfg.audit.checkpoint_every_minutes > 0.0).then(|| {
+        let (cfg, stop) = (cfg.clone(), Arc::clone(&stop));
+        let every = Duration::from_secs_f64(cfg.audit.checkpoint_every_minutes * 60.0);
+        std::thread::spawn(move || on_schedule(every, &stop, || checkpoint(&cfg, Reason::Interval)))
     });
     let ran = inbox::run(&opts, &deps, &summary, &stop);
-    if let Some(h) = renewer {
-        stop.store(true, Ordering::SeqCst);
+    // the inbox loop ended (a signal, or --once with the inbox empty): everything else too
+    stop.store(true, Ordering::SeqCst);
+    for h in [renewer, anchorer, http].into_iter().flatten() {
         let _ = h.join();
     }
-    if let Some(h) = http {
-        // the inbox loop ended (a signal, or --once with the inbox empty): the server too
-        stop.store(true, Ordering::SeqCst);
-        let _ = h.join();
-    }
+    // the last word of the log, anchored outside the database before the process goes
+    checkpoint(cfg, Reason::Shutdown);
     ran?;
     let n = |a: &std::sync::atomic::AtomicUsize| a.load(Ordering::Relaxed);
     eprintln!(
@@ -282,24 +286,10 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `[store] renew_every_hours`: a renewal run at start and then every `every`, until `stop`.
-fn renew_on_schedule(cfg: &Config, every: Duration, stop: &AtomicBool) {
+/// `f` at start and then every `every`, until `stop`.
+fn on_schedule(every: Duration, stop: &AtomicBool, mut f: impl FnMut()) {
     loop {
-        let at = super::context::clock(cfg).now_rfc3339();
-        match super::store::renew_store(cfg, None, None) {
-            Ok(r) => println!(
-                "{at} renew   {} signed papers: {} renewed, {} not due, {} failed{}",
-                r.checked,
-                r.renewed.len(),
-                r.not_due,
-                r.failed.len(),
-                r.failed
-                    .iter()
-                    .map(|(id, why)| format!("\n    #{id}: {why}"))
-                    .collect::<String>()
-            ),
-            Err(e) => println!("{at} renew   could not run: {e:#}"),
-        }
+        f();
         let t = std::time::Instant::now();
         while t.elapsed() < every {
             if stop.load(Ordering::SeqCst) {
@@ -307,6 +297,35 @@ fn renew_on_schedule(cfg: &Config, every: Duration, stop: &AtomicBool) {
             }
             std::thread::sleep(Duration::from_millis(200));
         }
+    }
+}
+
+/// `[store] renew_every_hours`: one renewal run, its outcome as a log line.
+fn renew_once(cfg: &Config) {
+    let at = super::context::clock(cfg).now_rfc3339();
+    match super::store::renew_store(cfg, None, None) {
+        Ok(r) => println!(
+            "{at} renew   {} signed papers: {} renewed, {} not due, {} failed{}",
+            r.checked,
+            r.renewed.len(),
+            r.not_due,
+            r.failed.len(),
+            r.failed
+                .iter()
+                .map(|(id, why)| format!("\n    #{id}: {why}"))
+                .collect::<String>()
+        ),
+        Err(e) => println!("{at} renew   could not run: {e:#}"),
+    }
+}
+
+/// `[audit] checkpoint_every_minutes` and shutdown: one checkpoint, its outcome as a log line
+/// (a failure is loud but does not stop the service).
+fn checkpoint(cfg: &Config, reason: Reason) {
+    let at = super::context::clock(cfg).now_rfc3339();
+    match super::audit::anchor(cfg, reason) {
+        Ok(a) => println!("{at} audit   {}", super::audit::say(&a)),
+        Err(e) => println!("{at} AUDIT   checkpoint not written: {e:#}"),
     }
 }
 

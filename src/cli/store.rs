@@ -1,26 +1,16 @@
-//! `sohoa store` (check the blob store against the index, copy a stored paper out) and
-//! `sohoa audit verify` (the audit log's hash chain).
+//! `sohoa store`: check the blob store against the index, copy a stored paper out, renew the
+//! long-term validation data.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
-use sohoa::audit;
 use sohoa::config::Config;
 use sohoa::desk::Which;
-use sohoa::index::{AuditTrail, Papers};
+use sohoa::index::Papers;
 
 use super::context::{self, Floor};
-
-#[derive(Subcommand)]
-pub enum AuditCommand {
-    /// Checks the hash chain of the audit log; names the first broken link.
-    Verify {
-        #[arg(long)]
-        json: bool,
-    },
-}
 
 #[derive(Subcommand)]
 pub enum StoreCommand {
@@ -61,30 +51,6 @@ pub struct RenewArgs {
     tsa: Option<String>,
     #[arg(long)]
     json: bool,
-}
-
-pub fn run_audit(cfg: &Config, c: AuditCommand) -> anyhow::Result<ExitCode> {
-    let AuditCommand::Verify { json } = c;
-    let (_, mut index, _) = context::open(cfg)?;
-    let log = index.audit_log()?;
-    let r = audit::verify(&log);
-    if json {
-        println!("{}", serde_json::to_string_pretty(&r)?);
-    } else {
-        match &r.first_break {
-            None => println!(
-                "audit log intact: {} entries, head {}",
-                r.entries,
-                r.head.as_deref().unwrap_or("-")
-            ),
-            Some(b) => println!("AUDIT LOG BROKEN: {b}"),
-        }
-    }
-    Ok(if r.intact() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }
 
 /// One renewal run of the store (`sohoa store renew`, and `sohoa serve` on its schedule):

@@ -7,8 +7,8 @@ mod types;
 mod validate;
 
 pub use types::{
-    CertifyConfig, Config, DigitizeConfig, ExportConfig, HttpConfig, InboxConfig, ReportConfig,
-    SignConfig, SignerProfile, StampConfig, TargetRates, TrustConfig, UserConfig,
+    AuditConfig, CertifyConfig, Config, DigitizeConfig, ExportConfig, HttpConfig, InboxConfig,
+    ReportConfig, SignConfig, SignerProfile, StampConfig, TargetRates, TrustConfig, UserConfig,
 };
 pub use validate::ConfigError;
 

@@ -32,6 +32,8 @@ pub struct Config {
     pub report: ReportConfig,
     #[serde(default)]
     pub export: ExportConfig,
+    #[serde(default)]
+    pub audit: AuditConfig,
     /// People who use the HTTP API and the web pages, by login name.
     #[serde(default)]
     pub users: BTreeMap<String, UserConfig>,
@@ -390,6 +392,33 @@ pub struct TargetRates {
     pub digitization_rate: Option<f64>,
     pub signing_rate: Option<f64>,
     pub reuse_rate: Option<f64>,
+}
+
+/// `[audit]`: the audit log's anchors, signed checkpoints of its head kept in the blob store.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// The profile that signs checkpoints (default: `[store] agency_signer`, else `[certify]
+    /// agency_signer`, else `[sign] default_signer`).
+    #[serde(default)]
+    pub signer: Option<String>,
+    /// `sohoa serve` writes a checkpoint this often when the log grew, and when it stops;
+    /// 0: only when it stops.
+    #[serde(default = "default_checkpoint_minutes")]
+    pub checkpoint_every_minutes: f64,
+}
+
+fn default_checkpoint_minutes() -> f64 {
+    60.0
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            signer: None,
+            checkpoint_every_minutes: default_checkpoint_minutes(),
+        }
+    }
 }
 
 /// `[export]`: dossier packages handed to the one-stop systems (`sohoa export`).

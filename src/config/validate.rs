@@ -158,6 +158,7 @@ impl Config {
             ("[certify] officer_signer", &self.certify.officer_signer),
             ("[certify] agency_signer", &self.certify.agency_signer),
             ("[export] signer", &self.export.signer),
+            ("[audit] signer", &self.audit.signer),
         ] {
             if let Some(name) = v {
                 if !self.signers.contains_key(name) {
@@ -174,6 +175,12 @@ impl Config {
         if !h.is_finite() || h < 0.0 {
             return Err(bad(format!(
                 "[store] renew_every_hours = {h}: hours, 0 (never) or more"
+            )));
+        }
+        let m = self.audit.checkpoint_every_minutes;
+        if !m.is_finite() || m < 0.0 {
+            return Err(bad(format!(
+                "[audit] checkpoint_every_minutes = {m}: minutes, 0 (only when serve stops) or more"
             )));
         }
         validate_report(&self.report).map_err(bad)?;

@@ -378,16 +378,27 @@ pub fn configured_signer(
     signer(cfg, &name, p)
 }
 
-/// Who signs a dossier package's manifest: `[export] signer`, else the agency of `[store]`,
-/// else that of `[certify]`, else `[sign] default_signer`.
-pub fn export_signer(cfg: &Config) -> Result<SignerSetup, BuildError> {
-    let name = cfg
-        .export
-        .signer
-        .as_deref()
+/// The agency's signer for a task: `explicit` (`[export] signer`, `[audit] signer`), else the
+/// agency of `[store]`, else that of `[certify]`, else `[sign] default_signer`.
+fn agency_signer(
+    cfg: &Config,
+    explicit: Option<&str>,
+    hint: &'static str,
+) -> Result<SignerSetup, BuildError> {
+    let name = explicit
         .or(cfg.store.agency_signer.as_deref())
         .or(cfg.certify.agency_signer.as_deref());
-    configured_signer(cfg, name, "set [export] signer")
+    configured_signer(cfg, name, hint)
+}
+
+/// Who signs a dossier package's manifest (`[export] signer`, else the agency).
+pub fn export_signer(cfg: &Config) -> Result<SignerSetup, BuildError> {
+    agency_signer(cfg, cfg.export.signer.as_deref(), "set [export] signer")
+}
+
+/// Who signs the audit log's checkpoints (`[audit] signer`, else the agency).
+pub fn audit_signer(cfg: &Config) -> Result<SignerSetup, BuildError> {
+    agency_signer(cfg, cfg.audit.signer.as_deref(), "set [audit] signer")
 }
 
 /// Who signs an ingested paper: the official who digitizes (`[store] signer`), then, when

@@ -8,6 +8,7 @@
 //! [`build`] is the step after configuration validation that the edges share: signer
 //! profiles to [`crate::sign::Signer`]s, `[trust]` to a trust store and verification policy.
 
+mod anchor;
 pub mod build;
 mod certify;
 pub mod dossier;
@@ -30,6 +31,7 @@ use crate::store::{BlobId, BlobStore, StoreError};
 use crate::time::Clock;
 use crate::verify::{verify_source, FileReport, VerifyError, VerifyOptions};
 
+pub use anchor::{AnchorRequest, Anchored, AuditVerdict, CheckpointCheck};
 pub use certify::{Certified, CertifyError, CertifyRequest, STALE_RESERVATION};
 pub use dossier::{DossierView, Happened, HistoryEvent};
 pub use export::{ExportRequest, Exported};
@@ -193,6 +195,10 @@ pub enum DeskError {
     ManifestSignature(String),
     #[error(transparent)]
     Package(#[from] crate::package::PackageError),
+    #[error("the audit log is not anchored while it does not verify: {0}")]
+    AuditBroken(String),
+    #[error("signing the audit checkpoint: {0}")]
+    CheckpointSignature(String),
 }
 
 /// The desk: where every use-case runs.

@@ -16,6 +16,18 @@ pub enum StoreError {
     #[error("blob {id} is not in the store")]
     NotFound { id: BlobId },
 
+    #[error("{input:?} is not a record key: {reason}")]
+    InvalidRecordKey { input: String, reason: &'static str },
+
+    #[error("record {key} is not in the store")]
+    RecordNotFound { key: String },
+
+    #[error("record {key} is already in the store; a record is written once")]
+    RecordExists { key: String },
+
+    #[error("record {key} has {size} bytes, more than the {limit} a record may have")]
+    RecordTooLarge { key: String, size: u64, limit: u64 },
+
     #[error(
         "the data is larger than the store's limit of {limit} bytes per blob; nothing was stored"
     )]

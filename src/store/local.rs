@@ -5,6 +5,7 @@
 //! ```text
 //! root/blobs/ab/cd/abcd…(64 hex digits)   complete blobs, read-only (0o444), never rewritten
 //! root/tmp/put-XXXXXX.tmp                 puts under way (or interrupted: see sweep)
+//! root/records/folder/name                named write-once records (audit checkpoints), 0o444
 //! ```
 //!
 //! A put streams into `tmp/` (same filesystem, so the final rename is atomic), hashing as it
@@ -19,7 +20,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use super::{BlobId, BlobStore, PutOutcome, ReadSeek, StoreError};
+use super::{BlobId, BlobStore, PutOutcome, ReadSeek, RecordKey, StoreError, MAX_RECORD_SIZE};
 use crate::pki::digest::{sha256_stream, StreamError};
 
 /// The default limit on one blob: 2 GiB.
@@ -35,6 +36,7 @@ pub struct LocalStore {
     root: PathBuf,
     blobs: PathBuf,
     tmp: PathBuf,
+    records: PathBuf,
     max_blob_size: u64,
 }
 
@@ -49,6 +51,7 @@ impl LocalStore {
             fs::create_dir_all(dir).map_err(io("cannot create the store folder", dir))?;
         }
         Ok(Self {
+            records: root.join("records"),
             root,
             blobs,
             tmp,
@@ -313,6 +316,102 @@ impl BlobStore for LocalStore {
             }
         }
         Ok(removed)
+    }
+
+    fn put_record(&self, key: &RecordKey, bytes: &[u8]) -> Result<(), StoreError> {
+        if bytes.len() as u64 > MAX_RECORD_SIZE {
+            return Err(StoreError::RecordTooLarge {
+                key: key.to_string(),
+                size: bytes.len() as u64,
+                limit: MAX_RECORD_SIZE,
+            });
+        }
+        let folder = self.records.join(key.folder());
+        fs::create_dir_all(&folder).map_err(io("cannot create the record folder", &folder))?;
+        let target = folder.join(key.name());
+        let mut tmp = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .suffix(TEMP_SUFFIX)
+            .tempfile_in(&self.tmp)
+            .map_err(io("cannot create a temporary file in", &self.tmp))?;
+        let tmp_path = tmp.path().to_path_buf();
+        tmp.as_file_mut()
+            .write_all(bytes)
+            .map_err(io("cannot write the temporary file", &tmp_path))?;
+        make_read_only(tmp.as_file())
+            .map_err(io("cannot make the temporary file read-only", &tmp_path))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(io("cannot flush the temporary file to disk", &tmp_path))?;
+        match tmp.persist_noclobber(&target) {
+            Ok(_) => {}
+            Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => {
+                return Err(StoreError::RecordExists {
+                    key: key.to_string(),
+                })
+            }
+            Err(e) => {
+                return Err(io("cannot move the temporary file into place at", &target)(
+                    e.error,
+                ))
+            }
+        }
+        for dir in [&folder, &self.records] {
+            sync_dir(dir)?;
+        }
+        Ok(())
+    }
+
+    fn get_record(&self, key: &RecordKey) -> Result<Vec<u8>, StoreError> {
+        let path = self.records.join(key.folder()).join(key.name());
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StoreError::RecordNotFound {
+                    key: key.to_string(),
+                })
+            }
+            Err(e) => return Err(io("cannot open the record", &path)(e)),
+        };
+        let mut out = Vec::new();
+        file.take(MAX_RECORD_SIZE + 1)
+            .read_to_end(&mut out)
+            .map_err(io("cannot read the record", &path))?;
+        if out.len() as u64 > MAX_RECORD_SIZE {
+            return Err(StoreError::RecordTooLarge {
+                key: key.to_string(),
+                size: out.len() as u64,
+                limit: MAX_RECORD_SIZE,
+            });
+        }
+        Ok(out)
+    }
+
+    fn list_records(&self, folder: &str) -> Result<Vec<RecordKey>, StoreError> {
+        RecordKey::check_folder(folder)?;
+        let dir = self.records.join(folder);
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io("cannot list the record folder", &dir)(e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(io("cannot list the record folder", &dir))?;
+            if !entry.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
+            // a name that is not a key was not written by a put: not a record
+            if let Some(key) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| RecordKey::new(folder, n).ok())
+            {
+                out.push(key);
+            }
+        }
+        out.sort();
+        Ok(out)
     }
 }
 

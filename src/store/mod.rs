@@ -15,11 +15,15 @@
 //! complete and durable. [`LocalStore`] streams into a temporary file under `root/tmp/`,
 //! fsyncs it, renames it into `root/blobs/` and fsyncs the directory; an interrupted put
 //! leaves at most a temporary file, which [`BlobStore::sweep_temporaries`] removes.
+//!
+//! Beside the blobs, a store keeps a few named, write-once records ([`RecordKey`]): the audit
+//! log's signed checkpoints, which must live outside the index they anchor.
 
 pub mod check;
 mod error;
 mod id;
 mod local;
+mod record;
 
 #[cfg(test)]
 mod tests;
@@ -30,6 +34,7 @@ use std::time::{Duration, SystemTime};
 pub use error::StoreError;
 pub use id::BlobId;
 pub use local::{LocalStore, DEFAULT_MAX_BLOB_SIZE};
+pub use record::{RecordKey, MAX_RECORD_SIZE};
 
 /// What [`BlobStore::open`] returns: the blob's bytes, seekable (a PDF is read from its end).
 pub trait ReadSeek: Read + Seek + Send {}
@@ -90,4 +95,16 @@ pub trait BlobStore: Send + Sync {
     /// returns how many temporaries were removed. `min_age` must exceed the longest put still
     /// running (in any process using the store); `Duration::ZERO` is only for when none is.
     fn sweep_temporaries(&self, now: SystemTime, min_age: Duration) -> Result<usize, StoreError>;
+
+    /// Writes a named record (the audit log's checkpoints) once, durably, whole or not at
+    /// all; [`StoreError::RecordExists`] when the key is taken (nothing is replaced).
+    fn put_record(&self, key: &RecordKey, bytes: &[u8]) -> Result<(), StoreError>;
+
+    /// A record's bytes (at most [`MAX_RECORD_SIZE`]); [`StoreError::RecordNotFound`] when
+    /// there is none.
+    fn get_record(&self, key: &RecordKey) -> Result<Vec<u8>, StoreError>;
+
+    /// The keys of the records in `folder`, sorted by name (none when the folder is empty or
+    /// was never written).
+    fn list_records(&self, folder: &str) -> Result<Vec<RecordKey>, StoreError>;
 }

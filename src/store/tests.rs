@@ -326,3 +326,53 @@ fn list_and_check_tell_missing_damaged_and_unreferenced_blobs_apart() {
     assert_eq!(c.damaged, vec![b.to_string()]);
     assert!(c.missing.is_empty() && !c.ok());
 }
+
+#[test]
+fn records_are_written_once_listed_sorted_and_never_leave_the_records_folder() {
+    use super::{RecordKey, MAX_RECORD_SIZE};
+    let (dir, store) = store();
+    assert!(store.list_records("audit-checkpoints").unwrap().is_empty());
+    let b: RecordKey = "audit-checkpoints/000002.json".parse().unwrap();
+    let a = RecordKey::new("audit-checkpoints", "000001.json").unwrap();
+    store.put_record(&b, b"second").unwrap();
+    store.put_record(&a, b"first").unwrap();
+    assert_eq!(store.get_record(&a).unwrap(), b"first");
+    // written once: a second put neither succeeds nor changes the record
+    let again = store.put_record(&a, b"rewritten").unwrap_err();
+    assert!(matches!(again, StoreError::RecordExists { .. }), "{again}");
+    assert!(again.to_string().contains("audit-checkpoints/000001.json"));
+    assert_eq!(store.get_record(&a).unwrap(), b"first");
+    // a file that is not a key, and a folder, are not records
+    let folder = dir.path().join("records/audit-checkpoints");
+    fs::write(folder.join(".hidden"), b"x").unwrap();
+    fs::create_dir(folder.join("sub")).unwrap();
+    assert_eq!(store.list_records("audit-checkpoints").unwrap(), vec![a, b]);
+    // nothing left in tmp/, nothing written outside records/
+    assert!(files(&dir.path().join("tmp")).is_empty());
+    // keys from outside cannot climb out
+    for bad in [
+        "../x",
+        "a/../../etc",
+        "a/.x",
+        "a",
+        "a/b/c",
+        "/x",
+        "a/",
+        "a/b c",
+    ] {
+        let e = bad.parse::<RecordKey>().unwrap_err();
+        assert!(e.to_string().contains(bad), "{bad}: {e}");
+    }
+    assert!(store.list_records("..").is_err());
+    let missing = RecordKey::new("audit-checkpoints", "000003.json").unwrap();
+    assert!(matches!(
+        store.get_record(&missing),
+        Err(StoreError::RecordNotFound { .. })
+    ));
+    let big = vec![0u8; MAX_RECORD_SIZE as usize + 1];
+    assert!(matches!(
+        store.put_record(&missing, &big),
+        Err(StoreError::RecordTooLarge { .. })
+    ));
+    assert!(!folder.join("000003.json").exists());
+}

@@ -664,3 +664,23 @@ for f in r.findings:
     assert!(o.status.success(), "{}", text(&o));
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
+
+/// `openssl cms -verify` of the detached DER signature `p7s` over `content`, against the test
+/// PKI (root and sub-CA): an independent check of a manifest's or a checkpoint's signature.
+pub fn openssl_cms_verify_detached(p7s: &Path, content: &Path) -> Output {
+    Command::new("openssl")
+        .args([
+            "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any",
+        ])
+        .arg("-in")
+        .arg(p7s)
+        .arg("-content")
+        .arg(content)
+        .arg("-CAfile")
+        .arg(certs("root-ca.pem"))
+        .arg("-certfile")
+        .arg(certs("sub-ca.pem"))
+        .args(["-out", "/dev/null"])
+        .output()
+        .expect("openssl")
+}

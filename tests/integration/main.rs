@@ -2,6 +2,7 @@
 //! Requires the set-up of `scripts/setup.sh` (pyHanko venv, poppler-utils, qpdf, NSS tools).
 
 mod api;
+mod audit;
 mod classify;
 mod digitize;
 mod helpers;

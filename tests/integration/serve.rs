@@ -399,6 +399,19 @@ fn a_stop_with_a_backlog_finishes_the_batches_in_hand_and_leaves_the_rest_in_the
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(status.success(), "{status:?}");
+    // the log's last word was anchored on the way out: a checkpoint of the shutdown holds it
+    let (code, v) = crate::audit::verify(&cfg);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["unanchored"], 0, "{v:#}");
+    let last = v["chain"]["entries"].as_u64().unwrap();
+    assert!(
+        v["checkpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["reason"] == "shutdown" && c["seq"] == last),
+        "{v:#}"
+    );
     // the batches in hand were finished; the backlog waits in the inbox; nothing lost or doubled
     let processed = files(&dir.path().join("processed"));
     let waiting = files(&dir.path().join("inbox"));
