@@ -20,6 +20,7 @@ pub mod package;
 pub mod pdf;
 pub mod pki;
 pub mod preview;
+pub mod progress;
 pub mod sign;
 pub mod similar;
 pub mod store;

@@ -70,7 +70,8 @@ pub fn run(cfg: &Config, a: ClassifyArgs) -> anyhow::Result<ExitCode> {
         classify::dossier_code::parse(code).context("--dossier")?;
     }
     let c = classifier(cfg, a.model.as_deref())?;
-    let opts = options(cfg, a.lang.as_deref(), a.dpi, a.jobs);
+    let mut opts = options(cfg, a.lang.as_deref(), a.dpi, a.jobs);
+    opts.progress = super::progress::progress();
     let (pages, reports) = digitize::recognize_texts(&a.inputs, &opts)?;
     let batch = c.classify(&pages, a.dossier.as_deref());
     if a.json {
@@ -213,8 +214,11 @@ pub fn run_eval(
     )
     .with_context(|| format!("{}: not a labels file", labels_path.display()))?;
     let c = classifier(cfg, model)?;
-    let opts = options(cfg, lang, None, None);
+    let mut opts = options(cfg, lang, None, None);
+    let bar = super::progress::progress();
+    opts.progress = bar.nested();
     let mut ev = ClassifyEval::default();
+    bar.begin("files classified", labels.files.len() as u64);
     for f in &labels.files {
         let rel = Path::new(&f.file);
         if rel.is_absolute() || rel.components().any(|c| c.as_os_str() == "..") {
@@ -228,7 +232,9 @@ pub fn run_eval(
         let (pages, _) = digitize::recognize_texts(&[dir.join(rel)], &opts)?;
         let batch = c.classify(&pages, None);
         ev.add_file(f, &batch);
+        bar.step(&f.file);
     }
+    bar.end();
     if json {
         println!("{}", serde_json::to_string_pretty(&ev)?);
         return Ok(ExitCode::SUCCESS);

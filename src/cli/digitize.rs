@@ -70,6 +70,7 @@ pub enum EvalCommand {
 pub fn run(cfg: &Config, a: DigitizeArgs) -> anyhow::Result<ExitCode> {
     let mut opts = super::context::digitize_options(cfg, a.lang.as_deref(), a.dpi, a.jobs);
     opts.title = a.title.clone();
+    opts.progress = super::progress::progress();
     let report = digitize::digitize(&a.inputs, &a.output, &opts)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -124,7 +125,8 @@ pub fn run_eval(cfg: &Config, e: EvalCommand) -> anyhow::Result<ExitCode> {
             return super::ingest::run_eval_ingest(cfg, &dir, model.as_deref(), json)
         }
     };
-    let opts = super::context::digitize_options(cfg, lang.as_deref(), dpi, None);
+    let mut opts = super::context::digitize_options(cfg, lang.as_deref(), dpi, None);
+    opts.progress = super::progress::progress();
     let report = eval::eval_dir(&dir, &opts)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -78,9 +78,20 @@ pub fn run_ingest(cfg: &Config, a: IngestArgs) -> anyhow::Result<ExitCode> {
     }
     let mut all = Vec::new();
     let unit = a.unit.clone().unwrap_or_else(|| cfg.store.unit.clone());
-    for batch in batches.into_iter().filter(|b| !b.is_empty()) {
-        let opts = context::ingest_options(cfg, &signer, &clock, &unit, &a.dossier, &root);
+    batches.retain(|b| !b.is_empty());
+    // one batch: its pages then its papers; several: the batches, each one's step as a note
+    let bar = super::progress::progress();
+    let many = batches.len() > 1;
+    if many {
+        bar.begin("batches", batches.len() as u64);
+    }
+    for batch in batches {
+        let mut opts = context::ingest_options(cfg, &signer, &clock, &unit, &a.dossier, &root);
+        opts.digitize.progress = if many { bar.nested() } else { bar.clone() };
         let report = ingest(&batch, &opts, &classifier, &store, &mut index)?;
+        if many {
+            bar.step(&format!("{} papers", report.papers.len()));
+        }
         if !a.json {
             for p in &report.papers {
                 println!(
@@ -105,6 +116,7 @@ pub fn run_ingest(cfg: &Config, a: IngestArgs) -> anyhow::Result<ExitCode> {
         }
         all.push(report);
     }
+    bar.end();
     if a.json {
         println!("{}", serde_json::to_string_pretty(&all)?);
     }
@@ -132,8 +144,10 @@ pub fn run_eval_ingest(
         .tempdir()?;
     let store = LocalStore::open(scratch.path())?;
     let mut index = SqliteIndex::open(&scratch.path().join("index.sqlite"))?;
-    let opts =
+    let mut opts =
         context::ingest_options(cfg, &signer, &clock, &cfg.store.unit, &None, scratch.path());
+    let bar = super::progress::progress();
+    opts.digitize.progress = bar.nested();
     let vopts = VerifyOptions {
         now: clock.now(),
         ..context::stored_paper_policy(cfg)?
@@ -150,7 +164,10 @@ pub fn run_eval_ingest(
         &classifier,
         &store,
         &mut index,
-        &mut verifies,
+        sohoa::ingest::eval::EvalHooks {
+            verifies: &mut verifies,
+            progress: &bar,
+        },
     )?;
     if json {
         println!("{}", serde_json::to_string_pretty(&ev)?);

@@ -9,6 +9,7 @@ mod export;
 mod find;
 mod ingest;
 mod ltv;
+mod progress;
 mod report;
 mod review;
 mod serve;

@@ -303,7 +303,7 @@ fn on_schedule(every: Duration, stop: &AtomicBool, mut f: impl FnMut()) {
 /// `[store] renew_every_hours`: one renewal run, its outcome as a log line.
 fn renew_once(cfg: &Config) {
     let at = super::context::clock(cfg).now_rfc3339();
-    match super::store::renew_store(cfg, None, None) {
+    match super::store::renew_store(cfg, None, None, Default::default()) {
         Ok(r) => println!(
             "{at} renew   {} signed papers: {} renewed, {} not due, {} failed{}",
             r.checked,

@@ -60,6 +60,7 @@ pub(super) fn renew_store(
     cfg: &Config,
     tsa: Option<String>,
     before: Option<std::time::SystemTime>,
+    progress: sohoa::progress::Progress,
 ) -> anyhow::Result<sohoa::desk::RenewReport> {
     let url = match tsa {
         Some(u) => u,
@@ -95,12 +96,13 @@ pub(super) fn renew_store(
             nonce: context::nonce(),
         },
         work_dir: &work,
+        progress,
     };
     Ok(floor.desk().renew(&req)?)
 }
 
 fn run_renew(cfg: &Config, a: RenewArgs) -> anyhow::Result<ExitCode> {
-    let r = renew_store(cfg, a.tsa, a.before)?;
+    let r = renew_store(cfg, a.tsa, a.before, super::progress::progress())?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {
@@ -134,7 +136,8 @@ pub fn run_store(cfg: &Config, c: StoreCommand) -> anyhow::Result<ExitCode> {
         StoreCommand::Check { rehash, json } => {
             let (store, mut index, _) = context::open(cfg)?;
             let refs = index.referenced_blobs()?;
-            let r = sohoa::store::check::check(&store, &refs, rehash)?;
+            let r =
+                sohoa::store::check::check(&store, &refs, rehash, &super::progress::progress())?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {

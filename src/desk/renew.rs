@@ -28,6 +28,8 @@ pub struct RenewRequest<'a> {
     pub ltv: LtvRequest<'a>,
     /// A folder for the temporary copies (beside the store, on the same disk).
     pub work_dir: &'a Path,
+    /// Where each paper looked at is reported.
+    pub progress: crate::progress::Progress,
 }
 
 /// One paper renewed.
@@ -62,18 +64,34 @@ impl Desk<'_> {
             to: req.work_dir.display().to_string(),
             source,
         })?;
-        for (id, sha) in self.index.signed_papers()? {
+        let papers = self.index.signed_papers()?;
+        req.progress.begin("signed papers", papers.len() as u64);
+        for (id, sha) in papers {
             let c = match self.index.component(id)? {
                 Some(c) if self.actor.units.contains(&c.unit_code) => c,
-                _ => continue,
+                _ => {
+                    req.progress.step(&format!("#{id} (another unit)"));
+                    continue;
+                }
             };
             report.checked += 1;
-            match self.renew_one(id, &sha, req) {
-                Ok(Some(r)) => report.renewed.push(r),
-                Ok(None) => report.not_due += 1,
-                Err(e) => report.failed.push((c.id, e.to_string())),
-            }
+            let said = match self.renew_one(id, &sha, req) {
+                Ok(Some(r)) => {
+                    report.renewed.push(r);
+                    "renewed"
+                }
+                Ok(None) => {
+                    report.not_due += 1;
+                    "not due"
+                }
+                Err(e) => {
+                    report.failed.push((c.id, e.to_string()));
+                    "FAILED"
+                }
+            };
+            req.progress.step(&format!("#{id} {said}"));
         }
+        req.progress.end();
         Ok(report)
     }
 

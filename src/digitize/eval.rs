@@ -102,6 +102,7 @@ pub fn eval_dir(dir: &Path, opts: &DigitizeOptions) -> Result<EvalReport, Digiti
         .collect();
     scans.sort();
     let mut files = Vec::new();
+    opts.progress.begin("files", scans.len() as u64);
     for scan in scans {
         let truth = std::fs::read_to_string(ground_truth_path(&scan)).map_err(|source| {
             DigitizeError::Io {
@@ -151,8 +152,14 @@ pub fn eval_dir(dir: &Path, opts: &DigitizeOptions) -> Result<EvalReport, Digiti
             },
         )?;
         score.cer = ratio(score.errors, score.reference_chars);
+        let name = Path::new(&score.file)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        opts.progress.step(&format!("{name} CER {:.3}", score.cer));
         files.push(score);
     }
+    opts.progress.end();
     let reference_chars = files.iter().map(|f| f.reference_chars).sum();
     let errors = files.iter().map(|f| f.errors).sum();
     Ok(EvalReport {

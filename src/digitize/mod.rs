@@ -37,6 +37,8 @@ pub struct DigitizeOptions {
     /// Engines of `ocr`'s configuration kept between runs (the service); `None`: each run
     /// starts its own.
     pub engines: Option<std::sync::Arc<ocr::EnginePool>>,
+    /// Where each page recognised is reported (nowhere by default).
+    pub progress: crate::progress::Progress,
 }
 
 impl Default for DigitizeOptions {
@@ -51,6 +53,7 @@ impl Default for DigitizeOptions {
             created: SystemTime::UNIX_EPOCH,
             utc_offset_minutes: 7 * 60,
             engines: None,
+            progress: crate::progress::Progress::default(),
         }
     }
 }
@@ -126,6 +129,15 @@ impl<W: Write> Write for HashingWriter<W> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
     }
+}
+
+/// "scan.tif p.3": a page as progress names it.
+fn page_name(p: &PageRef) -> String {
+    let (source, n) = page_label(p);
+    let file = Path::new(&source)
+        .file_name()
+        .map_or(source.clone(), |f| f.to_string_lossy().into_owned());
+    format!("{file} p.{n}")
 }
 
 fn page_label(p: &PageRef) -> (String, usize) {
@@ -332,6 +344,7 @@ pub fn digitize(
     // Sources of kept pages, opened once each (the writer shares their fonts across pages).
     let mut sources = PdfSources::default();
     let jobs: Vec<(usize, PageRef)> = pages.iter().cloned().enumerate().collect();
+    opts.progress.begin("pages", pages.len() as u64);
     order::run_ordered(
         jobs,
         workers,
@@ -346,6 +359,7 @@ pub fn digitize(
         |result| {
             let (i, done) = result?;
             let page = &pages[i];
+            opts.progress.step(&page_name(page));
             match done {
                 Done::Recognized(recognized, seconds) => {
                     let stats = writer.add_page(&recognized)?;
@@ -361,6 +375,7 @@ pub fn digitize(
             Ok(())
         },
     )?;
+    opts.progress.end();
     let mut sink = writer.finish()?;
     sink.flush().map_err(io_out)?;
     let file = sink

@@ -9,7 +9,7 @@ use crate::decode::text_layer::{read_text_layer, TextLayer};
 use crate::decode::{PageRef, Raster, ScannedPage};
 use crate::ocr;
 
-use super::{keeps_text, list_inputs, order, page_label, recognize_page, report_of};
+use super::{keeps_text, list_inputs, order, page_label, page_name, recognize_page, report_of};
 use super::{DigitizeError, DigitizeOptions, PageReport, PdfSources};
 
 /// Recognises every page of `inputs`, in order. Pages of a PDF that already carry text are not
@@ -100,6 +100,7 @@ pub fn recognize_pages(
     let mut kept_bytes = 0usize;
     let mut sources = PdfSources::default();
     let jobs: Vec<(usize, PageRef)> = pages.iter().cloned().enumerate().collect();
+    opts.progress.begin("pages", pages.len() as u64);
     order::run_ordered(
         jobs,
         workers,
@@ -129,6 +130,7 @@ pub fn recognize_pages(
         },
         |result: Result<_, DigitizeError>| {
             let (i, done) = result?;
+            opts.progress.step(&page_name(&pages[i]));
             match done {
                 Some((text, report, geometry, scanned)) => {
                     texts.push(text);
@@ -204,6 +206,7 @@ pub fn recognize_pages(
             Ok(())
         },
     )?;
+    opts.progress.end();
     Ok(Recognized {
         pages,
         texts,

@@ -57,6 +57,14 @@ pub struct IngestEval {
     pub seconds: f64,
 }
 
+/// What an evaluation asks of its caller.
+pub struct EvalHooks<'a> {
+    /// Whether a stored signed PDF (by SHA-256) verifies.
+    pub verifies: &'a mut dyn FnMut(&str) -> bool,
+    /// Each file ingested (the ingest runs inside report to `opts`' own, best nested).
+    pub progress: &'a crate::progress::Progress,
+}
+
 /// Ingests every file of `labels` (paths relative to `dir`), twice, and checks each labelled
 /// paper; `verifies` says whether a stored signed PDF (by SHA-256) verifies.
 pub fn evaluate(
@@ -66,8 +74,9 @@ pub fn evaluate(
     classifier: &Classifier,
     store: &dyn BlobStore,
     index: &mut dyn Papers,
-    verifies: &mut dyn FnMut(&str) -> bool,
+    hooks: EvalHooks<'_>,
 ) -> Result<IngestEval, IngestError> {
+    let EvalHooks { verifies, progress } = hooks;
     let start = std::time::Instant::now();
     let mut ev = IngestEval::default();
     let mut files: Vec<PathBuf> = Vec::with_capacity(labels.files.len());
@@ -82,16 +91,22 @@ pub fn evaluate(
         files.push(dir.join(rel));
     }
     let mut stored_papers = 0u32;
+    // each file twice: the second run must store nothing
+    progress.begin("files ingested", 2 * files.len() as u64);
+    let name = |f: &Path| f.file_name().map(|n| n.to_string_lossy().into_owned());
     for f in &files {
         let report = ingest(std::slice::from_ref(f), opts, classifier, store, index)?;
         stored_papers += report.papers.iter().filter(|p| !p.already_stored).count() as u32;
+        progress.step(&name(f).unwrap_or_default());
     }
     ev.files = files.len() as u32;
     let mut again = 0;
     for f in &files {
         let report = ingest(std::slice::from_ref(f), opts, classifier, store, index)?;
         again += report.papers.iter().filter(|p| !p.already_stored).count();
+        progress.step(&format!("{} again", name(f).unwrap_or_default()));
     }
+    progress.end();
     ev.second_run_stored_nothing = again == 0;
     for (lf, path) in labels.files.iter().zip(&files) {
         ev.pages += lf.pages.len() as u32;

@@ -137,6 +137,9 @@ pub fn ingest(
     for w in rec.reports.iter().flat_map(|r| &r.warnings) {
         report.warnings.push(w.clone());
     }
+    let progress = &opts.digitize.progress;
+    let total: usize = batch.dossiers.iter().map(|d| d.components.len()).sum();
+    progress.begin("papers", total as u64);
     for d in &batch.dossiers {
         report.warnings.extend(d.warnings.iter().cloned());
         for c in &d.components {
@@ -160,6 +163,7 @@ pub fn ingest(
                     None,
                     pages_label,
                 ));
+                progress.step(&format!("{} (on file)", c.type_code));
                 continue;
             }
             // 3. One PDF/A per paper, signed, stored.
@@ -224,8 +228,10 @@ pub fn ingest(
             stored.rescan_of = rescan;
             stored.warnings.extend(signed.notes.iter().cloned());
             report.papers.push(stored);
+            progress.step(&format!("{} #{id}", c.type_code));
         }
     }
+    progress.end();
     // every paper is indexed: the next run over these scans need not read them
     let now = crate::time::rfc3339(
         opts.sign

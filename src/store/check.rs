@@ -60,16 +60,27 @@ pub fn check(
     store: &dyn BlobStore,
     referenced: &[String],
     rehash: bool,
+    progress: &crate::progress::Progress,
 ) -> Result<Consistency, StoreError> {
     let stored = store.list()?;
     let mut c = compare(referenced, &stored);
     if rehash {
-        for id in &stored {
-            let is_referenced = !c.unreferenced.iter().any(|u| u == id.as_str());
-            if is_referenced && !store.verify(id)? {
-                c.damaged.push(id.to_string());
+        let unreferenced: std::collections::HashSet<&str> =
+            c.unreferenced.iter().map(String::as_str).collect();
+        let todo: Vec<&BlobId> = stored
+            .iter()
+            .filter(|id| !unreferenced.contains(id.as_str()))
+            .collect();
+        progress.begin("blobs re-hashed", todo.len() as u64);
+        let mut damaged = Vec::new();
+        for id in todo {
+            if !store.verify(id)? {
+                damaged.push(id.to_string());
             }
+            progress.step(&id.as_str()[..12]);
         }
+        progress.end();
+        c.damaged.extend(damaged);
     }
     Ok(c)
 }

@@ -310,7 +310,7 @@ fn list_and_check_tell_missing_damaged_and_unreferenced_blobs_apart() {
     assert_eq!(listed, want);
     let lost = "0".repeat(64);
     let refs = vec![a.to_string(), b.to_string(), lost.clone()];
-    let c = super::check::check(&store, &refs, true).unwrap();
+    let c = super::check::check(&store, &refs, true, &Default::default()).unwrap();
     assert_eq!(c.missing, vec![lost]);
     assert_eq!(c.unreferenced, vec![orphan.to_string()]);
     assert!(c.damaged.is_empty());
@@ -322,7 +322,7 @@ fn list_and_check_tell_missing_damaged_and_unreferenced_blobs_apart() {
     perm.set_readonly(false);
     std::fs::set_permissions(&p, perm).unwrap();
     std::fs::write(&p, b"signed B").unwrap();
-    let c = super::check::check(&store, &refs[..2], true).unwrap();
+    let c = super::check::check(&store, &refs[..2], true, &Default::default()).unwrap();
     assert_eq!(c.damaged, vec![b.to_string()]);
     assert!(c.missing.is_empty() && !c.ok());
 }

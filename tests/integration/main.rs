@@ -8,6 +8,7 @@ mod digitize;
 mod helpers;
 pub mod ingest;
 mod package;
+mod progress;
 mod renew;
 mod robustness;
 pub mod serve;
