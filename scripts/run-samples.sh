@@ -142,7 +142,7 @@ echo "(web pages: run $BIN --config $SV/config.toml serve, open http://127.0.0.1
 kill $SERVE
 wait $SERVE || true
 echo "-- the service anchored its audit log as it stopped:"
-grep -E '(audit|AUDIT)   ' "$SV/serve.log" | tail -n 1
+grep -E "audit log|checkpoint" "$SV/serve.log" | tail -n 1
 "$BIN" --config "$SV/config.toml" audit verify
 trap - EXIT
 echo

@@ -164,6 +164,11 @@ pub fn explain(name: &str, c: &Checkpoint, f: &Finding) -> String {
              and the log has no entry {}",
             c.written_at, c.seq, c.head, c.seq
         ),
+        Finding::Truncated { log_ends_at } if log_ends_at + 1 == c.seq => format!(
+            "the log contradicts checkpoint {name} (written {}): it recorded entry {} with hash {}, \
+             but the log ends at entry {log_ends_at}; entry {} was deleted",
+            c.written_at, c.seq, c.head, c.seq
+        ),
         Finding::Truncated { log_ends_at } => format!(
             "the log contradicts checkpoint {name} (written {}): it recorded entry {} with hash {}, \
              but the log ends at entry {log_ends_at}; entries {}..{} were deleted",

@@ -8,6 +8,7 @@ mod digitize;
 mod export;
 mod find;
 mod ingest;
+mod log;
 mod ltv;
 mod progress;
 mod report;
@@ -119,27 +120,10 @@ pub fn main() -> ExitCode {
             eprintln!("sohoa: warning: could not restart with OMP_THREAD_LIMIT=1: {e}");
         }
     }
-    let result = load_config(cli.config.as_deref()).and_then(|cfg| match cli.command {
-        Command::Audit(c) => audit::run(&cfg, c),
-        Command::Certify(a) => certify::run(&cfg, a),
-        Command::Classify(a) => classify::run(&cfg, *a),
-        Command::Find(a) => find::run_find(&cfg, a),
-        Command::Ingest(a) => ingest::run_ingest(&cfg, *a),
-        Command::Ltv(c) => ltv::run(&cfg, c),
-        Command::Reuse(a) => find::run_reuse(&cfg, a),
-        Command::Review(c) => review::run(&cfg, c),
-        Command::Report(a) => report::run_report(&cfg, a),
-        Command::Digitize(a) => digitize::run(&cfg, *a),
-        Command::Eval(e) => digitize::run_eval(&cfg, e),
-        Command::Sign(a) => sign::run(&cfg, *a),
-        Command::Store(c) => store::run_store(&cfg, c),
-        Command::Serve(a) => serve::run(&cfg, a),
-        Command::Inbox(c) => serve::run_inbox(&cfg, c),
-        Command::Token(c) => token::run(&cfg, c),
-        Command::User(c) => serve::run_user(c),
-        Command::Verify(a) => verify::run(&cfg, a),
-        Command::Export(a) => export::run_export(&cfg, a),
-        Command::VerifyPackage(a) => export::run_verify_package(&cfg, a),
+    let service = matches!(cli.command, Command::Serve(_));
+    let result = load_config(cli.config.as_deref()).and_then(|cfg| {
+        log::init(&cfg.log, service);
+        run(cfg, cli.command)
     });
     match result {
         Ok(code) => code,
@@ -162,4 +146,30 @@ fn message(e: &anyhow::Error) -> String {
         }
     }
     msg
+}
+
+/// The command, with the configuration in force.
+fn run(cfg: Config, command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Audit(c) => audit::run(&cfg, c),
+        Command::Certify(a) => certify::run(&cfg, a),
+        Command::Classify(a) => classify::run(&cfg, *a),
+        Command::Find(a) => find::run_find(&cfg, a),
+        Command::Ingest(a) => ingest::run_ingest(&cfg, *a),
+        Command::Ltv(c) => ltv::run(&cfg, c),
+        Command::Reuse(a) => find::run_reuse(&cfg, a),
+        Command::Review(c) => review::run(&cfg, c),
+        Command::Report(a) => report::run_report(&cfg, a),
+        Command::Digitize(a) => digitize::run(&cfg, *a),
+        Command::Eval(e) => digitize::run_eval(&cfg, e),
+        Command::Sign(a) => sign::run(&cfg, *a),
+        Command::Store(c) => store::run_store(&cfg, c),
+        Command::Serve(a) => serve::run(&cfg, a),
+        Command::Inbox(c) => serve::run_inbox(&cfg, c),
+        Command::Token(c) => token::run(&cfg, c),
+        Command::User(c) => serve::run_user(c),
+        Command::Verify(a) => verify::run(&cfg, a),
+        Command::Export(a) => export::run_export(&cfg, a),
+        Command::VerifyPackage(a) => export::run_verify_package(&cfg, a),
+    }
 }

@@ -44,7 +44,7 @@ fn start_http(
         .block_on(tokio::net::TcpListener::bind(listen))
         .with_context(|| format!("[http] listen = {listen:?}: cannot listen there"))?;
     let addr = listener.local_addr()?;
-    eprintln!(
+    tracing::info!(
         "sohoa serve: HTTP on http://{addr}/ (API under /api, description /api/openapi.json)"
     );
     let app = sohoa::api::router(ctx);
@@ -59,7 +59,7 @@ fn start_http(
                 .with_graceful_shutdown(shutdown)
                 .await
             {
-                eprintln!("sohoa serve: HTTP stopped: {e}");
+                tracing::error!("sohoa serve: HTTP stopped: {e}");
             }
         });
     }))
@@ -99,7 +99,7 @@ impl<'a> LiveClassifier<'a> {
         if stamp != cur.0 {
             match sohoa::desk::build::classifier(self.cfg, None) {
                 Ok(c) => {
-                    eprintln!(
+                    tracing::info!(
                         "sohoa serve: classification model {} reloaded",
                         self.model
                             .as_deref()
@@ -109,7 +109,7 @@ impl<'a> LiveClassifier<'a> {
                     *cur = (stamp, Arc::new(c));
                 }
                 Err(e) => {
-                    eprintln!("sohoa serve: the new classification model was not loaded, the previous one stays in use: {e:#}");
+                    tracing::error!("sohoa serve: the new classification model was not loaded, the previous one stays in use: {e:#}");
                     cur.0 = stamp;
                 }
             }
@@ -172,20 +172,22 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
         o.actor = format!("sohoa serve ({})", super::context::actor().name);
         o
     };
-    let log = |job: &inbox::Job, outcome: &JobOutcome| {
-        let at = clock.now_rfc3339();
-        match outcome {
-            JobOutcome::Stored { papers } => {
-                println!("{at} stored  {} ({papers} papers)", job.label())
-            }
-            JobOutcome::Failed { reason } => {
-                println!("{at} FAILED  {}: {reason}", job.label())
-            }
-            JobOutcome::Retry { reason } => {
-                println!("{at} retry   {}: {reason}", job.label())
-            }
-            _ => {}
+    // each outcome is an event inside the worker's `batch` span (file, unit, dossier)
+    let log = |_job: &inbox::Job, outcome: &JobOutcome| match outcome {
+        JobOutcome::Stored { papers, timings } => tracing::info!(
+            papers,
+            drop_to_signed_seconds = timings.drop_to_signed.map(|d| d.as_secs_f64()),
+            "batch stored"
+        ),
+        JobOutcome::Failed { reason } => tracing::error!(
+            reason = %reason,
+            kind = sohoa::inbox::failure_kind(reason),
+            "batch FAILED: moved to failed/"
+        ),
+        JobOutcome::Retry { reason } => {
+            tracing::warn!(reason = %reason, "batch to retry: a problem on our side")
         }
+        _ => {}
     };
     let deps = Deps {
         classifier: &classifier,
@@ -243,7 +245,7 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
             Arc::clone(&stop),
         )?)
     };
-    eprintln!(
+    tracing::info!(
         "sohoa serve: watching {} ({} workers, {}); processed → {}, failed → {}",
         opts.paths.inbox.display(),
         opts.workers,
@@ -274,14 +276,13 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
     // the last word of the log, anchored outside the database before the process goes
     checkpoint(cfg, Reason::Shutdown);
     ran?;
-    let n = |a: &std::sync::atomic::AtomicUsize| a.load(Ordering::Relaxed);
-    eprintln!(
-        "sohoa serve: stopped; {} batches stored ({} papers), {} failed, {} to retry; {} interrupted batches found at start",
-        n(&summary.stored),
-        n(&summary.papers),
-        n(&summary.failed),
-        n(&summary.retried),
-        n(&summary.interrupted_at_start)
+    tracing::info!(
+        stored = summary.stored.get(),
+        papers = summary.papers.get(),
+        failed = summary.failed.get(),
+        retried = summary.retried.get(),
+        interrupted_at_start = summary.interrupted_at_start.get(),
+        "sohoa serve: stopped"
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -302,30 +303,32 @@ fn on_schedule(every: Duration, stop: &AtomicBool, mut f: impl FnMut()) {
 
 /// `[store] renew_every_hours`: one renewal run, its outcome as a log line.
 fn renew_once(cfg: &Config) {
-    let at = super::context::clock(cfg).now_rfc3339();
+    let _span = tracing::info_span!("renew").entered();
     match super::store::renew_store(cfg, None, None, Default::default()) {
-        Ok(r) => println!(
-            "{at} renew   {} signed papers: {} renewed, {} not due, {} failed{}",
-            r.checked,
-            r.renewed.len(),
-            r.not_due,
-            r.failed.len(),
-            r.failed
-                .iter()
-                .map(|(id, why)| format!("\n    #{id}: {why}"))
-                .collect::<String>()
-        ),
-        Err(e) => println!("{at} renew   could not run: {e:#}"),
+        Ok(r) => {
+            tracing::info!(
+                checked = r.checked,
+                renewed = r.renewed.len(),
+                not_due = r.not_due,
+                failed = r.failed.len(),
+                "store renewed"
+            );
+            for (id, why) in &r.failed {
+                tracing::error!(component = id, reason = %why, "paper not renewed");
+            }
+        }
+        Err(e) => tracing::error!(error = %format!("{e:#}"), "renewal could not run"),
     }
 }
 
 /// `[audit] checkpoint_every_minutes` and shutdown: one checkpoint, its outcome as a log line
 /// (a failure is loud but does not stop the service).
 fn checkpoint(cfg: &Config, reason: Reason) {
-    let at = super::context::clock(cfg).now_rfc3339();
     match super::audit::anchor(cfg, reason) {
-        Ok(a) => println!("{at} audit   {}", super::audit::say(&a)),
-        Err(e) => println!("{at} AUDIT   checkpoint not written: {e:#}"),
+        Ok(a) => tracing::info!(?reason, "{}", super::audit::say(&a)),
+        Err(e) => {
+            tracing::error!(?reason, error = %format!("{e:#}"), "audit checkpoint not written")
+        }
     }
 }
 
@@ -487,13 +490,16 @@ fn resume_certifications(
         .desk()
         .resume_certifications(sohoa::desk::STALE_RESERVATION, &mut req)?;
     for c in done {
-        eprintln!(
+        tracing::info!(
             "sohoa serve: register number {} of {} ({}) completed: copy #{}",
-            c.number, c.unit_code, c.year, c.copy_id
+            c.number,
+            c.unit_code,
+            c.year,
+            c.copy_id
         );
     }
     for (n, e) in failed {
-        eprintln!("sohoa serve: register number {n} is still reserved: {e}");
+        tracing::error!("sohoa serve: register number {n} is still reserved: {e}");
     }
     Ok(())
 }

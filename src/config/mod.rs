@@ -8,7 +8,8 @@ mod validate;
 
 pub use types::{
     AuditConfig, CertifyConfig, Config, DigitizeConfig, ExportConfig, HttpConfig, InboxConfig,
-    ReportConfig, SignConfig, SignerProfile, StampConfig, TargetRates, TrustConfig, UserConfig,
+    LogConfig, ReportConfig, SignConfig, SignerProfile, StampConfig, TargetRates, TrustConfig,
+    UserConfig,
 };
 pub use validate::ConfigError;
 

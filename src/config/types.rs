@@ -34,6 +34,8 @@ pub struct Config {
     pub export: ExportConfig,
     #[serde(default)]
     pub audit: AuditConfig,
+    #[serde(default)]
+    pub log: LogConfig,
     /// People who use the HTTP API and the web pages, by login name.
     #[serde(default)]
     pub users: BTreeMap<String, UserConfig>,
@@ -392,6 +394,35 @@ pub struct TargetRates {
     pub digitization_rate: Option<f64>,
     pub signing_rate: Option<f64>,
     pub reuse_rate: Option<f64>,
+}
+
+/// `[log]`: what `sohoa serve` (and any command's warnings) writes to standard error.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// "auto" (human on a terminal, JSON lines otherwise: journald, ELK), "human" or "json".
+    #[serde(default = "default_log_format")]
+    pub format: String,
+    /// A `tracing` filter: "info", "warn", "sohoa=debug,info" … (`SOHOA_LOG` overrides it).
+    #[serde(default = "default_log_level")]
+    pub level: String,
+}
+
+fn default_log_format() -> String {
+    "auto".into()
+}
+
+fn default_log_level() -> String {
+    "info".into()
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: default_log_format(),
+            level: default_log_level(),
+        }
+    }
 }
 
 /// `[audit]`: the audit log's anchors, signed checkpoints of its head kept in the blob store.

@@ -177,6 +177,18 @@ impl Config {
                 "[store] renew_every_hours = {h}: hours, 0 (never) or more"
             )));
         }
+        if !matches!(self.log.format.as_str(), "auto" | "human" | "json") {
+            return Err(bad(format!(
+                "[log] format = {:?}: \"auto\", \"human\" or \"json\"",
+                self.log.format
+            )));
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            return Err(bad(format!(
+                "[log] level = {:?}: not a level or filter ({e}); e.g. \"info\"",
+                self.log.level
+            )));
+        }
         let m = self.audit.checkpoint_every_minutes;
         if !m.is_finite() || m < 0.0 {
             return Err(bad(format!(

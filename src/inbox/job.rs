@@ -4,6 +4,7 @@
 //! stored, then indexed) → move → journal.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -27,13 +28,32 @@ pub struct JobLimits {
     pub max_attempts: u32,
 }
 
+/// How long a stored batch took, for the metrics.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BatchTimings {
+    /// From the last write of its newest file in the inbox to its papers stored.
+    pub drop_to_signed: Option<Duration>,
+    /// OCR of each recognised page.
+    pub ocr_pages: Vec<Duration>,
+    /// Signing each paper signed in this run.
+    pub signing: Vec<Duration>,
+}
+
+fn seconds(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s).unwrap_or_default()
+}
+
 /// How a batch ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum JobOutcome {
     /// Every paper stored; the files are in `processed/`.
-    Stored { papers: u32 },
+    Stored {
+        papers: u32,
+        #[serde(skip)]
+        timings: BatchTimings,
+    },
     /// The files are in `failed/` beside `.error.txt`.
     Failed { reason: String },
     /// A problem on our side; the files stay in the inbox for the next try.
@@ -68,19 +88,13 @@ fn input_fault(e: &IngestError) -> bool {
 
 /// What the operator should do about a failure, by its cause.
 fn advice(reason: &str) -> &'static str {
-    let r = reason.to_lowercase();
-    if r.contains("symbolic link") {
-        "Copy the file itself (not a link to it) into the inbox."
-    } else if r.contains("too large") || r.contains("pixels") || r.contains("limit") {
-        "Split the file, or scan at 300 dpi (not more) and in fewer pages per file."
-    } else if r.contains("dpi") {
-        "Scan the paper again at 200 or 300 dpi."
-    } else if r.contains("unit code") || r.contains("dossier code") || r.contains("too deep") {
-        "Put the file in inbox/<unit code>/ or inbox/<unit code>/<dossier code>/."
-    } else if r.contains("stopped") {
-        "The service stopped several times while on this file: keep it aside and report it (attach this note)."
-    } else {
-        "Check that the file opens and is a scan (PDF, JPEG, PNG or TIFF); scan it again if it is damaged."
+    match super::metrics::failure_kind(reason) {
+        "link" => "Copy the file itself (not a link to it) into the inbox.",
+        "too_large" => "Split the file, or scan at 300 dpi (not more) and in fewer pages per file.",
+        "resolution" => "Scan the paper again at 200 or 300 dpi.",
+        "placement" => "Put the file in inbox/<unit code>/ or inbox/<unit code>/<dossier code>/.",
+        "crashed_repeatedly" => "The service stopped several times while on this file: keep it aside and report it (attach this note).",
+        _ => "Check that the file opens and is a scan (PDF, JPEG, PNG or TIFF); scan it again if it is damaged.",
     }
 }
 
@@ -243,6 +257,9 @@ pub fn process(
         key_src.push('\n');
     }
     let key = hex::encode(DigestAlg::Sha256.digest(key_src.as_bytes()));
+    if let Some(Some(sha)) = files.first().map(|(_, s)| s) {
+        tracing::Span::current().record("sha256", sha.as_str());
+    }
     let at = clock.now_rfc3339();
     let attempts = index.job_begin(&JobRow {
         job_key: key.clone(),
@@ -290,6 +307,11 @@ pub fn process(
         );
     }
     let inputs: Vec<PathBuf> = files.iter().map(|(r, _)| join(&paths.inbox, r)).collect();
+    // when the drop was complete: the newest last write among its files
+    let dropped = inputs
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .max();
     match ingest(&inputs, opts, classifier, store, index) {
         Ok(report) => {
             let papers = report.papers.len() as u32;
@@ -317,7 +339,17 @@ pub fn process(
                 }
             }
             index.job_finish(&key, JobState::Stored, None, papers, &clock.now_rfc3339())?;
-            Ok(JobOutcome::Stored { papers })
+            let timings = BatchTimings {
+                drop_to_signed: dropped.and_then(|t| clock.now().duration_since(t).ok()),
+                ocr_pages: report.ocr_seconds.iter().copied().map(seconds).collect(),
+                signing: report
+                    .papers
+                    .iter()
+                    .filter_map(|p| p.sign_seconds)
+                    .map(seconds)
+                    .collect(),
+            };
+            Ok(JobOutcome::Stored { papers, timings })
         }
         Err(e) if input_fault(&e) => fail(e.to_string(), index),
         Err(e) => {

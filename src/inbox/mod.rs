@@ -13,6 +13,7 @@
 //! goes to `failed/` so the others can go on.
 
 pub mod job;
+mod metrics;
 pub mod moves;
 pub mod plan;
 pub mod service;
@@ -24,8 +25,9 @@ mod tests;
 use std::path::PathBuf;
 
 pub use job::{JobLimits, JobOutcome};
+pub use metrics::{failure_kind, HttpLabels, ServiceSummary};
 pub use plan::{Job, Planner};
-pub use service::{run, ServiceOptions, ServiceSummary};
+pub use service::{run, ServiceOptions};
 
 /// The three folders of the service.
 #[derive(Clone, Debug)]

@@ -5,14 +5,13 @@
 //! bounded whatever lands in the inbox), refused entries go straight to `failed/`.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
-use serde::Serialize;
-
 use super::job::{process, refuse, JobLimits, JobOutcome};
+use super::metrics::{failure_kind, ReasonLabel, ServiceSummary};
 use super::plan::{Job, Planner};
 use super::walk::list;
 use super::{InboxError, InboxPaths};
@@ -48,20 +47,6 @@ pub struct ServiceOptions {
     pub once: bool,
     /// The desk's clock: journal times, file ages, the day folder under `processed/`.
     pub clock: Clock,
-}
-
-/// What a run did (also the live counters of a running service).
-#[derive(Debug, Default, Serialize)]
-pub struct ServiceSummary {
-    pub stored: AtomicUsize,
-    pub failed: AtomicUsize,
-    pub retried: AtomicUsize,
-    pub papers: AtomicUsize,
-    /// Batches queued or being processed now.
-    pub in_progress: AtomicUsize,
-    /// Files seen but not yet complete.
-    pub waiting: AtomicUsize,
-    pub interrupted_at_start: AtomicUsize,
 }
 
 /// What the service needs for each worker.
@@ -105,7 +90,7 @@ pub fn run(
     let interrupted: HashSet<String> = {
         let mut index = (deps.open_index)()?;
         let n = reconcile(index.as_mut(), &opts.clock)?;
-        summary.interrupted_at_start.store(n, Ordering::Relaxed);
+        summary.interrupted_at_start.inc_by(n as u64);
         index
             .jobs(Some(crate::index::JobState::Interrupted), 10_000)?
             .into_iter()
@@ -206,10 +191,16 @@ fn scanner(
                 busy.contains(rel) || retry.get(rel).is_some_and(|t| *t > now)
             })
         };
-        summary.waiting.store(plan.waiting, Ordering::Relaxed);
+        summary.waiting.set(plan.waiting as i64);
         for r in &plan.refused {
             let outcome = refuse(r, &opts.paths, index.as_mut(), &opts.clock)?;
-            summary.failed.fetch_add(1, Ordering::Relaxed);
+            summary.failed.inc();
+            summary
+                .failures
+                .get_or_create(&ReasonLabel {
+                    reason: failure_kind(&r.reason),
+                })
+                .inc();
             let job = Job {
                 unit: r.unit.clone(),
                 dossier: None,
@@ -227,14 +218,14 @@ fn scanner(
                     b.insert(f.clone());
                 }
             }
-            summary.in_progress.fetch_add(1, Ordering::Relaxed);
+            summary.in_progress.inc();
             // waits while the queue is full (the inbox is read no faster than it is
             // processed), but not past a stop: with a backlog of a thousand files a stop must
             // not wait for them all (what is not queued stays in the inbox)
             let mut job = job;
             loop {
                 if stop.load(Ordering::SeqCst) {
-                    summary.in_progress.fetch_sub(1, Ordering::SeqCst);
+                    summary.in_progress.dec();
                     return Ok(());
                 }
                 match tx.try_send(job) {
@@ -251,7 +242,7 @@ fn scanner(
         let idle = queued == 0
             && plan.waiting == 0
             && plan.refused.is_empty()
-            && summary.in_progress.load(Ordering::SeqCst) == 0;
+            && summary.in_progress.get() == 0;
         if opts.once && idle {
             let retrying = retry_at
                 .lock()
@@ -328,6 +319,15 @@ fn worker(
         ingest_opts.unit_code = job.unit.clone();
         ingest_opts.folder_dossier = job.dossier.clone();
         let classifier = (deps.classifier)();
+        // every event of this batch (its papers, its outcome) carries these fields
+        let span = tracing::info_span!(
+            "batch",
+            file = %job.label(),
+            unit = %job.unit,
+            dossier = job.dossier.as_deref(),
+            sha256 = tracing::field::Empty,
+        );
+        let _entered = span.enter();
         let outcome = process(
             &job,
             &opts.paths,
@@ -346,17 +346,30 @@ fn worker(
             },
         };
         match &outcome {
-            JobOutcome::Stored { papers } => {
-                summary.stored.fetch_add(1, Ordering::Relaxed);
-                summary
-                    .papers
-                    .fetch_add(*papers as usize, Ordering::Relaxed);
+            JobOutcome::Stored { papers, timings } => {
+                summary.stored.inc();
+                summary.papers.inc_by(u64::from(*papers));
+                if let Some(d) = timings.drop_to_signed {
+                    summary.drop_to_signed.observe(d.as_secs_f64());
+                }
+                for d in &timings.ocr_pages {
+                    summary.ocr_page.observe(d.as_secs_f64());
+                }
+                for d in &timings.signing {
+                    summary.sign.observe(d.as_secs_f64());
+                }
             }
-            JobOutcome::Failed { .. } => {
-                summary.failed.fetch_add(1, Ordering::Relaxed);
+            JobOutcome::Failed { reason } => {
+                summary.failed.inc();
+                summary
+                    .failures
+                    .get_or_create(&ReasonLabel {
+                        reason: failure_kind(reason),
+                    })
+                    .inc();
             }
             JobOutcome::Retry { .. } => {
-                summary.retried.fetch_add(1, Ordering::Relaxed);
+                summary.retried.inc();
                 let mut r = retry_at.lock().unwrap_or_else(|e| e.into_inner());
                 for f in &job.files {
                     r.insert(f.clone(), Instant::now() + opts.retry_after);
@@ -370,7 +383,7 @@ fn worker(
                 b.remove(f);
             }
         }
-        summary.in_progress.fetch_sub(1, Ordering::SeqCst);
+        summary.in_progress.dec();
     }
 }
 

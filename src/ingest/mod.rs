@@ -65,6 +65,9 @@ pub struct StoredPaper {
     /// An earlier stored paper this one is a new scan of, and how alike they are (0–1).
     pub rescan_of: Option<(i64, f32)>,
     pub warnings: Vec<String>,
+    /// Seconds spent signing it (every signature with its timestamps); `None` when it was
+    /// already stored.
+    pub sign_seconds: Option<f64>,
 }
 
 /// What one run stored.
@@ -73,6 +76,9 @@ pub struct IngestReport {
     pub papers: Vec<StoredPaper>,
     /// Cover sheets and dossier-level warnings.
     pub warnings: Vec<String>,
+    /// Seconds of OCR of each recognised page (the service's metrics).
+    #[serde(skip)]
+    pub ocr_seconds: Vec<f64>,
 }
 
 /// Why a run stopped; messages name the file.
@@ -133,6 +139,12 @@ pub fn ingest(
     let mut report = IngestReport {
         papers: Vec::new(),
         warnings: Vec::new(),
+        ocr_seconds: rec
+            .reports
+            .iter()
+            .filter(|r| !r.kept_as_is)
+            .map(|r| r.seconds)
+            .collect(),
     };
     for w in rec.reports.iter().flat_map(|r| &r.warnings) {
         report.warnings.push(w.clone());
@@ -152,6 +164,13 @@ pub fn ingest(
             let source = source_ids[file_no].clone();
             let source_page = first.page as u32;
             let pages_label = c.pages_label();
+            let _paper = tracing::info_span!(
+                "paper",
+                r#type = %c.type_code,
+                pages = %pages_label,
+                dossier = d.code.as_deref(),
+            )
+            .entered();
             let already = index.component_by_source(&source, source_page)?;
             if let Some(id) = already {
                 report.papers.push(paper(
@@ -216,6 +235,12 @@ pub fn ingest(
                 }),
             };
             let (id, _) = index.add_component(&new, &audit)?;
+            tracing::info!(
+                component = id,
+                sha256 = %signed_id,
+                sign_seconds = signed.sign_seconds,
+                "paper signed and stored"
+            );
             let mut stored = paper(
                 c,
                 id,
@@ -226,6 +251,7 @@ pub fn ingest(
                 pages_label,
             );
             stored.rescan_of = rescan;
+            stored.sign_seconds = Some(signed.sign_seconds);
             stored.warnings.extend(signed.notes.iter().cloned());
             report.papers.push(stored);
             progress.step(&format!("{} #{id}", c.type_code));
@@ -252,6 +278,7 @@ fn already_ingested(
     let mut report = IngestReport {
         papers: Vec::new(),
         warnings: Vec::new(),
+        ocr_seconds: Vec::new(),
     };
     for (input, sha) in inputs.iter().zip(source_ids) {
         let mut rows = index.find(&crate::index::Query {
@@ -281,6 +308,7 @@ fn already_ingested(
                 signed_sha256: r.signed_sha256,
                 rescan_of: None,
                 warnings: Vec::new(),
+                sign_seconds: None,
             });
         }
     }
@@ -349,6 +377,7 @@ fn paper(
         signed_sha256,
         rescan_of: None,
         warnings: c.warnings.clone(),
+        sign_seconds: None,
     }
 }
 
@@ -357,6 +386,7 @@ struct Signed {
     /// Where stamps could not go where the rules put them.
     notes: Vec<String>,
     info: SignatureInfo,
+    sign_seconds: f64,
     /// Near-duplicate signature of the paper (None when a page was copied, not scanned).
     likeness: Option<PaperSignature>,
 }
@@ -456,6 +486,7 @@ fn assemble_and_sign(
     file.sync_all().map_err(io(unsigned.path()))?;
     drop(file);
     let signed_path = unsigned.path().with_extension("signed.pdf");
+    let signing = std::time::Instant::now();
     let outcome = sign_file(unsigned.path(), &signed_path, &opts.sign)?;
     let mut notes: Vec<String> = Vec::new();
     let mut note = |who: &str, ap: &Option<crate::sign::appearance::Placed>| {
@@ -470,6 +501,7 @@ fn assemble_and_sign(
         let a = sign_file(&signed_path, &signed_path, agency)?;
         note("the agency's", &a.appearance);
     }
+    let sign_seconds = signing.elapsed().as_secs_f64();
     let cert = opts.sign.signer.certificate();
     let tbs = &cert.tbs_certificate;
     let level = match outcome.sub_filter {
@@ -483,6 +515,7 @@ fn assemble_and_sign(
         .unwrap_or_default();
     Ok(Signed {
         notes,
+        sign_seconds,
         likeness,
         path: signed_path,
         info: SignatureInfo {

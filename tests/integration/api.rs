@@ -91,6 +91,7 @@ pub(crate) fn start_with(dossier: Option<SampleDossier<'_>>) -> Server {
              [report]\ndefault_level = \"district\"\n\
              [report.targets.district]\ndigitization_rate = 40\nsigning_rate = 100\nreuse_rate = 80\n\
              [signers.org]\npkcs12 = \"{}\"\npassphrase_file = \"{}\"\nsub_filter = \"adbe.pkcs7.detached\"\n\
+             [log]\nformat = \"json\"\n\
              [http]\nlisten = \"127.0.0.1:{port}\"\nmax_upload_bytes = 2000000\n{users}",
             certs("org-signer.p12").display(),
             certs("PASSPHRASE-TEST-ONLY.txt").display(),
@@ -119,7 +120,7 @@ pub(crate) fn start_with(dossier: Option<SampleDossier<'_>>) -> Server {
         .args(["--config", cfg.to_str().unwrap(), "serve", "--poll"])
         .current_dir(root())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("serve.log")).unwrap())
         .spawn()
         .unwrap();
     let s = Server {
@@ -779,4 +780,71 @@ fn every_route_checks_token_role_and_unit_and_the_desk_work_goes_through() {
             .unwrap(),
     );
     assert!(m.contains("sohoa_papers_stored_total 1"), "{m}");
+    metrics_and_logs_tell_the_batch(&s, &m);
+}
+
+/// A sample in `m` (an OpenMetrics text), by its name with labels.
+fn sample(m: &str, name: &str) -> f64 {
+    m.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in\n{m}"))
+}
+
+/// What `/metrics` and the JSON log lines say about the two files the server processed (a
+/// card stored, a broken file failed) and the requests made.
+fn metrics_and_logs_tell_the_batch(s: &Server, m: &str) {
+    // histograms: one drop signed, its pages' OCR, its paper's signing; the API timed per route
+    assert_eq!(sample(m, "sohoa_drop_to_signed_seconds_count"), 1.0, "{m}");
+    assert!(sample(m, "sohoa_drop_to_signed_seconds_sum") > 0.0);
+    assert!(sample(m, "sohoa_ocr_page_seconds_count") >= 1.0, "{m}");
+    assert_eq!(sample(m, "sohoa_sign_seconds_count"), 1.0, "{m}");
+    // the broken file, and again once the test re-queued it (if the service got to it yet)
+    assert!(
+        sample(m, "sohoa_failures_total{reason=\"unreadable\"}") >= 1.0,
+        "{m}"
+    );
+    assert!(
+        sample(
+            m,
+            "sohoa_http_request_seconds_count{route=\"/api/components/{id}\",method=\"GET\",status=\"200\"}"
+        ) >= 1.0,
+        "{m}"
+    );
+    assert!(
+        sample(
+            m,
+            "sohoa_http_request_seconds_count{route=\"/api/components/{id}/pages/{page}\",method=\"GET\",status=\"400\"}"
+        ) >= 1.0,
+        "{m}"
+    );
+    assert_eq!(sample(m, "sohoa_batches_in_progress"), 0.0);
+    assert!(m.trim_end().ends_with("# EOF"), "not OpenMetrics: {m}");
+
+    // the log: JSON lines, each event inside its batch's span (file, unit, SHA-256)
+    let log = std::fs::read_to_string(s.dir.path().join("serve.log")).unwrap();
+    let events: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let event = |message: &str| {
+        events
+            .iter()
+            .find(|e| e["fields"]["message"] == message)
+            .unwrap_or_else(|| panic!("no {message:?} in {log}"))
+    };
+    let paper = event("paper signed and stored");
+    assert_eq!(paper["level"], "INFO");
+    assert_eq!(paper["spans"][0]["name"], "batch");
+    assert_eq!(paper["spans"][0]["file"], format!("{UNIT}/cccd.png"));
+    assert_eq!(paper["spans"][0]["unit"], UNIT);
+    assert_eq!(paper["spans"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(paper["span"]["name"], "paper");
+    assert_eq!(paper["span"]["type"], "citizen_id");
+    assert_eq!(paper["fields"]["sha256"].as_str().unwrap().len(), 64);
+    let failed = event("batch FAILED: moved to failed/");
+    assert_eq!(failed["level"], "ERROR");
+    assert_eq!(failed["span"]["file"], format!("{UNIT}/broken.jpg"));
+    assert_eq!(failed["fields"]["kind"], "unreadable");
+    assert!(event("batch stored")["fields"]["drop_to_signed_seconds"].as_f64() > Some(0.0));
 }

@@ -1,4 +1,4 @@
-//! Edge `api`, for operators: the service's counters (`/metrics`), its journal, the files in
+//! Edge `api`, for operators: the service's metrics (`/metrics`, OpenMetrics text), its journal, the files in
 //! the inbox now, and re-queueing a failed file.
 
 use axum::extract::{Query as UrlQuery, State};
@@ -17,52 +17,14 @@ use crate::index::JobState;
 
 pub(super) async fn metrics(State(s): State<ApiState>, h: HeaderMap) -> ApiResult<Response> {
     user(&s, &h, &[Role::Operator, Role::Auditor])?;
-    use std::sync::atomic::Ordering::Relaxed;
-    let m = &s.summary;
-    let mut out = String::new();
-    for (name, help, v) in [
-        (
-            "sohoa_batches_stored_total",
-            "Inbox batches whose papers were stored.",
-            m.stored.load(Relaxed),
-        ),
-        (
-            "sohoa_batches_failed_total",
-            "Inbox batches moved to failed/.",
-            m.failed.load(Relaxed),
-        ),
-        (
-            "sohoa_batches_retried_total",
-            "Inbox batches to try again (a problem on our side).",
-            m.retried.load(Relaxed),
-        ),
-        (
-            "sohoa_papers_stored_total",
-            "Papers stored by the service.",
-            m.papers.load(Relaxed),
-        ),
-    ] {
-        out.push_str(&format!(
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}\n"
-        ));
-    }
-    for (name, help, v) in [
-        (
-            "sohoa_batches_in_progress",
-            "Inbox batches queued or being processed.",
-            m.in_progress.load(Relaxed),
-        ),
-        (
-            "sohoa_files_waiting",
-            "Inbox files not yet complete (still changing).",
-            m.waiting.load(Relaxed),
-        ),
-    ] {
-        out.push_str(&format!(
-            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}\n"
-        ));
-    }
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response())
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        s.summary.encode(),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, Default)]

@@ -10,7 +10,7 @@ mod pages;
 mod papers;
 mod session;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
@@ -107,5 +107,32 @@ pub fn router(state: ApiState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,
         ))
+        // outermost: every answer is timed, the limits' and the timeout's too
+        .layer(axum::middleware::from_fn_with_state(state.clone(), timed))
         .with_state(state)
+}
+
+/// Records each request's latency by declared route (`/api/components/{id}`, never the raw
+/// path: bounded labels), method and status.
+async fn timed(
+    State(s): State<ApiState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let method = req.method().as_str().to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    s.summary
+        .http
+        .get_or_create(&crate::inbox::HttpLabels {
+            route,
+            method,
+            status: response.status().as_u16(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    response
 }
