@@ -1,7 +1,7 @@
 # sohoa: the two commands of the README, and a few more.
 #   make run    set up, build, run the main job on the bundled samples
 #   make test   set up, then every check CI runs (format, lints, all tests)
-.PHONY: setup build run test lint bench bench-index test-pki fuzz fuzz-ci clean
+.PHONY: setup build run test lint bench bench-index test-pki fuzz fuzz-ci clean deb
 
 CARGO ?= cargo
 OUT   ?= out
@@ -14,6 +14,10 @@ build: setup
 
 run: build
 	bash scripts/run-samples.sh $(OUT)
+
+# the Debian package: target/debian/sohoa_<version>-1_<arch>.deb (see README, "Installing")
+deb: build
+	$(CARGO) deb --no-build
 
 lint:
 	$(CARGO) fmt --all -- --check

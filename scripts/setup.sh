@@ -24,6 +24,9 @@ APT_PACKAGES=(
   python3-venv
   # the web pages' tests: Debian's Chromium driven by playwright-core (Node.js below)
   chromium
+  # the Debian package (make deb, tests/integration/deb.rs): dpkg-shlibdeps for its
+  # dependencies, systemd-analyze to check the unit; cargo-deb itself is installed below
+  dpkg-dev systemd
 )
 
 missing=()
@@ -61,6 +64,11 @@ fi
 # playwright-core (no browser download: it drives /usr/bin/chromium), pinned by the lock file.
 if ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.package-lock.json 2>/dev/null; then
   npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+fi
+# cargo-deb (make deb), pinned; cargo install builds it once into ~/.cargo/bin
+CARGO_DEB_VERSION=3.8.0
+if ! cargo deb --version 2>/dev/null | grep -q "$CARGO_DEB_VERSION"; then
+  cargo install cargo-deb --version "$CARGO_DEB_VERSION" --locked --quiet
 fi
 # the web pages' vendored scripts (Chart.js) must equal the npm packages their lock file pins
 bash scripts/vendor-web.sh --check
