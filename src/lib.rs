@@ -29,3 +29,4 @@ mod testing;
 pub mod text;
 pub mod time;
 pub mod verify;
+pub mod webhook;

@@ -18,6 +18,7 @@ mod sign;
 pub(super) mod store;
 mod token;
 mod verify;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -87,6 +88,9 @@ enum Command {
     Sign(Box<sign::SignArgs>),
     /// Check a dossier package offline: the manifest's signature, every member's SHA-256, every paper's signatures. Exit 0: valid; 1: not; 2: could not check.
     VerifyPackage(export::VerifyPackageArgs),
+    /// Webhook deliveries of the inbox's events: list them (the dead letters), send one again.
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCommand),
     /// Verify every signature of one or more PDFs. Exit 0: all valid; 1: something is not; 2: could not check.
     Verify(verify::VerifyArgs),
 }
@@ -171,5 +175,6 @@ fn run(cfg: Config, command: Command) -> anyhow::Result<ExitCode> {
         Command::Verify(a) => verify::run(&cfg, a),
         Command::Export(a) => export::run_export(&cfg, a),
         Command::VerifyPackage(a) => export::run_verify_package(&cfg, a),
+        Command::Webhooks(c) => webhooks::run(&cfg, c),
     }
 }

@@ -262,6 +262,34 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
         let every = Duration::from_secs_f64(cfg.store.renew_every_hours * 3600.0);
         std::thread::spawn(move || on_schedule(every, &stop, || renew_once(&cfg)))
     });
+    let hooks = build::webhooks(cfg)?;
+    let announcer = if hooks.is_empty() {
+        None
+    } else {
+        // the receivers' cursors are set before the first batch, so none of its events is
+        // skipped as "older than the receiver"
+        let mut ix = SqliteIndex::open(&db)?;
+        let pass = webhook_pass(&mut ix, &hooks, &clock)?;
+        tracing::info!(
+            receivers = hooks.len(),
+            pending = pass.queued,
+            "webhooks: delivering"
+        );
+        let (stop, clock, hooks) = (Arc::clone(&stop), clock.clone(), hooks.clone());
+        Some(std::thread::spawn(move || {
+            let mut last_error = String::new();
+            on_schedule(Duration::from_secs(1), &stop, || {
+                if let Err(e) = webhook_pass(&mut ix, &hooks, &clock) {
+                    // said once, not every second
+                    let e = format!("{e:#}");
+                    if e != last_error {
+                        tracing::error!(error = %e, "webhooks: a pass failed");
+                        last_error = e;
+                    }
+                }
+            })
+        }))
+    };
     let anchorer = (cfg.audit.checkpoint_every_minutes > 0.0).then(|| {
         let (cfg, stop) = (cfg.clone(), Arc::clone(&stop));
         let every = Duration::from_secs_f64(cfg.audit.checkpoint_every_minutes * 60.0);
@@ -270,8 +298,18 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
     let ran = inbox::run(&opts, &deps, &summary, &stop);
     // the inbox loop ended (a signal, or --once with the inbox empty): everything else too
     stop.store(true, Ordering::SeqCst);
-    for h in [renewer, anchorer, http].into_iter().flatten() {
+    for h in [renewer, anchorer, announcer, http].into_iter().flatten() {
         let _ = h.join();
+    }
+    // a last pass: what the last batches announced becomes deliveries (sent now if the
+    // receivers answer, else kept for the next start)
+    if !hooks.is_empty() {
+        if let Err(e) = SqliteIndex::open(&db)
+            .map_err(anyhow::Error::from)
+            .and_then(|mut ix| webhook_pass(&mut ix, &hooks, &clock))
+        {
+            tracing::error!(error = %format!("{e:#}"), "webhooks: the last pass failed");
+        }
     }
     // the last word of the log, anchored outside the database before the process goes
     checkpoint(cfg, Reason::Shutdown);
@@ -285,6 +323,31 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
         "sohoa serve: stopped"
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// One pass of the webhook deliveries at the service's clock.
+fn webhook_pass(
+    ix: &mut SqliteIndex,
+    hooks: &[sohoa::webhook::Hook],
+    clock: &sohoa::time::Clock,
+) -> anyhow::Result<sohoa::webhook::Pass> {
+    let now = sohoa::pki::chain::unix(clock.now()).as_secs() as i64;
+    let pass = sohoa::webhook::dispatch_once(
+        ix,
+        hooks,
+        &sohoa::webhook::HttpSender,
+        now,
+        &clock.now_rfc3339(),
+    )?;
+    if pass.delivered + pass.failed + pass.dead > 0 {
+        tracing::info!(
+            delivered = pass.delivered,
+            failed = pass.failed,
+            dead = pass.dead,
+            "webhooks: pass"
+        );
+    }
+    Ok(pass)
 }
 
 /// `f` at start and then every `every`, until `stop`.

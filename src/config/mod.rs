@@ -9,7 +9,7 @@ mod validate;
 pub use types::{
     AuditConfig, CertifyConfig, Config, DigitizeConfig, ExportConfig, HttpConfig, InboxConfig,
     LogConfig, ReportConfig, SignConfig, SignerProfile, StampConfig, TargetRates, TrustConfig,
-    UserConfig,
+    UserConfig, WebhookConfig,
 };
 pub use validate::ConfigError;
 

@@ -36,6 +36,9 @@ pub struct Config {
     pub audit: AuditConfig,
     #[serde(default)]
     pub log: LogConfig,
+    /// `[[webhooks]]`: receivers of the inbox's events.
+    #[serde(default)]
+    pub webhooks: Vec<WebhookConfig>,
     /// People who use the HTTP API and the web pages, by login name.
     #[serde(default)]
     pub users: BTreeMap<String, UserConfig>,
@@ -394,6 +397,46 @@ pub struct TargetRates {
     pub digitization_rate: Option<f64>,
     pub signing_rate: Option<f64>,
     pub reuse_rate: Option<f64>,
+}
+
+/// `[[webhooks]]`: one receiver of `paper.stored`, `dossier.complete`, `file.failed`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// `http://host:port/path` (a TLS-terminating proxy in front for other machines).
+    pub url: String,
+    /// The kinds it receives (default: all).
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// The HMAC-SHA256 key: a file (its content, trailing newline ignored) or a variable.
+    pub secret_file: Option<PathBuf>,
+    pub secret_env: Option<String>,
+    #[serde(default = "default_webhook_timeout")]
+    pub timeout_seconds: f64,
+    /// After this many failed attempts the delivery is a dead letter.
+    #[serde(default = "default_webhook_attempts")]
+    pub max_attempts: u32,
+    /// The wait after the first failure; it doubles after each one, up to the maximum.
+    #[serde(default = "default_webhook_backoff")]
+    pub backoff_seconds: f64,
+    #[serde(default = "default_webhook_max_backoff")]
+    pub max_backoff_seconds: f64,
+}
+
+fn default_webhook_timeout() -> f64 {
+    10.0
+}
+
+fn default_webhook_attempts() -> u32 {
+    10
+}
+
+fn default_webhook_backoff() -> f64 {
+    5.0
+}
+
+fn default_webhook_max_backoff() -> f64 {
+    3600.0
 }
 
 /// `[log]`: what `sohoa serve` (and any command's warnings) writes to standard error.

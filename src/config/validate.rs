@@ -189,6 +189,9 @@ impl Config {
                 self.log.level
             )));
         }
+        for w in &self.webhooks {
+            validate_webhook(w).map_err(|e| bad(format!("[[webhooks]] url = {:?}: {e}", w.url)))?;
+        }
         let m = self.audit.checkpoint_every_minutes;
         if !m.is_finite() || m < 0.0 {
             return Err(bad(format!(
@@ -205,6 +208,40 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// `[[webhooks]]`: a plain-HTTP URL, known kinds, one secret source, sane numbers.
+fn validate_webhook(w: &super::WebhookConfig) -> Result<(), String> {
+    let rest = w.url.strip_prefix("http://").ok_or(
+        "an http:// URL (for https, a TLS-terminating proxy on this machine forwards to the receiver)",
+    )?;
+    if rest.is_empty() || rest.starts_with('/') || w.url.chars().any(char::is_whitespace) {
+        return Err("the URL names no host".into());
+    }
+    for e in &w.events {
+        if !crate::webhook::KINDS.contains(&e.as_str()) {
+            return Err(format!(
+                "events: {e:?} is not one of {}",
+                crate::webhook::KINDS.join(", ")
+            ));
+        }
+    }
+    if w.secret_file.is_some() == w.secret_env.is_some() {
+        return Err("set one of secret_file or secret_env (the HMAC key)".into());
+    }
+    for (key, v, min) in [
+        ("timeout_seconds", w.timeout_seconds, 0.1),
+        ("backoff_seconds", w.backoff_seconds, 0.0),
+        ("max_backoff_seconds", w.max_backoff_seconds, 0.0),
+    ] {
+        if !v.is_finite() || v < min || v > 30.0 * 86_400.0 {
+            return Err(format!("{key} = {v}: seconds, from {min}"));
+        }
+    }
+    if !(1..=100).contains(&w.max_attempts) {
+        return Err(format!("max_attempts = {}: 1 to 100", w.max_attempts));
+    }
+    Ok(())
 }
 
 /// `[report]`: every level named has targets, every target is a percentage.

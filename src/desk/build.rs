@@ -55,6 +55,8 @@ pub enum BuildError {
         profile: String,
         source: crate::sign::appearance::AppearanceError,
     },
+    #[error("[[webhooks]] {url}: {reason}")]
+    Webhook { url: String, reason: String },
     #[error("[trust]: {source}")]
     Trust { source: KeyError },
     #[error("{}: no pinned VGCA root certificate found; download them from ca.gov.vn (see trust/vgca/README.md)", dir.display())]
@@ -399,6 +401,45 @@ pub fn export_signer(cfg: &Config) -> Result<SignerSetup, BuildError> {
 /// Who signs the audit log's checkpoints (`[audit] signer`, else the agency).
 pub fn audit_signer(cfg: &Config) -> Result<SignerSetup, BuildError> {
     agency_signer(cfg, cfg.audit.signer.as_deref(), "set [audit] signer")
+}
+
+/// `[[webhooks]]` → receivers, their secrets read from their files or variables.
+pub fn webhooks(cfg: &Config) -> Result<Vec<crate::webhook::Hook>, BuildError> {
+    let mut out = Vec::new();
+    for w in &cfg.webhooks {
+        let bad = |reason: String| BuildError::Webhook {
+            url: w.url.clone(),
+            reason,
+        };
+        let secret = match (&w.secret_file, &w.secret_env) {
+            (Some(f), _) => {
+                let f = cfg.resolve(f);
+                let mut s = std::fs::read(&f)
+                    .map_err(|e| bad(format!("secret_file {}: {e}", f.display())))?;
+                while s.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                    s.pop();
+                }
+                s
+            }
+            (None, Some(var)) => std::env::var(var)
+                .map_err(|_| bad(format!("secret_env: ${var} is not set")))?
+                .into_bytes(),
+            (None, None) => Vec::new(),
+        };
+        if secret.len() < 16 {
+            return Err(bad("its secret is shorter than 16 bytes".into()));
+        }
+        out.push(crate::webhook::Hook {
+            url: w.url.clone(),
+            events: w.events.clone(),
+            secret,
+            max_attempts: w.max_attempts,
+            timeout: std::time::Duration::from_secs_f64(w.timeout_seconds),
+            backoff: std::time::Duration::from_secs_f64(w.backoff_seconds),
+            max_backoff: std::time::Duration::from_secs_f64(w.max_backoff_seconds),
+        });
+    }
+    Ok(out)
 }
 
 /// Who signs an ingested paper: the official who digitizes (`[store] signer`), then, when

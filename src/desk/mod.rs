@@ -22,6 +22,7 @@ pub mod review;
 mod tests;
 #[cfg(test)]
 mod tests_view;
+mod webhooks;
 
 use serde::Serialize;
 

@@ -174,6 +174,14 @@ pub fn refuse(
         first_seen: at.clone(),
         updated_at: at.clone(),
     })?;
+    index.enqueue(&[crate::webhook::event::file_failed(
+        &r.unit,
+        &label,
+        &r.reason,
+        super::metrics::failure_kind(&r.reason),
+        &key,
+        &at,
+    )])?;
     fail_files(
         paths,
         &r.unit,
@@ -275,6 +283,15 @@ pub fn process(
         updated_at: at,
     })?;
     let fail = |reason: String, index: &mut dyn ServiceIndex| -> Result<JobOutcome, InboxError> {
+        // announced before the files move: a crash in between re-runs it, with the same id
+        index.enqueue(&[crate::webhook::event::file_failed(
+            &job.unit,
+            &label,
+            &reason,
+            super::metrics::failure_kind(&reason),
+            &key,
+            &clock.now_rfc3339(),
+        )])?;
         fail_files(
             paths,
             &job.unit,
@@ -315,6 +332,14 @@ pub fn process(
     match ingest(&inputs, opts, classifier, store, index) {
         Ok(report) => {
             let papers = report.papers.len() as u32;
+            // announced once stored, before the files leave the inbox (a crash in between
+            // re-runs the batch, which announces the same event ids)
+            index.enqueue(&crate::webhook::event::batch_stored(
+                &job.unit,
+                &label,
+                &report.papers,
+                &clock.now_rfc3339(),
+            ))?;
             // results stored: now the files may leave the inbox
             let dir = processed_dir(paths, &job.unit, job.dossier.as_deref(), clock);
             for (rel, sha) in &files {

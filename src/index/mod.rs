@@ -7,6 +7,7 @@
 //! Every change and its audit entry are written in one transaction: the log cannot miss a
 //! change that happened, nor record one that did not.
 
+pub mod outbox;
 pub mod report;
 mod schema;
 mod sqlite;
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{Action, AuditEntry};
 
+pub use outbox::{Attempt, Delivery, DeliveryState, NewEvent, Outbox};
 pub use sqlite::SqliteIndex;
 
 /// The review state of a paper's type and fields.
@@ -560,12 +562,15 @@ pub trait Counts {
 }
 
 /// The whole index, every role (the desk's floor works with all of them).
-pub trait Index: Papers + Decisions + Journal + AuditTrail + Counts + Register {}
+pub trait Index: Papers + Decisions + Journal + AuditTrail + Counts + Register + Outbox {}
 
-impl<T: Papers + Decisions + Journal + AuditTrail + Counts + Register + ?Sized> Index for T {}
+impl<T: Papers + Decisions + Journal + AuditTrail + Counts + Register + Outbox + ?Sized> Index
+    for T
+{
+}
 
 /// What the inbox service needs: the papers (through `ingest`) and the journal, not the
 /// officers' decisions.
-pub trait ServiceIndex: Papers + Journal {}
+pub trait ServiceIndex: Papers + Journal + Outbox {}
 
-impl<T: Papers + Journal + ?Sized> ServiceIndex for T {}
+impl<T: Papers + Journal + Outbox + ?Sized> ServiceIndex for T {}

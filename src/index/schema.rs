@@ -210,6 +210,35 @@ CREATE INDEX audit_log_subject ON audit_log(subject, seq);
 ",
         sqlite: "",
     },
+    Migration {
+        version: 9,
+        name: "the outbox: events for webhooks, their deliveries, each receiver's cursor",
+        common: "
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE webhook_cursors (
+    url TEXT PRIMARY KEY,
+    last_outbox_id INTEGER NOT NULL
+);
+CREATE TABLE webhook_deliveries (
+    event_id TEXT NOT NULL REFERENCES outbox(event_id),
+    url TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_at BIGINT NOT NULL,
+    last_error TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (event_id, url)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(url, state, next_at);
+",
+        sqlite: "",
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -24,3 +24,4 @@ mod verify_corpus;
 pub mod verify_interop;
 mod verify_rules;
 mod web;
+mod webhooks;

@@ -126,3 +126,46 @@ pub(super) async fn requeue(
     })
     .await
 }
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DeliveriesQuery {
+    /// pending, delivered or dead.
+    state: Option<String>,
+    limit: Option<usize>,
+}
+
+/// The webhooks' deliveries (administrators): `?state=dead` lists the dead letters.
+pub(super) async fn webhooks(
+    State(s): State<ApiState>,
+    h: HeaderMap,
+    UrlQuery(q): UrlQuery<DeliveriesQuery>,
+) -> ApiResult<Json<Value>> {
+    let u = user(&s, &h, &[])?;
+    with_desk(&s, actor(&u), move |desk, _| {
+        let rows = desk.webhook_deliveries(q.state.as_deref(), q.limit.unwrap_or(100))?;
+        Ok(Json(json!({ "deliveries": rows })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RetryBody {
+    event_id: String,
+    url: String,
+}
+
+/// A dead letter sent again at the next pass (administrators; logged).
+pub(super) async fn webhook_retry(
+    State(s): State<ApiState>,
+    h: HeaderMap,
+    Json(b): Json<RetryBody>,
+) -> ApiResult<Json<Value>> {
+    let u = user(&s, &h, &[])?;
+    with_desk(&s, actor(&u), move |desk, _| {
+        desk.webhook_retry(&b.event_id, &b.url)?;
+        Ok(Json(json!({ "retried": b.event_id, "url": b.url })))
+    })
+    .await
+}

@@ -99,6 +99,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/jobs", get(inbox::jobs))
         .route("/api/inbox", get(inbox::inbox_files))
         .route("/api/failed/requeue", post(inbox::requeue))
+        .route("/api/webhooks", get(inbox::webhooks))
+        .route("/api/webhooks/retry", post(inbox::webhook_retry))
         .route("/api/audit", get(audit::audit_log))
         .route("/api/audit/verify", get(audit::audit_verify))
         .route("/api/reports", get(audit::reports))

@@ -11,6 +11,7 @@ mod certify;
 mod decisions;
 mod journal;
 mod likeness;
+mod outbox;
 mod papers;
 
 use super::schema::{latest, MIGRATIONS};
