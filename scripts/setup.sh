@@ -54,7 +54,9 @@ fi
 # rasterizes); it uses the Debian tesseract above. Brings img2pdf (builds the 200-page input).
 # python-pkcs11: pyHanko signing through the SoftHSM2 token (interop test, signing benchmark).
 PY_PACKAGES=(pyhanko==0.38.0 pyhanko-cli==0.6.0 pillow==12.0.0 'pikepdf[pdfa]==10.17.0'
-  ocrmypdf==17.13.0 segno==1.6.6 python-pkcs11==0.10.1)
+  ocrmypdf==17.13.0 segno==1.6.6 python-pkcs11==0.10.1
+  # the API against its OpenAPI description (tests/integration/api.rs)
+  schemathesis==4.32.5)
 stamp=".venv/.sohoa-setup-$(printf '%s ' "${PY_PACKAGES[@]}" | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip
