@@ -177,7 +177,7 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
         JobOutcome::Stored { papers, timings } => tracing::info!(
             papers,
             drop_to_signed_seconds = timings.drop_to_signed.map(|d| d.as_secs_f64()),
-            "batch stored"
+            "batch stored: {papers} paper(s)"
         ),
         JobOutcome::Failed { reason } => tracing::error!(
             reason = %reason,
@@ -374,7 +374,11 @@ fn renew_once(cfg: &Config) {
                 renewed = r.renewed.len(),
                 not_due = r.not_due,
                 failed = r.failed.len(),
-                "store renewed"
+                "store renewed: {} signed papers, {} renewed, {} not due, {} failed",
+                r.checked,
+                r.renewed.len(),
+                r.not_due,
+                r.failed.len()
             );
             for (id, why) in &r.failed {
                 tracing::error!(component = id, reason = %why, "paper not renewed");

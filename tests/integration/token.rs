@@ -434,8 +434,9 @@ fn the_service_signs_with_a_token_waits_while_it_is_pulled_out_and_resumes_when_
         .cmd(env!("CARGO_BIN_EXE_sohoa"))
         .args(["--config", cfg.to_str().unwrap(), "serve", "--poll"])
         .current_dir(root())
-        .stdout(std::fs::File::create(&log).unwrap())
-        .stderr(std::process::Stdio::null())
+        // the service logs to standard error
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let scan = read(&root().join("samples/scans/cccd-ban-sao.png"));
