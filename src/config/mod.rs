@@ -9,7 +9,7 @@ mod validate;
 pub use types::{
     AuditConfig, CertifyConfig, Config, DigitizeConfig, ExportConfig, HttpConfig, InboxConfig,
     LogConfig, ReportConfig, SignConfig, SignerProfile, StampConfig, TargetRates, TrustConfig,
-    UserConfig, WebhookConfig,
+    UserConfig, WebhookConfig, WEBHOOK_EVENTS,
 };
 pub use validate::ConfigError;
 

@@ -399,6 +399,10 @@ pub struct TargetRates {
     pub reuse_rate: Option<f64>,
 }
 
+/// The kinds of event a `[[webhooks]]` receiver may ask for (the webhook module sends them;
+/// its tests hold the two equal).
+pub const WEBHOOK_EVENTS: &[&str] = &["paper.stored", "dossier.complete", "file.failed"];
+
 /// `[[webhooks]]`: one receiver of `paper.stored`, `dossier.complete`, `file.failed`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

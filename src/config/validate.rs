@@ -219,10 +219,10 @@ fn validate_webhook(w: &super::WebhookConfig) -> Result<(), String> {
         return Err("the URL names no host".into());
     }
     for e in &w.events {
-        if !crate::webhook::KINDS.contains(&e.as_str()) {
+        if !super::WEBHOOK_EVENTS.contains(&e.as_str()) {
             return Err(format!(
                 "events: {e:?} is not one of {}",
-                crate::webhook::KINDS.join(", ")
+                super::WEBHOOK_EVENTS.join(", ")
             ));
         }
     }

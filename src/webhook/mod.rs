@@ -19,12 +19,8 @@ mod tests;
 pub use deliver::{HttpSender, Sender};
 pub use dispatch::{dispatch_once, Hook, Pass};
 
-/// The kinds of event.
-pub const KINDS: &[&str] = &[
-    event::PAPER_STORED,
-    event::DOSSIER_COMPLETE,
-    event::FILE_FAILED,
-];
+/// The kinds of event (the list configuration validates `events` against).
+pub use crate::config::WEBHOOK_EVENTS as KINDS;
 
 /// Why a webhook could not be set up or an attempt failed; messages name the receiver.
 #[derive(Debug, thiserror::Error)]

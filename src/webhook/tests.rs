@@ -32,6 +32,18 @@ fn the_signature_covers_time_and_body_and_only_the_secret_makes_it() {
 }
 
 #[test]
+fn the_kinds_configuration_accepts_are_the_kinds_sent() {
+    assert_eq!(
+        KINDS,
+        [
+            event::PAPER_STORED,
+            event::DOSSIER_COMPLETE,
+            event::FILE_FAILED
+        ]
+    );
+}
+
+#[test]
 fn backoff_doubles_to_its_cap() {
     let (b, cap) = (Duration::from_secs(5), Duration::from_secs(60));
     let d: Vec<u64> = (1..=6)
