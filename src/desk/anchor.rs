@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{Desk, DeskError};
 use crate::audit::checkpoint::{Checkpoint, Finding, Heads, Reason, FOLDER};
-use crate::audit::{explain, ChainReport};
+use crate::audit::{explain, AuditEntry, ChainReport};
 use crate::sign::cms::{build_signed_data, CmsProfile};
 use crate::sign::tsa::TimestampAuthority;
 use crate::sign::Signer;
@@ -96,8 +96,13 @@ impl Desk<'_> {
     /// when the log or the store cannot be read: every finding is in the verdict.
     pub fn verify_audit(&mut self) -> Result<AuditVerdict, DeskError> {
         let log = self.index.audit_log()?;
-        let chain = crate::audit::verify(&log);
-        let heads = Heads::of(&log);
+        self.verify_log(&log)
+    }
+
+    /// [`Desk::verify_audit`] of a log already read.
+    fn verify_log(&mut self, log: &[AuditEntry]) -> Result<AuditVerdict, DeskError> {
+        let chain = crate::audit::verify(log);
+        let heads = Heads::of(log);
         let opts = self.verify_now();
         let mut checkpoints = Vec::new();
         for key in self.store.list_records(FOLDER)? {
@@ -207,11 +212,11 @@ impl Desk<'_> {
     /// and writes its signature, then the checkpoint itself (a checkpoint is listed only once
     /// both are stored).
     pub fn anchor_audit(&mut self, req: &AnchorRequest<'_>) -> Result<Anchored, DeskError> {
-        let verdict = self.verify_audit()?;
+        let log = self.index.audit_log()?;
+        let verdict = self.verify_log(&log)?;
         if !verdict.intact {
             return Err(DeskError::AuditBroken(verdict.problems.join("; ")));
         }
-        let log = self.index.audit_log()?;
         let Some(last) = log.last() else {
             return Ok(Anchored::EmptyLog);
         };

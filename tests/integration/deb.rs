@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::helpers::*;
+use crate::serve::files as walk;
 
 fn ok(what: &str, o: &std::process::Output) -> String {
     assert!(o.status.success(), "{what}: {}", text(o));
@@ -194,21 +195,4 @@ fn the_debian_package_installs_a_hardened_unit_and_runs_the_main_job_from_its_co
             .any(|p| p.ends_with(".json")),
         "no checkpoint"
     );
-}
-
-/// Every file under `dir`, as strings.
-fn walk(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                todo.push(p);
-            } else {
-                out.push(p.display().to_string());
-            }
-        }
-    }
-    out
 }
