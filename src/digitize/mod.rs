@@ -286,6 +286,20 @@ fn input_digests(inputs: &[PathBuf]) -> Result<Vec<String>, DigitizeError> {
         .collect()
 }
 
+/// Workers (one engine each) and strips per page for `pages` pages. `workers` 0 means one per
+/// core: then no worker is started without a page (an engine costs about 0.1 s to start), and
+/// when there are fewer pages than cores each page is cut into strips for the idle cores (see
+/// `Engine::set_strips`). A set number of workers (the service: one per batch) reads whole
+/// pages.
+fn shares(workers: usize, pages: usize) -> (usize, usize) {
+    if workers != 0 {
+        return (workers, 1);
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = cores.min(pages).max(1);
+    (workers, (cores / workers).max(1))
+}
+
 /// Digitizes `inputs` (in order) into the PDF/A `output`.
 pub fn digitize(
     inputs: &[PathBuf],
@@ -335,11 +349,7 @@ pub fn digitize(
     };
     let mut writer = PdfAWriter::new(sink, info)?;
 
-    let workers = if opts.workers == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        opts.workers
-    };
+    let (workers, strips) = shares(opts.workers, pages.len());
     let mut reports = Vec::with_capacity(pages.len());
     // Sources of kept pages, opened once each (the writer shares their fonts across pages).
     let mut sources = PdfSources::default();
@@ -349,7 +359,11 @@ pub fn digitize(
         jobs,
         workers,
         workers * 2,
-        || ocr::engine_for(opts.engines.as_ref(), &opts.ocr).map_err(DigitizeError::from),
+        || {
+            let mut engine = ocr::engine_for(opts.engines.as_ref(), &opts.ocr)?;
+            engine.set_strips(strips);
+            Ok::<_, DigitizeError>(engine)
+        },
         |engine, (i, page)| {
             if keeps_text(&page) {
                 return Ok((i, Done::Keep));

@@ -20,6 +20,7 @@ mod omp;
 mod orientation;
 mod pool;
 mod rotate;
+mod strips;
 #[cfg(test)]
 mod tests;
 mod tsv;

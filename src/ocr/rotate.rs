@@ -46,17 +46,35 @@ pub fn quarter_turn<P: image::Pixel + 'static>(
 /// Counter-clockwise rotation by `degrees` about the centre onto a white canvas of the same
 /// size, bilinear. A point at `(x, y)` (pixel centres at `i + 0.5`) relative to the centre
 /// `(dx, dy)` moves to `(dx·cos + dy·sin, −dx·sin + dy·cos)` (y grows downwards).
+#[cfg(test)]
 pub fn rotate_about_centre_gray(img: &GrayImage, degrees: f32) -> GrayImage {
-    let (w, h) = img.dimensions();
-    let data = rotate_channels(img.as_raw(), w, h, 1, degrees);
-    GrayImage::from_raw(w, h, data).unwrap_or_else(|| white_gray(w, h))
+    turn_and_rotate_gray(img, 0, degrees)
 }
 
-/// [`rotate_about_centre_gray`] for RGB.
-pub fn rotate_about_centre_rgb(img: &RgbImage, degrees: f32) -> RgbImage {
+/// [`quarter_turn`] by `rotation`, then [`rotate_about_centre_gray`] by `degrees`, in one
+/// pass over the pixels (the same values as the two steps, with no intermediate image).
+fn turn_and_rotate_gray(img: &GrayImage, rotation: u16, degrees: f32) -> GrayImage {
     let (w, h) = img.dimensions();
-    let data = rotate_channels(img.as_raw(), w, h, 3, degrees);
-    RgbImage::from_raw(w, h, data).unwrap_or_else(|| RgbImage::from_pixel(w, h, Rgb([255; 3])))
+    let (ow, oh) = turned_size(w, h, rotation);
+    let data = rotate_channels(img.as_raw(), w, h, 1, rotation, degrees);
+    GrayImage::from_raw(ow, oh, data).unwrap_or_else(|| white_gray(ow, oh))
+}
+
+/// [`turn_and_rotate_gray`] for RGB.
+fn turn_and_rotate_rgb(img: &RgbImage, rotation: u16, degrees: f32) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let (ow, oh) = turned_size(w, h, rotation);
+    let data = rotate_channels(img.as_raw(), w, h, 3, rotation, degrees);
+    RgbImage::from_raw(ow, oh, data).unwrap_or_else(|| RgbImage::from_pixel(ow, oh, Rgb([255; 3])))
+}
+
+/// Width and height after a clockwise quarter turn by `rotation` degrees.
+fn turned_size(w: u32, h: u32, rotation: u16) -> (u32, u32) {
+    if (rotation % 360) / 90 % 2 == 1 {
+        (h, w)
+    } else {
+        (w, h)
+    }
 }
 
 fn white_gray(w: u32, h: u32) -> GrayImage {
@@ -68,103 +86,127 @@ fn white_gray(w: u32, h: u32) -> GrayImage {
 pub fn upright(raster: &Raster, rotation: u16, skew_degrees: f32) -> Raster {
     let skew = skew_degrees.abs() >= MIN_SKEW_DEGREES;
     match raster {
-        Raster::Gray(g) => {
-            let r = quarter_turn(g, rotation);
-            Raster::Gray(if skew {
-                rotate_about_centre_gray(&r, skew_degrees)
-            } else {
-                r
-            })
-        }
-        Raster::Rgb(c) => {
-            let r = quarter_turn(c, rotation);
-            Raster::Rgb(if skew {
-                rotate_about_centre_rgb(&r, skew_degrees)
-            } else {
-                r
-            })
-        }
+        Raster::Gray(g) if skew => Raster::Gray(turn_and_rotate_gray(g, rotation, skew_degrees)),
+        Raster::Gray(g) => Raster::Gray(quarter_turn(g, rotation)),
+        Raster::Rgb(c) if skew => Raster::Rgb(turn_and_rotate_rgb(c, rotation, skew_degrees)),
+        Raster::Rgb(c) => Raster::Rgb(quarter_turn(c, rotation)),
     }
 }
 
 /// Upright gray image for recognition.
 pub fn upright_gray(gray: &GrayImage, rotation: u16, skew_degrees: f32) -> GrayImage {
-    let r = quarter_turn(gray, rotation);
     if skew_degrees.abs() >= MIN_SKEW_DEGREES {
-        rotate_about_centre_gray(&r, skew_degrees)
+        turn_and_rotate_gray(gray, rotation, skew_degrees)
     } else {
-        r
+        quarter_turn(gray, rotation)
     }
 }
 
-/// Rotates an interleaved `ch`-channel 8-bit buffer; samples outside the source are white.
+/// Fractional bits of the source coordinates in [`rotate_channels`].
+const FRAC: u32 = 32;
+/// Bits of the interpolation weights (a 1024th of a pixel).
+const WEIGHT_BITS: u32 = 10;
+const WEIGHT_ONE: u32 = 1 << WEIGHT_BITS;
+
+/// Turns an interleaved `ch`-channel 8-bit `w`×`h` buffer clockwise by the quarter turns of
+/// `rotation`, then rotates it counter-clockwise by `degrees` about its centre (on a canvas of
+/// the turned size); samples outside the source are white. Both steps are one affine map from
+/// an output pixel back to the source, and a quarter turn only swaps and mirrors the axes, so
+/// the bilinear samples are those of the two steps done one after the other.
 ///
-/// The inverse map and the weights are computed in `f64` exactly as written (the same
-/// expressions in the same order, so the result does not depend on how it is computed); what
-/// is cheap is the rest: the row's terms once per row, `floor` and `round` as exact integer
-/// conversions instead of library calls, and the four source pixels read without bounds
-/// checks where all four lie inside the image (all but the margins).
-fn rotate_channels(src: &[u8], w: u32, h: u32, ch: usize, degrees: f32) -> Vec<u8> {
+/// Bilinear, in fixed point: the inverse map's source point is stepped along each row in
+/// 32.32 fixed point (from the row's start computed in `f64`, so the drift over a row of
+/// 32767 px stays below 10⁻⁵ px), and the weights are rounded to 1024ths, so a value differs
+/// from the exact `f64` interpolation by at most 1 (see the test). About 4x faster than the
+/// per-pixel `f64` version it replaced, which cost a tenth of a page's CPU time.
+fn rotate_channels(src: &[u8], w: u32, h: u32, ch: usize, rotation: u16, degrees: f32) -> Vec<u8> {
+    let (ow, oh) = turned_size(w, h, rotation);
+    let (ow, oh) = (ow as usize, oh as usize);
     let (w, h) = (w as usize, h as usize);
-    let mut out = vec![255u8; w * h * ch];
+    let mut out = vec![255u8; ow * oh * ch];
     if w == 0 || h == 0 || src.len() < w * h * ch {
         return out;
     }
     let (sin, cos) = f64::from(degrees).to_radians().sin_cos();
-    let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
-    let (wf, hf) = (w as f64, h as f64);
-    let fetch = |x: i64, y: i64, c: usize| -> f64 {
+    let (cx, cy) = (ow as f64 / 2.0, oh as f64 / 2.0);
+    // deskew: output pixel (x, y) -> point (tx, ty) of the turned image,
+    //   tx = a·x + b·y + c, ty = d·x + e·y + f
+    let (a, b, c) = (cos, -sin, (0.5 - cx) * cos - (0.5 - cy) * sin + cx - 0.5);
+    let (d, e, f) = (sin, cos, (0.5 - cx) * sin + (0.5 - cy) * cos + cy - 0.5);
+    // quarter turn: point (tx, ty) of the turned image -> source point, as the same form
+    let (wl, hl) = ((w - 1) as f64, (h - 1) as f64);
+    let [a, b, c, d, e, f] = match (rotation % 360) / 90 {
+        // turned (u, v) = source (v, h-1-u)
+        1 => [d, e, f, -a, -b, hl - c],
+        // source (w-1-u, h-1-v)
+        2 => [-a, -b, wl - c, -d, -e, hl - f],
+        // source (w-1-v, u)
+        3 => [-d, -e, wl - f, a, b, c],
+        _ => [a, b, c, d, e, f],
+    };
+    let one = (1i64 << FRAC) as f64;
+    let fixed = |v: f64| (v * one).round() as i64;
+    let (step_x, step_y) = (fixed(a), fixed(d));
+    let (lo, wmax, hmax) = (-(1i64 << FRAC), (w as i64) << FRAC, (h as i64) << FRAC);
+    // the fraction rounded to WEIGHT_BITS: 0..=WEIGHT_ONE
+    let weight = |v: i64| {
+        let f = (v & ((1i64 << FRAC) - 1)) >> (FRAC - WEIGHT_BITS - 1);
+        ((f + 1) >> 1) as u32
+    };
+    let fetch = |x: i64, y: i64, c: usize| -> u32 {
         if x < 0 || y < 0 || x >= w as i64 || y >= h as i64 {
-            255.0
+            255
         } else {
-            f64::from(src[(y as usize * w + x as usize) * ch + c])
+            u32::from(src[(y as usize * w + x as usize) * ch + c])
         }
     };
-    // `v.round().clamp(0, 255)` without the library calls: round half away from zero, exact
-    // (the fraction `v - trunc(v)` is exact in floating point)
-    let to_u8 = |v: f64| {
-        let t = v as i64;
-        let r = if v >= 0.0 {
-            t + i64::from(v - t as f64 >= 0.5)
-        } else {
-            t - i64::from(t as f64 - v >= 0.5)
-        };
-        r.clamp(0, 255) as u8
-    };
-    // `floor`, exact: truncation, one down for a negative fraction
-    let floor = |v: f64| {
-        let t = v as i64;
-        t - i64::from((t as f64) > v)
+    // weights sum to WEIGHT_ONE per axis: the product, at most 255 << 20, is rounded half up
+    let mix = |p00: u32, p01: u32, p10: u32, p11: u32, fx: u32, fy: u32| -> u8 {
+        let top = p00 * (WEIGHT_ONE - fx) + p01 * fx;
+        let bottom = p10 * (WEIGHT_ONE - fx) + p11 * fx;
+        let v = top * (WEIGHT_ONE - fy) + bottom * fy;
+        ((v + (1 << (2 * WEIGHT_BITS - 1))) >> (2 * WEIGHT_BITS)).min(255) as u8
     };
     let stride = w * ch;
-    for y in 0..h {
-        let dy = y as f64 + 0.5 - cy;
-        let (dy_sin, dy_cos) = (dy * sin, dy * cos);
-        let row = &mut out[y * stride..(y + 1) * stride];
-        for x in 0..w {
-            let dx = x as f64 + 0.5 - cx;
-            // inverse map: the source point that lands on (x, y)
-            let sx = dx * cos - dy_sin + cx - 0.5;
-            let sy = dx * sin + dy_cos + cy - 0.5;
-            if sx <= -1.0 || sy <= -1.0 || sx >= wf || sy >= hf {
+    let out_stride = ow * ch;
+    for y in 0..oh {
+        // the source point that lands on the row's first pixel (0, y)
+        let mut sx = fixed(b * y as f64 + c);
+        let mut sy = fixed(e * y as f64 + f);
+        let row = &mut out[y * out_stride..(y + 1) * out_stride];
+        for x in 0..ow {
+            let (px, py) = (sx, sy);
+            sx += step_x;
+            sy += step_y;
+            if px <= lo || py <= lo || px >= wmax || py >= hmax {
                 continue;
             }
-            let (x0, y0) = (floor(sx), floor(sy));
-            let (fx, fy) = (sx - x0 as f64, sy - y0 as f64);
+            let (x0, y0) = (px >> FRAC, py >> FRAC);
+            let (fx, fy) = (weight(px), weight(py));
             let o = x * ch;
             if x0 >= 0 && y0 >= 0 && (x0 as usize) + 1 < w && (y0 as usize) + 1 < h {
                 let i = (y0 as usize * w + x0 as usize) * ch;
-                let (p00, p10) = (&src[i..i + 2 * ch], &src[i + stride..i + stride + 2 * ch]);
+                let (p0, p1) = (&src[i..i + 2 * ch], &src[i + stride..i + stride + 2 * ch]);
                 for c in 0..ch {
-                    let top = f64::from(p00[c]) * (1.0 - fx) + f64::from(p00[ch + c]) * fx;
-                    let bottom = f64::from(p10[c]) * (1.0 - fx) + f64::from(p10[ch + c]) * fx;
-                    row[o + c] = to_u8(top * (1.0 - fy) + bottom * fy);
+                    row[o + c] = mix(
+                        u32::from(p0[c]),
+                        u32::from(p0[ch + c]),
+                        u32::from(p1[c]),
+                        u32::from(p1[ch + c]),
+                        fx,
+                        fy,
+                    );
                 }
             } else {
                 for c in 0..ch {
-                    let top = fetch(x0, y0, c) * (1.0 - fx) + fetch(x0 + 1, y0, c) * fx;
-                    let bottom = fetch(x0, y0 + 1, c) * (1.0 - fx) + fetch(x0 + 1, y0 + 1, c) * fx;
-                    row[o + c] = to_u8(top * (1.0 - fy) + bottom * fy);
+                    row[o + c] = mix(
+                        fetch(x0, y0, c),
+                        fetch(x0 + 1, y0, c),
+                        fetch(x0, y0 + 1, c),
+                        fetch(x0 + 1, y0 + 1, c),
+                        fx,
+                        fy,
+                    );
                 }
             }
         }
@@ -180,8 +222,8 @@ mod tests {
         GrayImage::from_fn(40, 20, |x, y| Luma([((x * 5 + y * 3) % 256) as u8]))
     }
 
-    /// The rotation as first written (libm `floor` and `round`, every read bounds-checked):
-    /// the faster one must give the same bytes.
+    /// The rotation as first written (`f64` per pixel, libm `floor` and `round`, every read
+    /// bounds-checked): the fixed-point one must stay within 1 of it everywhere.
     fn reference(src: &[u8], w: u32, h: u32, ch: usize, degrees: f32) -> Vec<u8> {
         let (w, h) = (w as usize, h as usize);
         let mut out = vec![255u8; w * h * ch];
@@ -218,7 +260,7 @@ mod tests {
     }
 
     #[test]
-    fn the_fast_rotation_gives_the_reference_bytes() {
+    fn the_fixed_point_rotation_stays_within_one_of_the_exact_one() {
         // noise and hard edges, odd and even sides, gray and RGB, small and large angles
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = || {
@@ -232,11 +274,39 @@ mod tests {
                 .map(|i| if i % 7 == 0 { 0 } else { (next() % 256) as u8 })
                 .collect();
             for deg in [0.1f32, -0.37, 1.0, 2.5, -3.3, 7.9, -10.0, 30.0, 90.0, 179.0] {
-                assert_eq!(
-                    rotate_channels(&src, w as u32, h as u32, ch, deg),
-                    reference(&src, w as u32, h as u32, ch, deg),
-                    "{w}x{h}x{ch} at {deg}°"
-                );
+                let fast = rotate_channels(&src, w as u32, h as u32, ch, 0, deg);
+                let exact = reference(&src, w as u32, h as u32, ch, deg);
+                assert_eq!(fast.len(), exact.len());
+                for (i, (a, b)) in fast.iter().zip(&exact).enumerate() {
+                    assert!(
+                        a.abs_diff(*b) <= 1,
+                        "{w}x{h}x{ch} at {deg}°, byte {i}: {a} vs {b}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn one_pass_turn_and_rotation_equals_the_two_steps() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for (w, h) in [(57u32, 40u32), (40, 57), (64, 64), (3, 11)] {
+            let img = GrayImage::from_fn(w, h, |_, _| Luma([(next() % 256) as u8]));
+            for rotation in [0u16, 90, 180, 270] {
+                for deg in [0.3f32, -2.5, 7.0] {
+                    let one = turn_and_rotate_gray(&img, rotation, deg);
+                    let two = rotate_about_centre_gray(&quarter_turn(&img, rotation), deg);
+                    assert_eq!(one.dimensions(), two.dimensions());
+                    for (p, q) in one.pixels().zip(two.pixels()) {
+                        assert!(p[0].abs_diff(q[0]) <= 1, "{w}x{h} {rotation} {deg}");
+                    }
+                }
             }
         }
     }

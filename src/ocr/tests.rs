@@ -367,3 +367,34 @@ fn pooled_engines_are_reused_between_runs_and_at_most_max_idle_are_kept() {
     drop(super::engine_for(None, &OcrConfig::default()).unwrap());
     assert_eq!(pool.idle(), 1);
 }
+
+#[test]
+fn a_page_read_in_strips_side_by_side_reads_as_the_whole_page() {
+    let (img, text) = fixture("don_de_nghi");
+    let mut whole = engine();
+    let one = run(&mut whole, scanned(img.clone(), "whole"), &text, "whole page");
+    let mut split = engine();
+    split.set_strips(2);
+    let cuts = strips::cuts(&img, 2, 300.0);
+    assert_eq!(cuts.len(), 2, "the fixture has blank rows to cut through: {cuts:?}");
+    let two = run(&mut split, scanned(img, "strips"), &text, "two strips");
+    // the same words, within a few characters
+    assert!(
+        (cer(&text, &two.text) - cer(&text, &one.text)).abs() <= 0.005,
+        "whole:\n{}\nstrips:\n{}",
+        one.text,
+        two.text
+    );
+    // the lower strip's words are in page coordinates, below the cut, in reading order
+    let cut = cuts[0].1 as f32;
+    let below: Vec<&Word> = two.words.iter().filter(|w| w.bbox[1] >= cut).collect();
+    assert!(!below.is_empty(), "no word below the cut at {cut}");
+    let first_below = two.words.iter().position(|w| w.bbox[1] >= cut).unwrap();
+    assert!(two.words[first_below..].iter().all(|w| w.bbox[1] >= cut));
+    // each word's box is where the whole page's reading put the same word
+    for w in &below {
+        if let Some(same) = one.words.iter().find(|o| o.text == w.text && o.text.len() > 5) {
+            assert!((same.bbox[1] - w.bbox[1]).abs() <= 3.0, "{w:?} vs {same:?}");
+        }
+    }
+}
