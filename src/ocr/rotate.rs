@@ -259,16 +259,20 @@ mod tests {
         out
     }
 
-    #[test]
-    fn the_fixed_point_rotation_stays_within_one_of_the_exact_one() {
-        // noise and hard edges, odd and even sides, gray and RGB, small and large angles
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
+    /// Xorshift64: reproducible noise for the pixel tests.
+    fn noise(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
             seed
-        };
+        }
+    }
+
+    #[test]
+    fn the_fixed_point_rotation_stays_within_one_of_the_exact_one() {
+        // noise and hard edges, odd and even sides, gray and RGB, small and large angles
+        let mut next = noise(0x2545_f491_4f6c_dd1d);
         for (w, h, ch) in [(57, 40, 1), (64, 64, 1), (33, 71, 3), (1, 9, 1), (2, 2, 3)] {
             let src: Vec<u8> = (0..w * h * ch)
                 .map(|i| if i % 7 == 0 { 0 } else { (next() % 256) as u8 })
@@ -289,13 +293,7 @@ mod tests {
 
     #[test]
     fn one_pass_turn_and_rotation_equals_the_two_steps() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = noise(0x9e37_79b9_7f4a_7c15);
         for (w, h) in [(57u32, 40u32), (40, 57), (64, 64), (3, 11)] {
             let img = GrayImage::from_fn(w, h, |_, _| Luma([(next() % 256) as u8]));
             for rotation in [0u16, 90, 180, 270] {
