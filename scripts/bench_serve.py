@@ -17,11 +17,11 @@ looks for the orientation and the skew, classifies, writes the PDF/A, signs and 
    later) on a fresh store; each page is dropped into inbox/<unit>/ (written as `.part`,
    then renamed) only after the previous one is stored.
    Time-to-signed = from the rename to the moment the scan appears in processed/, which the
-   service does only after the signed PDF/A and the index row are durable. Target per page:
-   <= tesseract's time for that page + 1 s (the 0.5 s settle delay included).
+   service does only after the signed PDF/A and the index row are durable. Target: p95 <=
+   the p95 of tesseract's time for each page + 0.5 s (the 0.5 s settle delay included).
 3. Throughput: all pages, --rounds times (3; distinct files), dropped at once into the same
    running service; pages per minute from the first drop to the last scan in processed/,
-   against tesseract two processes at a time over the same list. Target: >= 0.8x.
+   against tesseract two processes at a time over the same list. Target: >= 0.95x.
 4. With --burst N: N distinct files (the pages again, each made unique by a PNG text chunk, so
    no scan is recognised as already stored) dropped at once; the service's resident memory
    (VmRSS, and VmHWM at the end) sampled every second for --burst-seconds, then the service is
@@ -49,6 +49,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_digitize as bd  # noqa: E402  (the upright pages, process helpers)
 
 ROOT = bd.ROOT
+# targets: time-to-signed within each page's own tesseract time + this (p95), and pages/min
+BUDGET_S = 0.5
+TARGET_PPM = 0.95
 WORK = bd.DATA / "serve"
 UNIT = "000.00.10.H59"
 
@@ -267,7 +270,7 @@ def main() -> None:
     results["machine_after"] = bd.machine_state()
     per = ref["per_page"]
     tts = results["time_to_signed"]
-    budget = [t + 1.0 for t in per]
+    budget = [t + BUDGET_S for t in per]
     met = sum(1 for s, b in zip(tts, budget) if s <= b)
     tess_ppm = len(pages) * a.rounds / ref["parallel_wall"] * 60
     sohoa_ppm = len(pages) * a.rounds / results["throughput_wall"] * 60
@@ -275,14 +278,14 @@ def main() -> None:
     print(f"{len(pages)} single pages; {os.cpu_count()} CPUs; load {results['machine']['loadavg']}")
     print(f"{'':34} {'p50 s':>7} {'p95 s':>7} {'max s':>7}")
     print(f"{'tesseract, one page, 1 core':34} {pct(per, .5):7.2f} {pct(per, .95):7.2f} {max(per):7.2f}")
-    print(f"{'tesseract + 1 s (the target)':34} {pct(budget, .5):7.2f} {pct(budget, .95):7.2f} {max(budget):7.2f}")
+    print(f"{'tesseract + 0.5 s (the target)':34} {pct(budget, .5):7.2f} {pct(budget, .95):7.2f} {max(budget):7.2f}")
     print(f"{'sohoa serve, time-to-signed':34} {pct(tts, .5):7.2f} {pct(tts, .95):7.2f} {max(tts):7.2f}")
-    print(f"pages within their own tesseract time + 1 s: {met}/{len(pages)}; "
+    print(f"pages within their own tesseract time + {BUDGET_S} s: {met}/{len(pages)}; "
           f"p95 {pct(tts, .95):.2f} s vs target p95 {pct(budget, .95):.2f} s "
           f"({'met' if pct(tts, .95) <= pct(budget, .95) else 'NOT met'})")
     print(f"throughput ({len(pages) * a.rounds} pages): sohoa serve {sohoa_ppm:.1f} pages/min, tesseract 2 processes {tess_ppm:.1f} "
-          f"pages/min: {sohoa_ppm / tess_ppm:.2f}x (target >= 0.8x: "
-          f"{'met' if sohoa_ppm / tess_ppm >= 0.8 else 'NOT met'})")
+          f"pages/min: {sohoa_ppm / tess_ppm:.2f}x (target >= {TARGET_PPM}x: "
+          f"{'met' if sohoa_ppm / tess_ppm >= TARGET_PPM else 'NOT met'})")
     if "burst" in results:
         b = results["burst"]
         print(f"burst of {b['files']} files: peak RSS {b['peak_rss_mib']} MiB over {b['seconds']:.0f} s; "

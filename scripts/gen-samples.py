@@ -23,6 +23,11 @@ PIL.PdfParser), compares format, page count, size, mode and dpi with the manifes
 ground truth page count, and prints a table. --ocr additionally undoes the recorded rotation
 and skew of each page, runs `tesseract - - -l vie --psm 3` on it and prints the character
 error rate against the ground truth (slow: a few seconds a page).
+
+--variant second makes a second, differently generated set of the same papers for checking
+that a change tuned on the samples does not merely fit them (scripts/bench_digitize.py uses it):
+another seed (other names, numbers and degradations), Liberation Sans/Serif instead of DejaVu,
+other margins and tighter line spacing.
 """
 import argparse
 import io
@@ -56,6 +61,25 @@ FONTS = {
 PAPER_MM = {"A5": (148, 210), "A4": (210, 297)}
 # Margins in mm (left, top, right, bottom): administrative papers keep a wide left margin.
 MARGINS_MM = {"A5": (18, 12, 12, 10), "A4": (30, 20, 18, 15)}
+# Line pitch relative to the sample set's.
+LEADING = 1.0
+# --variant: what differs from the sample set.
+VARIANTS = {
+    "second": dict(
+        seed=20261207,
+        font_dir="/usr/share/fonts/truetype/liberation2",
+        fonts={
+            ("sans", "r"): "LiberationSans-Regular.ttf",
+            ("sans", "b"): "LiberationSans-Bold.ttf",
+            ("sans", "i"): "LiberationSans-Italic.ttf",
+            ("serif", "r"): "LiberationSerif-Regular.ttf",
+            ("serif", "b"): "LiberationSerif-Bold.ttf",
+            ("serif", "i"): "LiberationSerif-Italic.ttf",
+        },
+        margins={"A5": (14, 16, 14, 12), "A4": (25, 25, 22, 20)},
+        leading=0.92,
+    ),
+}
 # Paper tints (background, ink) for colour scans; grey levels for grayscale ones.
 TINTS = {
     "white": ((250, 250, 248), (28, 28, 32)),
@@ -604,7 +628,7 @@ class Typesetter:
             return self.render_card(blocks)
         page = Image.new("L", (self.w, self.h), 255)
         draw = ImageDraw.Draw(page)
-        step = self.px(self.pt * 1.42)
+        step = self.px(self.pt * 1.42 * LEADING)
         y = self.top
         drawn = []
         width = self.right - self.left
@@ -659,7 +683,7 @@ class Typesetter:
         draw = ImageDraw.Draw(page)
         cw = self.right - self.left
         x0, y0 = self.left, self.top
-        step = self.px(self.pt * 1.38)
+        step = self.px(self.pt * 1.38 * LEADING)
         pad = self.px(10)
         drawn = []
         photo_w = cw * 0.24
@@ -1026,9 +1050,16 @@ def main():
     ap.add_argument("--out", default=DEFAULT_OUT, help="output directory (default samples/scans)")
     ap.add_argument("--check", action="store_true",
                     help="verify the files against manifest.json instead of generating them")
+    ap.add_argument("--variant", choices=sorted(VARIANTS),
+                    help="a differently generated set (seed, fonts, margins, leading)")
     ap.add_argument("--ocr", action="store_true",
                     help="with --check: run tesseract on each de-rotated, deskewed page")
     args = ap.parse_args()
+    if args.variant:
+        global SEED, FONT_DIR, FONTS, MARGINS_MM, LEADING
+        v = VARIANTS[args.variant]
+        SEED, FONT_DIR, FONTS = v["seed"], v["font_dir"], v["fonts"]
+        MARGINS_MM, LEADING = v["margins"], v["leading"]
     if args.check:
         sys.exit(0 if check(args.out, args.ocr) else 1)
     started = time.monotonic()
