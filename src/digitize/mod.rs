@@ -289,15 +289,35 @@ fn input_digests(inputs: &[PathBuf]) -> Result<Vec<String>, DigitizeError> {
 /// Workers (one engine each) and strips per page for `pages` pages. `workers` 0 means one per
 /// core: then no worker is started without a page (an engine costs about 0.1 s to start), and
 /// when there are fewer pages than cores each page is cut into strips for the idle cores (see
-/// `Engine::set_strips`). A set number of workers (the service: one per batch) reads whole
-/// pages.
-fn shares(workers: usize, pages: usize) -> (usize, usize) {
+/// `Engine::set_strips`). A set number of workers reads whole pages, except in the service
+/// (one worker per batch, engines from its pool), where a batch gets the strips of the cores
+/// no other batch is reading on when it starts.
+pub(crate) fn shares(workers: usize, pages: usize) -> (usize, usize) {
     if workers != 0 {
         return (workers, 1);
     }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = cores();
     let workers = cores.min(pages).max(1);
     (workers, (cores / workers).max(1))
+}
+
+/// A worker's engine (from the service's pool when there is one), allowed `strips` strips per
+/// page; in the service (one worker per batch) the strips of the cores no other batch is
+/// reading on now.
+pub(crate) fn worker_engine(
+    opts: &DigitizeOptions,
+    strips: usize,
+) -> Result<ocr::PooledEngine, DigitizeError> {
+    let mut engine = ocr::engine_for(opts.engines.as_ref(), &opts.ocr)?;
+    engine.set_strips(match &opts.engines {
+        Some(pool) if opts.workers == 1 => cores().saturating_sub(pool.lent()) + 1,
+        _ => strips,
+    });
+    Ok(engine)
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Digitizes `inputs` (in order) into the PDF/A `output`.
@@ -359,11 +379,7 @@ pub fn digitize(
         jobs,
         workers,
         workers * 2,
-        || {
-            let mut engine = ocr::engine_for(opts.engines.as_ref(), &opts.ocr)?;
-            engine.set_strips(strips);
-            Ok::<_, DigitizeError>(engine)
-        },
+        || worker_engine(opts, strips),
         |engine, (i, page)| {
             if keeps_text(&page) {
                 return Ok((i, Done::Keep));

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use crate::classify::{qr, PageLine, PageText, PageWord};
 use crate::decode::text_layer::{read_text_layer, TextLayer};
 use crate::decode::{PageRef, Raster, ScannedPage};
-use crate::ocr;
 
 use super::{keeps_text, list_inputs, order, page_label, page_name, recognize_page, report_of};
 use super::{DigitizeError, DigitizeOptions, PageReport, PdfSources};
@@ -88,11 +87,7 @@ pub fn recognize_pages(
     keep_pixel_bytes: usize,
 ) -> Result<Recognized, DigitizeError> {
     let pages = list_inputs(inputs, &opts.limits)?;
-    let workers = if opts.workers == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        opts.workers
-    };
+    let (workers, strips) = super::shares(opts.workers, pages.len());
     let mut texts = Vec::with_capacity(pages.len());
     let mut reports = Vec::with_capacity(pages.len());
     let mut ocrs = Vec::with_capacity(pages.len());
@@ -105,7 +100,7 @@ pub fn recognize_pages(
         jobs,
         workers,
         workers * 2,
-        || ocr::engine_for(opts.engines.as_ref(), &opts.ocr).map_err(DigitizeError::from),
+        || super::worker_engine(opts, strips),
         |engine, (i, page)| {
             if keeps_text(&page) {
                 return Ok((i, None));

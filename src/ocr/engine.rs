@@ -281,7 +281,7 @@ impl Engine {
         let mut i = 0;
         while i < candidates.len() {
             // with a helper engine, a pair half a turn apart is probed side by side
-            let pair = !self.helpers.is_empty()
+            let pair = self.strips > 1
                 && candidates
                     .get(i + 1)
                     .is_some_and(|next| half_turn(&candidates[i], next));

@@ -4,6 +4,7 @@
 //! when the run is done.
 
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::{Engine, OcrConfig, OcrError};
@@ -13,6 +14,8 @@ pub struct EnginePool {
     cfg: OcrConfig,
     idle: Mutex<Vec<Engine>>,
     max_idle: usize,
+    /// Engines on loan now (each reading one batch).
+    lent: AtomicUsize,
 }
 
 impl std::fmt::Debug for EnginePool {
@@ -31,6 +34,7 @@ impl EnginePool {
             cfg,
             idle: Mutex::new(Vec::new()),
             max_idle,
+            lent: AtomicUsize::new(0),
         })
     }
 
@@ -42,6 +46,12 @@ impl EnginePool {
     /// Engines waiting to be used.
     pub fn idle(&self) -> usize {
         self.idle.lock().map(|v| v.len()).unwrap_or(0)
+    }
+
+    /// Engines on loan now: how many batches are being read (a caller may give a page more
+    /// strips when cores are left over, see `Engine::set_strips`).
+    pub fn lent(&self) -> usize {
+        self.lent.load(Ordering::SeqCst)
     }
 }
 
@@ -62,6 +72,7 @@ pub fn engine_for(
         Some(e) => e,
         None => Engine::new(&pool.cfg)?,
     };
+    pool.lent.fetch_add(1, Ordering::SeqCst);
     Ok(PooledEngine {
         engine: Some(engine),
         home: Some(Arc::clone(pool)),
@@ -91,6 +102,7 @@ impl DerefMut for PooledEngine {
 impl Drop for PooledEngine {
     fn drop(&mut self) {
         if let (Some(e), Some(home)) = (self.engine.take(), self.home.as_ref()) {
+            home.lent.fetch_sub(1, Ordering::SeqCst);
             if let Ok(mut idle) = home.idle.lock() {
                 if idle.len() < home.max_idle {
                     idle.push(e);

@@ -352,8 +352,12 @@ fn pooled_engines_are_reused_between_runs_and_at_most_max_idle_are_kept() {
     let a = super::engine_for(Some(&pool), &OcrConfig::default()).unwrap();
     let b = super::engine_for(Some(&pool), &OcrConfig::default()).unwrap();
     assert_eq!(pool.idle(), 0);
+    // two batches being read: no core left over for strips
+    assert_eq!(pool.lent(), 2);
     drop(a);
+    assert_eq!(pool.lent(), 1);
     drop(b);
+    assert_eq!(pool.lent(), 0);
     // one kept, the other shut down
     assert_eq!(pool.idle(), 1);
     let mut c = super::engine_for(Some(&pool), &OcrConfig::default()).unwrap();
@@ -372,11 +376,20 @@ fn pooled_engines_are_reused_between_runs_and_at_most_max_idle_are_kept() {
 fn a_page_read_in_strips_side_by_side_reads_as_the_whole_page() {
     let (img, text) = fixture("don_de_nghi");
     let mut whole = engine();
-    let one = run(&mut whole, scanned(img.clone(), "whole"), &text, "whole page");
+    let one = run(
+        &mut whole,
+        scanned(img.clone(), "whole"),
+        &text,
+        "whole page",
+    );
     let mut split = engine();
     split.set_strips(2);
     let cuts = strips::cuts(&img, 2, 300.0);
-    assert_eq!(cuts.len(), 2, "the fixture has blank rows to cut through: {cuts:?}");
+    assert_eq!(
+        cuts.len(),
+        2,
+        "the fixture has blank rows to cut through: {cuts:?}"
+    );
     let two = run(&mut split, scanned(img, "strips"), &text, "two strips");
     // the same words, within a few characters
     assert!(
@@ -393,7 +406,11 @@ fn a_page_read_in_strips_side_by_side_reads_as_the_whole_page() {
     assert!(two.words[first_below..].iter().all(|w| w.bbox[1] >= cut));
     // each word's box is where the whole page's reading put the same word
     for w in &below {
-        if let Some(same) = one.words.iter().find(|o| o.text == w.text && o.text.len() > 5) {
+        if let Some(same) = one
+            .words
+            .iter()
+            .find(|o| o.text == w.text && o.text.len() > 5)
+        {
             assert!((same.bbox[1] - w.bbox[1]).abs() <= 3.0, "{w:?} vs {same:?}");
         }
     }
