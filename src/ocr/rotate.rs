@@ -117,8 +117,9 @@ const WEIGHT_ONE: u32 = 1 << WEIGHT_BITS;
 /// Bilinear, in fixed point: the inverse map's source point is stepped along each row in
 /// 32.32 fixed point (from the row's start computed in `f64`, so the drift over a row of
 /// 32767 px stays below 10⁻⁵ px), and the weights are rounded to 1024ths, so a value differs
-/// from the exact `f64` interpolation by at most 1 (see the test). About 4x faster than the
-/// per-pixel `f64` version it replaced, which cost a tenth of a page's CPU time.
+/// from the exact `f64` interpolation by at most 1 (see the test). With the quarter turn in
+/// the same pass it takes about half the time of the per-pixel `f64` rotation plus the separate
+/// turn it replaced (9.8% -> 4.9% of a digitize run's cycles).
 fn rotate_channels(src: &[u8], w: u32, h: u32, ch: usize, rotation: u16, degrees: f32) -> Vec<u8> {
     let (ow, oh) = turned_size(w, h, rotation);
     let (ow, oh) = (ow as usize, oh as usize);
