@@ -423,3 +423,21 @@ pub fn digitize(
         seconds: started.elapsed().as_secs_f64(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{cores, shares};
+
+    #[test]
+    fn a_call_with_fewer_pages_than_cores_gives_the_idle_cores_to_strips() {
+        let n = cores();
+        // one page: one engine (none for a worker without a page), every core on a strip of it
+        assert_eq!(shares(0, 1), (1, n));
+        // as many pages as cores or more: one engine per core, whole pages
+        assert_eq!(shares(0, n), (n, 1));
+        assert_eq!(shares(0, 10 * n), (n, 1));
+        // a set number of workers (the service, `--jobs`) reads whole pages
+        assert_eq!(shares(1, 1), (1, 1));
+        assert_eq!(shares(3, 50), (3, 1));
+    }
+}
