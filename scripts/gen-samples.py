@@ -68,14 +68,9 @@ VARIANTS = {
     "second": dict(
         seed=20261207,
         font_dir="/usr/share/fonts/truetype/liberation2",
-        fonts={
-            ("sans", "r"): "LiberationSans-Regular.ttf",
-            ("sans", "b"): "LiberationSans-Bold.ttf",
-            ("sans", "i"): "LiberationSans-Italic.ttf",
-            ("serif", "r"): "LiberationSerif-Regular.ttf",
-            ("serif", "b"): "LiberationSerif-Bold.ttf",
-            ("serif", "i"): "LiberationSerif-Italic.ttf",
-        },
+        fonts={(family, weight): f"Liberation{family.title()}-{style}.ttf"
+               for family in ("sans", "serif")
+               for weight, style in (("r", "Regular"), ("b", "Bold"), ("i", "Italic"))},
         margins={"A5": (14, 16, 14, 12), "A4": (25, 25, 22, 20)},
         leading=0.92,
     ),

@@ -289,9 +289,8 @@ fn input_digests(inputs: &[PathBuf]) -> Result<Vec<String>, DigitizeError> {
 /// Workers (one engine each) and strips per page for `pages` pages. `workers` 0 means one per
 /// core: then no worker is started without a page (an engine costs about 0.1 s to start), and
 /// when there are fewer pages than cores each page is cut into strips for the idle cores (see
-/// `Engine::set_strips`). A set number of workers reads whole pages, except in the service
-/// (one worker per batch, engines from its pool), where a batch gets the strips of the cores
-/// no other batch is reading on when it starts.
+/// `Engine::set_strips`). A set number of workers reads whole pages, except with engines from
+/// a pool (the service), see [`worker_engine`].
 pub(crate) fn shares(workers: usize, pages: usize) -> (usize, usize) {
     if workers != 0 {
         return (workers, 1);
@@ -301,16 +300,16 @@ pub(crate) fn shares(workers: usize, pages: usize) -> (usize, usize) {
     (workers, (cores / workers).max(1))
 }
 
-/// A worker's engine (from the service's pool when there is one), allowed `strips` strips per
-/// page; in the service (one worker per batch) the strips of the cores no other batch is
-/// reading on now.
+/// A worker's engine, allowed `strips` strips per page. From a pool (the service, where each
+/// batch borrows its engines), it gets the cores no engine is on loan for now instead: a batch
+/// alone in the service reads each page on every core.
 pub(crate) fn worker_engine(
     opts: &DigitizeOptions,
     strips: usize,
 ) -> Result<ocr::PooledEngine, DigitizeError> {
     let mut engine = ocr::engine_for(opts.engines.as_ref(), &opts.ocr)?;
     engine.set_strips(match &opts.engines {
-        Some(pool) if opts.workers == 1 => cores().saturating_sub(pool.lent()) + 1,
+        Some(pool) => cores().saturating_sub(pool.lent()) + 1,
         _ => strips,
     });
     Ok(engine)
