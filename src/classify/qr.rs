@@ -18,17 +18,19 @@ pub fn read_codes(raster: &Raster, dpi: f32, rotation: u16) -> Vec<CodeRead> {
     } else {
         1
     };
-    let gray = downscaled_gray(raster, factor);
-    let (w, h) = (gray.width() as usize, gray.height() as usize);
-    if w < 21 || h < 21 {
+    // rqrr thresholds the copy in place: one copy of the page, not two
+    let gray = if factor == 1 {
+        crate::ocr::to_gray(raster)
+    } else {
+        downscaled_gray(raster, factor)
+    };
+    if gray.width() < 21 || gray.height() < 21 {
         return Vec::new();
     }
     // rqrr is a third-party decoder fed with untrusted pixels: a panic inside it must not take
     // the page down, so it is contained and reported as an unreadable code.
     let found = std::panic::catch_unwind(move || {
-        let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
-            gray.get_pixel(x as u32, y as u32).0[0]
-        });
+        let mut img = rqrr::PreparedImage::prepare(gray);
         img.detect_grids()
             .into_iter()
             .map(|g| {
