@@ -193,13 +193,10 @@ pub fn content(img: &GrayImage) -> Option<InkBox> {
     let bs = (w.min(h) / 150).max(1);
     let (bw, bh) = (w.div_ceil(bs), h.div_ceil(bs));
     let mut count = vec![0u32; bw * bh];
-    for y in 0..h {
-        let row = &ink[y * w..(y + 1) * w];
-        let by = y / bs;
-        for (x, &v) in row.iter().enumerate() {
-            if v {
-                count[by * bw + x / bs] += 1;
-            }
+    for (y, row) in ink.chunks_exact(w).enumerate() {
+        let counts = &mut count[(y / bs) * bw..(y / bs + 1) * bw];
+        for (block, c) in row.chunks(bs).zip(counts) {
+            *c += block.iter().filter(|&&v| v).count() as u32;
         }
     }
     let area = |bx: usize, by: usize| -> f32 {
