@@ -74,6 +74,9 @@ pub struct PageStats {
     pub passthrough_jpeg: bool,
     /// Words placed in the text layer (words whose text is empty after cleaning are skipped).
     pub words: usize,
+    /// SHA-256 of the image stream's data as written (still encoded): how a later step that
+    /// holds the page's pixels recognises its image (`sign::appearance::KnownImage`).
+    pub image_sha256: [u8; 32],
 }
 
 /// Everything that can stop the PDF/A writer. Page errors name the source file and page.

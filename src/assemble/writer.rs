@@ -11,6 +11,7 @@ use flate2::{write::ZlibEncoder, Compression};
 use crate::ocr::RecognizedPage;
 use crate::pdf::writer::write_dict;
 use crate::pdf::{write_indirect, Dict, ObjRef, Object};
+use crate::pki::digest::DigestAlg;
 
 use super::font::{cid_to_gid_map, GlyphlessFont};
 use super::page::{content, geometry, FONT_NAME, IMAGE_NAME};
@@ -172,10 +173,13 @@ impl<W: Write> PdfAWriter<W> {
         self.object(page_ref, &Object::Dict(d))?;
         self.kids.push(page_ref.num);
         self.poisoned = false;
+        let mut image_sha256 = [0u8; 32];
+        image_sha256.copy_from_slice(&DigestAlg::Sha256.digest(&img.data));
         Ok(PageStats {
             image_bytes: img.data.len() as u64,
             passthrough_jpeg: img.passthrough_jpeg,
             words,
+            image_sha256,
         })
     }
 

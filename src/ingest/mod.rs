@@ -25,7 +25,8 @@ use crate::digitize::{
 use crate::index::{AuditRequest, IndexError, NewComponent, Papers, ReviewState, SignatureInfo};
 use crate::ocr::RecognizedPage;
 use crate::pki::digest::DigestAlg;
-use crate::sign::pades::{sign_file, SignError, SignRequest};
+use crate::sign::appearance::KnownImage;
+use crate::sign::pades::{sign_file_known, SignError, SignRequest};
 use crate::similar::{compare, signature_of_page, PaperSignature, Verdict};
 use crate::store::{BlobStore, StoreError};
 
@@ -456,6 +457,12 @@ fn assemble_and_sign(
     let mut writer = PdfAWriter::new(BufWriter::new(out), info)?;
     let mut pdfs = PdfSources::default();
     let mut likeness = Some(PaperSignature { pages: Vec::new() });
+    // The first and last pages' pixels, where stamps go: signing need not decode them again.
+    let mut known = Vec::new();
+    let ends = [
+        c.pages.first().map(|p| p.index),
+        c.pages.last().map(|p| p.index),
+    ];
     for p in &c.pages {
         let page_ref = &rec.pages[p.index];
         match &rec.ocr[p.index] {
@@ -470,7 +477,13 @@ fn assemble_and_sign(
                 if let Some(l) = likeness.as_mut() {
                     l.pages.push(signature_of_page(&page));
                 }
-                writer.add_page(&page)?;
+                let stats = writer.add_page(&page)?;
+                if ends.contains(&Some(p.index)) {
+                    known.push(KnownImage {
+                        stream_sha256: stats.image_sha256,
+                        raster: std::sync::Arc::new(page.scanned.raster),
+                    });
+                }
             }
             None => {
                 likeness = None;
@@ -487,7 +500,7 @@ fn assemble_and_sign(
     drop(file);
     let signed_path = unsigned.path().with_extension("signed.pdf");
     let signing = std::time::Instant::now();
-    let outcome = sign_file(unsigned.path(), &signed_path, &opts.sign)?;
+    let outcome = sign_file_known(unsigned.path(), &signed_path, &opts.sign, &known)?;
     let mut notes: Vec<String> = Vec::new();
     let mut note = |who: &str, ap: &Option<crate::sign::appearance::Placed>| {
         if let Some(p) = ap {
@@ -498,7 +511,7 @@ fn assemble_and_sign(
     };
     note("the digitizer's", &outcome.appearance);
     if let Some(agency) = &opts.agency {
-        let a = sign_file(&signed_path, &signed_path, agency)?;
+        let a = sign_file_known(&signed_path, &signed_path, agency, &known)?;
         note("the agency's", &a.appearance);
     }
     let sign_seconds = signing.elapsed().as_secs_f64();

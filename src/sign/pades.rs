@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use super::appearance::KnownImage;
 use super::append;
 use super::cms::{self, CmsError, CmsProfile};
 use super::ltv::{self, LtvError, LtvRequest};
@@ -148,12 +149,23 @@ fn check_signer_certificate(signer: &dyn Signer, time: SystemTime) -> Result<(),
 /// Signs `input` into `output`, refusing a certificate that is expired, not yet valid or not
 /// meant for signing.
 pub fn sign_file(input: &Path, output: &Path, req: &SignRequest) -> Result<SignOutcome, SignError> {
+    sign_file_known(input, output, req, &[])
+}
+
+/// [`sign_file`] for a PDF whose page images this process has just written: a visible stamp is
+/// placed without decoding `known` images again (the ingest pipeline, which holds the scans).
+pub fn sign_file_known(
+    input: &Path,
+    output: &Path,
+    req: &SignRequest,
+    known: &[KnownImage],
+) -> Result<SignOutcome, SignError> {
     check_signer_certificate(req.signer, req.time)?;
     if req.ltv.is_some() && req.tsa.is_none() {
         return Err(SignError::LongTermWithoutTsa);
     }
     let Some(l) = &req.ltv else {
-        return sign_file_unchecked(input, output, req);
+        return sign_unchecked(input, output, req, known);
     };
     // Every revision into a temporary file beside the output, published once complete: a
     // failure at the long-term step leaves no B-T file where a B-LT one was asked for.
@@ -167,7 +179,7 @@ pub fn sign_file(input: &Path, output: &Path, req: &SignRequest) -> Result<SignO
         .tempfile_in(dir)
         .map_err(io(dir))?
         .into_temp_path();
-    let mut out = sign_file_unchecked(input, &tmp, req)?;
+    let mut out = sign_unchecked(input, &tmp, req, known)?;
     let done =
         ltv::add(&tmp, &tmp, req.level(), l).map_err(|e| SignError::LongTerm(Box::new(e)))?;
     tmp.persist(output).map_err(|e| io(output)(e.error))?;
@@ -184,6 +196,15 @@ pub fn sign_file_unchecked(
     input: &Path,
     output: &Path,
     req: &SignRequest,
+) -> Result<SignOutcome, SignError> {
+    sign_unchecked(input, output, req, &[])
+}
+
+fn sign_unchecked(
+    input: &Path,
+    output: &Path,
+    req: &SignRequest,
+    known: &[KnownImage],
 ) -> Result<SignOutcome, SignError> {
     let subject = &req.signer.certificate().tbs_certificate.subject;
     let signer_name = crate::pki::names::find_attr(subject, &CN);
@@ -202,6 +223,7 @@ pub fn sign_file_unchecked(
         time: req.time,
         utc_offset_minutes: req.utc_offset_minutes,
         contents_size: req.contents_size,
+        known_images: known.to_vec(),
     };
     // The CMS (with its timestamp) over the ByteRange digest.
     let profile = match req.sub_filter {

@@ -57,6 +57,9 @@ pub struct SigFields {
     pub contents_size: usize,
     /// A visible signature: the stamp its widget shows (None: invisible, Rect all zero).
     pub stamp: Option<super::appearance::Stamp>,
+    /// Page images whose pixels the stamp's placement may take as known (see
+    /// [`super::appearance::KnownImage`]); empty: every image is decoded.
+    pub known_images: Vec<super::appearance::KnownImage>,
 }
 
 /// Where the placeholders lie in [`Built::bytes`].
@@ -259,7 +262,13 @@ pub fn build<R: Read + Seek>(pdf: &mut PdfFile<R>, f: &SigFields) -> Result<Buil
     // A visible signature's stamp: its page, place, appearance form and objects, numbered
     // after the form's (a new AcroForm may take size + 2).
     let rendered = match &f.stamp {
-        Some(stamp) => Some(super::appearance::render(pdf, &pages, stamp, size + 3)?),
+        Some(stamp) => Some(super::appearance::render(
+            pdf,
+            &pages,
+            stamp,
+            size + 3,
+            &f.known_images,
+        )?),
         None => None,
     };
     let page_ref = match &rendered {

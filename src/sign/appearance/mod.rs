@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 pub use font::StampFont;
 pub use layout::{Corner, Placement, Rect};
+pub use occupied::KnownImage;
 pub use presets::StampRole;
 pub use seal::Seal;
 
@@ -122,12 +123,14 @@ pub struct Placed {
     pub lines: Vec<String>,
 }
 
-/// Draws `stamp` on a page of `pdf`, numbering its objects from `first_free`.
+/// Draws `stamp` on a page of `pdf`, numbering its objects from `first_free`; the pixels of
+/// `known` images are not decoded again to find where the page is free.
 pub fn render<R: Read + Seek>(
     pdf: &mut PdfFile<R>,
     pages: &[ObjRef],
     stamp: &Stamp,
     first_free: u32,
+    known: &[KnownImage],
 ) -> Result<Rendered, AppearanceError> {
     let page_index = match stamp.page {
         StampPage::First => 0,
@@ -139,7 +142,7 @@ pub fn render<R: Read + Seek>(
     };
     let drawn = stream::draw(stamp)?;
     let area = occupied::page_box(pdf, &page)?;
-    let mut occ = occupied::page_occupancy(pdf, &page)?;
+    let mut occ = occupied::page_occupancy(pdf, &page, known)?;
     // /Rotate turns the page clockwise when shown (ISO 32000-1 Table 30): the corner is the
     // reader's, and the stamp is drawn turned back so that it reads upright.
     let rotate = occupied::inherited(pdf, &page, b"Rotate")?

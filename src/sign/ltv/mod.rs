@@ -253,6 +253,7 @@ pub fn add(
             utc_offset_minutes: 0,
             contents_size: DOC_TIMESTAMP_SIZE,
             stamp: None,
+            known_images: Vec::new(),
         };
         let alg = tsa.imprint_alg();
         let done = append::append_signed(at, output, &fields, alg, &mut |digest| {

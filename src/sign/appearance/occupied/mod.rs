@@ -7,6 +7,8 @@
 mod ink;
 mod walk;
 
+pub use ink::KnownImage;
+
 use std::io::{Read, Seek};
 
 use crate::pdf::{Dict, Object, PdfError, PdfFile};
@@ -181,10 +183,11 @@ pub(crate) fn page_box<R: Read + Seek>(
     })
 }
 
-/// What `page` shows, as taken cells.
+/// What `page` shows, as taken cells; the pixels of `known` images are not decoded again.
 pub fn page_occupancy<R: Read + Seek>(
     pdf: &mut PdfFile<R>,
     page: &Dict,
+    known: &[KnownImage],
 ) -> Result<Occupancy, PdfError> {
     let area = page_box(pdf, page)?;
     let mut occ = Occupancy::new(area);
@@ -210,6 +213,7 @@ pub fn page_occupancy<R: Read + Seek>(
         ops: 0,
         bytes: content.len(),
         cmap_left: walk::CMAP_BUDGET,
+        known,
     };
     w.walk(pdf, &content, &resources, IDENTITY, 0)?;
     // The widgets (earlier stamps) already on the page.
@@ -239,6 +243,128 @@ pub fn page_occupancy<R: Read + Seek>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assemble::{DocumentInfo, PdfAWriter};
+    use crate::decode::{DpiSource, Raster, ScannedPage};
+    use crate::ocr::RecognizedPage;
+    use crate::pdf::Limits;
+    use std::io::Cursor;
+    use std::sync::Arc;
+
+    /// A one-page PDF/A of `raster` (embedded as the JPEG `jpeg` when given, else Flate), and
+    /// the SHA-256 of its image stream.
+    fn pdf_of(raster: &Raster, jpeg: Option<Vec<u8>>) -> (Vec<u8>, [u8; 32]) {
+        let (width, height) = (raster.width(), raster.height());
+        let page = RecognizedPage {
+            scanned: ScannedPage {
+                source: "scan.png".into(),
+                page_index: 0,
+                raster: raster.clone(),
+                dpi: (100.0, 100.0),
+                dpi_source: DpiSource::File,
+                jpeg,
+                png: None,
+            },
+            rotation: 0,
+            skew_degrees: 0.0,
+            width,
+            height,
+            words: Vec::new(),
+            text: String::new(),
+            mean_confidence: 0.0,
+        };
+        let info = DocumentInfo {
+            title: "t".into(),
+            producer: "sohoa test".into(),
+            created: std::time::UNIX_EPOCH,
+            utc_offset_minutes: 0,
+            source_sha256: Vec::new(),
+            document_id: [0; 16],
+        };
+        let mut w = PdfAWriter::new(Vec::new(), info).unwrap();
+        let stats = w.add_page(&page).unwrap();
+        (w.finish().unwrap(), stats.image_sha256)
+    }
+
+    fn occupancy(pdf: &[u8], known: &[KnownImage]) -> Occupancy {
+        let mut pdf = PdfFile::open(Cursor::new(pdf.to_vec()), Limits::default()).unwrap();
+        let page = pdf.pages().unwrap()[0];
+        let Ok(Object::Dict(page)) = pdf.get(page) else {
+            panic!("no page dict")
+        };
+        page_occupancy(&mut pdf, &page, known).unwrap()
+    }
+
+    /// An A5-ish page at 100 dpi with a dark block and a line of "text" bars.
+    fn page_raster() -> image::RgbImage {
+        image::RgbImage::from_fn(580, 820, |x, y| {
+            let block = (400..520).contains(&x) && (60..140).contains(&y);
+            let bars = (60..500).contains(&x) && (300..312).contains(&y) && x % 9 < 6;
+            image::Rgb(if block || bars {
+                [20, 30, 160]
+            } else {
+                [250, 248, 240]
+            })
+        })
+    }
+
+    #[test]
+    fn known_page_pixels_give_the_occupancy_decoding_gives() {
+        let rgb = page_raster();
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
+            .encode_image(&rgb)
+            .unwrap();
+        let decoded = image::load_from_memory(&jpeg).unwrap().to_rgb8();
+        for (raster, jpeg) in [
+            (Raster::Rgb(rgb.clone()), None),
+            (Raster::Rgb(decoded), Some(jpeg)),
+            (
+                Raster::Gray(image::DynamicImage::ImageRgb8(rgb).to_luma8()),
+                None,
+            ),
+        ] {
+            let dct = jpeg.is_some();
+            let (pdf, sha) = pdf_of(&raster, jpeg);
+            let raster = Arc::new(raster);
+            let decoded = occupancy(&pdf, &[]);
+            assert!(decoded.taken_share() > 0.01, "dct {dct}");
+            let known = KnownImage {
+                stream_sha256: sha,
+                raster: Arc::clone(&raster),
+            };
+            assert!(
+                decoded.marks == occupancy(&pdf, &[known]).marks,
+                "dct {dct}"
+            );
+            // the hint is used: a blank raster under the same hash leaves the page free
+            let blank = match &*raster {
+                Raster::Rgb(i) => Raster::Rgb(image::RgbImage::from_pixel(
+                    i.width(),
+                    i.height(),
+                    image::Rgb([255; 3]),
+                )),
+                Raster::Gray(i) => Raster::Gray(image::GrayImage::from_pixel(
+                    i.width(),
+                    i.height(),
+                    image::Luma([255]),
+                )),
+            };
+            let lie = KnownImage {
+                stream_sha256: sha,
+                raster: Arc::new(blank),
+            };
+            assert_eq!(occupancy(&pdf, &[lie]).taken_share(), 0.0, "dct {dct}");
+            // and only under its own hash
+            let other = KnownImage {
+                stream_sha256: [7; 32],
+                raster: Arc::new(Raster::Gray(image::GrayImage::new(1, 1))),
+            };
+            assert!(
+                decoded.marks == occupancy(&pdf, &[other]).marks,
+                "dct {dct}"
+            );
+        }
+    }
 
     #[test]
     fn marked_cells_make_a_rectangle_taken_and_its_neighbours_free() {

@@ -44,6 +44,8 @@ pub(super) struct Walker<'o> {
     pub(super) bytes: usize,
     /// CMap entries the page's fonts may still read.
     pub(super) cmap_left: usize,
+    /// Images whose pixels are known without decoding them.
+    pub(super) known: &'o [super::KnownImage],
 }
 
 #[derive(Clone)]
