@@ -139,7 +139,11 @@ pub fn signature_of(page_image: &GrayImage, text: &str) -> PageSignature {
 /// The signature of a recognised page: its upright raster ([`crate::ocr::upright_raster`]) and
 /// text.
 pub fn signature_of_page(page: &RecognizedPage) -> PageSignature {
-    let gray = gray_of(&crate::ocr::upright_raster(page));
+    let gray = match crate::ocr::upright_raster(page) {
+        // already gray: no copy
+        crate::decode::Raster::Gray(g) => g,
+        rgb => gray_of(&rgb),
+    };
     signature_of(&gray, &page.text)
 }
 

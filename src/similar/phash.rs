@@ -277,10 +277,11 @@ pub fn content(img: &GrayImage) -> Option<InkBox> {
     let (y0, y1) = (by0 * bs, ((by1 + 1) * bs).min(h));
     let (cw, ch) = (x1 - x0, y1 - y0);
     let mut out = Vec::with_capacity(cw * ch);
+    // x0 starts block bx0: the row goes block by block, no division per pixel
     for y in y0..y1 {
-        for x in x0..x1 {
-            let b = (y / bs) * bw + x / bs;
-            out.push(ink[y * w + x] && !fringe[b]);
+        let edge = &fringe[(y / bs) * bw + bx0..(y / bs + 1) * bw];
+        for (block, &f) in ink[y * w + x0..y * w + x1].chunks(bs).zip(edge) {
+            out.extend(block.iter().map(|&v| v && !f));
         }
     }
     Some(InkBox {
