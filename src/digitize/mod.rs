@@ -300,19 +300,27 @@ pub(crate) fn shares(workers: usize, pages: usize) -> (usize, usize) {
     (workers, (cores / workers).max(1))
 }
 
-/// A worker's engine, allowed `strips` strips per page. From a pool (the service, where each
-/// batch borrows its engines), it gets the cores no engine is on loan for now instead: a batch
-/// alone in the service reads each page on every core.
+/// A worker's engine, allowed `strips` strips per page (see [`free_cores`]).
 pub(crate) fn worker_engine(
     opts: &DigitizeOptions,
     strips: usize,
 ) -> Result<ocr::PooledEngine, DigitizeError> {
     let mut engine = ocr::engine_for(opts.engines.as_ref(), &opts.ocr)?;
+    free_cores(&mut engine, opts, strips);
+    Ok(engine)
+}
+
+/// Sets how many strips (and orientation probes side by side) the engine may use for its next
+/// page: `strips`, or with engines from a pool (the service, where each batch borrows its
+/// engines) the cores no engine is on loan for at this moment. Called before each page: while
+/// another batch is reading, a page is read on one core and its probes one at a time (a second
+/// probe beside a first one that settles the page is CPU taken from that batch); while the
+/// other batch signs and stores, the page gets the idle core too.
+pub(crate) fn free_cores(engine: &mut ocr::PooledEngine, opts: &DigitizeOptions, strips: usize) {
     engine.set_strips(match &opts.engines {
         Some(pool) => cores().saturating_sub(pool.lent()) + 1,
         _ => strips,
     });
-    Ok(engine)
 }
 
 fn cores() -> usize {
@@ -383,6 +391,7 @@ pub fn digitize(
             if keeps_text(&page) {
                 return Ok((i, Done::Keep));
             }
+            free_cores(engine, opts, strips);
             recognize_page(engine, &page, opts).map(|(r, s)| (i, Done::Recognized(Box::new(r), s)))
         },
         |result| {

@@ -105,6 +105,7 @@ pub fn recognize_pages(
             if keeps_text(&page) {
                 return Ok((i, None));
             }
+            super::free_cores(engine, opts, strips);
             let (r, seconds) = recognize_page(engine, &page, opts)?;
             let (source, page_no) = page_label(&page);
             let name = display_name(&source);
