@@ -34,9 +34,10 @@ const AREA_WEIGHT_PERCENT: u64 = 50;
 
 /// Row ranges `[top, bottom)` covering the page, at most `parts` of them. Each cut balances
 /// the expected recognition time above and below it (the ink, which stands for the amount of
-/// text, plus a share for the area, see [`AREA_WEIGHT_PERCENT`]) and goes through the middle of the nearest run of rows without a single ink pixel, so no
-/// diacritic standing above its line is cut off. One range (the whole page) when `parts` ≤ 1,
-/// the page is small or nearly blank, or no blank run is near.
+/// text, plus a share for the area, see [`AREA_WEIGHT_PERCENT`]) and goes through the middle of
+/// the nearest run of rows without a single ink pixel, so no diacritic standing above its line
+/// is cut off. One range (the whole page) when `parts` ≤ 1, the page is small or nearly
+/// blank, or no blank run is near.
 pub fn cuts(img: &GrayImage, parts: usize, dpi: f32) -> Vec<(u32, u32)> {
     let (w, h) = img.dimensions();
     let whole = vec![(0, h)];

@@ -325,6 +325,9 @@ mod tests {
         ] {
             let dct = jpeg.is_some();
             let (pdf, sha) = pdf_of(&raster, jpeg);
+            // the JPEG is embedded as it is (the DCT path), the others as Flate
+            let has_dct = pdf.windows(10).any(|w| w == b"/DCTDecode");
+            assert_eq!(has_dct, dct);
             let raster = Arc::new(raster);
             let decoded = occupancy(&pdf, &[]);
             assert!(decoded.taken_share() > 0.01, "dct {dct}");
