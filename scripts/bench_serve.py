@@ -39,7 +39,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import struct
 import subprocess
@@ -60,18 +59,8 @@ UNIT = "000.00.10.H59"
 
 
 def config(dir: Path) -> Path:
-    c = lambda n: str(ROOT / "certs-test" / n)  # noqa: E731
-    cfg = dir / "config.toml"
-    cfg.write_text(
-        '[sign]\ndefault_signer = "official"\n'
-        f'[signers.official]\npkcs12 = "{c("official-signer.p12")}"\n'
-        f'passphrase_file = "{c("PASSPHRASE-TEST-ONLY.txt")}"\n'
-        f'[trust]\nanchors = ["{c("root-ca.pem")}"]\nintermediates = ["{c("sub-ca.pem")}"]\n'
-        f'[store]\nroot = "data"\nunit = "{UNIT}"\n'
-        # the [inbox] defaults: stable 5 s, settle 0.5 s after a close, file events on
-        "[inbox]\nworkers = 2\n",
-        encoding="utf-8")
-    return cfg
+    # the [inbox] defaults: stable 5 s, settle 0.5 s after a close, file events on
+    return bd.service_config(dir, UNIT, "[inbox]\nworkers = 2\n")
 
 
 def start(dir: Path, binary: Path) -> subprocess.Popen:
@@ -81,13 +70,7 @@ def start(dir: Path, binary: Path) -> subprocess.Popen:
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 
 
-def stop(p: subprocess.Popen) -> None:
-    p.send_signal(signal.SIGTERM)
-    try:
-        p.wait(timeout=120)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
+stop = bd.stop_service
 
 
 def processed_names(dir: Path) -> set[str]:

@@ -30,6 +30,10 @@ pub struct DigitizeArgs {
     /// Print per-page details and the output's SHA-256 as JSON.
     #[arg(long)]
     json: bool,
+    /// Read the scans in this process even when a `sohoa serve` listens on [digitize]
+    /// handoff_socket.
+    #[arg(long)]
+    local: bool,
 }
 
 #[derive(Subcommand)]
@@ -68,10 +72,21 @@ pub enum EvalCommand {
 }
 
 pub fn run(cfg: &Config, a: DigitizeArgs) -> anyhow::Result<ExitCode> {
-    let mut opts = super::context::digitize_options(cfg, a.lang.as_deref(), a.dpi, a.jobs);
-    opts.title = a.title.clone();
-    opts.progress = super::progress::progress();
-    let report = digitize::digitize(&a.inputs, &a.output, &opts)?;
+    let report = match handed_off(cfg, &a)? {
+        Some(r) => r,
+        None => {
+            // libtesseract's OpenMP single-threaded: this may re-execute sohoa, which then
+            // does not try the service again
+            if let Err(e) = sohoa::ocr::ensure_single_threaded_openmp_with(&[(HANDOFF_TRIED, "1")])
+            {
+                eprintln!("sohoa: warning: could not restart with OMP_THREAD_LIMIT=1: {e}");
+            }
+            let mut opts = super::context::digitize_options(cfg, a.lang.as_deref(), a.dpi, a.jobs);
+            opts.title = a.title.clone();
+            opts.progress = super::progress::progress();
+            digitize::digitize(&a.inputs, &a.output, &opts)?
+        }
+    };
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -105,6 +120,30 @@ pub fn run(cfg: &Config, a: DigitizeArgs) -> anyhow::Result<ExitCode> {
         eprintln!("sohoa: warning: {w}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Set in the environment of a `sohoa digitize` restarted to read the scans itself.
+const HANDOFF_TRIED: &str = "SOHOA_HANDOFF_TRIED";
+
+/// The call done by the service on [digitize] handoff_socket, when one listens there and the
+/// call asks for nothing the service would do otherwise (another language or worker count).
+fn handed_off(cfg: &Config, a: &DigitizeArgs) -> anyhow::Result<Option<digitize::DigitizeReport>> {
+    let Some(socket) = &cfg.digitize.handoff_socket else {
+        return Ok(None);
+    };
+    if a.local || a.lang.is_some() || a.jobs.is_some() || std::env::var_os(HANDOFF_TRIED).is_some()
+    {
+        return Ok(None);
+    }
+    let socket = cfg.resolve(socket);
+    match digitize::handoff::hand_off(&socket, &a.inputs, &a.output, a.title.as_deref(), a.dpi) {
+        Ok(r) => Ok(r),
+        Err(e @ digitize::handoff::HandoffError::Broken { .. }) => {
+            eprintln!("sohoa: warning: {e}; reading the scans here instead");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub fn run_eval(cfg: &Config, e: EvalCommand) -> anyhow::Result<ExitCode> {

@@ -109,10 +109,11 @@ fn load_config(explicit: Option<&Path>) -> anyhow::Result<Config> {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // (`digitize` restarts itself only when it reads the scans here, not when it hands them
+    // to a running service)
     if matches!(
         cli.command,
-        Command::Digitize(_)
-            | Command::Eval(_)
+        Command::Eval(_)
             | Command::Classify(_)
             | Command::Ingest(_)
             | Command::Find(_)

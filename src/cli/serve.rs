@@ -295,10 +295,31 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
         let every = Duration::from_secs_f64(cfg.audit.checkpoint_every_minutes * 60.0);
         std::thread::spawn(move || on_schedule(every, &stop, || checkpoint(&cfg, Reason::Interval)))
     });
+    // `sohoa digitize` calls handed over a local socket, read with the same engines
+    let handoff = cfg.digitize.handoff_socket.as_ref().map(|sock| {
+        let (socket, work) = (cfg.resolve(sock), root.join("work"));
+        let (cfg, stop, engines) = (cfg.clone(), Arc::clone(&stop), Arc::clone(&engines));
+        let max_bytes = cfg.inbox.max_file_bytes;
+        std::thread::spawn(move || {
+            let opts = || {
+                let mut o = super::context::digitize_options(&cfg, None, None, None);
+                o.engines = Some(Arc::clone(&engines));
+                o
+            };
+            tracing::info!(socket = %socket.display(), "digitize hand-off: listening");
+            if let Err(e) = sohoa::digitize::handoff::serve(&socket, &work, max_bytes, &opts, &stop)
+            {
+                tracing::error!(socket = %socket.display(), "digitize hand-off stopped: {e}");
+            }
+        })
+    });
     let ran = inbox::run(&opts, &deps, &summary, &stop);
     // the inbox loop ended (a signal, or --once with the inbox empty): everything else too
     stop.store(true, Ordering::SeqCst);
-    for h in [renewer, anchorer, announcer, http].into_iter().flatten() {
+    for h in [renewer, anchorer, announcer, http, handoff]
+        .into_iter()
+        .flatten()
+    {
         let _ = h.join();
     }
     // a last pass: what the last batches announced becomes deliveries (sent now if the

@@ -221,6 +221,9 @@ pub struct DigitizeConfig {
     pub max_pixels: u64,
     /// Most pages in one input file.
     pub max_pages: usize,
+    /// Local socket where `sohoa serve` takes `sohoa digitize` calls (read with its warm
+    /// engines) and where `sohoa digitize` looks for it; `None`: every call runs on its own.
+    pub handoff_socket: Option<PathBuf>,
 }
 
 impl Default for DigitizeConfig {
@@ -232,6 +235,7 @@ impl Default for DigitizeConfig {
             workers: 0,
             max_pixels: 150_000_000,
             max_pages: 2000,
+            handoff_socket: None,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! rename). `sohoa digitize` and the ingest pipeline call [`digitize`].
 
 pub mod eval;
+pub mod handoff;
 mod order;
 mod sources;
 mod texts;
@@ -59,7 +60,7 @@ impl Default for DigitizeOptions {
 }
 
 /// Per page, what `--json` prints.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PageReport {
     pub source: String,
     /// 1-based page within its source file.
@@ -77,7 +78,7 @@ pub struct PageReport {
     pub warnings: Vec<String>,
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct DigitizeReport {
     pub output: PathBuf,
     pub pages: Vec<PageReport>,

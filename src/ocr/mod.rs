@@ -31,7 +31,7 @@ use crate::decode::{Raster, ScannedPage};
 
 pub use deskew::otsu_split;
 pub use engine::Engine;
-pub use omp::ensure_single_threaded_openmp;
+pub use omp::{ensure_single_threaded_openmp, ensure_single_threaded_openmp_with};
 pub use pool::{engine_for, EnginePool, PooledEngine};
 pub use rotate::to_gray;
 

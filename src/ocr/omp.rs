@@ -15,6 +15,12 @@ use std::os::unix::process::CommandExt;
 /// setting the variable from inside the running process has no effect; only a fresh process
 /// image (exec) with the variable in its environment does.
 pub fn ensure_single_threaded_openmp() -> std::io::Result<()> {
+    ensure_single_threaded_openmp_with(&[])
+}
+
+/// [`ensure_single_threaded_openmp`], setting `extra` variables in the re-executed process too
+/// (how a caller tells its restarted self what it has already tried).
+pub fn ensure_single_threaded_openmp_with(extra: &[(&str, &str)]) -> std::io::Result<()> {
     if std::env::var_os("OMP_THREAD_LIMIT").is_some_and(|v| v == "1") {
         return Ok(());
     }
@@ -26,6 +32,7 @@ pub fn ensure_single_threaded_openmp() -> std::io::Result<()> {
         .arg0(arg0)
         .args(args)
         .env("OMP_THREAD_LIMIT", "1")
+        .envs(extra.iter().copied())
         .exec();
     Err(err)
 }

@@ -39,6 +39,26 @@ fn spawn(cfg: &Path) -> Child {
         .expect("spawn sohoa serve")
 }
 
+/// Sends SIGTERM (as systemd or Ctrl-C does) and waits, at most 60 s, for the service to stop.
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let st = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let t = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if t.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("sohoa serve did not stop within 60 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Every file under `dir`, relative, sorted.
 pub fn files(dir: &Path) -> Vec<String> {
     fn walk(base: &Path, d: &Path, out: &mut Vec<String>) {
@@ -382,22 +402,7 @@ fn a_stop_with_a_backlog_finishes_the_batches_in_hand_and_leaves_the_rest_in_the
     }
     let before = files(&dir.path().join("processed")).len();
     // SIGTERM, as systemd or Ctrl-C sends it
-    let st = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let t = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if t.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("sohoa serve did not stop within 60 s of SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let status = terminate(&mut child);
     assert!(status.success(), "{status:?}");
     // the log's last word was anchored on the way out: a checkpoint of the shutdown holds it
     let (code, v) = crate::audit::verify(&cfg);
@@ -489,4 +494,128 @@ fn a_file_renamed_into_the_inbox_is_taken_after_the_settle_delay_even_with_a_rel
         stored,
         "not taken within 45 s: the rename event was not matched to the inbox (only the 60 s stability rule applied)"
     );
+}
+
+/// `sohoa digitize` with [digitize] handoff_socket, against a running `sohoa serve`.
+fn digitize_via(cfg: &Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["--config", cfg.to_str().unwrap(), "digitize"];
+    all.extend_from_slice(args);
+    sohoa(&all)
+}
+
+fn pdf_text(pdf: &Path) -> String {
+    let o = Command::new("pdftotext")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "pdftotext {}", pdf.display());
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn a_digitize_call_is_handed_to_the_running_service_and_reads_as_a_local_one() {
+    let dir = tmp();
+    let cfg = store_config(
+        dir.path(),
+        UNIT,
+        "[digitize]\nhandoff_socket = \"data/digitize.sock\"\n[inbox]\npoll_seconds = 0.2\n",
+    );
+    std::fs::create_dir_all(dir.path().join("inbox").join(UNIT)).unwrap();
+    let socket = dir.path().join("data").join("digitize.sock");
+    let scan = root().join("samples/scans/khai-sinh.jpg");
+    let scan = scan.to_str().unwrap();
+    let out = |n: &str| dir.path().join(n);
+
+    // a socket file nobody listens on (a service that died): the call runs here
+    std::fs::create_dir_all(socket.parent().unwrap()).unwrap();
+    drop(std::os::unix::net::UnixListener::bind(&socket).unwrap());
+    let o = digitize_via(&cfg, &[scan, "-o", out("stale.pdf").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sohoa"))
+        .args(["--config", cfg.to_str().unwrap(), "serve", "--poll"])
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawn sohoa serve");
+    let t = Instant::now();
+    let listening = || {
+        std::fs::read_to_string(dir.path().join("serve.log"))
+            .unwrap_or_default()
+            .contains("digitize hand-off: listening")
+    };
+    while !listening() {
+        assert!(t.elapsed() < Duration::from_secs(60), "no hand-off socket");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+
+    let o = digitize_via(
+        &cfg,
+        &[scan, "-o", out("handed.pdf").to_str().unwrap(), "--json"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["pages"][0]["source"], scan, "{report}");
+    assert_eq!(
+        report["sha256"],
+        hex::encode(sohoa::pki::digest::DigestAlg::Sha256.digest(&read(&out("handed.pdf"))))
+    );
+    let served = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
+    assert_eq!(
+        served.matches("digitize hand-off: read").count(),
+        1,
+        "{served}"
+    );
+    let (ok, check) = qpdf_check(&out("handed.pdf"));
+    assert!(ok, "{check}");
+    let o = digitize_via(
+        &cfg,
+        &[scan, "-o", out("local.pdf").to_str().unwrap(), "--local"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let (handed, local) = (pdf_text(&out("handed.pdf")), pdf_text(&out("local.pdf")));
+    assert!(
+        handed.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+        "{handed}"
+    );
+    assert_eq!(handed, local);
+    assert_eq!(handed, pdf_text(&out("stale.pdf")));
+
+    // what the service refuses is reported under the caller's name, and it goes on serving
+    let bad = out("not-a-scan.jpg");
+    std::fs::write(&bad, b"this is not a JPEG").unwrap();
+    let o = digitize_via(
+        &cfg,
+        &[
+            bad.to_str().unwrap(),
+            "-o",
+            out("bad.pdf").to_str().unwrap(),
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("not-a-scan.jpg"), "{}", text(&o));
+    assert!(!out("bad.pdf").exists());
+    {
+        use std::io::{BufRead, Write};
+        let mut c = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+        c.write_all(b"{\"version\": 1, \"files\": \n").unwrap();
+        let mut reply = String::new();
+        std::io::BufReader::new(c).read_line(&mut reply).unwrap();
+        assert!(reply.contains("malformed hand-off request"), "{reply}");
+    }
+    let o = digitize_via(&cfg, &[scan, "-o", out("again.pdf").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let served = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
+    assert_eq!(
+        served.matches("digitize hand-off: read").count(),
+        2,
+        "{served}"
+    );
+
+    assert!(terminate(&mut child).success());
+    assert!(!socket.exists(), "the socket outlives the service");
 }
