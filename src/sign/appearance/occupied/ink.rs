@@ -2,6 +2,7 @@
 //! the cells where its pixels have ink (ISO 32000-1 §8.9: DCT and Flate 8-bit Gray/RGB, 1-bit
 //! Gray); an image it cannot read here marks its whole box.
 
+use std::borrow::Cow;
 use std::io::{Read, Seek};
 use std::sync::Arc;
 
@@ -26,18 +27,22 @@ impl KnownImage {
     /// The luminance `ink` would compute from the decoded stream: ITU-R BT.709 for DCT (what
     /// the `image` crate's JPEG path gives), (3R + 6G + B) / 10 for Flate. `None` when the
     /// size differs from the image dictionary's.
-    fn luma(&self, w: usize, h: usize, dct: bool) -> Option<Vec<u8>> {
+    fn luma(&self, w: usize, h: usize, dct: bool) -> Option<Cow<'_, [u8]>> {
         if self.raster.width() as usize != w || self.raster.height() as usize != h {
             return None;
         }
         Some(match &*self.raster {
-            Raster::Gray(g) => g.as_raw().clone(),
-            Raster::Rgb(rgb) if dct => image::imageops::grayscale(rgb).into_raw(),
-            Raster::Rgb(rgb) => rgb
-                .as_raw()
-                .chunks_exact(3)
-                .map(|p| ((u16::from(p[0]) * 3 + u16::from(p[1]) * 6 + u16::from(p[2])) / 10) as u8)
-                .collect(),
+            // gray: the pixels themselves, no copy
+            Raster::Gray(g) => Cow::Borrowed(g.as_raw().as_slice()),
+            Raster::Rgb(rgb) if dct => Cow::Owned(image::imageops::grayscale(rgb).into_raw()),
+            Raster::Rgb(rgb) => Cow::Owned(
+                rgb.as_raw()
+                    .chunks_exact(3)
+                    .map(|p| {
+                        ((u16::from(p[0]) * 3 + u16::from(p[1]) * 6 + u16::from(p[2])) / 10) as u8
+                    })
+                    .collect(),
+            ),
         })
     }
 }
@@ -75,7 +80,7 @@ impl Walker<'_> {
                 .find(|k| k.stream_sha256[..] == digest[..])
                 .and_then(|k| k.luma(w, h, dct))
         };
-        let luma: Vec<u8> = if let Some(luma) = known {
+        let luma: Cow<'_, [u8]> = if let Some(luma) = known {
             luma
         } else {
             match filter.as_deref() {
@@ -89,7 +94,7 @@ impl Walker<'_> {
                     if img.width() as usize != w || img.height() as usize != h {
                         return Ok(false);
                     }
-                    img.to_luma8().into_raw()
+                    img.to_luma8().into_raw().into()
                 }
                 None | Some(b"FlateDecode") | Some(b"Fl") => {
                     let bpc = s.dict.int(b"BitsPerComponent").unwrap_or(8);
@@ -131,7 +136,7 @@ impl Walker<'_> {
                                     out.push(if bit == 1 { 255 } else { 0 });
                                 }
                             }
-                            out
+                            out.into()
                         }
                         _ => return Ok(false),
                     }
