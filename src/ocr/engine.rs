@@ -43,6 +43,8 @@ pub struct Engine {
     strips: usize,
     /// Engines reading the strips after the first.
     helpers: Vec<Engine>,
+    /// Recognitions in [`PAGE_MODE`] run so far (see [`Engine::recognitions`]).
+    runs: u64,
 }
 
 impl std::fmt::Debug for Engine {
@@ -114,6 +116,7 @@ impl Engine {
             max_skew_degrees,
             strips: 1,
             helpers: Vec::new(),
+            runs: 0,
         }
     }
 
@@ -133,6 +136,13 @@ impl Engine {
             );
             self.helpers.push(helper);
         }
+    }
+
+    /// How many images this engine and its helpers recognised in [`PAGE_MODE`] so far: full
+    /// pages, strips and orientation probes (list-number re-reads are not counted). For tests
+    /// and diagnostics.
+    pub fn recognitions(&self) -> u64 {
+        self.runs + self.helpers.iter().map(Engine::recognitions).sum::<u64>()
     }
 
     /// The started Tesseract, waiting for the background start or starting one anew.
@@ -180,8 +190,12 @@ impl Engine {
         // Upright images, made once per candidate and shared by the probe and the full run.
         let mut uprights: Vec<Option<GrayImage>> = vec![None; candidates.len()];
         let order = if candidates.len() > 1 && w > 0 && h > 0 {
-            self.probe_order(&gray, &candidates, &mut uprights, specks, &dpi_of)
-                .map_err(err)?
+            match way_up_order(&gray, &candidates, &mut uprights, &dpi_of) {
+                Some(order) => order,
+                None => self
+                    .probe_order(&gray, &candidates, &mut uprights, specks, &dpi_of)
+                    .map_err(err)?,
+            }
         } else {
             (0..candidates.len()).collect()
         };
@@ -275,9 +289,6 @@ impl Engine {
         dpi_of: &dyn Fn(u16) -> f32,
     ) -> Result<Vec<usize>, RunError> {
         let mut scores: Vec<Option<f64>> = vec![None; candidates.len()];
-        let half_turn = |a: &Candidate, b: &Candidate| {
-            a.skew_degrees == b.skew_degrees && (a.rotation + 180) % 360 == b.rotation
-        };
         let mut i = 0;
         while i < candidates.len() {
             // with a helper engine, a pair half a turn apart is probed side by side
@@ -292,9 +303,13 @@ impl Engine {
                 // half a turn from a candidate already made: turning its image is much
                 // cheaper than another deskew rotation
                 let partner = candidates[..k].iter().position(|c| half_turn(c, &cand));
-                let img = match partner.and_then(|j| uprights[j].as_ref()) {
-                    Some(made) => image::imageops::rotate180(made),
-                    None => rotate::upright_gray(gray, cand.rotation, cand.skew_degrees),
+                let img = match (
+                    uprights[k].take(),
+                    partner.and_then(|j| uprights[j].as_ref()),
+                ) {
+                    (Some(made), _) => made,
+                    (None, Some(made)) => image::imageops::rotate180(made),
+                    (None, None) => rotate::upright_gray(gray, cand.rotation, cand.skew_degrees),
                 };
                 let dpi = dpi_of(cand.rotation);
                 let (x, y, bw, bh) = orientation::probe_window(&img, dpi);
@@ -398,6 +413,7 @@ impl Engine {
 
     /// One recognition of an upright gray image: Tesseract's TSV, or what went wrong.
     fn run(&mut self, img: &GrayImage, dpi: f32) -> Result<String, RunError> {
+        self.runs += 1;
         self.run_as(img, dpi, PAGE_MODE)
     }
 
@@ -427,6 +443,47 @@ impl Engine {
         tess.set_page_seg_mode(PAGE_MODE);
         self.tess = Some(tess);
         out
+    }
+}
+
+/// Whether `b` is `a` turned half a turn, with the same deskew.
+fn half_turn(a: &Candidate, b: &Candidate) -> bool {
+    a.skew_degrees == b.skew_degrees && (a.rotation + 180) % 360 == b.rotation
+}
+
+/// The order of two candidates half a turn apart, told from the ink of the first one's
+/// upright image alone ([`orientation::way_up`]), so neither needs a recognised probe; the
+/// upright image made goes to `uprights`. `None` when there are other candidates or the ink does
+/// not tell (then [`Engine::probe_order`] decides, reusing the image made here). A wrong call
+/// costs one more full recognition: the first is not clearly good, so the second follows.
+fn way_up_order(
+    gray: &GrayImage,
+    candidates: &[Candidate],
+    uprights: &mut [Option<GrayImage>],
+    dpi_of: &dyn Fn(u16) -> f32,
+) -> Option<Vec<usize>> {
+    let [first, second] = candidates else {
+        return None;
+    };
+    if !half_turn(first, second) {
+        return None;
+    }
+    let mut img = rotate::upright_gray(gray, first.rotation, first.skew_degrees);
+    match orientation::way_up(&img, dpi_of(first.rotation)) {
+        orientation::WayUp::Upright => {
+            uprights[0] = Some(img);
+            Some(vec![0, 1])
+        }
+        orientation::WayUp::UpsideDown => {
+            // turned in place: the first candidate's image is made again only if needed
+            image::imageops::rotate180_in_place(&mut img);
+            uprights[1] = Some(img);
+            Some(vec![1, 0])
+        }
+        orientation::WayUp::Unclear => {
+            uprights[0] = Some(img);
+            None
+        }
     }
 }
 

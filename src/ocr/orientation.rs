@@ -2,12 +2,14 @@
 //! how to judge a recognition so the engine can stop at the first clearly good one.
 //!
 //! The projection profiles of [`deskew`](super::deskew) tell whether the lines run across or
-//! down the scan, so only two quarter turns are candidates (both axes when that is unclear);
-//! recognition confidence then tells upright from upside down. To decide cheaply, the engine
-//! first recognises only a small window of dense text ([`probe_window`]) of each candidate and
-//! ranks them by that; then the best is recognised at full resolution and kept when clearly
-//! good (else the next, as a fallback), so a page usually costs one full recognition plus two
-//! small ones and the profile analysis.
+//! down the scan, so only two quarter turns are candidates (both axes when that is unclear).
+//! Upright from upside down is told first from the ink alone ([`way_up`]: letters and marks
+//! reach above a line's core far more than below it). Where that is unclear, or both axes are
+//! candidates, the engine recognises only a small window of dense text ([`probe_window`]) of
+//! each candidate and ranks them by its confidence. Then the best is recognised at full
+//! resolution and kept when clearly good (else the next, as a fallback), so a page with clear
+//! lines costs one full recognition and the profile analysis, and a doubtful one two small
+//! recognitions more.
 
 use super::deskew::{PageLayout, SkewEstimate};
 use super::rotate::MIN_SKEW_DEGREES;
@@ -141,6 +143,88 @@ fn densest(values: &[u64], len: u32) -> u32 {
         }
     }
     start as u32
+}
+
+/// Which way up the text lines of an image lie, judged from the ink alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WayUp {
+    /// Upright as it is.
+    Upright,
+    /// Half a turn from upright.
+    UpsideDown,
+    /// Too little text, or no clear difference: recognition decides.
+    Unclear,
+}
+
+/// Dark pixel: below this gray level.
+const DARK: u8 = 128;
+/// A row darker than this share of the width is a ruled line, not text.
+const RULE_SHARE: usize = 60;
+/// A row with fewer dark pixels than this share of the width (per mille, at least one) is
+/// blank: it separates text lines.
+const BLANK_PER_MILLE: usize = 2;
+/// Heights of a text line, in inches: from small print to a large title.
+const LINE_INCHES: std::ops::RangeInclusive<f32> = 0.05..=0.6;
+/// Fewer text lines than this: [`WayUp::Unclear`].
+const MIN_LINES: usize = 5;
+/// The ink on one side of the lines' cores must outweigh the other side by this factor, in
+/// halves (3: 1.5 times).
+const WAY_UP_HALVES: u64 = 3;
+
+/// Which way up `img` (lines running across) reads, from the ink above and below the core
+/// of each text line (its rows at least half as dark as its darkest). Latin letters reach
+/// above the core far more often than below (ascenders, capitals, digits) and Vietnamese
+/// adds its tone and vowel marks above: on the 56 upright pages of the sample set and the
+/// second set the ink above outweighs the ink below by 2.0 to 6.5 times, and by 0.15 to 0.5
+/// times once turned half a turn. Costs one pass over the pixels, a small share of one
+/// recognised probe (see [`probe_window`]), so a page whose lines are clear goes straight to
+/// its full recognition; a page with few or unclear lines ([`WayUp::Unclear`]) is probed.
+pub fn way_up(img: &GrayImage, dpi: f32) -> WayUp {
+    let w = img.width() as usize;
+    if w == 0 || !(dpi.is_finite() && (50.0..=2400.0).contains(&dpi)) {
+        return WayUp::Unclear;
+    }
+    let rows: Vec<usize> = img
+        .as_raw()
+        .chunks_exact(w)
+        .map(|row| {
+            let dark = row.iter().filter(|&&p| p < DARK).count();
+            if dark * 100 > w * RULE_SHARE {
+                0
+            } else {
+                dark
+            }
+        })
+        .collect();
+    let blank = (w * BLANK_PER_MILLE / 1000).max(1);
+    let (lo, hi) = (
+        (dpi * LINE_INCHES.start()).round() as usize,
+        (dpi * LINE_INCHES.end()).round() as usize,
+    );
+    let (mut above, mut below, mut lines) = (0u64, 0u64, 0usize);
+    for line in rows
+        .split(|&d| d <= blank)
+        .filter(|l| (lo..=hi).contains(&l.len()))
+    {
+        let peak = line.iter().copied().max().unwrap_or(0);
+        let core = |d: &usize| *d * 2 >= peak;
+        let (Some(top), Some(bottom)) = (line.iter().position(core), line.iter().rposition(core))
+        else {
+            continue;
+        };
+        above += line[..top].iter().sum::<usize>() as u64;
+        below += line[bottom + 1..].iter().sum::<usize>() as u64;
+        lines += 1;
+    }
+    if lines < MIN_LINES {
+        WayUp::Unclear
+    } else if above * 2 > below * WAY_UP_HALVES {
+        WayUp::Upright
+    } else if below * 2 > above * WAY_UP_HALVES {
+        WayUp::UpsideDown
+    } else {
+        WayUp::Unclear
+    }
 }
 
 /// How plausible a recognition is: words of at least three letters or digits, and their

@@ -415,3 +415,41 @@ fn a_page_read_in_strips_side_by_side_reads_as_the_whole_page() {
         }
     }
 }
+
+#[test]
+fn the_way_up_is_told_from_the_ink_above_and_below_the_lines() {
+    use super::orientation::{way_up, WayUp};
+    for name in ["don_de_nghi", "to_khai"] {
+        let (img, _) = fixture(name);
+        assert_eq!(way_up(&img, 300.0), WayUp::Upright, "{name}");
+        let turned = quarter_turn(&img, 180);
+        assert_eq!(way_up(&turned, 300.0), WayUp::UpsideDown, "{name}");
+        // without a resolution the height of a line is unknown
+        assert_eq!(way_up(&img, f32::NAN), WayUp::Unclear, "{name}");
+        // a few lines are not enough to tell
+        let top = image::imageops::crop_imm(&img, 0, 0, img.width(), 150).to_image();
+        assert_eq!(way_up(&top, 300.0), WayUp::Unclear, "{name} top");
+    }
+    let blank = GrayImage::from_pixel(800, 1000, Luma([255]));
+    assert_eq!(way_up(&blank, 300.0), WayUp::Unclear);
+    assert_eq!(way_up(&GrayImage::new(0, 0), 300.0), WayUp::Unclear);
+}
+
+#[test]
+fn clear_text_lines_need_no_orientation_probe() {
+    let mut engine = engine();
+    let name = "to_khai";
+    let (img, text) = fixture(name);
+    for turn in [0u16, 90, 180, 270] {
+        let before = engine.recognitions();
+        let r = run(
+            &mut engine,
+            scanned(quarter_turn(&img, turn), name),
+            &text,
+            &format!("{name} turned {turn}"),
+        );
+        assert_eq!(r.rotation, (360 - turn) % 360);
+        // the page itself, read once: no probe of a window, no second orientation
+        assert_eq!(engine.recognitions() - before, 1, "{name} turned {turn}");
+    }
+}
