@@ -190,7 +190,7 @@ impl Engine {
         // Upright images, made once per candidate and shared by the probe and the full run.
         let mut uprights: Vec<Option<GrayImage>> = vec![None; candidates.len()];
         let order = if candidates.len() > 1 && w > 0 && h > 0 {
-            match way_up_order(&gray, &candidates, &mut uprights, &dpi_of) {
+            match way_up_order(&gray, &candidates, &mut uprights, &dpi_of, self.strips) {
                 Some(order) => order,
                 None => self
                     .probe_order(&gray, &candidates, &mut uprights, specks, &dpi_of)
@@ -209,8 +209,9 @@ impl Engine {
         while next < queue.len() {
             let (cand, made) = (queue[next].0, queue[next].1.take());
             next += 1;
-            let mut img = made
-                .unwrap_or_else(|| rotate::upright_gray(&gray, cand.rotation, cand.skew_degrees));
+            let mut img = made.unwrap_or_else(|| {
+                rotate::upright_gray(&gray, cand.rotation, cand.skew_degrees, self.strips)
+            });
             if specks {
                 img = denoise::median3(&img);
             }
@@ -308,8 +309,10 @@ impl Engine {
                     partner.and_then(|j| uprights[j].as_ref()),
                 ) {
                     (Some(made), _) => made,
-                    (None, Some(made)) => image::imageops::rotate180(made),
-                    (None, None) => rotate::upright_gray(gray, cand.rotation, cand.skew_degrees),
+                    (None, Some(made)) => rotate::quarter_turn(made, 180),
+                    (None, None) => {
+                        rotate::upright_gray(gray, cand.rotation, cand.skew_degrees, self.strips)
+                    }
                 };
                 let dpi = dpi_of(cand.rotation);
                 let (x, y, bw, bh) = orientation::probe_window(&img, dpi);
@@ -461,6 +464,7 @@ fn way_up_order(
     candidates: &[Candidate],
     uprights: &mut [Option<GrayImage>],
     dpi_of: &dyn Fn(u16) -> f32,
+    threads: usize,
 ) -> Option<Vec<usize>> {
     let [first, second] = candidates else {
         return None;
@@ -468,7 +472,7 @@ fn way_up_order(
     if !half_turn(first, second) {
         return None;
     }
-    let mut img = rotate::upright_gray(gray, first.rotation, first.skew_degrees);
+    let mut img = rotate::upright_gray(gray, first.rotation, first.skew_degrees, threads);
     match orientation::way_up(&img, dpi_of(first.rotation)) {
         orientation::WayUp::Upright => {
             uprights[0] = Some(img);
@@ -476,7 +480,7 @@ fn way_up_order(
         }
         orientation::WayUp::UpsideDown => {
             // turned in place: the first candidate's image is made again only if needed
-            image::imageops::rotate180_in_place(&mut img);
+            rotate::half_turn_in_place(&mut img);
             uprights[1] = Some(img);
             Some(vec![1, 0])
         }
