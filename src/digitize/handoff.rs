@@ -113,16 +113,18 @@ pub fn hand_off(
     let _ = conn.set_write_timeout(Some(IO_TIMEOUT));
     let mut head = serde_json::to_vec(&req).map_err(|e| broken(socket, e))?;
     head.push(b'\n');
-    conn.write_all(&head).map_err(|e| broken(socket, e))?;
-    for (p, f) in inputs.iter().zip(&req.files) {
-        let src = std::fs::File::open(p).map_err(file_io(p))?;
-        let sent = io::copy(&mut src.take(f.bytes), &mut conn).map_err(|e| broken(socket, e))?;
-        if sent != f.bytes {
-            return Err(HandoffError::Io {
-                file: p.display().to_string(),
-                source: io::Error::new(io::ErrorKind::UnexpectedEof, "changed while being sent"),
-            });
-        }
+    if let Err(e) = send(&mut conn, &head, inputs, &req.files) {
+        return Err(match e {
+            // the service may have refused the request from its header and closed before
+            // reading the files: its answer is waiting, and says why
+            Sent::Cut(e) => match read_json_line::<Reply>(&mut BufReader::new(conn), MAX_REPLY) {
+                Ok(Reply {
+                    error: Some(why), ..
+                }) => HandoffError::Refused(why),
+                _ => broken(socket, e),
+            },
+            Sent::File(e) => e,
+        });
     }
     let mut reader = BufReader::new(conn);
     let reply: Reply = read_json_line(&mut reader, MAX_REPLY).map_err(|e| broken(socket, e))?;
@@ -172,6 +174,39 @@ pub fn hand_off(
     })?;
     report.output = output.to_path_buf();
     Ok(Some(report))
+}
+
+/// Why a request was not sent whole.
+enum Sent {
+    /// The connection broke.
+    Cut(io::Error),
+    /// A caller's file could not be read.
+    File(HandoffError),
+}
+
+/// The request's header line, then each file's bytes.
+fn send(
+    conn: &mut UnixStream,
+    head: &[u8],
+    inputs: &[PathBuf],
+    files: &[FileHead],
+) -> Result<(), Sent> {
+    let file_err = |p: &Path, source| {
+        Sent::File(HandoffError::Io {
+            file: p.display().to_string(),
+            source,
+        })
+    };
+    conn.write_all(head).map_err(Sent::Cut)?;
+    for (p, f) in inputs.iter().zip(files) {
+        let src = std::fs::File::open(p).map_err(|e| file_err(p, e))?;
+        let sent = io::copy(&mut src.take(f.bytes), conn).map_err(Sent::Cut)?;
+        if sent != f.bytes {
+            let changed = io::Error::new(io::ErrorKind::UnexpectedEof, "changed while being sent");
+            return Err(file_err(p, changed));
+        }
+    }
+    Ok(())
 }
 
 fn broken(socket: &Path, why: impl ToString) -> HandoffError {

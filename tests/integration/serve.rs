@@ -519,7 +519,8 @@ fn a_digitize_call_is_handed_to_the_running_service_and_reads_as_a_local_one() {
     let cfg = store_config(
         dir.path(),
         UNIT,
-        "[digitize]\nhandoff_socket = \"data/digitize.sock\"\n[inbox]\npoll_seconds = 0.2\n",
+        "[digitize]\nhandoff_socket = \"data/digitize.sock\"\n\
+         [inbox]\npoll_seconds = 0.2\nmax_file_bytes = 1000000\n",
     );
     std::fs::create_dir_all(dir.path().join("inbox").join(UNIT)).unwrap();
     let socket = dir.path().join("data").join("digitize.sock");
@@ -599,6 +600,26 @@ fn a_digitize_call_is_handed_to_the_running_service_and_reads_as_a_local_one() {
     assert!(!o.status.success());
     assert!(text(&o).contains("not-a-scan.jpg"), "{}", text(&o));
     assert!(!out("bad.pdf").exists());
+    // a file over the service's limit, larger than the socket's buffers: the service refuses
+    // from the header and closes while the call is still sending, and its reason is printed
+    let huge = out("huge.jpg");
+    std::fs::write(&huge, vec![0u8; 4_000_000]).unwrap();
+    let o = digitize_via(
+        &cfg,
+        &[
+            huge.to_str().unwrap(),
+            "-o",
+            out("huge.pdf").to_str().unwrap(),
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("huge.jpg: 4000000 bytes, more than the service takes (1000000)"),
+        "{}",
+        text(&o)
+    );
+    assert!(!text(&o).contains("broke off"), "{}", text(&o));
+    assert!(!out("huge.pdf").exists());
     {
         use std::io::{BufRead, Write};
         let mut c = std::os::unix::net::UnixStream::connect(&socket).unwrap();
