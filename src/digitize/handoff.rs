@@ -30,6 +30,8 @@ const MAX_REPLY: u64 = 64 << 20;
 const MAX_FILES: usize = 1000;
 /// How long either side waits for the other's next bytes.
 const IO_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long a call whose sending broke off waits for the service's reason.
+const REFUSAL_WAIT: Duration = Duration::from_secs(5);
 
 /// What a client asks for.
 #[derive(Debug, Serialize, Deserialize)]
@@ -116,8 +118,12 @@ pub fn hand_off(
     if let Err(e) = send(&mut conn, &head, inputs, &req.files) {
         return Err(match e {
             // the service may have refused the request from its header and closed before
-            // reading the files: its answer is waiting, and says why
-            Sent::Cut(e) => match read_json_line::<Reply>(&mut BufReader::new(conn), MAX_REPLY) {
+            // reading the files: its answer is waiting, and says why (a service that is only
+            // slow gets a few seconds, not the whole I/O timeout again)
+            Sent::Cut(e) => match conn
+                .set_read_timeout(Some(REFUSAL_WAIT))
+                .and_then(|()| read_json_line::<Reply>(&mut BufReader::new(conn), MAX_REPLY))
+            {
                 Ok(Reply {
                     error: Some(why), ..
                 }) => HandoffError::Refused(why),
