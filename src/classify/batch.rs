@@ -78,7 +78,18 @@ pub struct Dossier {
 #[derive(Clone, Debug, Serialize)]
 pub struct Batch {
     pub dossiers: Vec<Dossier>,
+    /// Separator sheets between papers (patch code T, or a code reading `PATCHT`): they end
+    /// the paper before them and are not stored.
+    pub separator_pages: Vec<PageId>,
 }
+
+/// The text a separator sheet may carry (its printed instructions) before a separator mark is
+/// doubted: a page with more words is a paper with a mark on it, kept, with a warning.
+pub const SEPARATOR_MAX_WORDS: usize = 60;
+
+/// What a code reading names a separator sheet, the convention paperless-ngx and scanning
+/// software share (its default `PAPERLESS_CONSUMER_BARCODE_STRING`).
+pub const SEPARATOR_TEXT: &str = "PATCHT";
 
 /// What a page is for the splitter.
 enum Role {
@@ -86,6 +97,8 @@ enum Role {
         code: Option<String>,
         warnings: Vec<String>,
     },
+    /// A separator sheet: ends the paper before it.
+    Separator,
     Start,
     Continue,
 }
@@ -164,6 +177,7 @@ impl Classifier {
         let mut dossiers: Vec<Dossier> = Vec::new();
         let mut current: Option<Dossier> = None;
         let mut paper: Vec<usize> = Vec::new();
+        let mut separator_pages = Vec::new();
         let receipt = self.rules.index_of(RECEIPT);
         for (i, page) in pages.iter().enumerate() {
             let role = self.role_of(page, &scores[i], receipt, paper.is_empty());
@@ -188,6 +202,12 @@ impl Classifier {
                     };
                     apply_folder(&mut d, folder_dossier);
                     current = Some(d);
+                }
+                Role::Separator => {
+                    if let Some(d) = current.as_mut() {
+                        self.close_paper(d, &mut paper, pages, &scores);
+                    }
+                    separator_pages.push(page_id(pages, i));
                 }
                 Role::Start | Role::Continue => {
                     let d = current.get_or_insert_with(|| {
@@ -218,7 +238,10 @@ impl Classifier {
             self.close_paper(&mut d, &mut paper, pages, &scores);
             dossiers.push(d);
         }
-        Batch { dossiers }
+        Batch {
+            dossiers,
+            separator_pages,
+        }
     }
 
     /// Decides whether a page is a cover sheet, starts a paper or continues one.
@@ -233,8 +256,13 @@ impl Classifier {
         let mut warnings = Vec::new();
         let mut code = None;
         let mut qr_seen = false;
+        let mut separator = false;
         for c in &page.codes {
             match c {
+                c if separates(c) => separator = true,
+                CodeRead::Patch { bars, .. } => warnings.push(format!(
+                    "{at}: patch code {bars} ignored (only T separates)"
+                )),
                 CodeRead::Decoded { text, .. } => match dossier_code::parse(text) {
                     Ok(c) if code.is_none() => code = Some(c),
                     Ok(_) => {}
@@ -250,6 +278,9 @@ impl Classifier {
             receipt.is_some_and(|r| s.title[r] >= self.types.start_score && argmax(&s.scores) == r);
         if code.is_some() {
             return Role::Cover { code, warnings };
+        }
+        if separator && words(page) <= SEPARATOR_MAX_WORDS {
+            return Role::Separator;
         }
         if looks_like_receipt || (qr_seen && receipt.is_some_and(|r| argmax(&s.scores) == r)) {
             let printed = page
@@ -343,6 +374,16 @@ impl Classifier {
                 confidence * 100.0
             ));
         }
+        for &i in &idx {
+            if pages[i].codes.iter().any(separates) {
+                warnings.push(format!(
+                    "{} page {}: a separator mark on a page with {} words of text: kept as a paper",
+                    pages[i].source,
+                    pages[i].source_page,
+                    words(&pages[i])
+                ));
+            }
+        }
         for f in &found {
             if let Check::Invalid { reason } = &f.check {
                 let at = page_id(pages, f.page);
@@ -372,6 +413,19 @@ impl Classifier {
             warnings,
         });
     }
+}
+
+/// Whether a code marks a separator sheet: patch code T, or a code reading [`SEPARATOR_TEXT`].
+fn separates(c: &CodeRead) -> bool {
+    match c {
+        CodeRead::Patch { bars, .. } => bars == "NWNW",
+        CodeRead::Decoded { text, .. } => text.trim().eq_ignore_ascii_case(SEPARATOR_TEXT),
+        _ => false,
+    }
+}
+
+fn words(page: &PageText) -> usize {
+    page.lines.iter().map(|l| l.words.len()).sum()
 }
 
 fn apply_folder(d: &mut Dossier, folder: Option<&str>) {

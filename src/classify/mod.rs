@@ -13,8 +13,12 @@ pub mod fields;
 pub mod load;
 pub mod model;
 pub mod page;
+pub mod patch;
 pub mod qr;
 pub mod rules;
+#[cfg(test)]
+mod separator_tests;
+pub mod sheet;
 pub mod types;
 
 pub use batch::{Batch, Classifier, CodeSource, Component, Dossier, PageId};

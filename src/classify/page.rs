@@ -21,7 +21,8 @@ pub struct PageLine {
     pub bbox: [f32; 4],
 }
 
-/// A code read from the page image (a QR code on a dossier cover sheet).
+/// A code read from the page image (a QR code on a dossier cover sheet, a patch code on a
+/// separator sheet).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum CodeRead {
@@ -30,6 +31,9 @@ pub enum CodeRead {
     /// Something shaped like a QR code was found but could not be decoded (damaged, cut,
     /// smudged); `reason` says why. Reported, never guessed.
     Unreadable { reason: String, bbox: [f32; 4] },
+    /// A Kodak patch code: its bars from the sheet's nearer edge inwards, `N` narrow and `W`
+    /// wide (`NWNW` is patch T, the separator sheet; see [`super::patch`]).
+    Patch { bars: String, bbox: [f32; 4] },
 }
 
 /// The recognised content of one page of a batch.

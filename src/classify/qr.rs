@@ -1,7 +1,7 @@
 //! Stage `classify`, image side: finds and decodes QR codes on a scanned page (the dossier code
-//! on a cover sheet) with `rqrr` (a Rust port of quirc). ISO/IEC 18004 symbols; a symbol whose
-//! finder patterns are found but whose data cannot be corrected is reported as
-//! [`CodeRead::Unreadable`], never guessed.
+//! on a cover sheet) with `rqrr` (a Rust port of quirc), and patch codes on separator sheets
+//! ([`super::patch`]). ISO/IEC 18004 symbols; a symbol whose finder patterns are found but
+//! whose data cannot be corrected is reported as [`CodeRead::Unreadable`], never guessed.
 
 use crate::classify::CodeRead;
 use crate::decode::Raster;
@@ -9,9 +9,9 @@ use crate::decode::Raster;
 /// Working resolution: QR modules on A4 cover sheets are ~1 mm, 6 px at this resolution.
 const WORK_DPI: f32 = 150.0;
 
-/// Reads every QR code on `raster` (the page as scanned, `dpi` its resolution). Boxes are
-/// returned in the coordinates of the upright page after a clockwise turn of `rotation`
-/// degrees (the OCR's orientation; skew is ignored, the boxes are indicative).
+/// Reads every QR code and patch code on `raster` (the page as scanned, `dpi` its resolution).
+/// Boxes are returned in the coordinates of the upright page after a clockwise turn of
+/// `rotation` degrees (the OCR's orientation; skew is ignored, the boxes are indicative).
 pub fn read_codes(raster: &Raster, dpi: f32, rotation: u16) -> Vec<CodeRead> {
     let factor = if dpi.is_finite() && dpi >= 2.0 * WORK_DPI {
         (dpi / WORK_DPI).floor() as u32
@@ -27,6 +27,18 @@ pub fn read_codes(raster: &Raster, dpi: f32, rotation: u16) -> Vec<CodeRead> {
     if gray.width() < 21 || gray.height() < 21 {
         return Vec::new();
     }
+    let (sw, sh) = (raster.width() as f32, raster.height() as f32);
+    let f = factor as f32;
+    let patches: Vec<CodeRead> = super::patch::find(&gray, dpi / f)
+        .into_iter()
+        .map(|p| {
+            let b = p.bbox;
+            CodeRead::Patch {
+                bars: p.bars,
+                bbox: turn_box([b[0] * f, b[1] * f, b[2] * f, b[3] * f], sw, sh, rotation),
+            }
+        })
+        .collect();
     // rqrr is a third-party decoder fed with untrusted pixels: a panic inside it must not take
     // the page down, so it is contained and reported as an unreadable code.
     let found = std::panic::catch_unwind(move || {
@@ -47,12 +59,10 @@ pub fn read_codes(raster: &Raster, dpi: f32, rotation: u16) -> Vec<CodeRead> {
             })
             .collect::<Vec<_>>()
     });
-    let (sw, sh) = (raster.width() as f32, raster.height() as f32);
-    match found {
+    let mut codes = match found {
         Ok(found) => found
             .into_iter()
             .map(|(b, result)| {
-                let f = factor as f32;
                 let bbox = turn_box([b[0] * f, b[1] * f, b[2] * f, b[3] * f], sw, sh, rotation);
                 match result {
                     Ok(text) => CodeRead::Decoded { text, bbox },
@@ -67,7 +77,9 @@ pub fn read_codes(raster: &Raster, dpi: f32, rotation: u16) -> Vec<CodeRead> {
             reason: "the QR decoder failed on this page".into(),
             bbox: [0.0, 0.0, sw, sh],
         }],
-    }
+    };
+    codes.extend(patches);
+    codes
 }
 
 /// Box-filter downscale to gray by an integer factor.

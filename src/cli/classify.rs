@@ -126,6 +126,9 @@ fn print_batch(batch: &Batch, model: bool) {
             }
         }
     }
+    for p in &batch.separator_pages {
+        println!("separator sheet: {} p{} (not stored)", p.source, p.page);
+    }
     if !model {
         println!("(rules only: no trained model; see `sohoa classify train`)");
     }

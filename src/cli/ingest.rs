@@ -110,6 +110,9 @@ pub fn run_ingest(cfg: &Config, a: IngestArgs) -> anyhow::Result<ExitCode> {
                     }
                 );
             }
+            for s in &report.separator_pages {
+                println!("separator sheet: {s} (not stored)");
+            }
         }
         for w in &report.warnings {
             eprintln!("sohoa: warning: {w}");

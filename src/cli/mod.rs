@@ -14,6 +14,7 @@ mod progress;
 mod report;
 mod review;
 mod serve;
+mod sheet;
 mod sign;
 pub(super) mod store;
 mod token;
@@ -84,6 +85,9 @@ enum Command {
     /// People of the HTTP API: make a token.
     #[command(subcommand)]
     User(serve::UserCommand),
+    /// Sheets to print for the scanner's tray: a dossier's cover sheet, the separator between papers.
+    #[command(subcommand)]
+    Sheet(sheet::SheetCommand),
     /// Sign a PDF (PAdES B-B, B-T with a TSA, B-LT, B-LTA), appending incremental revisions.
     Sign(Box<sign::SignArgs>),
     /// Check a dossier package offline: the manifest's signature, every member's SHA-256, every paper's signatures. Exit 0: valid; 1: not; 2: could not check.
@@ -167,6 +171,7 @@ fn run(cfg: Config, command: Command) -> anyhow::Result<ExitCode> {
         Command::Report(a) => report::run_report(&cfg, a),
         Command::Digitize(a) => digitize::run(&cfg, *a),
         Command::Eval(e) => digitize::run_eval(&cfg, e),
+        Command::Sheet(c) => sheet::run(c),
         Command::Sign(a) => sign::run(&cfg, *a),
         Command::Store(c) => store::run_store(&cfg, c),
         Command::Serve(a) => serve::run(&cfg, a),

@@ -77,6 +77,8 @@ pub struct IngestReport {
     pub papers: Vec<StoredPaper>,
     /// Cover sheets and dossier-level warnings.
     pub warnings: Vec<String>,
+    /// Separator sheets found between the papers and left out of them ("file p3").
+    pub separator_pages: Vec<String>,
     /// Seconds of OCR of each recognised page (the service's metrics).
     #[serde(skip)]
     pub ocr_seconds: Vec<f64>,
@@ -140,6 +142,11 @@ pub fn ingest(
     let mut report = IngestReport {
         papers: Vec::new(),
         warnings: Vec::new(),
+        separator_pages: batch
+            .separator_pages
+            .iter()
+            .map(|p| format!("{} p{}", p.source, p.page))
+            .collect(),
         ocr_seconds: rec
             .reports
             .iter()
@@ -279,6 +286,7 @@ fn already_ingested(
     let mut report = IngestReport {
         papers: Vec::new(),
         warnings: Vec::new(),
+        separator_pages: Vec::new(),
         ocr_seconds: Vec::new(),
     };
     for (input, sha) in inputs.iter().zip(source_ids) {

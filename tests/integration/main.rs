@@ -13,6 +13,7 @@ mod progress;
 mod renew;
 mod robustness;
 pub mod serve;
+mod sheets;
 mod sign_errors;
 mod sign_interop;
 mod sign_ltv;

@@ -165,6 +165,28 @@ pub fn render<R: Read + Seek>(
         next += 1;
         r
     };
+    let (form, objects) = form_objects(
+        &drawn,
+        stamp.seal.as_deref(),
+        turn.form_matrix(),
+        &mut alloc,
+    );
+    Ok(Rendered {
+        page_index,
+        placement,
+        form,
+        objects,
+    })
+}
+
+/// The drawn stamp as a Form XObject (ISO 32000-1 §8.10) with its font (and seal) objects,
+/// numbered by `alloc`; `matrix` turns the form where the page is shown turned.
+fn form_objects(
+    drawn: &stream::Drawn,
+    seal: Option<&Seal>,
+    matrix: Option<[i64; 6]>,
+    alloc: &mut dyn FnMut() -> ObjRef,
+) -> (ObjRef, Vec<(ObjRef, NewObject)>) {
     let mut objects = Vec::new();
     let form = alloc();
     let f = &drawn.font;
@@ -191,7 +213,7 @@ pub fn render<R: Read + Seek>(
     let mut fonts = Dict::new();
     fonts.set(b"F1", Object::Ref(t0));
     resources.set(b"Font", Object::Dict(fonts));
-    if let Some(s) = &stamp.seal {
+    if let Some(s) = seal {
         let ((mut img, data), mask) = s.xobjects();
         let im = alloc();
         if let Some((md, mdata)) = mask {
@@ -217,7 +239,7 @@ pub fn render<R: Read + Seek>(
         ]),
     );
     fd.set(b"Resources", Object::Dict(resources));
-    if let Some(m) = turn.form_matrix() {
+    if let Some(m) = matrix {
         fd.set(
             b"Matrix",
             Object::Array(m.iter().map(|v| Object::Int(*v)).collect()),
@@ -225,10 +247,44 @@ pub fn render<R: Read + Seek>(
     }
     fd.set(b"Filter", Object::name("FlateDecode"));
     objects.push((form, NewObject::Stream(fd, seal::deflate(&drawn.content))));
-    Ok(Rendered {
-        page_index,
-        placement,
+    (form, objects)
+}
+
+/// Lines of text in one size as a Form XObject, for pages sohoa draws itself (the separator
+/// and cover sheets of [`crate::classify::sheet`]): the same shaping, subset font and
+/// ToUnicode map as a stamp, so `pdftotext` reads the text back.
+pub struct TextForm {
+    pub form: ObjRef,
+    /// Points.
+    pub width: f64,
+    pub height: f64,
+    pub objects: Vec<(ObjRef, NewObject)>,
+}
+
+/// Draws `lines` in `font` at `size` points, black, numbering the objects by `alloc`.
+pub fn text_form(
+    font: Arc<StampFont>,
+    lines: Vec<String>,
+    size: f64,
+    alloc: &mut dyn FnMut() -> ObjRef,
+) -> Result<TextForm, AppearanceError> {
+    let stamp = Stamp {
+        lines,
+        font,
+        seal: None,
+        size,
+        color: [0.0; 3],
+        corner: Corner::TopLeft,
+        page: StampPage::First,
+        margin: 0.0,
+        border: false,
+    };
+    let drawn = stream::draw(&stamp)?;
+    let (form, objects) = form_objects(&drawn, None, None, alloc);
+    Ok(TextForm {
         form,
+        width: drawn.width,
+        height: drawn.height,
         objects,
     })
 }

@@ -1,0 +1,82 @@
+//! Stage `classify`, tests: separator sheets (patch code T, a `PATCHT` code) end the paper
+//! before them and are not stored; a mark on a page full of text is doubted, not obeyed.
+
+use super::{Classifier, CodeRead, PageText};
+
+fn page(n: usize, text: &str) -> PageText {
+    PageText::from_plain_text("batch.tif", n, text)
+}
+
+fn marked(n: usize, text: &str, code: CodeRead) -> PageText {
+    let mut p = page(n, text);
+    p.codes.push(code);
+    p
+}
+
+fn patch(bars: &str) -> CodeRead {
+    CodeRead::Patch {
+        bars: bars.into(),
+        bbox: [0.0; 4],
+    }
+}
+
+const SHEET: &str = "TỜ PHÂN CÁCH GIẤY TỜ\nTrang này không được lưu";
+/// A page with no title: on its own it continues the paper before it.
+const NO_TITLE: &str = "một trang không rõ nội dung\nkính gửi";
+const DECISION: &str = "QUYẾT ĐỊNH\nVề việc cấp giấy phép\nCăn cứ Luật\nĐiều 1.";
+
+fn papers(pages: &[PageText]) -> Vec<Vec<usize>> {
+    let b = Classifier::default_rules().classify(pages, Some("000.00.10.H59-221122-0001"));
+    b.dossiers
+        .iter()
+        .flat_map(|d| &d.components)
+        .map(|c| c.pages.iter().map(|p| p.page).collect())
+        .collect()
+}
+
+#[test]
+fn a_patch_t_sheet_ends_the_paper_and_is_not_stored() {
+    let pages = [
+        page(1, DECISION),
+        page(2, NO_TITLE),
+        marked(3, SHEET, patch("NWNW")),
+        page(4, NO_TITLE),
+    ];
+    // without the sheet, pages 2 and 4 would both continue the decision
+    assert_eq!(
+        papers(&[page(1, DECISION), page(2, NO_TITLE), page(4, NO_TITLE)]),
+        [vec![1, 2, 4]]
+    );
+    assert_eq!(papers(&pages), [vec![1, 2], vec![4]]);
+    let b = Classifier::default_rules().classify(&pages, None);
+    let seps: Vec<usize> = b.separator_pages.iter().map(|p| p.page).collect();
+    assert_eq!(seps, [3]);
+}
+
+#[test]
+fn a_code_reading_patcht_separates_as_paperless_ngx_does() {
+    let code = CodeRead::Decoded {
+        text: " patchT\n".into(),
+        bbox: [0.0; 4],
+    };
+    let pages = [page(1, DECISION), marked(2, "", code), page(3, NO_TITLE)];
+    assert_eq!(papers(&pages), [vec![1], vec![3]]);
+}
+
+#[test]
+fn other_patch_codes_and_marks_on_full_pages_do_not_separate() {
+    // patch 3 (the bars of T read the other way) is not a separator
+    let p3 = [page(1, DECISION), marked(2, NO_TITLE, patch("WNWN"))];
+    assert_eq!(papers(&p3), [vec![1, 2]]);
+    // a page with a mark and a page's worth of text is a paper, kept with a warning
+    let long = format!("{NO_TITLE}\n{}", "chữ trên trang ".repeat(30));
+    let pages = [page(1, DECISION), marked(2, &long, patch("NWNW"))];
+    assert_eq!(papers(&pages), [vec![1, 2]]);
+    let b = Classifier::default_rules().classify(&pages, None);
+    assert!(b.separator_pages.is_empty());
+    let warned = b.dossiers[0].components[0].warnings.join("\n");
+    assert!(
+        warned.contains("page 2: a separator mark on a page with 98 words"),
+        "{warned}"
+    );
+}
