@@ -159,6 +159,7 @@ fn paper(i: usize, people: usize, types: &[String]) -> Paper {
             confidence: 0.95,
             review_state: ReviewState::Auto,
             pages: 1,
+            blank_pages: 0,
             source_sha256: format!("{:064x}", i as u128 * 0x1_0000_0001),
             source_page: 1,
             signed_sha256: Some(format!("{:064x}", (i as u128 + 1) << 64)),

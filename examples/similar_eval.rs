@@ -212,6 +212,7 @@ fn candidates(manifest: &Manifest, papers: &HashMap<&str, PaperSignature>) -> an
             confidence: 1.0,
             review_state: ReviewState::Auto,
             pages: 1,
+            blank_pages: 0,
             source_sha256: format!("{i:064x}"),
             source_page: 1,
             signed_sha256: None,

@@ -89,6 +89,7 @@ fn schemas() -> Value {
                 ("confidence", t("number")),
                 ("review_state", t("string")),
                 ("pages", t("integer")),
+                ("blank_pages", t("integer")),
                 ("source_sha256", t("string")),
                 ("signed_sha256", nullable("string")),
                 ("owner_ids", list(t("string"))),

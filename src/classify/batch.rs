@@ -47,6 +47,8 @@ pub enum CodeSource {
 #[derive(Clone, Debug, Serialize)]
 pub struct Component {
     pub pages: Vec<PageId>,
+    /// Blank backs among or after its pages: not stored, counted in the original's pages.
+    pub blank_pages: Vec<PageId>,
     pub type_code: String,
     pub type_name: String,
     /// Probability of the chosen type, 0–1.
@@ -81,6 +83,8 @@ pub struct Batch {
     /// Separator sheets between papers (patch code T, or a code reading `PATCHT`): they end
     /// the paper before them and are not stored.
     pub separator_pages: Vec<PageId>,
+    /// Blank pages outside any paper (the backs of cover and separator sheets).
+    pub blank_pages: Vec<PageId>,
 }
 
 /// The text a separator sheet may carry (its printed instructions) before a separator mark is
@@ -99,6 +103,8 @@ enum Role {
     },
     /// A separator sheet: ends the paper before it.
     Separator,
+    /// A blank page (the empty back of a duplex scan): counted with the paper it follows.
+    Blank,
     Start,
     Continue,
 }
@@ -178,6 +184,7 @@ impl Classifier {
         let mut current: Option<Dossier> = None;
         let mut paper: Vec<usize> = Vec::new();
         let mut separator_pages = Vec::new();
+        let mut blank_pages = Vec::new();
         let receipt = self.rules.index_of(RECEIPT);
         for (i, page) in pages.iter().enumerate() {
             let role = self.role_of(page, &scores[i], receipt, paper.is_empty());
@@ -203,6 +210,8 @@ impl Classifier {
                     apply_folder(&mut d, folder_dossier);
                     current = Some(d);
                 }
+                Role::Blank if !paper.is_empty() => paper.push(i),
+                Role::Blank => blank_pages.push(page_id(pages, i)),
                 Role::Separator => {
                     if let Some(d) = current.as_mut() {
                         self.close_paper(d, &mut paper, pages, &scores);
@@ -241,6 +250,7 @@ impl Classifier {
         Batch {
             dossiers,
             separator_pages,
+            blank_pages,
         }
     }
 
@@ -252,6 +262,9 @@ impl Classifier {
         receipt: Option<usize>,
         first_in_dossier: bool,
     ) -> Role {
+        if page.blank {
+            return Role::Blank;
+        }
         let at = format!("{} page {}", page.source, page.source_page);
         let mut warnings = Vec::new();
         let mut code = None;
@@ -324,10 +337,13 @@ impl Classifier {
         pages: &[PageText],
         scores: &[PageScores],
     ) {
-        if paper.is_empty() {
+        // blank backs stay in the paper's count, not among its pages
+        let (idx, blanks): (Vec<usize>, Vec<usize>) = std::mem::take(paper)
+            .into_iter()
+            .partition(|&i| !pages[i].blank);
+        if idx.is_empty() {
             return;
         }
-        let idx = std::mem::take(paper);
         let mut sum = vec![0.0f32; self.rules.codes.len()];
         let other = self.rules.index_of(OTHER);
         for (n, &i) in idx.iter().enumerate() {
@@ -398,6 +414,7 @@ impl Classifier {
         }
         d.components.push(Component {
             pages: idx.iter().map(|&i| page_id(pages, i)).collect(),
+            blank_pages: blanks.iter().map(|&i| page_id(pages, i)).collect(),
             type_name: doc_type.map(|t| t.name.clone()).unwrap_or_default(),
             type_code: code,
             confidence,

@@ -7,6 +7,7 @@
 //! `eval`) beside the parts that touch pixels or files (`qr`, `load`).
 
 pub mod batch;
+pub mod blank;
 pub mod dossier_code;
 pub mod eval;
 pub mod fields;

@@ -52,6 +52,9 @@ pub struct PageText {
     pub mean_confidence: f32,
     /// Clockwise rotation that was applied to read the page.
     pub rotation: u16,
+    /// No mark on the page (a blank back of a duplex scan, see [`super::blank`]).
+    #[serde(default)]
+    pub blank: bool,
 }
 
 impl PageLine {
@@ -115,6 +118,7 @@ impl PageText {
             codes: Vec::new(),
             mean_confidence: r.mean_confidence,
             rotation: r.rotation,
+            blank: false,
         }
     }
 
@@ -152,6 +156,7 @@ impl PageText {
             codes: Vec::new(),
             mean_confidence: 90.0,
             rotation: 0,
+            blank: false,
         }
     }
 

@@ -13,6 +13,19 @@ const WORK_DPI: f32 = 150.0;
 /// Boxes are returned in the coordinates of the upright page after a clockwise turn of
 /// `rotation` degrees (the OCR's orientation; skew is ignored, the boxes are indicative).
 pub fn read_codes(raster: &Raster, dpi: f32, rotation: u16) -> Vec<CodeRead> {
+    read_marks(raster, dpi, rotation).codes
+}
+
+/// What the page image says beside its text: its codes, and whether it is blank.
+#[derive(Clone, Debug, Default)]
+pub struct Marks {
+    pub codes: Vec<CodeRead>,
+    /// See [`super::blank`].
+    pub blank: bool,
+}
+
+/// [`read_codes`], and [`super::blank::is_blank`] on the same gray copy.
+pub fn read_marks(raster: &Raster, dpi: f32, rotation: u16) -> Marks {
     let factor = if dpi.is_finite() && dpi >= 2.0 * WORK_DPI {
         (dpi / WORK_DPI).floor() as u32
     } else {
@@ -25,8 +38,9 @@ pub fn read_codes(raster: &Raster, dpi: f32, rotation: u16) -> Vec<CodeRead> {
         downscaled_gray(raster, factor)
     };
     if gray.width() < 21 || gray.height() < 21 {
-        return Vec::new();
+        return Marks::default();
     }
+    let blank = super::blank::is_blank(&gray, dpi / factor as f32);
     let (sw, sh) = (raster.width() as f32, raster.height() as f32);
     let f = factor as f32;
     let patches: Vec<CodeRead> = super::patch::find(&gray, dpi / f)
@@ -79,7 +93,7 @@ pub fn read_codes(raster: &Raster, dpi: f32, rotation: u16) -> Vec<CodeRead> {
         }],
     };
     codes.extend(patches);
-    codes
+    Marks { codes, blank }
 }
 
 /// Box-filter downscale to gray by an integer factor.

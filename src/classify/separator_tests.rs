@@ -1,5 +1,6 @@
 //! Stage `classify`, tests: separator sheets (patch code T, a `PATCHT` code) end the paper
-//! before them and are not stored; a mark on a page full of text is doubted, not obeyed.
+//! before them and are not stored; a mark on a page full of text is doubted, not obeyed; blank
+//! backs are left out of their paper's pages and counted with it.
 
 use super::{Classifier, CodeRead, PageText};
 
@@ -79,4 +80,35 @@ fn other_patch_codes_and_marks_on_full_pages_do_not_separate() {
         warned.contains("page 2: a separator mark on a page with 98 words"),
         "{warned}"
     );
+}
+
+fn blank(n: usize) -> PageText {
+    let mut p = page(n, "");
+    p.blank = true;
+    p
+}
+
+#[test]
+fn blank_backs_are_counted_with_the_paper_they_follow_not_stored_in_it() {
+    let pages = [
+        page(1, DECISION),
+        blank(2),
+        page(3, NO_TITLE),
+        blank(4),
+        marked(5, SHEET, patch("NWNW")),
+        blank(6),
+        page(7, DECISION),
+    ];
+    let b = Classifier::default_rules().classify(&pages, None);
+    let comps: Vec<_> = b.dossiers.iter().flat_map(|d| &d.components).collect();
+    let ids = |v: &[super::PageId]| v.iter().map(|p| p.page).collect::<Vec<_>>();
+    assert_eq!(comps.len(), 2);
+    // a blank back does not end the paper: page 3 still continues the decision
+    assert_eq!(ids(&comps[0].pages), [1, 3]);
+    assert_eq!(ids(&comps[0].blank_pages), [2, 4]);
+    assert_eq!(ids(&comps[1].pages), [7]);
+    assert!(comps[1].blank_pages.is_empty());
+    // the separator sheet's back belongs to no paper
+    assert_eq!(ids(&b.separator_pages), [5]);
+    assert_eq!(ids(&b.blank_pages), [6]);
 }

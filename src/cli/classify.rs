@@ -124,10 +124,25 @@ fn print_batch(batch: &Batch, model: bool) {
             if let Some(v) = &c.valid_until {
                 println!("      {:<14} {v}", "valid until");
             }
+            if !c.blank_pages.is_empty() {
+                let backs: Vec<String> = c
+                    .blank_pages
+                    .iter()
+                    .map(|p| format!("{} p{}", p.source, p.page))
+                    .collect();
+                println!(
+                    "      {:<14} {} (not stored)",
+                    "blank backs",
+                    backs.join(", ")
+                );
+            }
         }
     }
     for p in &batch.separator_pages {
         println!("separator sheet: {} p{} (not stored)", p.source, p.page);
+    }
+    for p in &batch.blank_pages {
+        println!("blank page: {} p{} (not stored)", p.source, p.page);
     }
     if !model {
         println!("(rules only: no trained model; see `sohoa classify train`)");

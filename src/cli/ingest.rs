@@ -110,6 +110,13 @@ pub fn run_ingest(cfg: &Config, a: IngestArgs) -> anyhow::Result<ExitCode> {
                     }
                 );
             }
+            for p in report.papers.iter().filter(|p| !p.blank_pages.is_empty()) {
+                println!(
+                    "#{:<5} blank backs {} (not stored, counted)",
+                    p.component_id,
+                    p.blank_pages.join(", ")
+                );
+            }
             for s in &report.separator_pages {
                 println!("separator sheet: {s} (not stored)");
             }

@@ -273,6 +273,7 @@ impl Desk<'_> {
             confidence: source.confidence,
             review_state: ReviewState::Auto,
             pages: source.pages,
+            blank_pages: source.blank_pages,
             // A certified copy is its own source: the signed file, page 1.
             source_sha256: copy_sha.clone(),
             source_page: 1,

@@ -110,7 +110,8 @@ pub fn recognize_pages(
             let (source, page_no) = page_label(&page);
             let name = display_name(&source);
             let mut text = PageText::from_recognized(&name, page_no, &r);
-            text.codes = qr::read_codes(&r.scanned.raster, r.scanned.dpi.0, r.rotation);
+            let marks = qr::read_marks(&r.scanned.raster, r.scanned.dpi.0, r.rotation);
+            (text.codes, text.blank) = (marks.codes, marks.blank);
             let mut report = report_of(&page, &r, seconds, false);
             report.source = name;
             let geometry = PageOcr {
@@ -180,6 +181,7 @@ pub fn recognize_pages(
                         codes: Vec::new(),
                         mean_confidence: if read { 100.0 } else { 0.0 },
                         rotation: 0,
+                        blank: false,
                     });
                     reports.push(PageReport {
                         source: name,

@@ -79,6 +79,9 @@ pub struct NewComponent {
     pub confidence: f32,
     pub review_state: ReviewState,
     pub pages: u32,
+    /// Blank backs of its pages in the scan, left out of the PDF/A: the original has
+    /// `pages + blank_pages` pages (Circular 01/2023/TT-VPCP).
+    pub blank_pages: u32,
     /// SHA-256 of the scan file holding the paper's first page, and that page (1-based): a
     /// paper is indexed once per (scan, page), so a re-run after a crash stores nothing twice.
     pub source_sha256: String,
@@ -112,6 +115,8 @@ pub struct ComponentRow {
     pub confidence: f32,
     pub review_state: ReviewState,
     pub pages: u32,
+    /// See [`NewComponent::blank_pages`].
+    pub blank_pages: u32,
     pub source_sha256: String,
     pub signed_sha256: Option<String>,
     pub owner_ids: Vec<String>,

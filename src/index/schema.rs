@@ -239,6 +239,14 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries(url, state, next_at);
 ",
         sqlite: "",
     },
+    Migration {
+        version: 10,
+        name: "a paper's blank backs: not stored, counted in the original's pages",
+        common: "
+ALTER TABLE components ADD COLUMN blank_pages INTEGER NOT NULL DEFAULT 0;
+",
+        sqlite: "",
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -29,6 +29,7 @@ pub(crate) fn paper(
         confidence: 0.97,
         review_state: ReviewState::Auto,
         pages: 1,
+        blank_pages: 0,
         source_sha256: format!("{:064x}", text.len()),
         source_page: 1,
         signed_sha256: Some(format!("{:064x}", text.len() + 1_000_000)),
@@ -450,4 +451,17 @@ fn the_holder_is_the_first_full_name_read_that_passed_its_check() {
         ix.component(id).unwrap().unwrap().holder_name.as_deref(),
         Some("Nguyễn Văn An")
     );
+}
+
+#[test]
+fn a_papers_blank_backs_are_counted_with_it() {
+    let mut ix = SqliteIndex::open_in_memory().unwrap();
+    let mut duplex = paper("decision", "001203004567", "QUYẾT ĐỊNH", None);
+    duplex.pages = 2;
+    duplex.blank_pages = 2;
+    let (id, _) = ix
+        .add_component(&duplex, &audit(Action::Store, ""))
+        .unwrap();
+    let row = ix.component(id).unwrap().unwrap();
+    assert_eq!((row.pages, row.blank_pages), (2, 2));
 }

@@ -59,6 +59,8 @@ pub struct StoredPaper {
     pub needs_review: bool,
     /// "file p1-2".
     pub pages: String,
+    /// Blank backs left out of it ("file p2"): the original has these pages too.
+    pub blank_pages: Vec<String>,
     pub owner_ids: Vec<String>,
     pub valid_until: Option<String>,
     pub source_sha256: String,
@@ -298,7 +300,8 @@ fn already_ingested(
         rows.sort_by_key(|r| r.source_page);
         let name = input.display().to_string();
         for r in rows {
-            let last = r.source_page + r.pages.saturating_sub(1);
+            // blank backs lie within the paper's run of pages
+            let last = r.source_page + (r.pages + r.blank_pages).saturating_sub(1);
             report.papers.push(StoredPaper {
                 component_id: r.id,
                 already_stored: true,
@@ -311,6 +314,7 @@ fn already_ingested(
                 } else {
                     format!("{name} p{}", r.source_page)
                 },
+                blank_pages: Vec::new(),
                 owner_ids: r.owner_ids,
                 valid_until: r.valid_until,
                 source_sha256: r.source_sha256,
@@ -380,6 +384,11 @@ fn paper(
         confidence: c.confidence,
         needs_review: c.needs_review,
         pages,
+        blank_pages: c
+            .blank_pages
+            .iter()
+            .map(|p| format!("{} p{}", p.source, p.page))
+            .collect(),
         owner_ids: c.owner_ids.clone(),
         valid_until: c.valid_until.clone(),
         source_sha256,
@@ -597,6 +606,7 @@ fn new_component(
             ReviewState::Auto
         },
         pages: c.pages.len() as u32,
+        blank_pages: c.blank_pages.len() as u32,
         source_sha256: source.to_string(),
         source_page,
         signed_sha256: Some(signed.to_string()),

@@ -62,6 +62,7 @@ fn paper(id: i64, dossier: Option<&str>) -> crate::ingest::StoredPaper {
         confidence: 0.9,
         needs_review: false,
         pages: "a.png p1".into(),
+        blank_pages: Vec::new(),
         owner_ids: vec!["001099012345".into()],
         valid_until: None,
         source_sha256: "ab".repeat(32),

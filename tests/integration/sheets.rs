@@ -2,7 +2,8 @@
 //! the way a desk makes them (poppler's `pdftoppm`, gray JPEG at 200 and 150 dpi, quality 60;
 //! one copy with its QR code painted white so only the patch T bars are left, one with the bars
 //! painted white so only the `PATCHT` QR code is left), then read back by `sohoa classify`
-//! with real Tesseract between the bundled sample scans.
+//! with real Tesseract between the bundled sample scans, with blank duplex backs (made here:
+//! paper-grey noise and dust specks; one with only a page number) after some of them.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -30,6 +31,35 @@ fn scan(pdf: &Path, dpi: u32, out: &Path) -> PathBuf {
         .expect("pdftoppm (poppler-utils)");
     assert!(o.status.success(), "{}", text(&o));
     stem.with_extension("jpg")
+}
+
+/// A blank back as a duplex scanner makes it at 200 dpi: paper-grey noise, dust specks
+/// under 0.5 mm, and (`number`) a page number, a 3 mm stroke at the foot of the page.
+fn back(out: &Path, number: bool) -> PathBuf {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut img = image::GrayImage::from_fn(1654, 2339, |_, _| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        image::Luma([215 + (seed % 40) as u8])
+    });
+    for k in 0..150u32 {
+        img.put_pixel(
+            100 + (k * 53) % 1400,
+            100 + (k * 97) % 2100,
+            image::Luma([40]),
+        );
+    }
+    if number {
+        for y in 2200..2224 {
+            for x in 826..830 {
+                img.put_pixel(x, y, image::Luma([30]));
+            }
+        }
+    }
+    let tmp = out.with_extension("raw.png");
+    img.save(&tmp).unwrap();
+    whiten(&tmp, 200.0, &[], out)
 }
 
 /// A copy of `scan` (at `dpi`) with the rows between each `(from, to)` mm from the top painted
@@ -109,8 +139,11 @@ fn printed_cover_and_separator_sheets_split_a_batch_and_are_left_out_of_its_pape
     let batch = [
         cover,
         paper("khai-sinh.jpg"),
+        back(&at("back.tif"), false),
         sep,
+        back(&at("sep-back.tif"), false),
         paper("to-khai-cu-tru.jpg"),
+        back(&at("numbered.tif"), true),
         bars_only,
         paper("don-xac-nhan-hon-nhan.jpg"),
         qr_only,
@@ -151,14 +184,24 @@ fn printed_cover_and_separator_sheets_split_a_batch_and_are_left_out_of_its_pape
                 .collect()
         })
         .collect();
-    assert_eq!(
-        papers,
-        [
-            ["khai-sinh.jpg"],
-            ["to-khai-cu-tru.jpg"],
-            ["don-xac-nhan-hon-nhan.jpg"],
-            ["cu-tru.jpg"]
-        ],
-        "{v:#}"
-    );
+    let expected: [&[&str]; 4] = [
+        &["khai-sinh.jpg"],
+        &["to-khai-cu-tru.jpg", "numbered.tif"],
+        &["don-xac-nhan-hon-nhan.jpg"],
+        &["cu-tru.jpg"],
+    ];
+    assert_eq!(papers, expected, "{v:#}");
+    // the blank back of the birth certificate is counted with it; the page that only holds a
+    // page number stays a page; the separator's blank back belongs to no paper
+    let sources = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["source"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let comps = dossiers[0]["components"].as_array().unwrap();
+    assert_eq!(sources(&comps[0]["blank_pages"]), ["back.tif"], "{v:#}");
+    assert!(sources(&comps[1]["blank_pages"]).is_empty(), "{v:#}");
+    assert_eq!(sources(&v["blank_pages"]), ["sep-back.tif"], "{v:#}");
 }

@@ -205,7 +205,7 @@ pub(super) fn entry_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
 }
 
 /// How many columns [`COMPONENT_COLUMNS`] has (a query's own columns come after).
-pub(super) const COMPONENT_COLUMN_COUNT: usize = 24;
+pub(super) const COMPONENT_COLUMN_COUNT: usize = 25;
 
 pub(super) const COMPONENT_COLUMNS: &str =
     "c.id, c.unit_code, c.dossier_code, c.type_code, c.confidence,
@@ -214,7 +214,8 @@ pub(super) const COMPONENT_COLUMNS: &str =
     s.level, (SELECT COUNT(*) FROM reuse_events r WHERE r.component_id = c.id), c.source_page,
     (SELECT seq FROM certifications k WHERE k.copy_id = c.id),
     (SELECT book FROM certifications k WHERE k.copy_id = c.id),
-    (SELECT source_id FROM certifications k WHERE k.copy_id = c.id), c.fields_json";
+    (SELECT source_id FROM certifications k WHERE k.copy_id = c.id), c.fields_json,
+    c.blank_pages";
 
 pub(super) fn component_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComponentRow> {
     let state: String = r.get(5)?;
@@ -237,6 +238,7 @@ pub(super) fn component_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComponentR
         confidence: r.get::<_, f64>(4)? as f32,
         review_state: ReviewState::from_code(&state).unwrap_or(ReviewState::NeedsReview),
         pages: r.get::<_, i64>(6)?.clamp(0, u32::MAX as i64) as u32,
+        blank_pages: r.get::<_, i64>(24)?.clamp(0, u32::MAX as i64) as u32,
         source_sha256: r.get(7)?,
         signed_sha256: r.get(8)?,
         owner_ids: Vec::new(),

@@ -43,8 +43,8 @@ pub(super) fn add_in(
     tx.execute(
         "INSERT INTO components (unit_code, dossier_code, type_code, confidence, review_state,
             pages, source_sha256, signed_sha256, fields_json, issue_date, valid_until,
-            ocr_text, likeness_json, rescan_of, created_at, source_page)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            ocr_text, likeness_json, rescan_of, created_at, source_page, blank_pages)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         params![
             c.unit_code,
             c.dossier_code,
@@ -61,7 +61,8 @@ pub(super) fn add_in(
             c.likeness_json,
             c.rescan_of,
             c.created_at,
-            c.source_page as i64
+            c.source_page as i64,
+            c.blank_pages as i64
         ],
     )?;
     let id = tx.last_insert_rowid();
