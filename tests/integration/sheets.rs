@@ -91,7 +91,7 @@ fn whiten(scan: &Path, dpi: f32, rows_mm: &[(f32, f32)], out: &Path) -> PathBuf 
 }
 
 #[test]
-fn printed_cover_and_separator_sheets_split_a_batch_and_are_left_out_of_its_papers() {
+fn printed_sheets_and_blank_backs_split_a_batch_and_are_left_out_of_its_stored_papers() {
     let dir = tmp();
     let at = |n: &str| dir.path().join(n);
     let o = sohoa(&[
@@ -204,4 +204,42 @@ fn printed_cover_and_separator_sheets_split_a_batch_and_are_left_out_of_its_pape
     assert_eq!(sources(&comps[0]["blank_pages"]), ["back.tif"], "{v:#}");
     assert!(sources(&comps[1]["blank_pages"]).is_empty(), "{v:#}");
     assert_eq!(sources(&v["blank_pages"]), ["sep-back.tif"], "{v:#}");
+
+    // ingested, the same batch stores the four papers without the sheets or the blank back,
+    // and the index counts the back with its paper
+    let cfg = store_config(dir.path(), "000.00.10.H59", "");
+    let mut args = vec!["--config", cfg.to_str().unwrap(), "ingest", "--json"];
+    args.extend(batch.iter().map(|p| p.to_str().unwrap()));
+    let o = sohoa(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let stored = report[0]["papers"].as_array().unwrap();
+    assert_eq!(stored.len(), 4, "{report:#}");
+    assert_eq!(stored[0]["blank_pages"], serde_json::json!(["back.tif p1"]));
+    assert_eq!(report[0]["separator_pages"].as_array().unwrap().len(), 3);
+    let o = sohoa(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "find",
+        "--dossier",
+        CODE,
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let found: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let counts: Vec<(u64, u64)> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let c = &f["component"];
+            (
+                c["pages"].as_u64().unwrap(),
+                c["blank_pages"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let mut counts = counts;
+    counts.sort_unstable();
+    assert_eq!(counts, [(1, 0), (1, 0), (1, 1), (2, 0)], "{found:#}");
 }
