@@ -45,6 +45,9 @@ pub enum EvalCommand {
         lang: Option<String>,
         #[arg(long)]
         dpi: Option<f32>,
+        /// Read colour pages as they are, red and blue ink included (to measure the dropout).
+        #[arg(long)]
+        keep_colour: bool,
         #[arg(long)]
         json: bool,
     },
@@ -147,13 +150,14 @@ fn handed_off(cfg: &Config, a: &DigitizeArgs) -> anyhow::Result<Option<digitize:
 }
 
 pub fn run_eval(cfg: &Config, e: EvalCommand) -> anyhow::Result<ExitCode> {
-    let (dir, lang, dpi, json) = match e {
+    let (dir, lang, dpi, keep_colour, json) = match e {
         EvalCommand::Ocr {
             dir,
             lang,
             dpi,
+            keep_colour,
             json,
-        } => (dir, lang, dpi, json),
+        } => (dir, lang, dpi, keep_colour, json),
         EvalCommand::Classify {
             dir,
             model,
@@ -166,6 +170,7 @@ pub fn run_eval(cfg: &Config, e: EvalCommand) -> anyhow::Result<ExitCode> {
     };
     let mut opts = super::context::digitize_options(cfg, lang.as_deref(), dpi, None);
     opts.progress = super::progress::progress();
+    opts.ocr.colour_dropout = !keep_colour;
     let report = eval::eval_dir(&dir, &opts)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);

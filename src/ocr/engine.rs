@@ -39,6 +39,8 @@ pub struct Engine {
     datapath: Option<String>,
     detect_orientation: bool,
     max_skew_degrees: f32,
+    /// See [`OcrConfig::colour_dropout`].
+    colour_dropout: bool,
     /// Strips a page may be cut into, read side by side (see [`Engine::set_strips`]).
     strips: usize,
     /// Engines reading the strips after the first.
@@ -91,12 +93,14 @@ impl Engine {
                 }
             }
         }
-        Ok(Self::booting(
+        let mut engine = Self::booting(
             cfg.lang.clone(),
             datapath,
             cfg.detect_orientation,
             cfg.max_skew_degrees.abs().min(45.0),
-        ))
+        );
+        engine.colour_dropout = cfg.colour_dropout;
+        Ok(engine)
     }
 
     /// An engine whose Tesseract is being started on a thread of its own.
@@ -114,6 +118,7 @@ impl Engine {
             datapath,
             detect_orientation,
             max_skew_degrees,
+            colour_dropout: true,
             strips: 1,
             helpers: Vec::new(),
             runs: 0,
@@ -159,7 +164,11 @@ impl Engine {
     /// Orientation, deskew and recognition of one page. A page where Tesseract finds nothing
     /// is `Ok` with no words.
     pub fn recognize(&mut self, page: ScannedPage) -> Result<RecognizedPage, OcrError> {
-        let mut gray = rotate::to_gray(&page.raster);
+        let mut gray = if self.colour_dropout {
+            rotate::to_gray_dropping_colour(&page.raster)
+        } else {
+            rotate::to_gray(&page.raster)
+        };
         let (w, h) = gray.dimensions();
         if w > MAX_SIDE || h > MAX_SIDE {
             return Err(OcrError::PageTooLarge {

@@ -86,6 +86,9 @@ pub struct OcrConfig {
     pub detect_orientation: bool,
     /// Largest skew searched and corrected, degrees.
     pub max_skew_degrees: f32,
+    /// Read colour pages with their red and blue ink dropped (seals and signatures over the
+    /// text; see `rotate::to_gray_dropping_colour`); the PDF/A keeps the original image.
+    pub colour_dropout: bool,
 }
 
 impl Default for OcrConfig {
@@ -95,6 +98,7 @@ impl Default for OcrConfig {
             tessdata: None,
             detect_orientation: true,
             max_skew_degrees: 10.0,
+            colour_dropout: true,
         }
     }
 }

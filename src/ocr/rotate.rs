@@ -29,6 +29,36 @@ pub fn to_gray(raster: &Raster) -> GrayImage {
     }
 }
 
+/// Bright saturated ink (a red seal, a blue signature) differs from its lightest channel's
+/// minimum by at least this much...
+const DROP_CHROMA: u8 = 64;
+/// ...and its lightest channel is at least this light (dark blue or red print is text).
+const DROP_LIGHT: u8 = 144;
+
+/// [`to_gray`] with coloured ink dropped, as a scanner's colour dropout does: a pixel of bright
+/// saturated colour (red seals, blue signatures) becomes its lightest channel, so it reads as
+/// paper; black text, also where it crosses a seal, and dark coloured print keep their luma.
+pub fn to_gray_dropping_colour(raster: &Raster) -> GrayImage {
+    let Raster::Rgb(rgb) = raster else {
+        return to_gray(raster);
+    };
+    let data = rgb
+        .as_raw()
+        .chunks_exact(3)
+        .map(|p| {
+            let (hi, lo) = (p[0].max(p[1]).max(p[2]), p[0].min(p[1]).min(p[2]));
+            if hi - lo >= DROP_CHROMA && hi >= DROP_LIGHT {
+                hi
+            } else {
+                let v = 77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2]);
+                ((v + 128) >> 8).min(255) as u8
+            }
+        })
+        .collect();
+    GrayImage::from_raw(rgb.width(), rgb.height(), data)
+        .unwrap_or_else(|| GrayImage::new(rgb.width(), rgb.height()))
+}
+
 /// Clockwise rotation by `degrees` (0, 90, 180 or 270; anything else is taken modulo 360 and
 /// rounded down to a quarter turn). Exact: 90 and 270 swap width and height.
 pub fn quarter_turn<P: image::Pixel + 'static>(
@@ -449,6 +479,35 @@ mod tests {
         assert_eq!(r90.get_pixel(19, 0), img.get_pixel(0, 0));
         assert_eq!(quarter_turn(&r90, 270), img);
         assert_eq!(quarter_turn(&quarter_turn(&img, 180), 180), img);
+    }
+
+    #[test]
+    fn colour_dropout_turns_seal_red_and_signature_blue_to_paper_and_keeps_text() {
+        let inks = [
+            ([200, 30, 40], true),    // a seal's red
+            ([230, 140, 150], true),  // a faded seal
+            ([40, 60, 170], true),    // a ballpoint signature's blue
+            ([20, 20, 25], false),    // black text
+            ([60, 15, 20], false),    // black text over the seal (multiplied)
+            ([20, 30, 90], false),    // dark blue print
+            ([120, 120, 120], false), // grey
+        ];
+        let rgb = RgbImage::from_fn(inks.len() as u32, 1, |x, _| Rgb(inks[x as usize].0));
+        let (dropped, plain) = (
+            to_gray_dropping_colour(&Raster::Rgb(rgb.clone())),
+            to_gray(&Raster::Rgb(rgb)),
+        );
+        for (x, (ink, drops)) in inks.iter().enumerate() {
+            let (d, p) = (dropped.as_raw()[x], plain.as_raw()[x]);
+            if *drops {
+                assert!(d >= 144 && d > p, "{ink:?}: {d} (luma {p})");
+            } else {
+                assert_eq!(d, p, "{ink:?}");
+            }
+        }
+        // a gray page is read as it is
+        let gray = GrayImage::from_fn(3, 1, |x, _| Luma([x as u8 * 100]));
+        assert_eq!(to_gray_dropping_colour(&Raster::Gray(gray.clone())), gray);
     }
 
     #[test]
