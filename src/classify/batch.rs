@@ -289,7 +289,21 @@ impl Classifier {
         }
         let looks_like_receipt =
             receipt.is_some_and(|r| s.title[r] >= self.types.start_score && argmax(&s.scores) == r);
-        if code.is_some() {
+        if let Some(c) = &code {
+            // the code printed on the sheet cross-checks the QR code: a disagreement is told,
+            // not settled by a guess (the QR code's error correction makes it the likelier)
+            let printed: Vec<String> = page
+                .lines
+                .iter()
+                .filter_map(|l| dossier_code::find_in_text(&l.text))
+                .collect();
+            if let Some(p) = printed.iter().find(|p| *p != c) {
+                if !printed.contains(c) {
+                    warnings.push(format!(
+                        "{at}: the QR code says {c} but the sheet prints {p}; {c} is used: check the cover sheet"
+                    ));
+                }
+            }
             return Role::Cover { code, warnings };
         }
         if separator && words(page) <= SEPARATOR_MAX_WORDS {

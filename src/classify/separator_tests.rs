@@ -1,6 +1,7 @@
 //! Stage `classify`, tests: separator sheets (patch code T, a `PATCHT` code) end the paper
 //! before them and are not stored; a mark on a page full of text is doubted, not obeyed; blank
-//! backs are left out of their paper's pages and counted with it.
+//! backs are left out of their paper's pages and counted with it; a cover sheet's printed code
+//! cross-checks its QR code.
 
 use super::{Classifier, CodeRead, PageText};
 
@@ -111,4 +112,35 @@ fn blank_backs_are_counted_with_the_paper_they_follow_not_stored_in_it() {
     // the separator sheet's back belongs to no paper
     assert_eq!(ids(&b.separator_pages), [5]);
     assert_eq!(ids(&b.blank_pages), [6]);
+}
+
+#[test]
+fn a_cover_sheets_printed_code_cross_checks_its_qr_code() {
+    let cover = |printed: &str, qr: &str| {
+        marked(
+            1,
+            &format!("TỜ BÌA HỒ SƠ\nMã hồ sơ: {printed}"),
+            CodeRead::Decoded {
+                text: qr.into(),
+                bbox: [0.0; 4],
+            },
+        )
+    };
+    let warnings = |pages: &[PageText]| {
+        let b = Classifier::default_rules().classify(pages, None);
+        (
+            b.dossiers[0].code.clone(),
+            b.dossiers[0].warnings.join("\n"),
+        )
+    };
+    let (a, b) = ("000.00.10.H59-261207-0042", "000.00.10.H59-261207-0043");
+    let (code, w) = warnings(&[cover(a, a), page(2, DECISION)]);
+    assert_eq!(code.as_deref(), Some(a));
+    assert!(!w.contains("QR code says"), "{w}");
+    let (code, w) = warnings(&[cover(b, a), page(2, DECISION)]);
+    assert_eq!(code.as_deref(), Some(a), "the QR code's, not a guess");
+    assert!(
+        w.contains(&format!("the QR code says {a} but the sheet prints {b}")),
+        "{w}"
+    );
 }
