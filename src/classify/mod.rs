@@ -17,6 +17,7 @@ pub mod page;
 pub mod patch;
 pub mod qr;
 pub mod rules;
+pub mod seal;
 #[cfg(test)]
 mod separator_tests;
 pub mod sheet;

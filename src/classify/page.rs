@@ -55,6 +55,12 @@ pub struct PageText {
     /// No mark on the page (a blank back of a duplex scan, see [`super::blank`]).
     #[serde(default)]
     pub blank: bool,
+    /// Scanned in colour: whether a red seal shows is known.
+    #[serde(default)]
+    pub colour: bool,
+    /// Where a red seal is ([`super::seal`]), upright-page pixels.
+    #[serde(default)]
+    pub seal: Option<[f32; 4]>,
 }
 
 impl PageLine {
@@ -119,6 +125,8 @@ impl PageText {
             mean_confidence: r.mean_confidence,
             rotation: r.rotation,
             blank: false,
+            colour: false,
+            seal: None,
         }
     }
 
@@ -157,6 +165,8 @@ impl PageText {
             mean_confidence: 90.0,
             rotation: 0,
             blank: false,
+            colour: false,
+            seal: None,
         }
     }
 

@@ -22,6 +22,10 @@ pub struct Marks {
     pub codes: Vec<CodeRead>,
     /// See [`super::blank`].
     pub blank: bool,
+    /// Scanned in colour (a gray scan cannot show a red seal).
+    pub colour: bool,
+    /// Where a red seal is ([`super::seal`]), in upright-page pixels like the codes' boxes.
+    pub seal: Option<[f32; 4]>,
 }
 
 /// [`read_codes`], and [`super::blank::is_blank`] on the same gray copy.
@@ -93,7 +97,13 @@ pub fn read_marks(raster: &Raster, dpi: f32, rotation: u16) -> Marks {
         }],
     };
     codes.extend(patches);
-    Marks { codes, blank }
+    let seal = super::seal::find(raster, dpi).map(|b| turn_box(b, sw, sh, rotation));
+    Marks {
+        codes,
+        blank,
+        colour: super::seal::is_colour(raster),
+        seal,
+    }
 }
 
 /// Box-filter downscale to gray by an integer factor.

@@ -1,7 +1,7 @@
 //! Stage `classify`, tests: separator sheets (patch code T, a `PATCHT` code) end the paper
 //! before them and are not stored; a mark on a page full of text is doubted, not obeyed; blank
 //! backs are left out of their paper's pages and counted with it; a cover sheet's printed code
-//! cross-checks its QR code.
+//! cross-checks its QR code; a paper that bears a seal shows it or is flagged.
 
 use super::{Classifier, CodeRead, PageText};
 
@@ -143,4 +143,32 @@ fn a_cover_sheets_printed_code_cross_checks_its_qr_code() {
         w.contains(&format!("the QR code says {a} but the sheet prints {b}")),
         "{w}"
     );
+}
+
+#[test]
+fn a_paper_that_bears_a_seal_shows_it_or_is_flagged_unless_a_gray_scan_hides_it() {
+    use super::fields::{Check, FieldKind};
+    let decision = |colour: bool, seal: Option<[f32; 4]>| {
+        let mut p = page(1, DECISION);
+        (p.colour, p.seal) = (colour, seal);
+        let b = Classifier::default_rules().classify(&[p], None);
+        let c = b.dossiers[0].components[0].clone();
+        assert_eq!(c.type_code, "decision");
+        let seal: Vec<_> = c
+            .fields
+            .into_iter()
+            .filter(|f| f.kind == FieldKind::Seal)
+            .collect();
+        (seal, c.warnings.join("\n"))
+    };
+    let (seal, _) = decision(true, Some([10.0, 20.0, 300.0, 310.0]));
+    assert_eq!(seal[0].value, "present");
+    assert_eq!(seal[0].bbox, Some([10.0, 20.0, 300.0, 310.0]));
+    let (seal, warned) = decision(true, None);
+    assert_eq!(seal[0].value, "absent");
+    assert!(matches!(seal[0].check, Check::Invalid { .. }));
+    assert!(warned.contains("no red seal"), "{warned}");
+    let (seal, warned) = decision(false, None);
+    assert!(seal.is_empty(), "a gray scan cannot tell: {seal:?}");
+    assert!(!warned.contains("seal"), "{warned}");
 }

@@ -115,6 +115,12 @@ fn normalise(kind: FieldKind, raw: &str) -> Result<(String, Check), ValueProblem
                 None => return Err(ValueProblem::NotADate),
             }
         }
+        // an officer looking at the original settles it
+        FieldKind::Seal => match t.to_lowercase().as_str() {
+            "present" | "có" => ("present".into(), Check::Valid),
+            "absent" | "không" => ("absent".into(), Check::Valid),
+            _ => return Err(ValueProblem::Check("present or absent".into())),
+        },
         _ => (
             t.split_whitespace().collect::<Vec<_>>().join(" "),
             Check::Valid,

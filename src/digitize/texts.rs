@@ -112,6 +112,7 @@ pub fn recognize_pages(
             let mut text = PageText::from_recognized(&name, page_no, &r);
             let marks = qr::read_marks(&r.scanned.raster, r.scanned.dpi.0, r.rotation);
             (text.codes, text.blank) = (marks.codes, marks.blank);
+            (text.colour, text.seal) = (marks.colour, marks.seal);
             let mut report = report_of(&page, &r, seconds, false);
             report.source = name;
             let geometry = PageOcr {
@@ -182,6 +183,8 @@ pub fn recognize_pages(
                         mean_confidence: if read { 100.0 } else { 0.0 },
                         rotation: 0,
                         blank: false,
+                        colour: false,
+                        seal: None,
                     });
                     reports.push(PageReport {
                         source: name,

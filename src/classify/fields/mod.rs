@@ -52,10 +52,13 @@ pub enum FieldKind {
     ParcelNumber,
     /// Tờ bản đồ số.
     MapSheet,
+    /// Con dấu: the issuer's red seal, `present` or `absent` (read from the colours of the
+    /// scan, see `classify::seal`; nothing when a gray scan cannot tell).
+    Seal,
 }
 
 impl FieldKind {
-    pub const ALL: [FieldKind; 10] = [
+    pub const ALL: [FieldKind; 11] = [
         FieldKind::PersonId,
         FieldKind::LegacyId,
         FieldKind::FullName,
@@ -66,6 +69,7 @@ impl FieldKind {
         FieldKind::ExpiryDate,
         FieldKind::ParcelNumber,
         FieldKind::MapSheet,
+        FieldKind::Seal,
     ];
 
     /// The snake_case code, the same as the serde name ("person_id").
@@ -81,6 +85,7 @@ impl FieldKind {
             FieldKind::ExpiryDate => "expiry_date",
             FieldKind::ParcelNumber => "parcel_number",
             FieldKind::MapSheet => "map_sheet",
+            FieldKind::Seal => "seal",
         }
     }
 
@@ -148,6 +153,10 @@ pub fn extract(kinds: &[FieldKind], pages: &[PageText]) -> Vec<Field> {
     hits.sort_by_key(|h| (h.line, h.start, h.kind));
     person_id::cross_check(&doc, &mut hits);
     let mut seen = HashSet::new();
+    let seal = kinds
+        .contains(&FieldKind::Seal)
+        .then(|| seal_of(pages))
+        .flatten();
     hits.into_iter()
         .filter(|h| kinds.contains(&h.kind))
         .filter(|h| seen.insert((h.kind, h.value.clone())))
@@ -166,5 +175,36 @@ pub fn extract(kinds: &[FieldKind], pages: &[PageText]) -> Vec<Field> {
                 check: h.check,
             }
         })
+        .chain(seal)
         .collect()
+}
+
+/// The seal field of a paper: `present` on the first page showing a red seal; `absent`
+/// (failing its check) when every page is a colour scan and none shows one; nothing when a
+/// gray page could hide it.
+fn seal_of(pages: &[PageText]) -> Option<Field> {
+    if let Some((i, b)) = pages
+        .iter()
+        .enumerate()
+        .find_map(|(i, p)| Some((i, p.seal?)))
+    {
+        return Some(Field {
+            kind: FieldKind::Seal,
+            value: "present".into(),
+            raw: "con dấu".into(),
+            page: i,
+            bbox: Some(b),
+            check: Check::Valid,
+        });
+    }
+    (!pages.is_empty() && pages.iter().all(|p| p.colour)).then(|| Field {
+        kind: FieldKind::Seal,
+        value: "absent".into(),
+        raw: String::new(),
+        page: 0,
+        bbox: None,
+        check: Check::Invalid {
+            reason: "no red seal on this colour scan of a paper that bears one".into(),
+        },
+    })
 }
