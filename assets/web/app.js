@@ -276,7 +276,7 @@ let typeList = null;
 const KINDS = {
   person_id: "Số định danh cá nhân", legacy_id: "Số CMND", full_name: "Họ và tên", birth_date: "Ngày sinh",
   tax_code: "Mã số thuế", doc_number: "Số văn bản", issue_date: "Ngày cấp", expiry_date: "Có giá trị đến",
-  parcel_number: "Thửa đất số", map_sheet: "Tờ bản đồ số",
+  parcel_number: "Thửa đất số", map_sheet: "Tờ bản đồ số", seal: "Con dấu (present/absent)",
 };
 
 function fieldRow(kinds, kind, value) {
