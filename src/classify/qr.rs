@@ -1,7 +1,9 @@
 //! Stage `classify`, image side: finds and decodes QR codes on a scanned page (the dossier code
-//! on a cover sheet) with `rqrr` (a Rust port of quirc), and patch codes on separator sheets
-//! ([`super::patch`]). ISO/IEC 18004 symbols; a symbol whose finder patterns are found but
-//! whose data cannot be corrected is reported as [`CodeRead::Unreadable`], never guessed.
+//! on a cover sheet) with `rqrr` (a Rust port of quirc); [`read_marks`] also gathers the other
+//! marks read from a page's pixels: patch codes on separator sheets ([`super::patch`]), a blank
+//! back ([`super::blank`]), a red seal ([`super::seal`]). ISO/IEC 18004 symbols; a symbol
+//! whose finder patterns are found but whose data cannot be corrected is reported as
+//! [`CodeRead::Unreadable`], never guessed.
 
 use crate::classify::CodeRead;
 use crate::decode::Raster;
@@ -16,7 +18,7 @@ pub fn read_codes(raster: &Raster, dpi: f32, rotation: u16) -> Vec<CodeRead> {
     read_marks(raster, dpi, rotation).codes
 }
 
-/// What the page image says beside its text: its codes, and whether it is blank.
+/// What the page image says beside its text: its codes, whether it is blank, its seal.
 #[derive(Clone, Debug, Default)]
 pub struct Marks {
     pub codes: Vec<CodeRead>,
@@ -28,7 +30,8 @@ pub struct Marks {
     pub seal: Option<[f32; 4]>,
 }
 
-/// [`read_codes`], and [`super::blank::is_blank`] on the same gray copy.
+/// [`read_codes`] and [`super::blank::is_blank`] on the same gray copy, and
+/// [`super::seal::find`] on the colours.
 pub fn read_marks(raster: &Raster, dpi: f32, rotation: u16) -> Marks {
     let factor = if dpi.is_finite() && dpi >= 2.0 * WORK_DPI {
         (dpi / WORK_DPI).floor() as u32

@@ -13,7 +13,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +30,11 @@ const MAX_REPLY: u64 = 64 << 20;
 const MAX_FILES: usize = 1000;
 /// How long either side waits for the other's next bytes.
 const IO_TIMEOUT: Duration = Duration::from_secs(600);
+/// How often the listener looks for a call while idle, and just after an answer (until
+/// `BUSY_FOR` has passed without one).
+const IDLE_POLL: Duration = Duration::from_millis(20);
+const BUSY_POLL: Duration = Duration::from_millis(1);
+const BUSY_FOR: Duration = Duration::from_secs(2);
 /// How long a call whose sending broke off waits for the service's reason.
 const REFUSAL_WAIT: Duration = Duration::from_secs(5);
 
@@ -258,15 +263,20 @@ pub fn serve(
     let listener = UnixListener::bind(socket)?;
     std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o660))?;
     listener.set_nonblocking(true)?;
+    let mut last = None::<Instant>;
     while !stop.load(Ordering::SeqCst) {
         match listener.accept() {
             Ok((conn, _)) => {
                 if let Err(e) = answer(conn, work_dir, max_file_bytes, opts) {
                     tracing::warn!("digitize hand-off: {e}");
                 }
+                last = Some(Instant::now());
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(20))
+                // a script calling once per file sends its next call at once: looked for every
+                // millisecond for a while after an answer, then at the idle pace
+                let busy = last.is_some_and(|t| t.elapsed() < BUSY_FOR);
+                std::thread::sleep(if busy { BUSY_POLL } else { IDLE_POLL })
             }
             Err(e) => return Err(e),
         }
