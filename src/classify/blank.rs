@@ -20,12 +20,7 @@ const EDGE_MM: f32 = 8.0;
 
 /// Whether `gray` (at `dpi`) holds no mark of [`MARK_MM`] or more away from its edges.
 pub fn is_blank(gray: &GrayImage, dpi: f32) -> bool {
-    let dpi = if dpi.is_finite() && (50.0..=1200.0).contains(&dpi) {
-        dpi
-    } else {
-        200.0
-    };
-    let px_mm = dpi / 25.4;
+    let px_mm = super::px_per_mm(dpi);
     let (w, h) = (gray.width() as usize, gray.height() as usize);
     let edge = (EDGE_MM * px_mm) as usize;
     if w <= 2 * edge || h <= 2 * edge {

@@ -4,7 +4,8 @@
 //! is one), and reads its identity fields.
 //!
 //! Pure builders (`text`, `types`, `rules`, `model`, `fields`, `dossier_code`, `batch`,
-//! `eval`) beside the parts that touch pixels or files (`qr`, `load`).
+//! `eval`, `sheet`) beside the parts that read pixels (`qr`, which gathers `patch`, `blank` and
+//! `seal`) or files (`load`).
 
 pub mod batch;
 pub mod blank;
@@ -25,3 +26,15 @@ pub mod types;
 
 pub use batch::{Batch, Classifier, CodeSource, Component, Dossier, PageId};
 pub use page::{CodeRead, PageLine, PageText, PageWord};
+
+/// Pixels per millimetre of a page said to be scanned at `dpi`, for the image-side readers
+/// (`patch`, `blank`, `seal`): a resolution no scanner writes (outside 50–1200 dpi, or not a
+/// number) is taken as 200 dpi, the desks' usual.
+pub(crate) fn px_per_mm(dpi: f32) -> f32 {
+    let dpi = if dpi.is_finite() && (50.0..=1200.0).contains(&dpi) {
+        dpi
+    } else {
+        200.0
+    };
+    dpi / 25.4
+}

@@ -64,12 +64,7 @@ struct Hit {
 
 /// Every patch code on `gray` (`dpi` its resolution), bars horizontal or vertical.
 pub fn find(gray: &GrayImage, dpi: f32) -> Vec<Patch> {
-    let dpi = if dpi.is_finite() && (50.0..=1200.0).contains(&dpi) {
-        dpi
-    } else {
-        200.0
-    };
-    let px_mm = dpi / 25.4;
+    let px_mm = super::px_per_mm(dpi);
     let (w, h) = (gray.width() as usize, gray.height() as usize);
     if w == 0 || h == 0 {
         return Vec::new();

@@ -47,9 +47,9 @@ pub fn read_marks(raster: &Raster, dpi: f32, rotation: u16) -> Marks {
     if gray.width() < 21 || gray.height() < 21 {
         return Marks::default();
     }
-    let blank = super::blank::is_blank(&gray, dpi / factor as f32);
     let (sw, sh) = (raster.width() as f32, raster.height() as f32);
     let f = factor as f32;
+    let blank = super::blank::is_blank(&gray, dpi / f);
     let patches: Vec<CodeRead> = super::patch::find(&gray, dpi / f)
         .into_iter()
         .map(|p| {

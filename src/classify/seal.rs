@@ -29,12 +29,7 @@ pub fn find(raster: &Raster, dpi: f32) -> Option<[f32; 4]> {
     let Raster::Rgb(rgb) = raster else {
         return None;
     };
-    let dpi = if dpi.is_finite() && (50.0..=1200.0).contains(&dpi) {
-        dpi
-    } else {
-        200.0
-    };
-    let px_mm = dpi / 25.4;
+    let px_mm = super::px_per_mm(dpi);
     let step = (px_mm / 2.0).round().max(1.0) as usize;
     let sample_mm2 = (step as f32 / px_mm).powi(2);
     let cell = (CELL_MM * px_mm).round().max(1.0) as usize;
