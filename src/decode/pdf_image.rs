@@ -1,15 +1,14 @@
 //! Stage `decode`, PDF image XObjects (ISO 32000-1 §8.9.5) to rasters: DCTDecode (bytes kept
-//! for passthrough), Flate or unfiltered samples in DeviceGray/RGB/CMYK, ICCBased, Cal* and
-//! Indexed colour spaces, image masks, and CCITT Group 4 through the TIFF decoder.
+//! for passthrough), Flate, LZW, RunLength or unfiltered samples in DeviceGray/RGB/CMYK,
+//! ICCBased, Cal* and Indexed colour spaces, image masks; CCITT, JBIG2 and JPX through
+//! `pdf_codecs`.
 
 use super::error::{check_pixels, DecodeError, Location};
 use super::raster_image::decode_jpeg;
 use super::samples::{to_raster, Color, Samples};
-use super::{tiff_file, DecodeLimits, Raster};
-use crate::pdf::filters::filter_specs;
+use super::{pdf_codecs, DecodeLimits, Raster};
 use crate::pdf::{Dict, Object, PdfFile, Stream};
 use std::fs::File;
-use std::io::Cursor;
 
 type Pdf = PdfFile<File>;
 
@@ -178,63 +177,56 @@ pub(crate) fn decode(
         positive(pdf, d, b"Height", at)?,
     );
     check_pixels(at, width.into(), height.into(), limits.max_pixels)?;
-    let what = format!("image stream at offset {}", s.data_offset);
-    let filters = filter_specs(d, &mut |o| pdf.resolve(o), &what).map_err(pe)?;
-    let names: Vec<&[u8]> = filters.iter().map(|f| f.name.as_slice()).collect();
     let mask = matches!(resolved(pdf, d.get(b"ImageMask"), at)?, Object::Bool(true));
     let decode_arr = resolved(pdf, d.get(b"Decode"), at)?;
     let invert = match decode_arr.as_array() {
         Some([a, b, ..]) => a.as_number().unwrap_or(0.0) > b.as_number().unwrap_or(1.0),
         _ => false,
     };
-    match names.as_slice() {
-        [b"DCTDecode" | b"DCT"] => {
-            let raw = pdf.stream_raw(s).map_err(pe)?;
-            let (raster, info) = decode_jpeg(&raw, at, limits)?;
-            let jpeg = (info.components != 4).then_some(raw);
+    let (data, codec) = pdf.stream_to_codec(s).map_err(pe)?;
+    let codec_name = codec.as_ref().map(|c| c.name.as_slice());
+    let parms = codec
+        .as_ref()
+        .and_then(|c| c.parms.clone())
+        .unwrap_or_default();
+    match codec_name {
+        Some(b"DCTDecode" | b"DCT") => {
+            let (raster, info) = decode_jpeg(&data, at, limits)?;
+            // Passed through unchanged only when the stream is the JPEG file itself.
+            let lone = match resolved(pdf, d.get(b"Filter"), at)? {
+                Object::Array(a) => a.len() == 1,
+                _ => true,
+            };
+            let jpeg = (info.components != 4 && lone).then_some(data);
             return Ok(PdfImage { raster, jpeg });
         }
-        [b"CCITTFaxDecode" | b"CCF"] => {
-            let parms = filters
-                .first()
-                .and_then(|f| f.parms.clone())
-                .unwrap_or_default();
-            let int = |k: &[u8], def: i64| parms.int(k).unwrap_or(def);
-            let flag = |k: &[u8]| matches!(parms.get(k), Some(Object::Bool(true)));
-            if int(b"K", 0) >= 0 || flag(b"EncodedByteAlign") {
-                return Err(DecodeError::unsupported(at, "the PDF image filter /CCITTFaxDecode with Group 3 coding or byte alignment (only pure Group 4 is read)"));
-            }
-            let (cols, rows) = (int(b"Columns", 1728), int(b"Rows", 0));
-            if cols != i64::from(width) || (rows != 0 && rows != i64::from(height)) {
-                return Err(DecodeError::corrupt(
-                    at,
-                    "PDF",
-                    "CCITT /Columns or /Rows differ from the image size",
-                ));
-            }
-            let raw = pdf.stream_raw(s).map_err(pe)?;
-            let tiff = tiff_file::g4_tiff(width, height, u16::from(flag(b"BlackIs1")), &raw);
-            let (raster, _) = tiff_file::decode(Cursor::new(tiff), at, 0, limits)?;
-            let raster = match raster {
-                Raster::Gray(mut g) if invert => {
-                    g.iter_mut().for_each(|v| *v = 255 - *v);
-                    Raster::Gray(g)
-                }
-                r => r,
+        Some(b"CCITTFaxDecode" | b"CCF") => {
+            let raster = pdf_codecs::ccitt(&data, &parms, (width, height), invert, at)?;
+            return Ok(PdfImage { raster, jpeg: None });
+        }
+        Some(b"JBIG2Decode") => {
+            let globals = match parms.get(b"JBIG2Globals") {
+                Some(g) => match pdf.resolve(g).map_err(pe)? {
+                    Object::Stream(g) => Some(pdf.stream_decoded(&g).map_err(pe)?),
+                    _ => None,
+                },
+                None => None,
             };
+            let raster = pdf_codecs::jbig2(
+                &data,
+                globals.as_deref(),
+                (width, height),
+                invert,
+                at,
+                limits,
+            )?;
+            return Ok(PdfImage { raster, jpeg: None });
+        }
+        Some(b"JPXDecode") => {
+            let raster = pdf_codecs::jpx(&data, at, limits)?;
             return Ok(PdfImage { raster, jpeg: None });
         }
         _ => {}
-    }
-    if let Some(bad) = names
-        .iter()
-        .find(|n| !matches!(**n, b"FlateDecode" | b"Fl" | b"ASCIIHexDecode" | b"AHx"))
-    {
-        let shown = String::from_utf8_lossy(bad);
-        return Err(DecodeError::unsupported(
-            at,
-            format!("the PDF image filter /{shown}"),
-        ));
     }
     let (color, bits) = if mask {
         (Color::Gray, 1)
@@ -248,7 +240,15 @@ pub(crate) fn decode(
             u8::try_from(bits).unwrap_or(0),
         )
     };
-    let data = pdf.stream_decoded(s).map_err(pe)?;
+    let data = match codec_name {
+        Some(b"RunLengthDecode" | b"RL") => {
+            let row_bits = (width as usize)
+                .saturating_mul(color.channels())
+                .saturating_mul(usize::from(bits));
+            pdf_codecs::run_length(&data, row_bits.div_ceil(8), height, at, limits)?
+        }
+        _ => data,
+    };
     let invert = invert && color == Color::Gray;
     let samples = Samples {
         data: &data,

@@ -1,13 +1,14 @@
 //! Stage `decode`, PDF pages: list the pages (and which already carry text), and decode a page
-//! whose content draws exactly one image XObject (directly or through one Form XObject),
-//! its resolution taken from the pixel size against the `/MediaBox` (ISO 32000-1 §7.7.3.3).
+//! whose content draws only images: one plain image is the scan, its resolution taken from the
+//! pixel size against the `/MediaBox` (ISO 32000-1 §7.7.3.3); several (MRC layers, tiles,
+//! masks) are painted together by `pdf_compose`.
 
 use super::dpi::{self, Unit};
 use super::error::{DecodeError, Location};
-use super::pdf_image;
+use super::{pdf_compose, pdf_image, pdf_layers};
 use super::{DecodeLimits, PageRef, ScannedPage};
 use crate::pdf::content::scan::{scan, Content};
-use crate::pdf::{Dict, ObjRef, Object, PdfError, PdfFile, Stream};
+use crate::pdf::{Dict, ObjRef, Object, PdfError, PdfFile};
 use std::fs::File;
 use std::io::{Read, Seek};
 use std::path::Path;
@@ -183,61 +184,10 @@ fn check_only_draws(c: &Content, at: &Location) -> Result<(), DecodeError> {
     Ok(())
 }
 
-/// The one image XObject drawn by `c`, looking through one level of Form XObject.
-fn single_image(
-    pdf: &mut Pdf,
-    resources: &Dict,
-    c: &Content,
-    at: &Location,
-    nested: bool,
-) -> Result<Stream, DecodeError> {
-    check_only_draws(c, at)?;
-    let name = match c.drawn.as_slice() {
-        [one] => one,
-        [] => return Err(DecodeError::not_image_only(at, "it draws no image")),
-        many => {
-            return Err(DecodeError::not_image_only(
-                at,
-                format!("it draws {} images or forms", many.len()),
-            ))
-        }
-    };
-    let e = pdf_err(at);
-    let xobjects = match resources.get(b"XObject") {
-        Some(x) => pdf.get_dict(x).map_err(&e)?.unwrap_or_default(),
-        None => Dict::new(),
-    };
-    let shown = String::from_utf8_lossy(name).into_owned();
-    let s = match xobjects
-        .get(name)
-        .map(|o| pdf.resolve(o))
-        .transpose()
-        .map_err(&e)?
-    {
-        Some(Object::Stream(s)) => s,
-        _ => {
-            return Err(DecodeError::corrupt(
-                at,
-                "PDF",
-                format!("XObject /{shown} is missing"),
-            ))
-        }
-    };
-    match s.dict.name(b"Subtype") {
-        Some(b"Image") => Ok(s),
-        Some(b"Form") if !nested => {
-            let inner = scan(&pdf.stream_decoded(&s).map_err(&e)?);
-            let own = match s.dict.get(b"Resources") {
-                Some(r) => pdf.get_dict(r).map_err(&e)?,
-                None => None,
-            };
-            single_image(pdf, own.as_ref().unwrap_or(resources), &inner, at, true)
-        }
-        _ => Err(DecodeError::not_image_only(
-            at,
-            format!("/{shown} is not a simple image"),
-        )),
-    }
+/// Whether an image is painted through a mask, so it cannot stand for the page alone (a lone
+/// stencil `/ImageMask` can: its painted samples decode black on white).
+fn has_mask(d: &Dict) -> bool {
+    d.get(b"SMask").is_some() || matches!(d.get(b"Mask"), Some(Object::Ref(_) | Object::Stream(_)))
 }
 
 /// Resolution from the pixel size against the page size in points; an image drawn turned by a
@@ -282,21 +232,43 @@ pub(crate) fn decode_file(
     if content.text && has_fonts(&mut pdf, &info.resources) {
         return Err(DecodeError::HasText { at: at.clone() });
     }
-    let image = single_image(&mut pdf, &info.resources, &content, &at, false)?;
-    let img = pdf_image::decode(&mut pdf, &image, &info.resources, &at, limits)?;
-    let from_file = page_dpi(
-        info.media_box.as_deref(),
-        img.raster.width(),
-        img.raster.height(),
-    );
+    check_only_draws(&content, &at)?;
+    let bytes = content_bytes(&mut pdf, info.contents.as_ref()).map_err(&e)?;
+    let layers = pdf_layers::placements(&mut pdf, &bytes, &info.resources, &at)?;
+    let (raster, jpeg, from_file) = match layers.as_slice() {
+        [] => return Err(DecodeError::not_image_only(&at, "it draws no image")),
+        // One plain image: the scan itself, measured against the page (its JPEG kept).
+        [one] if !has_mask(&one.stream.dict) => {
+            let img = pdf_image::decode(&mut pdf, &one.stream, &one.resources, &at, limits)?;
+            let from_file = page_dpi(
+                info.media_box.as_deref(),
+                img.raster.width(),
+                img.raster.height(),
+            );
+            (img.raster, img.jpeg, from_file)
+        }
+        // Layers, tiles, masks: painted together onto the page box.
+        _ => {
+            let page_box = info
+                .crop_box
+                .as_deref()
+                .or(info.media_box.as_deref())
+                .and_then(|b| <[f64; 4]>::try_from(b.get(..4)?).ok())
+                .ok_or_else(|| {
+                    DecodeError::corrupt(&at, "PDF", "a page of several images without a /MediaBox")
+                })?;
+            let (raster, dpi) = pdf_compose::compose(&mut pdf, &layers, page_box, &at, limits)?;
+            (raster, None, Some(dpi))
+        }
+    };
     let (dpi, dpi_source) = dpi::resolve(from_file, dpi_override, &at)?;
     Ok(ScannedPage {
         source: path.to_path_buf(),
         page_index: index,
-        raster: img.raster,
+        raster,
         dpi,
         dpi_source,
-        jpeg: img.jpeg,
+        jpeg,
         png: None,
     })
 }

@@ -18,7 +18,7 @@ pub(crate) enum Color {
 }
 
 impl Color {
-    fn channels(&self) -> usize {
+    pub(crate) fn channels(&self) -> usize {
         match self {
             Color::Gray | Color::Indexed(_) => 1,
             Color::GrayAlpha => 2,

@@ -322,17 +322,32 @@ pub(crate) fn decode<R: Read + Seek>(
     Ok((raster, density))
 }
 
-/// A one-strip little-endian TIFF around CCITT Group 4 data (for PDF `/CCITTFaxDecode`).
+/// A one-strip little-endian TIFF around CCITT Group 4 data (the TIFF tests' fixtures).
 /// `photometric` 0 (WhiteIsZero) gives 0 for black in the output, 1 gives 0 for white.
+#[cfg(test)]
 pub(crate) fn g4_tiff(width: u32, height: u32, photometric: u16, data: &[u8]) -> Vec<u8> {
+    one_strip_tiff(width, height, 1, 4, photometric, data)
+}
+
+/// A one-strip little-endian TIFF (TIFF 6.0 baseline fields only) around `data` compressed
+/// with `compression`, one sample of `bits` per pixel: how data a PDF filter shares with TIFF
+/// (PackBits, §7.4.5 RunLengthDecode) reaches the `tiff` crate's decoder.
+pub(crate) fn one_strip_tiff(
+    width: u32,
+    height: u32,
+    bits: u16,
+    compression: u16,
+    photometric: u16,
+    data: &[u8],
+) -> Vec<u8> {
     const ENTRIES: u32 = 9;
     let data_at = 8 + 2 + ENTRIES * 12 + 4;
     let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
     let entries: [(u16, u16, u32); ENTRIES as usize] = [
         (256, 4, width),
         (257, 4, height),
-        (258, 3, 1),
-        (259, 3, 4),
+        (258, 3, u32::from(bits)),
+        (259, 3, u32::from(compression)),
         (PHOTOMETRIC, 3, u32::from(photometric)),
         (273, 4, data_at),
         (277, 3, 1),

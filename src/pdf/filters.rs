@@ -1,5 +1,6 @@
-//! Stream filters (ISO 32000-1 §7.4): FlateDecode with PNG/TIFF predictors (§7.4.4.4),
-//! ASCIIHexDecode (§7.4.2); output bounded against decompression bombs.
+//! Stream filters (ISO 32000-1 §7.4): FlateDecode and LZWDecode (through `weezl`, §7.4.4) with
+//! PNG/TIFF predictors (§7.4.4.4), ASCIIHexDecode (§7.4.2); output bounded against
+//! decompression bombs.
 
 use super::error::PdfError;
 use super::object::{Dict, Object};
@@ -30,6 +31,14 @@ pub fn decode(
                     None => out,
                 }
             }
+            b"LZWDecode" | b"LZW" => {
+                let early = f.parms.as_ref().map_or(1, |p| parm(p, b"EarlyChange", 1));
+                let out = lzw(&data, early != 0, limit, what)?;
+                match &f.parms {
+                    Some(p) => predict(out, p, what)?,
+                    None => out,
+                }
+            }
             b"ASCIIHexDecode" | b"AHx" => ascii_hex(&data, what)?,
             other => {
                 return Err(PdfError::Filter {
@@ -43,6 +52,23 @@ pub fn decode(
         }
     }
     Ok(data)
+}
+
+/// Whether `name` is a filter that only an image's decoder can apply, knowing the image's size
+/// and parameters (§7.4.1 Table 6: DCT, CCITT fax, JBIG2, JPX; RunLength, whose output length
+/// the image fixes).
+pub fn is_image_codec(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"DCTDecode"
+            | b"DCT"
+            | b"CCITTFaxDecode"
+            | b"CCF"
+            | b"JBIG2Decode"
+            | b"JPXDecode"
+            | b"RunLengthDecode"
+            | b"RL"
+    )
 }
 
 /// Longest `/Filter` array accepted.
@@ -125,6 +151,36 @@ pub(crate) fn inflate(data: &[u8], limit: u64, what: &str) -> Result<Vec<u8>, Pd
             Err(e) if out.is_empty() => {
                 return Err(filter_err(what, format!("FlateDecode: {e}")));
             }
+            Err(_) => break,
+        }
+    }
+    Ok(out)
+}
+
+/// LZW (§7.4.4.2, 8-bit codes from MSB first), code width switched one code early unless
+/// `/EarlyChange 0`; stops with an error past `limit`. Damage after some output keeps that
+/// output, as with Flate.
+pub(crate) fn lzw(data: &[u8], early: bool, limit: u64, what: &str) -> Result<Vec<u8>, PdfError> {
+    use weezl::{decode::Decoder, BitOrder, LzwStatus};
+    let mut dec = if early {
+        Decoder::with_tiff_size_switch(BitOrder::Msb, 8)
+    } else {
+        Decoder::new(BitOrder::Msb, 8)
+    };
+    let mut out = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut rest = data;
+    loop {
+        let r = dec.decode_bytes(rest, &mut chunk);
+        rest = rest.get(r.consumed_in..).unwrap_or_default();
+        if (out.len() as u64).saturating_add(r.consumed_out as u64) > limit {
+            return Err(too_large(what, limit));
+        }
+        out.extend_from_slice(chunk.get(..r.consumed_out).unwrap_or_default());
+        match r.status {
+            Ok(LzwStatus::Ok) => {}
+            Ok(LzwStatus::Done | LzwStatus::NoProgress) => break,
+            Err(e) if out.is_empty() => return Err(filter_err(what, format!("LZWDecode: {e}"))),
             Err(_) => break,
         }
     }
@@ -304,6 +360,38 @@ mod tests {
             e.to_string(),
             "stream of object 5 0: filter /DCTDecode not supported"
         );
+    }
+
+    #[test]
+    fn lzw_both_code_width_switches_and_a_bomb() {
+        use weezl::{encode::Encoder, BitOrder};
+        let plain: Vec<u8> = (0..5000u32).map(|i| (i % 7 * 31) as u8).collect();
+        let early = Encoder::with_tiff_size_switch(BitOrder::Msb, 8)
+            .encode(&plain)
+            .unwrap();
+        let late = Encoder::new(BitOrder::Msb, 8).encode(&plain).unwrap();
+        let lzw = |p: Option<Dict>| vec![spec("LZWDecode", p)];
+        assert_eq!(
+            decode(early.clone(), &lzw(None), 1 << 20, "s").unwrap(),
+            plain
+        );
+        let mut p0 = Dict::new();
+        p0.set(b"EarlyChange", Object::Int(0));
+        assert_eq!(decode(late, &lzw(Some(p0)), 1 << 20, "s").unwrap(), plain);
+        assert!(matches!(
+            decode(early, &lzw(None), 100, "s"),
+            Err(PdfError::TooLarge { .. })
+        ));
+        let zeros = Encoder::with_tiff_size_switch(BitOrder::Msb, 8)
+            .encode(&vec![0u8; 10 << 20])
+            .unwrap();
+        assert!(zeros.len() < 200_000);
+        assert!(matches!(
+            decode(zeros, &lzw(None), 1 << 20, "s"),
+            Err(PdfError::TooLarge { .. })
+        ));
+        let e = decode(vec![0xff; 8], &lzw(None), 1 << 20, "stream 7").unwrap_err();
+        assert!(e.to_string().contains("stream 7"), "{e}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use super::error::PdfError;
 use super::fetch::{read_indirect, stream_length};
-use super::filters::{decode, filter_specs};
+use super::filters::{decode, filter_specs, is_image_codec, FilterSpec};
 use super::limits::Limits;
 use super::object::{Dict, ObjRef, Object, Stream};
 use super::objstm::ObjStmCache;
@@ -338,6 +338,24 @@ impl<R: Read + Seek> PdfFile<R> {
         let what = format!("stream at offset {}", s.data_offset);
         let filters = filter_specs(&s.dict, &mut |o| self.resolve(o), &what)?;
         decode(raw, &filters, self.limits.max_decoded_stream, &what)
+    }
+
+    /// An image stream's bytes with its general filters applied, and the image codec that ends
+    /// its chain (§8.9.5: DCT, CCITT fax, JBIG2, JPX, RunLength), left to the decode stage.
+    /// A codec anywhere but last is refused by [`decode`] as an unsupported filter.
+    pub fn stream_to_codec(
+        &mut self,
+        s: &Stream,
+    ) -> Result<(Vec<u8>, Option<FilterSpec>), PdfError> {
+        let raw = self.stream_raw(s)?;
+        let what = format!("stream at offset {}", s.data_offset);
+        let mut filters = filter_specs(&s.dict, &mut |o| self.resolve(o), &what)?;
+        let codec = match filters.last() {
+            Some(f) if is_image_codec(&f.name) => filters.pop(),
+            _ => None,
+        };
+        let data = decode(raw, &filters, self.limits.max_decoded_stream, &what)?;
+        Ok((data, codec))
     }
 }
 

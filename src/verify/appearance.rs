@@ -9,7 +9,7 @@ use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::pdf::content::font::Font;
-use crate::pdf::content::ops::{Item, Ops};
+use crate::pdf::content::ops::Ops;
 use crate::pdf::{Dict, ObjRef, Object, PdfError, PdfFile};
 
 /// Most operators read from one appearance (forms included).
@@ -203,16 +203,7 @@ impl TextReader {
         let mut font: Option<Font> = None;
         let mut args: Vec<Object> = Vec::new();
         let mut ops = Ops::new(&data);
-        while let Some(item) = ops.next_item() {
-            let op = match item {
-                Item::Operand(o) => {
-                    if args.len() < 16 {
-                        args.push(o);
-                    }
-                    continue;
-                }
-                Item::Operator(op) => op,
-            };
+        while let Some(op) = ops.next_operator(&mut args, 16) {
             self.ops += 1;
             if self.ops > MAX_OPS || self.text.len() > MAX_TEXT {
                 return Ok(());

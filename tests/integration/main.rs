@@ -12,6 +12,7 @@ mod package;
 mod progress;
 mod renew;
 mod robustness;
+mod scan_pdfs;
 pub mod serve;
 mod sheets;
 mod sign_errors;

@@ -69,6 +69,21 @@ impl<'a> Ops<'a> {
         }
     }
 
+    /// The next operator, its operands pushed onto `args` (at most `max` kept; the caller
+    /// clears `args` once it has used them); `None` at the end.
+    pub(crate) fn next_operator(&mut self, args: &mut Vec<Object>, max: usize) -> Option<&'a [u8]> {
+        loop {
+            match self.next_item()? {
+                Item::Operand(o) => {
+                    if args.len() < max {
+                        args.push(o);
+                    }
+                }
+                Item::Operator(op) => return Some(op),
+            }
+        }
+    }
+
     /// After `BI`: skips the image dictionary and its data, up to and including `EI`.
     pub(crate) fn skip_inline_image(&mut self) {
         while let Some(item) = self.next_item() {

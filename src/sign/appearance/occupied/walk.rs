@@ -8,7 +8,7 @@ use std::rc::Rc;
 use crate::pdf::content::font::Font;
 pub(super) use crate::pdf::content::matrix::{apply, Matrix, IDENTITY};
 use crate::pdf::content::matrix::{mul, translate};
-use crate::pdf::content::ops::{Item, Ops};
+use crate::pdf::content::ops::Ops;
 use crate::pdf::{Dict, Object, PdfError, PdfFile};
 
 use super::super::layout::Rect;
@@ -82,16 +82,7 @@ impl Walker<'_> {
         let mut path: Option<Rect> = None;
         let mut args: Vec<Object> = Vec::new();
         let mut ops = Ops::new(content);
-        while let Some(item) = ops.next_item() {
-            let op = match item {
-                Item::Operand(o) => {
-                    if args.len() < 64 {
-                        args.push(o);
-                    }
-                    continue;
-                }
-                Item::Operator(op) => op,
-            };
+        while let Some(op) = ops.next_operator(&mut args, 64) {
             self.ops += 1;
             if self.ops > MAX_OPS {
                 self.occ.mark(&self.page);
