@@ -33,6 +33,8 @@ bench: build bench-index
 	.venv/bin/python scripts/bench_verify.py
 	.venv/bin/python scripts/bench_digitize.py
 	.venv/bin/python scripts/bench_seals.py
+	.venv/bin/python scripts/bench_codes.py
+	.venv/bin/python scripts/bench_blank.py
 	.venv/bin/python scripts/bench_serve.py --burst $(or $(BENCH_BURST),1000) --burst-seconds 180
 
 # 1,000,000 synthetic papers in a SQLite index (about 6 minutes and 2.3 GB the first time,

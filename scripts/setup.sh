@@ -20,6 +20,10 @@ APT_PACKAGES=(
   softhsm2 opensc
   # benchmarks: peak RSS of a child process
   time
+  # the cover-sheet code sweep's peer reader (scripts/bench_codes.py, tests/integration/codes.rs)
+  zbar-tools
+  # Code 128 and Data Matrix symbols for the same tests (zint, the barcode generator)
+  zint
   # Python venv for pyHanko (interop tests, benchmarks)
   python3-venv
   # the web pages' tests: Debian's Chromium driven by playwright-core (Node.js below)

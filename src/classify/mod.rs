@@ -4,9 +4,10 @@
 //! is one), and reads its identity fields.
 //!
 //! Pure builders (`text`, `types`, `rules`, `model`, `fields`, `dossier_code`, `batch`,
-//! `eval`, `sheet`) beside the parts that read pixels (`qr`, which gathers `patch`, `blank` and
-//! `seal`) or files (`load`).
+//! `eval`, `sheet`) beside the parts that read pixels (`qr`, which gathers `barcode`, `patch`,
+//! `blank` and `seal`) or files (`load`).
 
+pub mod barcode;
 pub mod batch;
 pub mod blank;
 pub mod dossier_code;

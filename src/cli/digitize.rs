@@ -61,6 +61,17 @@ pub enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The marks read on each page of FILES without OCR: codes, both readers as on a cover sheet
+    /// (QR, Data Matrix, Code 128; patch codes), blank, red seal. What scripts/bench_codes.py
+    /// sets beside zbarimg and scripts/bench_blank.py scores.
+    Codes {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        dpi: Option<f32>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Splitting, type, field and cover-sheet accuracy against DIR/labels.json.
     Classify {
         dir: PathBuf,
@@ -167,6 +178,7 @@ pub fn run_eval(cfg: &Config, e: EvalCommand) -> anyhow::Result<ExitCode> {
         EvalCommand::Ingest { dir, model, json } => {
             return super::ingest::run_eval_ingest(cfg, &dir, model.as_deref(), json)
         }
+        EvalCommand::Codes { files, dpi, json } => return run_eval_codes(cfg, &files, dpi, json),
     };
     let mut opts = super::context::digitize_options(cfg, lang.as_deref(), dpi, None);
     opts.progress = super::progress::progress();
@@ -204,4 +216,86 @@ pub fn run_eval(cfg: &Config, e: EvalCommand) -> anyhow::Result<ExitCode> {
         report.cer * 100.0
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `sohoa eval codes`: one line (or JSON object) per page with the codes read on it; a file
+/// that cannot be decoded is reported and the others still read (exit 1 at the end).
+fn run_eval_codes(
+    cfg: &Config,
+    files: &[PathBuf],
+    dpi: Option<f32>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    use sohoa::classify::{qr, CodeRead};
+    let opts = super::context::digitize_options(cfg, None, dpi, None);
+    let mut pages = Vec::new();
+    let mut failed = false;
+    for f in files {
+        let listed = match sohoa::decode::list_pages(f, &opts.limits) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("sohoa: {e}");
+                failed = true;
+                continue;
+            }
+        };
+        for page in &listed {
+            let started = std::time::Instant::now();
+            let scanned = match sohoa::decode::decode_page(page, dpi, &opts.limits) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("sohoa: {e}");
+                    failed = true;
+                    continue;
+                }
+            };
+            let marks = qr::read_marks(&scanned.raster, scanned.dpi.0, 0, true);
+            let codes = marks.codes;
+            let text = |c: &CodeRead| match c {
+                CodeRead::Decoded { text, .. } => Some(text.clone()),
+                CodeRead::Patch { bars, .. } => Some(format!("patch:{bars}")),
+                _ => None,
+            };
+            let decoded: Vec<String> = codes.iter().filter_map(text).collect();
+            let unreadable = codes.len() - decoded.len();
+            let seconds = started.elapsed().as_secs_f64();
+            if !json {
+                println!(
+                    "{} p{}: {} ({} unreadable){}{} {:.2} s",
+                    f.display(),
+                    page.index() + 1,
+                    if decoded.is_empty() {
+                        "no code".to_string()
+                    } else {
+                        decoded.join(" | ")
+                    },
+                    unreadable,
+                    if marks.blank { ", blank" } else { "" },
+                    if marks.seal.is_some() {
+                        ", red seal"
+                    } else {
+                        ""
+                    },
+                    seconds
+                );
+            }
+            pages.push(serde_json::json!({
+                "file": f.display().to_string(),
+                "page": page.index() + 1,
+                "codes": decoded,
+                "unreadable": unreadable,
+                "blank": marks.blank,
+                "seal": marks.seal.is_some(),
+                "seconds": seconds,
+            }));
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&pages)?);
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

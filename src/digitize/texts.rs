@@ -110,7 +110,8 @@ pub fn recognize_pages(
             let (source, page_no) = page_label(&page);
             let name = display_name(&source);
             let mut text = PageText::from_recognized(&name, page_no, &r);
-            let marks = qr::read_marks(&r.scanned.raster, r.scanned.dpi.0, r.rotation);
+            let thorough = qr::cover_plausible(&text.lines);
+            let marks = qr::read_marks(&r.scanned.raster, r.scanned.dpi.0, r.rotation, thorough);
             (text.codes, text.blank) = (marks.codes, marks.blank);
             (text.colour, text.seal) = (marks.colour, marks.seal);
             let mut report = report_of(&page, &r, seconds, false);

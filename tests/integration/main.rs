@@ -4,6 +4,7 @@
 mod api;
 mod audit;
 mod classify;
+mod codes;
 mod deb;
 mod digitize;
 mod helpers;
