@@ -212,7 +212,9 @@ pub(crate) fn jpx(
     let settings = hayro_jpeg2000::DecodeSettings::default();
     let img = hayro_jpeg2000::Image::new(data, &settings).map_err(bad)?;
     let (w, h) = (img.width(), img.height());
-    check_pixels(at, w.into(), h.into(), limits.max_pixels)?;
+    // The decoder keeps every component as 32-bit floats while it works: a quarter of the
+    // pixel limit keeps its memory near what an 8-bit RGB page of the full limit takes.
+    check_pixels(at, w.into(), h.into(), limits.max_pixels / 4)?;
     let channels = usize::from(img.color_space().num_channels());
     let stride = channels + usize::from(img.has_alpha());
     let mut ctx = hayro_jpeg2000::DecoderContext::default();

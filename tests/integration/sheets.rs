@@ -3,7 +3,8 @@
 //! one copy with its QR code painted white so only the patch T bars are left, one with the bars
 //! painted white so only the `PATCHT` QR code is left), then read back by `sohoa classify`
 //! with real Tesseract between the bundled sample scans, with blank duplex backs (made here:
-//! paper-grey noise and dust specks; one with only a page number) after some of them.
+//! paper-grey noise and dust specks; one with only a page number) after some of them, a second
+//! cover sheet (150 dpi) starting a second dossier, and a paper bearing a red seal.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,6 +14,7 @@ use serde_json::Value;
 use crate::helpers::*;
 
 const CODE: &str = "000.00.10.H59-261207-0042";
+const CODE2: &str = "000.00.10.H59-261207-0043";
 
 /// `pdftoppm -r dpi -gray -jpeg` of a one-page PDF into `out.jpg`.
 fn scan(pdf: &Path, dpi: u32, out: &Path) -> PathBuf {
@@ -103,6 +105,15 @@ fn printed_sheets_and_blank_backs_split_a_batch_and_are_left_out_of_its_stored_p
         at("cover.pdf").to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", text(&o));
+    let o = sohoa(&[
+        "sheet",
+        "cover",
+        "--dossier",
+        CODE2,
+        "-o",
+        at("cover2.pdf").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
     let o = sohoa(&["sheet", "separator", "-o", at("sep.pdf").to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     for f in ["cover.pdf", "sep.pdf"] {
@@ -125,6 +136,7 @@ fn printed_sheets_and_blank_backs_split_a_batch_and_are_left_out_of_its_stored_p
     assert!(!at("x.pdf").exists());
 
     let cover = scan(&at("cover.pdf"), 200, &at("cover.jpg"));
+    let cover2 = scan(&at("cover2.pdf"), 150, &at("cover2.jpg"));
     let sep = scan(&at("sep.pdf"), 200, &at("sep.jpg"));
     let low = scan(&at("sep.pdf"), 150, &at("sep-150.jpg"));
     // the QR code sits 138-179 mm from the top, the bars within 31 mm of either edge
@@ -136,9 +148,11 @@ fn printed_sheets_and_blank_backs_split_a_batch_and_are_left_out_of_its_stored_p
         &at("sep-qr.tif"),
     );
     let paper = |n: &str| root().join("samples/scans").join(n);
+    // the birth certificate with a red seal over its middle: a sealed paper
+    let sealed = sealed_copy(&paper("khai-sinh.jpg"), &at("khai-sinh.tif"));
     let batch = [
         cover,
-        paper("khai-sinh.jpg"),
+        sealed,
         back(&at("back.tif"), false),
         sep,
         back(&at("sep-back.tif"), false),
@@ -148,6 +162,9 @@ fn printed_sheets_and_blank_backs_split_a_batch_and_are_left_out_of_its_stored_p
         paper("don-xac-nhan-hon-nhan.jpg"),
         qr_only,
         paper("cu-tru.jpg"),
+        cover2,
+        paper("dkdn-trang-1.jpg"),
+        back(&at("last-back.tif"), false),
     ];
     let mut args = vec!["classify", "--json"];
     args.extend(batch.iter().map(|p| p.to_str().unwrap()));
@@ -156,9 +173,20 @@ fn printed_sheets_and_blank_backs_split_a_batch_and_are_left_out_of_its_stored_p
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
 
     let dossiers = v["dossiers"].as_array().unwrap();
-    assert_eq!(dossiers.len(), 1, "{v:#}");
+    assert_eq!(dossiers.len(), 2, "{v:#}");
     assert_eq!(dossiers[0]["code"], CODE);
     assert_eq!(dossiers[0]["code_source"], "cover_sheet");
+    // the second cover sheet (printed, scanned at 150 dpi) starts the second dossier: one
+    // paper, its blank back counted with it
+    assert_eq!(dossiers[1]["code"], CODE2);
+    assert_eq!(dossiers[1]["code_source"], "cover_sheet");
+    let second = dossiers[1]["components"].as_array().unwrap();
+    assert_eq!(second.len(), 1, "{v:#}");
+    assert_eq!(second[0]["pages"][0]["source"], "dkdn-trang-1.jpg", "{v:#}");
+    assert_eq!(
+        second[0]["blank_pages"][0]["source"], "last-back.tif",
+        "{v:#}"
+    );
     let separators: Vec<&str> = v["separator_pages"]
         .as_array()
         .unwrap()
@@ -185,7 +213,7 @@ fn printed_sheets_and_blank_backs_split_a_batch_and_are_left_out_of_its_stored_p
         })
         .collect();
     let expected: [&[&str]; 4] = [
-        &["khai-sinh.jpg"],
+        &["khai-sinh.tif"],
         &["to-khai-cu-tru.jpg", "numbered.tif"],
         &["don-xac-nhan-hon-nhan.jpg"],
         &["cu-tru.jpg"],
@@ -202,6 +230,15 @@ fn printed_sheets_and_blank_backs_split_a_batch_and_are_left_out_of_its_stored_p
     };
     let comps = dossiers[0]["components"].as_array().unwrap();
     assert_eq!(sources(&comps[0]["blank_pages"]), ["back.tif"], "{v:#}");
+    // the sealed birth certificate shows its seal
+    let seal: Vec<&Value> = comps[0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "seal")
+        .collect();
+    assert_eq!(seal.len(), 1, "{v:#}");
+    assert_eq!(seal[0]["value"], "present", "{v:#}");
     assert!(sources(&comps[1]["blank_pages"]).is_empty(), "{v:#}");
     assert_eq!(sources(&v["blank_pages"]), ["sep-back.tif"], "{v:#}");
 
@@ -214,8 +251,31 @@ fn printed_sheets_and_blank_backs_split_a_batch_and_are_left_out_of_its_stored_p
     assert!(o.status.success(), "{}", text(&o));
     let report: Value = serde_json::from_slice(&o.stdout).unwrap();
     let stored = report[0]["papers"].as_array().unwrap();
-    assert_eq!(stored.len(), 4, "{report:#}");
+    let dossier_of: Vec<(&str, &str)> = stored
+        .iter()
+        .map(|p| {
+            (
+                p["pages"].as_str().unwrap(),
+                p["dossier_code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        dossier_of,
+        [
+            ("khai-sinh.tif p1", CODE),
+            ("to-khai-cu-tru.jpg p1 - numbered.tif p1", CODE),
+            ("don-xac-nhan-hon-nhan.jpg p1", CODE),
+            ("cu-tru.jpg p1", CODE),
+            ("dkdn-trang-1.jpg p1", CODE2),
+        ],
+        "{report:#}"
+    );
     assert_eq!(stored[0]["blank_pages"], serde_json::json!(["back.tif p1"]));
+    assert_eq!(
+        stored[4]["blank_pages"],
+        serde_json::json!(["last-back.tif p1"])
+    );
     assert_eq!(report[0]["separator_pages"].as_array().unwrap().len(), 3);
     let o = sohoa(&[
         "--config",
