@@ -87,6 +87,14 @@ pub struct Batch {
     pub blank_pages: Vec<PageId>,
 }
 
+/// Whether a code's payload is shaped like the QR code of a chip citizen ID card (CCCD): a
+/// 12-digit number, then `|`-separated fields.
+fn looks_like_id_card(t: &str) -> bool {
+    let mut parts = t.split('|');
+    let first = parts.next().unwrap_or_default();
+    first.len() == 12 && first.bytes().all(|b| b.is_ascii_digit()) && parts.count() >= 4
+}
+
 /// The text a separator sheet may carry (its printed instructions) before a separator mark is
 /// doubted: a page with more words is a paper with a mark on it, kept, with a warning.
 pub const SEPARATOR_MAX_WORDS: usize = 60;
@@ -279,6 +287,18 @@ impl Classifier {
                 CodeRead::Decoded { text, .. } => match dossier_code::parse(text) {
                     Ok(c) if code.is_none() => code = Some(c),
                     Ok(_) => {}
+                    // Not a code at all: said without its content, which may be personal
+                    // (a citizen ID card's QR code holds the holder's name and address).
+                    Err(dossier_code::DossierCodeError::Shape(t)) => warnings.push(format!(
+                        "{at}: a code that is not a dossier code was ignored ({} characters{}; \
+                         its content is not shown)",
+                        t.chars().count(),
+                        if looks_like_id_card(&t) {
+                            ", shaped like a citizen ID card's QR code"
+                        } else {
+                            ""
+                        }
+                    )),
                     Err(e) => warnings.push(format!("{at}: QR code ignored: {e}")),
                 },
                 CodeRead::Unreadable { reason, .. } => {
@@ -573,6 +593,31 @@ mod tests {
         assert_eq!(d.components[0].valid_until.as_deref(), Some("2028-05-14"));
         assert!(!d.components[0].needs_review);
         assert_eq!(b.dossiers[1].components[0].type_code, "decision");
+    }
+
+    #[test]
+    fn an_id_cards_qr_code_is_ignored_without_its_content_in_the_warning() {
+        let c = Classifier::default_rules();
+        // a cover sheet with a citizen ID card's QR code copied onto it beside its own
+        let mut sheet = cover(1, Some("000.00.10.H59-221122-0001"));
+        let payload = "001203004567|123456789|Nguyễn Văn Hùng|14052003|Nam|Số 1 Tân Lập|14052021";
+        sheet.codes.insert(
+            0,
+            CodeRead::Decoded {
+                text: payload.into(),
+                bbox: [0.0; 4],
+            },
+        );
+        let b = c.classify(&[sheet, page(2, ID_CARD)], None);
+        let d = &b.dossiers[0];
+        assert_eq!(d.code.as_deref(), Some("000.00.10.H59-221122-0001"));
+        let warned = format!("{:?}", d.warnings);
+        assert!(warned.contains("citizen ID card's QR code"), "{warned}");
+        assert!(
+            !warned.contains("Tân Lập") && !warned.contains("123456789"),
+            "{warned}"
+        );
+        assert!(!looks_like_id_card("000.00.10.H59-221122-0001"));
     }
 
     #[test]
