@@ -10,8 +10,8 @@ use image::GrayImage;
 use rxing::common::{GlobalHistogramBinarizer, HybridBinarizer};
 use rxing::multi::{GenericMultipleBarcodeReader, MultipleBarcodeReader};
 use rxing::{
-    BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Luma8LuminanceSource,
-    MultiUseMultiFormatReader, RXingResult,
+    BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Luma8Source, MultiUseMultiFormatReader,
+    RXingResult,
 };
 use std::collections::HashSet;
 
@@ -69,8 +69,9 @@ fn decode_with<B: Binarizer>(bitmap: B, scale: f32) -> Vec<Symbol> {
         .collect()
 }
 
-fn source(gray: &GrayImage) -> Option<Luma8LuminanceSource> {
-    Luma8LuminanceSource::new(gray.as_raw().clone(), gray.width(), gray.height()).ok()
+/// The page as rxing's luminance source, borrowed (no copy of the page per pass).
+fn source(gray: &GrayImage) -> Option<Luma8Source<'_>> {
+    Luma8Source::new_with_slice(gray.as_raw(), gray.width(), gray.height()).ok()
 }
 
 /// Every symbol rxing finds on `gray` (`dpi` its resolution), stopping at the first pass that

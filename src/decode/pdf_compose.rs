@@ -54,13 +54,6 @@ impl Alpha {
     }
 }
 
-fn gray_of(r: Raster) -> GrayImage {
-    match r {
-        Raster::Gray(g) => g,
-        Raster::Rgb(rgb) => image::DynamicImage::ImageRgb8(rgb).into_luma8(),
-    }
-}
-
 /// The page box `[x0, y0, x1, y1]` painted as one raster; its resolution in dpi.
 pub(crate) fn compose(
     pdf: &mut Pdf,
@@ -173,7 +166,7 @@ pub(crate) fn compose(
     let raster = if colour {
         Raster::Rgb(canvas)
     } else {
-        Raster::Gray(image::DynamicImage::ImageRgb8(canvas).into_luma8())
+        Raster::Gray(crate::ocr::to_gray(&Raster::Rgb(canvas)))
     };
     Ok((raster, (dpi, dpi)))
 }
@@ -192,11 +185,11 @@ fn layer_alpha(
             continue;
         };
         if let Object::Stream(m) = pdf.resolve(o).map_err(&e)? {
-            let r = pdf_image::decode(pdf, &m, &l.resources, at, limits)?.raster;
-            return Ok(Some(Alpha {
-                gray: gray_of(r),
-                zero_paints,
-            }));
+            let gray = match pdf_image::decode(pdf, &m, &l.resources, at, limits)?.raster {
+                Raster::Gray(g) => g,
+                colour => crate::ocr::to_gray(&colour),
+            };
+            return Ok(Some(Alpha { gray, zero_paints }));
         }
     }
     Ok(None)
