@@ -1,7 +1,7 @@
 # sohoa: the two commands of the README, and a few more.
 #   make run    set up, build, run the main job on the bundled samples
 #   make test   set up, then every check CI runs (format, lints, all tests)
-.PHONY: setup build run test lint bench bench-index test-pki fuzz fuzz-ci clean deb
+.PHONY: setup build run test test-all lint bench bench-index test-pki fuzz fuzz-ci clean deb
 
 CARGO ?= cargo
 OUT   ?= out
@@ -23,9 +23,17 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
+# Every test runs with the throwaway PostgreSQL and S3 servers of scripts/test-servers.sh
+# (on 127.0.0.1, stopped after): the unit tests of the index and the store on both backends,
+# then the integration suite twice, with the embedded defaults (SQLite, a folder) and with
+# the shared ones (PostgreSQL, S3).
 test: setup lint
-	$(CARGO) test --all-targets
+	bash scripts/test-servers.sh run $(MAKE) test-all
 	$(MAKE) fuzz-ci
+
+test-all:
+	SOHOA_REQUIRE_SERVERS=1 $(CARGO) test --all-targets
+	SOHOA_REQUIRE_SERVERS=1 SOHOA_TEST_BACKEND=shared $(CARGO) test --test integration
 
 bench: build bench-index
 	.venv/bin/python scripts/bench_sign.py
@@ -35,12 +43,18 @@ bench: build bench-index
 	.venv/bin/python scripts/bench_seals.py
 	.venv/bin/python scripts/bench_codes.py
 	.venv/bin/python scripts/bench_blank.py
+	bash scripts/test-servers.sh run .venv/bin/python scripts/bench_nodes.py
 	.venv/bin/python scripts/bench_serve.py --burst $(or $(BENCH_BURST),1000) --burst-seconds 180
 
 # 1,000,000 synthetic papers in a SQLite index (about 6 minutes and 2.3 GB the first time,
-# kept in bench-data/index), then p50/p99 of lookups by ID, text and pHash.
+# kept in bench-data/index), then p50/p99 of lookups by ID, text and pHash; then the same
+# papers in PostgreSQL (the throwaway server of scripts/test-servers.sh: filled afresh each
+# run) and the same lookups there.
 bench-index:
 	$(CARGO) run --release --example index_bench -- $(or $(BENCH_PAPERS),1000000) bench-data/index
+	bash scripts/test-servers.sh run bash -c 'psql "$$SOHOA_TEST_PG" -qAtc "CREATE DATABASE bench_index" && \
+	  $(CARGO) run --release --example index_bench -- $(or $(BENCH_PAPERS),1000000) bench-data/index \
+	  --url "$${SOHOA_TEST_PG%/*}/bench_index"'
 
 test-pki:
 	bash scripts/gen-test-pki.sh

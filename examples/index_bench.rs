@@ -4,9 +4,11 @@
 //! type carries), and by perceptual hash — against the targets of issue 5 (p99 ≤ 10 ms by ID,
 //! ≤ 50 ms by text).
 //!
-//! `cargo run --release --example index_bench -- [COUNT] [DIR]` (default 1000000 and
-//! `bench-data/index`; an index already there with that many papers is reused). `make bench`
-//! runs it.
+//! `cargo run --release --example index_bench -- [COUNT] [DIR] [--url postgresql://…]`
+//! (default 1000000 and `bench-data/index`; an index already there with that many papers is
+//! reused). With `--url` the same papers go into that PostgreSQL database instead, and the same
+//! lookups are timed there. `make bench-index` runs both, SQLite then PostgreSQL (on the
+//! throwaway server of `scripts/test-servers.sh`).
 //!
 //! The synthetic papers: the 12 built-in types; 1 or 2 owners with valid-shaped 12-digit numbers drawn from
 //! COUNT/3 people (so a person has about three papers); about 80 words of text from the
@@ -19,7 +21,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use sohoa::audit::Action;
-use sohoa::index::{AuditRequest, NewComponent, Papers, Query, ReviewState, SqliteIndex};
+use sohoa::index::{AuditRequest, IndexLocation, NewComponent, Query, ReviewState};
 use sohoa::similar::{PageSignature, PaperSignature};
 
 const PHRASES: &[&str] = &[
@@ -213,15 +215,45 @@ fn measure<T>(queries: &[T], mut q: impl FnMut(&T) -> usize) -> (f64, f64, f64) 
     )
 }
 
+/// The PostgreSQL database's size on disk (tables, indexes, text index).
+fn pg_size(url: &str) -> Result<u64, Box<dyn std::error::Error>> {
+    let env = |k: &str| std::env::var(k).ok();
+    let pgpass = env("PGPASSFILE").and_then(|p| std::fs::read_to_string(p).ok());
+    let (cfg, _) = sohoa::index::pg_config(url, &env, pgpass.as_deref())?;
+    let mut c = cfg.connect(postgres::NoTls)?;
+    let n: i64 = c
+        .query_one("SELECT pg_database_size(current_database())", &[])?
+        .get(0);
+    Ok(n.max(0) as u64)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut url: Option<String> = None;
+    let mut positional = Vec::new();
     let mut args = std::env::args().skip(1);
-    let count: usize = match args.next() {
+    while let Some(a) = args.next() {
+        if a == "--url" {
+            url = Some(args.next().ok_or("--url needs a postgresql:// URL")?);
+        } else {
+            positional.push(a);
+        }
+    }
+    let count: usize = match positional.first() {
         Some(a) => a.parse()?,
         None => 1_000_000,
     };
-    let dir = PathBuf::from(args.next().unwrap_or_else(|| "bench-data/index".into()));
+    let dir = PathBuf::from(
+        positional
+            .get(1)
+            .cloned()
+            .unwrap_or_else(|| "bench-data/index".into()),
+    );
     std::fs::create_dir_all(&dir)?;
     let path = dir.join(format!("index-{count}.sqlite"));
+    let location = match &url {
+        Some(u) => IndexLocation::Postgres(u.clone()),
+        None => IndexLocation::Sqlite(path.clone()),
+    };
     let people = (count / 3).max(1);
     // the built-in document types (doc-types.toml)
     let types: Vec<String> = sohoa::classify::types::DocTypes::default_set()
@@ -229,7 +261,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .map(|t| t.code.clone())
         .collect();
-    let mut ix = SqliteIndex::open(&path)?;
+    let mut ix = location.open()?;
     let have = ix.find(&Query {
         limit: 1,
         ..Query::default()
@@ -260,19 +292,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             (count - stored) as f64 / s
         );
     }
-    let size: u64 = std::fs::read_dir(&dir)?
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with(&format!("index-{count}."))
-        })
-        .filter_map(|e| e.metadata().ok())
-        .map(|m| m.len())
-        .sum();
+    let size = match &url {
+        Some(u) => pg_size(u)?,
+        None => std::fs::read_dir(&dir)?
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("index-{count}."))
+            })
+            .filter_map(|e| e.metadata().ok())
+            .map(|m| m.len())
+            .sum(),
+    };
     println!(
-        "index {}: {count} papers, {:.0} MiB on disk",
-        path.display(),
+        "index {location}: {count} papers, {:.0} MiB on disk",
         size as f64 / 1_048_576.0
     );
 
@@ -338,7 +372,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ..Query::default()
         })
     });
-    let mut ix2 = SqliteIndex::open(&path)?;
+    let mut ix2 = location.open()?;
     let near7 = measure(&hashes, |h| {
         ix2.near_phash(*h, 7, 100).map(|v| v.len()).unwrap_or(0)
     });

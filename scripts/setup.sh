@@ -28,6 +28,9 @@ APT_PACKAGES=(
   python3-venv
   # the web pages' tests: Debian's Chromium driven by playwright-core (Node.js below)
   chromium
+  # the shared index's tests and benchmarks: a throwaway PostgreSQL cluster
+  # (scripts/test-servers.sh; unaccent is in the server package)
+  postgresql
   # the Debian package (make deb, tests/integration/deb.rs): dpkg-shlibdeps for its
   # dependencies, systemd-analyze to check the unit; cargo-deb itself is installed below
   dpkg-dev systemd
@@ -75,6 +78,19 @@ fi
 CARGO_DEB_VERSION=3.8.0
 if ! cargo deb --version 2>/dev/null | grep -q "$CARGO_DEB_VERSION"; then
   cargo install cargo-deb --version "$CARGO_DEB_VERSION" --locked --quiet
+fi
+# s3s-fs: the S3-protocol server of the shared store's tests (scripts/test-servers.sh),
+# pinned; 0.14.1 is the newest this toolchain builds (0.17 needs Rust 1.96)
+S3S_FS_VERSION=0.14.1
+if ! "$HOME/.cargo/bin/s3s-fs" --version 2>/dev/null | grep -q "$S3S_FS_VERSION"; then
+  cargo install s3s-fs --version "$S3S_FS_VERSION" --features binary --locked --quiet
+fi
+# Debian starts a cluster of its own when it installs postgresql: the tests use their own
+# (on a port of their own), so the system one is stopped and kept from starting
+if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled postgresql >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO systemctl disable --now postgresql >/dev/null 2>&1 || true
 fi
 # the web pages' vendored scripts (Chart.js) must equal the npm packages their lock file pins
 bash scripts/vendor-web.sh --check

@@ -15,6 +15,7 @@ pub mod digitize;
 pub mod inbox;
 pub mod index;
 pub mod ingest;
+pub mod migrate;
 pub mod ocr;
 pub mod package;
 pub mod pdf;

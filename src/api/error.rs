@@ -34,6 +34,13 @@ impl From<Denied> for ApiError {
     }
 }
 
+/// The index could not be opened (a database server down): try again later.
+impl From<crate::index::IndexError> for ApiError {
+    fn from(e: crate::index::IndexError) -> Self {
+        ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+    }
+}
+
 impl From<DeskError> for ApiError {
     fn from(e: DeskError) -> Self {
         let status = match &e {

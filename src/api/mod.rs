@@ -10,12 +10,10 @@ mod error;
 mod openapi;
 mod routes;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::classify::types::DocTypes;
 use crate::inbox::{InboxPaths, ServiceSummary};
-use crate::store::LocalStore;
 use crate::time::Clock;
 use crate::verify::VerifyOptions;
 
@@ -30,9 +28,9 @@ pub struct ApiContext {
     pub session_ttl: std::time::Duration,
     /// An Argon2id hash checked when a name is unknown (same cost as a wrong password).
     pub dummy_hash: String,
-    /// The index database file.
-    pub db: PathBuf,
-    pub store: LocalStore,
+    /// Connections to the index (`[index] url`).
+    pub index: crate::index::IndexPool,
+    pub store: Arc<dyn crate::store::BlobStore>,
     pub paths: InboxPaths,
     /// The verification policy of `[trust]` (`desk::build::stored_paper_policy`): the same
     /// as `sohoa verify` without flags.

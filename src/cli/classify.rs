@@ -155,7 +155,6 @@ fn train(
     reviews: bool,
     output: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
-    use sohoa::index::Decisions;
     let out = output
         .or_else(|| cfg.classify.model.as_ref().map(|p| cfg.resolve(p)))
         .context("give -o FILE or set [classify] model")?;

@@ -10,11 +10,11 @@ use rand_core::RngCore;
 use sohoa::config::Config;
 use sohoa::desk::build::{self, IngestSigners, SignerSetup};
 use sohoa::desk::{Actor, Desk};
-use sohoa::index::SqliteIndex;
+use sohoa::index::Index;
 use sohoa::ingest::IngestOptions;
 use sohoa::sign::appearance::StampTemplate;
 use sohoa::sign::pades::SignRequest;
-use sohoa::store::LocalStore;
+use sohoa::store::BlobStore;
 use sohoa::time::{Clock, TimeProvider};
 use sohoa::verify::VerifyOptions;
 
@@ -48,11 +48,15 @@ pub(super) fn actor() -> Actor {
     Actor::all_units(std::env::var("USER").unwrap_or_else(|_| "sohoa".into()))
 }
 
-/// The store and index of `[store]`.
-pub(super) fn open(cfg: &Config) -> anyhow::Result<(LocalStore, SqliteIndex, PathBuf)> {
+/// The store, the index and the local folder of a configuration.
+pub(super) type Opened = (Box<dyn BlobStore>, Box<dyn Index + Send>, PathBuf);
+
+/// The store of `[store]`, the index of `[index]`, and the local folder `[store] root`
+/// (work files, and the spool of an object store).
+pub(super) fn open(cfg: &Config) -> anyhow::Result<Opened> {
     let root = cfg.resolve(&cfg.store.root);
-    let store = LocalStore::open(&root)?;
-    let index = SqliteIndex::open(&root.join("index.sqlite"))?;
+    let store = cfg.store_location()?.open()?;
+    let index = cfg.index_location()?.open()?;
     Ok((store, index, root))
 }
 
@@ -67,8 +71,8 @@ pub(super) fn stored_paper_policy(cfg: &Config) -> anyhow::Result<VerifyOptions>
 
 /// Everything a desk needs, opened from the configuration; [`Floor::desk`] lends it out.
 pub(super) struct Floor {
-    pub store: LocalStore,
-    pub index: SqliteIndex,
+    pub store: Box<dyn BlobStore>,
+    pub index: Box<dyn Index + Send>,
     pub verify: VerifyOptions,
     pub clock: Clock,
     pub actor: Actor,
@@ -95,8 +99,8 @@ impl Floor {
 
     pub fn desk(&mut self) -> Desk<'_> {
         Desk {
-            store: &self.store,
-            index: &mut self.index,
+            store: self.store.as_ref(),
+            index: self.index.as_mut(),
             verify: &self.verify,
             clock: &self.clock,
             actor: &self.actor,

@@ -30,6 +30,9 @@ pub struct FindArgs {
     /// Only papers still valid on this date (YYYY-MM-DD).
     #[arg(long)]
     valid_on: Option<String>,
+    /// Only papers received by this unit (its code).
+    #[arg(long)]
+    unit: Option<String>,
     /// A new scan: is this paper already on file? (perceptual hashes + text + the numbers)
     #[arg(long, value_name = "SCAN")]
     like: Option<PathBuf>,
@@ -63,7 +66,7 @@ fn run_like(cfg: &Config, scan: &Path, json: bool) -> anyhow::Result<ExitCode> {
             );
             continue;
         };
-        let ranking = sohoa::ingest::likeness_ranking(&mut index, &c.type_code, &sig)?;
+        let ranking = sohoa::ingest::likeness_ranking(index.as_mut(), &c.type_code, &sig)?;
         if !json {
             let best = ranking.first();
             match best {
@@ -106,6 +109,7 @@ pub fn run_find(cfg: &Config, a: FindArgs) -> anyhow::Result<ExitCode> {
             dossier_code: a.dossier.clone(),
             type_code: a.type_code.clone(),
             valid_on: a.valid_on.clone(),
+            unit_code: a.unit.clone(),
             ..Query::default()
         },
         with_badges: true,

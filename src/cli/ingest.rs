@@ -10,7 +10,7 @@ use sohoa::config::Config;
 use sohoa::desk::build;
 use sohoa::index::SqliteIndex;
 use sohoa::ingest::ingest;
-use sohoa::store::{BlobId, BlobStore, LocalStore};
+use sohoa::store::{BlobId, LocalStore};
 use sohoa::verify::{self, VerifyOptions};
 
 use super::context;
@@ -88,7 +88,7 @@ pub fn run_ingest(cfg: &Config, a: IngestArgs) -> anyhow::Result<ExitCode> {
     for batch in batches {
         let mut opts = context::ingest_options(cfg, &signer, &clock, &unit, &a.dossier, &root);
         opts.digitize.progress = if many { bar.nested() } else { bar.clone() };
-        let report = ingest(&batch, &opts, &classifier, &store, &mut index)?;
+        let report = ingest(&batch, &opts, &classifier, store.as_ref(), index.as_mut())?;
         if many {
             bar.step(&format!("{} papers", report.papers.len()));
         }

@@ -67,6 +67,8 @@ enum Command {
     Ltv(ltv::LtvCommand),
     /// Scans → classified, signed PDF/A papers stored by SHA-256 and indexed (one batch per call or folder).
     Ingest(Box<ingest::IngestArgs>),
+    /// Move this desk's index (and blobs) into a shared one: PostgreSQL, an object store. Resumable; checks every blob and row on the target. Exit 0: verified.
+    Migrate(store::MigrateArgs),
     /// The directives' indicators per unit and month: digitization, signing and reuse rates.
     Report(report::ReportArgs),
     /// Attach a stored paper to a new dossier instead of asking for it again.
@@ -166,6 +168,7 @@ fn run(cfg: Config, command: Command) -> anyhow::Result<ExitCode> {
         Command::Find(a) => find::run_find(&cfg, a),
         Command::Ingest(a) => ingest::run_ingest(&cfg, *a),
         Command::Ltv(c) => ltv::run(&cfg, c),
+        Command::Migrate(a) => store::run_migrate(&cfg, a),
         Command::Reuse(a) => find::run_reuse(&cfg, a),
         Command::Review(c) => review::run(&cfg, c),
         Command::Report(a) => report::run_report(&cfg, a),

@@ -16,8 +16,8 @@ use sohoa::config::Config;
 use sohoa::desk::build;
 use sohoa::inbox::service::Deps;
 use sohoa::inbox::{self, InboxPaths, JobLimits, JobOutcome, ServiceOptions, ServiceSummary};
-use sohoa::index::{AuditTrail, Journal, ServiceIndex, SqliteIndex};
-use sohoa::store::{BlobStore, LocalStore};
+use sohoa::index::{Index, ServiceIndex};
+use sohoa::store::BlobStore;
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -128,13 +128,19 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
     let signer = build::ingest_signers(cfg, "set [store] signer")?;
     let clock = super::context::clock(cfg);
     let root = cfg.resolve(&cfg.store.root);
-    let store = LocalStore::open(&root)?;
+    let store: Arc<dyn BlobStore> = Arc::from(cfg.store_location()?.open()?);
     let stale = Duration::from_secs(3600);
     store.sweep_temporaries(clock.now(), stale)?;
     sohoa::ingest::sweep_work_dir(&root.join("work"), clock.now(), stale)?;
-    let db = root.join("index.sqlite");
+    let db = cfg.index_location()?;
+    // one service per SQLite index: a second one on the same machine would take the same
+    // files; several nodes need the shared index (PostgreSQL), where leases share the work
+    let _only_service = match &db {
+        sohoa::index::IndexLocation::Sqlite(path) => Some(service_lock(path)?),
+        _ => None,
+    };
     // migrations run once, here, before the workers open their connections
-    SqliteIndex::open(&db)?;
+    db.open()?;
     let i = &cfg.inbox;
     let opts = ServiceOptions {
         paths: InboxPaths {
@@ -156,10 +162,11 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
         retry_after: Duration::from_secs_f64(i.retry_seconds),
         once: a.once,
         clock: clock.clone(),
+        node: i.node.clone().unwrap_or_else(node_name),
+        lease: Duration::from_secs_f64(i.lease_seconds),
     };
-    let open_index = || -> Result<Box<dyn ServiceIndex>, inbox::InboxError> {
-        Ok(Box::new(SqliteIndex::open(&db)?))
-    };
+    let open_index =
+        || -> Result<Box<dyn ServiceIndex>, inbox::InboxError> { Ok(db.open_service()?) };
     // one OCR engine per batch (the workers already fill the cores), kept between batches
     let engines = sohoa::ocr::EnginePool::new(
         super::context::digitize_options(cfg, None, None, Some(1)).ocr,
@@ -191,7 +198,7 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let deps = Deps {
         classifier: &classifier,
-        store: &store as &dyn BlobStore,
+        store: store.as_ref(),
         open_index: &open_index,
         ingest_options: &make_opts,
         on_outcome: &log,
@@ -214,8 +221,8 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
             sessions: sohoa::api::auth::Sessions::default(),
             session_ttl: Duration::from_secs_f64(cfg.http.session_hours * 3600.0),
             dummy_hash,
-            db: db.clone(),
-            store: store.clone(),
+            index: sohoa::index::IndexPool::new(db.clone(), 8),
+            store: Arc::clone(&store),
             paths: opts.paths.clone(),
             verify: super::context::stored_paper_policy(cfg)?,
             types: sohoa::desk::build::doc_types(cfg)?,
@@ -268,8 +275,8 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
     } else {
         // the receivers' cursors are set before the first batch, so none of its events is
         // skipped as "older than the receiver"
-        let mut ix = SqliteIndex::open(&db)?;
-        let pass = webhook_pass(&mut ix, &hooks, &clock)?;
+        let mut ix = db.open()?;
+        let pass = webhook_pass(ix.as_mut(), &hooks, &clock)?;
         tracing::info!(
             receivers = hooks.len(),
             pending = pass.queued,
@@ -279,7 +286,7 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(std::thread::spawn(move || {
             let mut last_error = String::new();
             on_schedule(Duration::from_secs(1), &stop, || {
-                if let Err(e) = webhook_pass(&mut ix, &hooks, &clock) {
+                if let Err(e) = webhook_pass(ix.as_mut(), &hooks, &clock) {
                     // said once, not every second
                     let e = format!("{e:#}");
                     if e != last_error {
@@ -325,9 +332,10 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
     // a last pass: what the last batches announced becomes deliveries (sent now if the
     // receivers answer, else kept for the next start)
     if !hooks.is_empty() {
-        if let Err(e) = SqliteIndex::open(&db)
+        if let Err(e) = db
+            .open()
             .map_err(anyhow::Error::from)
-            .and_then(|mut ix| webhook_pass(&mut ix, &hooks, &clock))
+            .and_then(|mut ix| webhook_pass(ix.as_mut(), &hooks, &clock))
         {
             tracing::error!(error = %format!("{e:#}"), "webhooks: the last pass failed");
         }
@@ -346,9 +354,48 @@ pub fn run(cfg: &Config, a: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// This machine's name and this process's id: the node's name in the leases by default.
+fn node_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}:{}", std::process::id())
+}
+
+/// Holds an exclusive lock on `<index>.serve.lock` while the service runs (released by the
+/// system when the process ends, however it ends); refuses to start when another process
+/// holds it.
+fn service_lock(index: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let path = index.with_extension("sqlite.serve.lock");
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another sohoa serve is running on the index {} (lock {}); with a SQLite index one \
+             service runs per index. Several nodes share work through a PostgreSQL index: set \
+             [index] url = \"postgresql://…\" (docs/DEPLOY.md)",
+            index.display(),
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", path.display()))
+        }
+    }
+}
+
 /// One pass of the webhook deliveries at the service's clock.
 fn webhook_pass(
-    ix: &mut SqliteIndex,
+    ix: &mut dyn Index,
     hooks: &[sohoa::webhook::Hook],
     clock: &sohoa::time::Clock,
 ) -> anyhow::Result<sohoa::webhook::Pass> {
@@ -440,7 +487,7 @@ pub enum InboxCommand {
 pub fn run_inbox(cfg: &Config, c: InboxCommand) -> anyhow::Result<ExitCode> {
     let root = cfg.resolve(&cfg.store.root);
     std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
-    let mut index = SqliteIndex::open(&root.join("index.sqlite"))?;
+    let mut index = cfg.index_location()?.open()?;
     match c {
         InboxCommand::Status { state, limit, json } => {
             let state = match state.as_deref() {

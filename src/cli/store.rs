@@ -8,7 +8,6 @@ use anyhow::Context;
 use clap::Subcommand;
 use sohoa::config::Config;
 use sohoa::desk::Which;
-use sohoa::index::Papers;
 
 use super::context::{self, Floor};
 
@@ -136,8 +135,12 @@ pub fn run_store(cfg: &Config, c: StoreCommand) -> anyhow::Result<ExitCode> {
         StoreCommand::Check { rehash, json } => {
             let (store, mut index, _) = context::open(cfg)?;
             let refs = index.referenced_blobs()?;
-            let r =
-                sohoa::store::check::check(&store, &refs, rehash, &super::progress::progress())?;
+            let r = sohoa::store::check::check(
+                store.as_ref(),
+                &refs,
+                rehash,
+                &super::progress::progress(),
+            )?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
@@ -188,4 +191,99 @@ pub fn run_store(cfg: &Config, c: StoreCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+#[derive(clap::Args)]
+pub struct MigrateArgs {
+    /// The index to copy into: postgresql://USER@HOST/DATABASE (password from PGPASSWORD or
+    /// the password file), or sqlite:PATH.
+    #[arg(long)]
+    to: String,
+    /// The object store to copy the blobs into: s3://BUCKET/PREFIX, reached with [store]
+    /// endpoint, region, path_style and credentials_file; omitted: the blobs stay where they are.
+    #[arg(long)]
+    store: Option<String>,
+    /// The report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run_migrate(cfg: &Config, a: MigrateArgs) -> anyhow::Result<ExitCode> {
+    let from_index = cfg.index_location()?;
+    let to_index = sohoa::index::IndexLocation::parse(&a.to, &cfg.base_dir)
+        .map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+    let from_store = cfg.store_location()?;
+    let to_store = match &a.store {
+        Some(url) => {
+            let mut c = cfg.clone();
+            c.store.url = Some(url.clone());
+            let loc = c.store_location().context("--store")?;
+            if loc == from_store {
+                anyhow::bail!("--store {url}: that is where the blobs are already");
+            }
+            Some(loc.open()?)
+        }
+        None => None,
+    };
+    let source = from_store.open()?;
+    eprintln!(
+        "sohoa: copying {from_index} -> {to_index}{}",
+        a.store
+            .as_deref()
+            .map(|s| format!(", blobs {from_store} -> {s}"))
+            .unwrap_or_default()
+    );
+    let r = sohoa::migrate::migrate(
+        source.as_ref(),
+        to_store.as_deref(),
+        &from_index,
+        &to_index,
+        &super::progress::progress(),
+    )?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        println!(
+            "blobs: {} ({} sent now), {} checked on the target, {} bad",
+            r.blobs,
+            r.blobs_copied,
+            r.blobs_verified,
+            r.blobs_bad.len()
+        );
+        println!(
+            "records: {} ({} written now), {} bad",
+            r.records,
+            r.records_copied,
+            r.records_bad.len()
+        );
+        for (t, c) in r.tables.iter().zip(&r.checks) {
+            println!(
+                "{:<20} {:>9} rows ({} copied now), target {} rows: {}",
+                t.table,
+                t.rows,
+                t.copied,
+                c.target_rows,
+                if c.same { "same" } else { "DIFFERENT" }
+            );
+        }
+        for b in &r.blobs_bad {
+            println!("BAD BLOB  {b}");
+        }
+        for k in &r.records_bad {
+            println!("BAD RECORD  {k}");
+        }
+        println!(
+            "{}",
+            if r.verified {
+                "verified: every blob and row is on the target; switch [index] url (and [store] url) to it"
+            } else {
+                "NOT verified: see above; run it again to resume"
+            }
+        );
+    }
+    Ok(if r.verified {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

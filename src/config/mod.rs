@@ -8,8 +8,8 @@ mod validate;
 
 pub use types::{
     AuditConfig, CertifyConfig, Config, DigitizeConfig, ExportConfig, HttpConfig, InboxConfig,
-    LogConfig, ReportConfig, SignConfig, SignerProfile, StampConfig, TargetRates, TrustConfig,
-    UserConfig, WebhookConfig, WEBHOOK_EVENTS,
+    IndexConfig, LogConfig, ReportConfig, SignConfig, SignerProfile, StampConfig, StoreConfig,
+    TargetRates, TrustConfig, UserConfig, WebhookConfig, WEBHOOK_EVENTS,
 };
 pub use validate::ConfigError;
 
@@ -39,6 +39,74 @@ impl Config {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
         Self::parse(&text, &base, &path.display().to_string())
+    }
+
+    /// Where the index lives: `[index] url`, else `index.sqlite` in `[store] root`.
+    pub fn index_location(&self) -> Result<crate::index::IndexLocation, ConfigError> {
+        match &self.index.url {
+            Some(url) => crate::index::IndexLocation::parse(url, &self.base_dir).map_err(|e| {
+                ConfigError::Invalid {
+                    file: self.origin.clone(),
+                    message: e.to_string(),
+                }
+            }),
+            None => Ok(crate::index::IndexLocation::Sqlite(
+                self.resolve(&self.store.root).join("index.sqlite"),
+            )),
+        }
+    }
+
+    /// Where the blobs live: `[store] url` (`file:PATH`, `s3://BUCKET/PREFIX` with the
+    /// object store's settings), else the folder `[store] root`.
+    pub fn store_location(&self) -> Result<crate::store::StoreLocation, ConfigError> {
+        use crate::store::{S3Location, StoreLocation};
+        let bad = |message: String| ConfigError::Invalid {
+            file: self.origin.clone(),
+            message,
+        };
+        let root = self.resolve(&self.store.root);
+        let Some(url) = &self.store.url else {
+            return Ok(StoreLocation::Local(root));
+        };
+        if let Some(path) = url.strip_prefix("file:") {
+            let path = path.strip_prefix("//").unwrap_or(path);
+            if path.is_empty() {
+                return Err(bad("[store] url = \"file:\": the folder is missing".into()));
+            }
+            return Ok(StoreLocation::Local(self.resolve(Path::new(path))));
+        }
+        if !url.starts_with("s3://") {
+            return Err(bad(format!(
+                "[store] url = {url:?}: expected \"file:FOLDER\" or \"s3://BUCKET/PREFIX\""
+            )));
+        }
+        let (bucket, prefix) =
+            S3Location::parse(url).map_err(|e| bad(format!("[store] url: {e}")))?;
+        if let Some(e) = &self.store.endpoint {
+            if !(e.starts_with("https://") || e.starts_with("http://")) || e.contains('@') {
+                return Err(bad(format!(
+                    "[store] endpoint = {e:?}: an http:// or https:// address (no credentials in it)"
+                )));
+            }
+        }
+        if self.store.region.trim().is_empty() {
+            return Err(bad(
+                "[store] region: a region name (any, for MinIO or Garage)".into(),
+            ));
+        }
+        Ok(StoreLocation::S3(S3Location {
+            bucket,
+            prefix,
+            endpoint: self.store.endpoint.clone(),
+            region: self.store.region.clone(),
+            path_style: self.store.path_style,
+            credentials_file: self
+                .store
+                .credentials_file
+                .as_deref()
+                .map(|p| self.resolve(p)),
+            spool: root.join("spool"),
+        }))
     }
 
     /// `p` resolved against the configuration file's folder.

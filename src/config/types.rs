@@ -23,6 +23,8 @@ pub struct Config {
     #[serde(default)]
     pub store: StoreConfig,
     #[serde(default)]
+    pub index: IndexConfig,
+    #[serde(default)]
     pub certify: CertifyConfig,
     #[serde(default)]
     pub inbox: InboxConfig,
@@ -250,12 +252,35 @@ pub struct ClassifyConfig {
     pub model: Option<PathBuf>,
 }
 
+/// `[index]`: where the index lives.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndexConfig {
+    /// `sqlite:PATH` or `postgresql://…` (password from `PGPASSWORD` or the password file,
+    /// not written here); omitted: `index.sqlite` in `[store] root`.
+    pub url: Option<String>,
+}
+
 /// `[store]`: where signed papers, their scans and the index live.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
-    /// Folder of the content-addressed blobs (`blobs/`, `tmp/`) and `index.sqlite`.
+    /// Folder of the content-addressed blobs (`blobs/`, `tmp/`) and `index.sqlite`; with an
+    /// object store, of the temporary copies of blobs on their way in and out.
     pub root: PathBuf,
+    /// `file:PATH` or `s3://BUCKET/PREFIX`; omitted: the folder `root`.
+    pub url: Option<String>,
+    /// The object store's address (`https://s3.example.vn`, `http://127.0.0.1:9000`);
+    /// omitted: AWS's for `region`.
+    pub endpoint: Option<String>,
+    /// The object store's region (its name for signatures; MinIO and Garage take any).
+    pub region: String,
+    /// Path-style addresses (`endpoint/bucket/key`), as MinIO, Garage and Ceph expect;
+    /// false: virtual-hosted (`bucket.endpoint/key`).
+    pub path_style: bool,
+    /// A file holding `access_key_id = "…"` and `secret_access_key = "…"` (readable by its
+    /// owner only); omitted: `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`.
+    pub credentials_file: Option<PathBuf>,
     /// The receiving unit's code when `--unit` is not given.
     pub unit: String,
     /// Signer profile used by `sohoa ingest` (default: [sign] default_signer).
@@ -274,6 +299,11 @@ impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             root: PathBuf::from("data"),
+            url: None,
+            endpoint: None,
+            region: "us-east-1".into(),
+            path_style: true,
+            credentials_file: None,
             unit: "000.00.00.H00".into(),
             signer: None,
             agency_signer: None,
@@ -313,6 +343,12 @@ pub struct InboxConfig {
     pub max_attempts: u32,
     /// A batch that failed on our side (disk, database) is tried again after this, seconds.
     pub retry_seconds: f64,
+    /// This node's name in the leases on batches when several `sohoa serve` share one index
+    /// (PostgreSQL) and inbox; omitted: the host name and process id.
+    pub node: Option<String>,
+    /// How long a node's claim on a batch lasts without renewal (renewed every third of it):
+    /// a node killed mid-batch has the batch finished by another this long after.
+    pub lease_seconds: f64,
 }
 
 impl Default for InboxConfig {
@@ -330,6 +366,8 @@ impl Default for InboxConfig {
             max_file_bytes: 512 * 1024 * 1024,
             max_attempts: 5,
             retry_seconds: 60.0,
+            node: None,
+            lease_seconds: 60.0,
         }
     }
 }

@@ -168,6 +168,21 @@ impl Config {
                 }
             }
         }
+        self.index_location()?;
+        self.store_location()?;
+        let l = self.inbox.lease_seconds;
+        if !l.is_finite() || !(3.0..=86_400.0).contains(&l) {
+            return Err(bad(format!(
+                "[inbox] lease_seconds = {l}: seconds, from 3 to 86400"
+            )));
+        }
+        if let Some(n) = &self.inbox.node {
+            if n.is_empty() || n.len() > 128 || n.chars().any(char::is_control) {
+                return Err(bad(format!(
+                    "[inbox] node = {n:?}: a name of 1 to 128 printable characters"
+                )));
+            }
+        }
         if self.certify.book.trim().is_empty() || self.certify.book.len() > 64 {
             return Err(bad("[certify] book: a name of 1 to 64 characters".into()));
         }

@@ -298,6 +298,7 @@ impl Desk<'_> {
             && q.text.is_none()
             && q.dossier_code.is_none()
             && q.type_code.is_none()
+            && q.unit_code.is_none()
         {
             return Err(DeskError::NothingToFind);
         }

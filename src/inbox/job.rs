@@ -58,6 +58,59 @@ pub enum JobOutcome {
     Failed { reason: String },
     /// A problem on our side; the files stay in the inbox for the next try.
     Retry { reason: String },
+    /// Another node holds the batch (several `sohoa serve` on one index): left to it.
+    Elsewhere,
+}
+
+/// How this node claims batches when several share the index (`[inbox] node`,
+/// `lease_seconds`): each batch is claimed before its journal line and released after its
+/// last, and the leases held are renewed by the service while the work goes on.
+pub struct Leases<'a> {
+    /// This node's name in the leases.
+    pub node: &'a str,
+    /// How long a claim lasts without renewal: a node killed mid-batch has its batch taken
+    /// by another node this long after its last renewal.
+    pub ttl: Duration,
+    /// The keys of the batches this process holds now (renewed by the service).
+    pub held: &'a std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+impl Leases<'_> {
+    /// Claims `key` at the clock's time; `true` when this node holds it now.
+    pub fn claim(
+        &self,
+        index: &mut dyn ServiceIndex,
+        key: &str,
+        clock: &Clock,
+    ) -> Result<bool, InboxError> {
+        let now = unix(clock);
+        let until = now.saturating_add(self.ttl.as_secs().max(1) as i64);
+        if !index.claim(key, self.node, now, until, &clock.now_rfc3339())? {
+            return Ok(false);
+        }
+        self.held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.to_string());
+        Ok(true)
+    }
+
+    /// Gives `key` up (after the batch's last journal line).
+    pub fn release(&self, index: &mut dyn ServiceIndex, key: &str) -> Result<(), InboxError> {
+        self.held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+        Ok(index.release(key, self.node)?)
+    }
+}
+
+/// The clock's time in whole seconds since the epoch (the leases' unit).
+pub fn unix(clock: &Clock) -> i64 {
+    clock
+        .now()
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn join(base: &Path, rel: &[String]) -> PathBuf {
@@ -157,9 +210,33 @@ pub fn refuse(
     paths: &InboxPaths,
     index: &mut dyn ServiceIndex,
     clock: &Clock,
+    leases: &Leases,
 ) -> Result<JobOutcome, InboxError> {
     let at = clock.now_rfc3339();
     let label = r.rel.join("/");
+    // another node looking at the same inbox refuses the same file: one of them does it
+    let claim_key = hex::encode(DigestAlg::Sha256.digest(format!("refused\n{label}").as_bytes()));
+    if !leases.claim(index, &claim_key, clock)? {
+        return Ok(JobOutcome::Elsewhere);
+    }
+    let out = refuse_claimed(r, paths, index, clock, &label, &at);
+    leases.release(index, &claim_key)?;
+    out
+}
+
+fn refuse_claimed(
+    r: &Refused,
+    paths: &InboxPaths,
+    index: &mut dyn ServiceIndex,
+    clock: &Clock,
+    label: &str,
+    at: &str,
+) -> Result<JobOutcome, InboxError> {
+    let (label, at) = (label.to_string(), at.to_string());
+    if std::fs::symlink_metadata(join(&paths.inbox, &r.rel)).is_err() {
+        // refused meanwhile by the node that held it before us
+        return Ok(JobOutcome::Elsewhere);
+    }
     let key = hex::encode(DigestAlg::Sha256.digest(format!("refused\n{label}\n{at}").as_bytes()));
     index.job_begin(&JobRow {
         job_key: key.clone(),
@@ -218,7 +295,8 @@ pub fn processed_dir(
     }
 }
 
-/// Runs one batch. `opts` gives fresh ingest options (signing time, nonce) for it.
+/// Runs one batch, claimed for this node first (another node's: [`JobOutcome::Elsewhere`]).
+/// `opts` gives fresh ingest options (signing time, nonce) for it.
 #[allow(clippy::too_many_arguments)]
 pub fn process(
     job: &Job,
@@ -229,6 +307,7 @@ pub fn process(
     store: &dyn BlobStore,
     index: &mut dyn ServiceIndex,
     clock: &Clock,
+    leases: &Leases,
 ) -> Result<JobOutcome, InboxError> {
     let label = job.label();
     let mut files: Vec<(Vec<String>, Option<String>)> = Vec::new();
@@ -268,128 +347,188 @@ pub fn process(
     if let Some(Some(sha)) = files.first().map(|(_, s)| s) {
         tracing::Span::current().record("sha256", sha.as_str());
     }
-    let at = clock.now_rfc3339();
-    let attempts = index.job_begin(&JobRow {
-        job_key: key.clone(),
-        unit_code: job.unit.clone(),
-        dossier_code: job.dossier.clone(),
-        label: label.clone(),
-        files_json: serde_json::Value::Array(listed).to_string(),
-        state: JobState::Processing,
-        attempts: 0,
-        message: None,
-        papers: 0,
-        first_seen: at.clone(),
-        updated_at: at,
-    })?;
-    let fail = |reason: String, index: &mut dyn ServiceIndex| -> Result<JobOutcome, InboxError> {
-        // announced before the files move: a crash in between re-runs it, with the same id
-        index.enqueue(&[crate::webhook::event::file_failed(
-            &job.unit,
-            &label,
-            &reason,
-            super::metrics::failure_kind(&reason),
-            &key,
-            &clock.now_rfc3339(),
-        )])?;
-        fail_files(
-            paths,
-            &job.unit,
-            job.dossier.as_deref(),
-            &files,
-            &reason,
-            clock,
-        )?;
-        index.job_finish(
-            &key,
-            JobState::Failed,
-            Some(&reason),
-            0,
-            &clock.now_rfc3339(),
-        )?;
-        Ok(JobOutcome::Failed { reason })
-    };
-    if let Some(reason) = too_large {
-        return fail(reason, index);
+    if !leases.claim(index, &key, clock)? {
+        return Ok(JobOutcome::Elsewhere);
     }
-    let shas: Vec<String> = files.iter().filter_map(|(_, s)| s.clone()).collect();
-    let already_done = shas.len() == files.len() && index.scans_ingested(&shas)?;
-    if attempts > limits.max_attempts && !already_done {
-        return fail(
+    // claimed: the files may have left the inbox with the node that held it before us
+    if files
+        .iter()
+        .any(|(rel, _)| std::fs::symlink_metadata(join(&paths.inbox, rel)).is_err())
+    {
+        leases.release(index, &key)?;
+        return Ok(JobOutcome::Elsewhere);
+    }
+    let claimed = Claimed {
+        job,
+        paths,
+        limits,
+        files,
+        listed,
+        too_large,
+        key: key.clone(),
+        label,
+    };
+    let out = claimed.run(opts, classifier, store, index, clock);
+    // released whatever happened (an error too: the next look starts over)
+    leases.release(index, &key)?;
+    out
+}
+
+/// A batch this node holds: its files hashed, its key.
+struct Claimed<'a> {
+    job: &'a Job,
+    paths: &'a InboxPaths,
+    limits: JobLimits,
+    files: Vec<(Vec<String>, Option<String>)>,
+    listed: Vec<serde_json::Value>,
+    too_large: Option<String>,
+    key: String,
+    label: String,
+}
+
+impl Claimed<'_> {
+    fn run(
+        self,
+        opts: &IngestOptions,
+        classifier: &Classifier,
+        store: &dyn BlobStore,
+        index: &mut dyn ServiceIndex,
+        clock: &Clock,
+    ) -> Result<JobOutcome, InboxError> {
+        let Claimed {
+            job,
+            paths,
+            limits,
+            files,
+            listed,
+            too_large,
+            key,
+            label,
+        } = self;
+        let at = clock.now_rfc3339();
+        let attempts = index.job_begin(&JobRow {
+            job_key: key.clone(),
+            unit_code: job.unit.clone(),
+            dossier_code: job.dossier.clone(),
+            label: label.clone(),
+            files_json: serde_json::Value::Array(listed).to_string(),
+            state: JobState::Processing,
+            attempts: 0,
+            message: None,
+            papers: 0,
+            first_seen: at.clone(),
+            updated_at: at,
+        })?;
+        let fail =
+            |reason: String, index: &mut dyn ServiceIndex| -> Result<JobOutcome, InboxError> {
+                // announced before the files move: a crash in between re-runs it, with the same id
+                index.enqueue(&[crate::webhook::event::file_failed(
+                    &job.unit,
+                    &label,
+                    &reason,
+                    super::metrics::failure_kind(&reason),
+                    &key,
+                    &clock.now_rfc3339(),
+                )])?;
+                fail_files(
+                    paths,
+                    &job.unit,
+                    job.dossier.as_deref(),
+                    &files,
+                    &reason,
+                    clock,
+                )?;
+                index.job_finish(
+                    &key,
+                    JobState::Failed,
+                    Some(&reason),
+                    0,
+                    &clock.now_rfc3339(),
+                )?;
+                Ok(JobOutcome::Failed { reason })
+            };
+        if let Some(reason) = too_large {
+            return fail(reason, index);
+        }
+        let shas: Vec<String> = files.iter().filter_map(|(_, s)| s.clone()).collect();
+        let already_done = shas.len() == files.len() && index.scans_ingested(&shas)?;
+        if attempts > limits.max_attempts && !already_done {
+            return fail(
             format!(
                 "the service stopped {} times while processing this batch (crash or power cut); it was set aside so the others can go on",
                 attempts - 1
             ),
             index,
         );
-    }
-    let inputs: Vec<PathBuf> = files.iter().map(|(r, _)| join(&paths.inbox, r)).collect();
-    // when the drop was complete: the newest last write among its files
-    let dropped = inputs
-        .iter()
-        .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
-        .max();
-    match ingest(&inputs, opts, classifier, store, index) {
-        Ok(report) => {
-            let papers = report.papers.len() as u32;
-            // announced once stored, before the files leave the inbox (a crash in between
-            // re-runs the batch, which announces the same event ids)
-            index.enqueue(&crate::webhook::event::batch_stored(
-                &job.unit,
-                &label,
-                &report.papers,
-                &clock.now_rfc3339(),
-            ))?;
-            // results stored: now the files may leave the inbox
-            let dir = processed_dir(paths, &job.unit, job.dossier.as_deref(), clock);
-            for (rel, sha) in &files {
-                let src = join(&paths.inbox, rel);
-                let name = rel.last().cloned().unwrap_or_default();
-                let sha = sha.as_deref().unwrap_or("");
-                let stored_name = format!("{}-{name}", sha.get(..12).unwrap_or(sha));
-                if dir.join(&stored_name).exists() {
-                    // the same bytes were kept already (a copy dropped twice)
-                    std::fs::remove_file(&src).map_err(|source| InboxError::Io {
-                        path: src.display().to_string(),
-                        op: "cannot remove",
-                        source,
-                    })?;
-                } else {
-                    move_into(&src, &dir, &stored_name)?;
-                }
-            }
-            if job.dossier.is_some() {
-                if let Some(rel) = job.files.first() {
-                    remove_if_empty(&join(&paths.inbox, &rel[..rel.len().saturating_sub(1)]));
-                }
-            }
-            index.job_finish(&key, JobState::Stored, None, papers, &clock.now_rfc3339())?;
-            let timings = BatchTimings {
-                drop_to_signed: dropped.and_then(|t| clock.now().duration_since(t).ok()),
-                ocr_pages: report.ocr_seconds.iter().copied().map(seconds).collect(),
-                signing: report
-                    .papers
-                    .iter()
-                    .filter_map(|p| p.sign_seconds)
-                    .map(seconds)
-                    .collect(),
-            };
-            Ok(JobOutcome::Stored { papers, timings })
         }
-        Err(e) if input_fault(&e) => fail(e.to_string(), index),
-        Err(e) => {
-            let reason = e.to_string();
-            if attempts >= limits.max_attempts {
-                return fail(format!("{reason} (tried {attempts} times)"), index);
+        let inputs: Vec<PathBuf> = files.iter().map(|(r, _)| join(&paths.inbox, r)).collect();
+        // when the drop was complete: the newest last write among its files
+        let dropped = inputs
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+            .max();
+        match ingest(&inputs, opts, classifier, store, index) {
+            Ok(report) => {
+                let papers = report.papers.len() as u32;
+                // announced once stored, before the files leave the inbox (a crash in between
+                // re-runs the batch, which announces the same event ids)
+                index.enqueue(&crate::webhook::event::batch_stored(
+                    &job.unit,
+                    &label,
+                    &report.papers,
+                    &clock.now_rfc3339(),
+                ))?;
+                // results stored: now the files may leave the inbox
+                let dir = processed_dir(paths, &job.unit, job.dossier.as_deref(), clock);
+                for (rel, sha) in &files {
+                    let src = join(&paths.inbox, rel);
+                    let name = rel.last().cloned().unwrap_or_default();
+                    let sha = sha.as_deref().unwrap_or("");
+                    let stored_name = format!("{}-{name}", sha.get(..12).unwrap_or(sha));
+                    if dir.join(&stored_name).exists() {
+                        // the same bytes were kept already (a copy dropped twice)
+                        std::fs::remove_file(&src).map_err(|source| InboxError::Io {
+                            path: src.display().to_string(),
+                            op: "cannot remove",
+                            source,
+                        })?;
+                    } else {
+                        move_into(&src, &dir, &stored_name)?;
+                    }
+                }
+                if job.dossier.is_some() {
+                    if let Some(rel) = job.files.first() {
+                        remove_if_empty(&join(&paths.inbox, &rel[..rel.len().saturating_sub(1)]));
+                    }
+                }
+                index.job_finish(&key, JobState::Stored, None, papers, &clock.now_rfc3339())?;
+                let timings = BatchTimings {
+                    drop_to_signed: dropped.and_then(|t| clock.now().duration_since(t).ok()),
+                    ocr_pages: report.ocr_seconds.iter().copied().map(seconds).collect(),
+                    signing: report
+                        .papers
+                        .iter()
+                        .filter_map(|p| p.sign_seconds)
+                        .map(seconds)
+                        .collect(),
+                };
+                Ok(JobOutcome::Stored { papers, timings })
             }
-            index.job_finish(
-                &key,
-                JobState::Retry,
-                Some(&reason),
-                0,
-                &clock.now_rfc3339(),
-            )?;
-            Ok(JobOutcome::Retry { reason })
+            Err(e) if input_fault(&e) => fail(e.to_string(), index),
+            Err(e) => {
+                let reason = e.to_string();
+                if attempts >= limits.max_attempts {
+                    return fail(format!("{reason} (tried {attempts} times)"), index);
+                }
+                index.job_finish(
+                    &key,
+                    JobState::Retry,
+                    Some(&reason),
+                    0,
+                    &clock.now_rfc3339(),
+                )?;
+                Ok(JobOutcome::Retry { reason })
+            }
         }
     }
 }

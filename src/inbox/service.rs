@@ -10,7 +10,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::job::{process, refuse, JobLimits, JobOutcome};
+use super::job::{process, refuse, unix, JobLimits, JobOutcome, Leases};
 use super::metrics::{failure_kind, ReasonLabel, ServiceSummary};
 use super::plan::{Job, Planner};
 use super::walk::list;
@@ -47,6 +47,10 @@ pub struct ServiceOptions {
     pub once: bool,
     /// The desk's clock: journal times, file ages, the day folder under `processed/`.
     pub clock: Clock,
+    /// This node's name in the leases on batches (several nodes on one index).
+    pub node: String,
+    /// How long a lease lasts without renewal (renewed every third of it).
+    pub lease: Duration,
 }
 
 /// What the service needs for each worker.
@@ -87,6 +91,12 @@ pub fn run(
     // batches cut short by the last stop are taken after the others: if one of them is what
     // stops the service, the rest still get through (and random kills do not keep hitting
     // the same files)
+    let held: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
+    let leases = Leases {
+        node: &opts.node,
+        ttl: opts.lease,
+        held: &held,
+    };
     let interrupted: HashSet<String> = {
         let mut index = (deps.open_index)()?;
         let n = reconcile(index.as_mut(), &opts.clock)?;
@@ -111,8 +121,11 @@ pub fn run(
     std::thread::scope(|s| -> Result<(), InboxError> {
         let mut workers = Vec::new();
         for _ in 0..opts.workers.max(1) {
-            workers.push(s.spawn(|| worker(opts, deps, summary, &rx, &busy, &retry_at, &done)));
+            workers.push(
+                s.spawn(|| worker(opts, deps, summary, &rx, &busy, &retry_at, &done, &leases)),
+            );
         }
+        let renewer = s.spawn(|| renew(opts, deps, &held, &done));
         let scanned = scanner(
             opts,
             deps,
@@ -123,8 +136,10 @@ pub fn run(
             &busy,
             &retry_at,
             &interrupted,
+            &leases,
         );
         done.store(true, Ordering::SeqCst);
+        let _ = renewer.join();
         for w in workers {
             if let Ok(Err(e)) = w.join() {
                 return Err(e);
@@ -134,13 +149,73 @@ pub fn run(
     })
 }
 
+/// Renews this process's leases every third of their length until `done`; a lease found lost
+/// (this node was cut off longer than the lease) is said in the log. Leases that ran out are
+/// removed on the way.
+fn renew(opts: &ServiceOptions, deps: &Deps, held: &Mutex<HashSet<String>>, done: &AtomicBool) {
+    let every = (opts.lease / 3).max(Duration::from_millis(200));
+    let mut index: Option<Box<dyn ServiceIndex>> = None;
+    let mut last = Instant::now();
+    while !done.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(100));
+        if last.elapsed() < every {
+            continue;
+        }
+        last = Instant::now();
+        let keys: Vec<String> = held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect();
+        let now = unix(&opts.clock);
+        let until = now.saturating_add(opts.lease.as_secs().max(1) as i64);
+        let ix = match &mut index {
+            Some(ix) => ix,
+            None => match (deps.open_index)() {
+                Ok(ix) => index.insert(ix),
+                Err(e) => {
+                    tracing::error!(error = %e, "leases: cannot reach the index to renew them");
+                    continue;
+                }
+            },
+        };
+        match ix.renew_leases(&opts.node, &keys, now, until) {
+            Ok(lost) => {
+                for k in lost {
+                    // the batch may just have finished (released between the copy and here)
+                    if held.lock().unwrap_or_else(|p| p.into_inner()).contains(&k) {
+                        tracing::warn!(job_key = %k, node = %opts.node, "leases: a batch in hand was taken by another node (this one was cut off past its lease)");
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "leases: renewal failed; reconnecting");
+                index = None;
+            }
+        }
+    }
+}
+
 /// At start-up, the batches the journal still shows as processing were cut short by a stop:
 /// those whose scans were all ingested to the end only missed their last journal line (the
 /// files moved on) and are marked stored; the rest are marked interrupted (their files are
 /// still in the inbox and will be taken again). Returns how many were cut short.
 fn reconcile(index: &mut dyn ServiceIndex, clock: &Clock) -> Result<usize, InboxError> {
     let at = clock.now_rfc3339();
-    let open = index.jobs(Some(crate::index::JobState::Processing), 10_000)?;
+    let now = unix(clock);
+    // a batch another node holds a live lease on is that node's work, not interrupted
+    let live: HashSet<String> = index
+        .leases()?
+        .into_iter()
+        .filter(|l| l.expires_at > now)
+        .map(|l| l.job_key)
+        .collect();
+    let open: Vec<_> = index
+        .jobs(Some(crate::index::JobState::Processing), 10_000)?
+        .into_iter()
+        .filter(|j| !live.contains(&j.job_key))
+        .collect();
     for j in &open {
         let shas: Vec<String> = serde_json::from_str::<serde_json::Value>(&j.files_json)
             .ok()
@@ -159,7 +234,7 @@ fn reconcile(index: &mut dyn ServiceIndex, clock: &Clock) -> Result<usize, Inbox
             )?;
         }
     }
-    index.jobs_interrupted(&at)?;
+    index.jobs_interrupted(&at, now)?;
     Ok(open.len())
 }
 
@@ -174,6 +249,7 @@ fn scanner(
     busy: &Mutex<HashSet<Vec<String>>>,
     retry_at: &Mutex<HashMap<Vec<String>, Instant>>,
     interrupted: &HashSet<String>,
+    leases: &Leases,
 ) -> Result<(), InboxError> {
     let mut planner = Planner::new(&opts.default_unit, opts.stability).with_settle(opts.settle);
     let mut index = (deps.open_index)()?;
@@ -193,7 +269,10 @@ fn scanner(
         };
         summary.waiting.set(plan.waiting as i64);
         for r in &plan.refused {
-            let outcome = refuse(r, &opts.paths, index.as_mut(), &opts.clock)?;
+            let outcome = refuse(r, &opts.paths, index.as_mut(), &opts.clock, leases)?;
+            if outcome == JobOutcome::Elsewhere {
+                continue;
+            }
             summary.failed.inc();
             summary
                 .failures
@@ -300,6 +379,7 @@ fn worker(
     busy: &Mutex<HashSet<Vec<String>>>,
     retry_at: &Mutex<HashMap<Vec<String>, Instant>>,
     done: &AtomicBool,
+    leases: &Leases,
 ) -> Result<(), InboxError> {
     let mut index = (deps.open_index)()?;
     loop {
@@ -337,6 +417,7 @@ fn worker(
             deps.store,
             index.as_mut(),
             &opts.clock,
+            leases,
         );
         let outcome = match outcome {
             Ok(o) => o,
@@ -373,6 +454,14 @@ fn worker(
                 let mut r = retry_at.lock().unwrap_or_else(|e| e.into_inner());
                 for f in &job.files {
                     r.insert(f.clone(), Instant::now() + opts.retry_after);
+                }
+            }
+            // another node's: looked at again in a while (it may be killed on it)
+            JobOutcome::Elsewhere => {
+                let again = (opts.lease / 4).clamp(Duration::from_millis(500), opts.retry_after);
+                let mut r = retry_at.lock().unwrap_or_else(|e| e.into_inner());
+                for f in &job.files {
+                    r.insert(f.clone(), Instant::now() + again);
                 }
             }
         }

@@ -1,15 +1,22 @@
 //! Stage `store`, the index: what is known about every stored paper — dossier, unit, type,
 //! review state, fields, owners' identity numbers, validity, the SHA-256 of the scan and of
 //! the signed PDF/A, the signature, the OCR text — and the reuse events and audit log, behind
-//! the [`Index`] trait. SQLite is the embedded default ([`SqliteIndex`], WAL); the schema's
-//! SQL is kept to what PostgreSQL also runs (`schema.rs`) so a second implementation can follow.
+//! the [`Index`] trait. SQLite is the embedded default ([`SqliteIndex`], WAL); PostgreSQL
+//! ([`PgIndex`]) is a province's shared index. Both run the same statements (`sql/`) and the
+//! same versioned migrations (`schema.rs`); each driver (`sqlite/`, `postgres/`) adds its
+//! connection, its write lock and its full-text search. [`open`] picks one by `[index] url`.
 //!
 //! Every change and its audit entry are written in one transaction: the log cannot miss a
 //! change that happened, nor record one that did not.
 
+pub mod copy;
+mod location;
 pub mod outbox;
+mod pool;
+mod postgres;
 pub mod report;
 mod schema;
+mod sql;
 mod sqlite;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -18,8 +25,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{Action, AuditEntry};
 
+pub use location::{IndexLocation, LocationError};
 pub use outbox::{Attempt, Delivery, DeliveryState, NewEvent, Outbox};
-pub use sqlite::SqliteIndex;
+pub use pool::IndexPool;
+pub use postgres::{pg_config, ConnectError, PgBackend, PgIndex};
+pub use sql::{DbError, Dialect, SqlIndex};
+pub use sqlite::{SqliteBackend, SqliteIndex};
 
 /// The review state of a paper's type and fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -387,7 +398,7 @@ pub struct AuditRequest {
 #[non_exhaustive]
 pub enum IndexError {
     #[error("index {db}: {source}")]
-    Sql { db: String, source: rusqlite::Error },
+    Sql { db: String, source: DbError },
     #[error("index {db}: schema version {found} is newer than this build knows ({known}); upgrade sohoa")]
     TooNew { db: String, found: i64, known: i64 },
     #[error("index {db}: no component {id}")]
@@ -528,12 +539,53 @@ pub trait Journal {
         at: &str,
     ) -> Result<(), IndexError>;
 
-    /// Batches still `processing` when the service starts were interrupted: marks them so and
-    /// returns how many.
-    fn jobs_interrupted(&mut self, at: &str) -> Result<usize, IndexError>;
+    /// Batches still `processing` that no node holds a lease on at `now` (seconds since the
+    /// epoch) were interrupted: marks them so and returns how many.
+    fn jobs_interrupted(&mut self, at: &str, now: i64) -> Result<usize, IndexError>;
 
     /// The journal, newest first; only batches in `state` when given; at most `limit`.
     fn jobs(&mut self, state: Option<JobState>, limit: usize) -> Result<Vec<JobRow>, IndexError>;
+
+    /// Claims the batch `job_key` for `node` until `expires_at` (seconds since the epoch, as
+    /// `now`): `true` when it is now this node's — nobody held it, its holder's lease ran
+    /// out (the holder was killed or cut off), or this node held it already. Atomic across
+    /// nodes (the index's write lock): two nodes never both get `true` for one live lease.
+    fn claim(
+        &mut self,
+        job_key: &str,
+        node: &str,
+        now: i64,
+        expires_at: i64,
+        at: &str,
+    ) -> Result<bool, IndexError>;
+
+    /// Extends `node`'s leases on `job_keys` to `expires_at`, removes every lease that ran
+    /// out before `now`, and returns the keys among `job_keys` the node no longer holds.
+    fn renew_leases(
+        &mut self,
+        node: &str,
+        job_keys: &[String],
+        now: i64,
+        expires_at: i64,
+    ) -> Result<Vec<String>, IndexError>;
+
+    /// Gives up `node`'s lease on `job_key` (the batch is done, or left for later).
+    fn release(&mut self, job_key: &str, node: &str) -> Result<(), IndexError>;
+
+    /// The leases there are, live or run out.
+    fn leases(&mut self) -> Result<Vec<Lease>, IndexError>;
+}
+
+/// A node's claim on a batch of the inbox (several `sohoa serve` on one index).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Lease {
+    pub job_key: String,
+    /// Who holds it (`[inbox] node`, else host name and process id).
+    pub node: String,
+    /// Seconds since the epoch.
+    pub expires_at: i64,
+    /// RFC 3339.
+    pub claimed_at: String,
 }
 
 /// The audit log (entries written with the changes they record, or alone).

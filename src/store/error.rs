@@ -43,6 +43,15 @@ pub enum StoreError {
         detail: String,
     },
 
+    #[error("{op} {url}: {detail}")]
+    Remote {
+        /// What was being done, e.g. "cannot write".
+        op: &'static str,
+        /// The object or bucket (`s3://bucket/key`).
+        url: String,
+        detail: String,
+    },
+
     #[error("{op} {}: {source}", path.display())]
     Io {
         /// What was being done, e.g. "cannot write the temporary file".

@@ -24,7 +24,10 @@ mod error;
 mod id;
 mod local;
 mod record;
+mod s3;
 
+#[cfg(test)]
+mod s3_tests;
 #[cfg(test)]
 mod tests;
 
@@ -35,6 +38,41 @@ pub use error::StoreError;
 pub use id::BlobId;
 pub use local::{LocalStore, DEFAULT_MAX_BLOB_SIZE};
 pub use record::{RecordKey, MAX_RECORD_SIZE};
+pub use s3::{S3Location, S3Store, PART_SIZE};
+
+/// Where the blobs live: `[store] url` (parsed from the configuration without I/O).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreLocation {
+    /// A folder on this machine (the embedded default).
+    Local(std::path::PathBuf),
+    /// A bucket of an S3-compatible object store.
+    S3(S3Location),
+}
+
+impl StoreLocation {
+    /// Opens it (an object store: reads its credentials and checks the bucket answers).
+    pub fn open(&self) -> Result<Box<dyn BlobStore>, StoreError> {
+        Ok(match self {
+            StoreLocation::Local(root) => Box::new(LocalStore::open(root)?),
+            StoreLocation::S3(loc) => Box::new(S3Store::open(loc)?),
+        })
+    }
+
+    /// Whether processes on several machines may share it (an object store).
+    pub fn is_shared(&self) -> bool {
+        matches!(self, StoreLocation::S3(_))
+    }
+}
+
+impl std::fmt::Display for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreLocation::Local(p) => write!(f, "file:{}", p.display()),
+            StoreLocation::S3(l) => f.write_str(&l.url()),
+        }
+    }
+}
 
 /// What [`BlobStore::open`] returns: the blob's bytes, seekable (a PDF is read from its end).
 pub trait ReadSeek: Read + Seek + Send {}

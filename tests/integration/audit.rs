@@ -17,7 +17,8 @@ use crate::ingest::{json, run};
 /// the checkpoint's outcome.
 fn anchored(dir: &Path, tsa: &TestTsa) -> (PathBuf, Value) {
     let c = |n: &str| certs(n).display().to_string();
-    let cfg = store_config(
+    // local: the test forks the desk's state by copying its folder
+    let cfg = local_store_config(
         dir,
         "000.00.10.H59",
         &format!(

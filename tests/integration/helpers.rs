@@ -574,17 +574,35 @@ pub fn sign_ok(input: &Path, output: &Path, extra: &[&str]) -> Output {
 }
 
 /// Writes `dir/config.toml` for a store in `dir/data` of unit `unit`, signing with the test
-/// official's `.p12` and trusting the test root, followed by `extra` (more sections).
+/// official's `.p12` and trusting the test root, followed by `extra` (more sections). The
+/// index and the blobs are on the run's backend (`backend::config_lines`).
 pub fn store_config(dir: &Path, unit: &str, extra: &str) -> PathBuf {
+    let (store_lines, index_section) = crate::backend::config_lines();
+    store_config_on(dir, unit, extra, &store_lines, &index_section)
+}
+
+/// [`store_config`] with the index and blobs in `dir/data` whatever the run's backend (a test
+/// that copies or edits the store's files itself).
+pub fn local_store_config(dir: &Path, unit: &str, extra: &str) -> PathBuf {
+    store_config_on(dir, unit, extra, "", "")
+}
+
+fn store_config_on(
+    dir: &Path,
+    unit: &str,
+    extra: &str,
+    store_lines: &str,
+    index_section: &str,
+) -> PathBuf {
     let c = |n: &str| certs(n).display().to_string();
     let cfg = dir.join("config.toml");
     std::fs::write(
         &cfg,
         format!(
-            "[sign]\ndefault_signer = \"official\"\n\
+            "{index_section}[sign]\ndefault_signer = \"official\"\n\
              [signers.official]\npkcs12 = \"{}\"\npassphrase_file = \"{}\"\n\
              [trust]\nanchors = [\"{}\"]\nintermediates = [\"{}\"]\n\
-             [store]\nroot = \"data\"\nunit = \"{unit}\"\n{extra}",
+             [store]\nroot = \"data\"\nunit = \"{unit}\"\n{store_lines}{extra}",
             c("official-signer.p12"),
             c("PASSPHRASE-TEST-ONLY.txt"),
             c("root-ca.pem"),
@@ -593,6 +611,23 @@ pub fn store_config(dir: &Path, unit: &str, extra: &str) -> PathBuf {
     )
     .expect("write config.toml");
     cfg
+}
+
+/// `n` distinct scans written into `inbox`, cycling through `sources` (files of
+/// samples/scans), each made distinct by bytes after its image data: their names and
+/// SHA-256s.
+pub fn distinct_scans(inbox: &Path, n: usize, sources: &[&str]) -> Vec<(String, String)> {
+    (0..n)
+        .map(|i| {
+            let src = sources[i % sources.len()];
+            let mut bytes = read(&root().join("samples/scans").join(src));
+            bytes.extend_from_slice(format!("copy {i}").as_bytes());
+            let name = format!("{i:03}-{src}");
+            std::fs::write(inbox.join(&name), &bytes).expect("write a scan");
+            let sha = hex::encode(sohoa::pki::digest::DigestAlg::Sha256.digest(&bytes));
+            (name, sha)
+        })
+        .collect()
 }
 
 /// A reproducible pseudo-random sequence for kill tests: `SOHOA_KILL_SEED` replays one

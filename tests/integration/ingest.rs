@@ -31,21 +31,9 @@ pub fn json(cfg: &Path, args: &[&str]) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)))
 }
 
-fn blobs(dir: &Path) -> Vec<PathBuf> {
-    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    let mut v = Vec::new();
-    walk(&dir.join("data/blobs"), &mut v);
-    v.sort();
-    v
+/// The store's blobs as (name, bytes), read behind its back (see `backend::stored_blobs`).
+fn blobs(cfg: &Path) -> Vec<(String, Vec<u8>)> {
+    crate::backend::stored_blobs(cfg)
 }
 
 #[test]
@@ -78,12 +66,11 @@ fn a_batch_is_stored_signed_indexed_found_and_reused() {
     assert_eq!(papers.len(), want);
     assert!(papers.iter().all(|p| p["already_stored"] == false));
     // the scan plus one signed PDF/A per paper, each stored once under its SHA-256
-    let stored = blobs(dir.path());
+    let stored = blobs(&cfg);
     assert_eq!(stored.len(), want + 1);
-    for b in &stored {
-        let name = b.file_name().unwrap().to_str().unwrap();
-        let sha = sohoa::pki::digest::DigestAlg::Sha256.digest(&read(b));
-        assert_eq!(hex::encode(sha), name, "blob {name} holds other bytes");
+    for (name, bytes) in &stored {
+        let sha = sohoa::pki::digest::DigestAlg::Sha256.digest(bytes);
+        assert_eq!(&hex::encode(sha), name, "blob {name} holds other bytes");
     }
 
     // found by dossier; every stored signature verifies, also for pyHanko
@@ -93,11 +80,10 @@ fn a_batch_is_stored_signed_indexed_found_and_reused() {
         assert_eq!(f["signature_verifies"], true, "{f}");
     }
     let signed = papers[0]["signed_sha256"].as_str().unwrap();
-    let signed_path = stored
-        .iter()
-        .find(|p| p.file_name().unwrap() == signed)
-        .unwrap();
-    let (code, out) = pyhanko_validate(signed_path, &certs("root-ca.pem"));
+    let (_, signed_bytes) = stored.iter().find(|(name, _)| name == signed).unwrap();
+    let signed_path = dir.path().join("signed.pdf");
+    std::fs::write(&signed_path, signed_bytes).unwrap();
+    let (code, out) = pyhanko_validate(&signed_path, &certs("root-ca.pem"));
     assert_eq!(code, 0, "{out}");
 
     // by ID number, by type, by text without diacritics
@@ -136,7 +122,7 @@ fn a_batch_is_stored_signed_indexed_found_and_reused() {
         .unwrap()
         .iter()
         .all(|p| p["already_stored"] == true));
-    assert_eq!(blobs(dir.path()), stored);
+    assert_eq!(blobs(&cfg), stored);
 
     // the store and the index agree; a paper copied out is the stored file, logged
     let check = json(&cfg, &["store", "check", "--rehash", "--json"]);
@@ -147,7 +133,7 @@ fn a_batch_is_stored_signed_indexed_found_and_reused() {
     let id = papers[0]["component_id"].as_i64().unwrap().to_string();
     let o = run(&cfg, &["store", "get", &id, "-o", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
-    assert_eq!(read(&out), read(signed_path));
+    assert_eq!(read(&out), read(&signed_path));
     // never over an existing file
     let o = run(&cfg, &["store", "get", &id, "-o", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
@@ -211,19 +197,16 @@ fn a_batch_is_stored_signed_indexed_found_and_reused() {
     // the audit log verifies, records the override, and an edit is caught
     let a = json(&cfg, &["audit", "verify", "--json"]);
     assert!(a["first_break"].is_null(), "{a}");
-    let db = dir.path().join("data/index.sqlite");
-    let py = Command::new("python3")
-        .args([
-            "-c",
-            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); \
-             print(*[c.execute(\"select count(*) from audit_log where action=?\", (a,)).fetchone()[0] for a in ('override', 'download')]); \
-             c.execute(\"update audit_log set actor='someone' where seq=2\"); c.commit()",
-            db.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(py.status.success(), "{}", text(&py));
-    assert_eq!(String::from_utf8_lossy(&py.stdout).trim(), "1 1");
+    let log = crate::backend::open_index(&cfg).audit_log().unwrap();
+    let count = |a: sohoa::audit::Action| log.iter().filter(|e| e.action == a).count();
+    assert_eq!(
+        (
+            count(sohoa::audit::Action::Override),
+            count(sohoa::audit::Action::Download)
+        ),
+        (1, 1)
+    );
+    crate::backend::raw_sql(&cfg, "UPDATE audit_log SET actor = 'someone' WHERE seq = 2");
     let o = run(&cfg, &["audit", "verify"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("entry 2 was changed"), "{}", text(&o));
@@ -382,7 +365,7 @@ fn ingest_killed_at_random_moments_stores_every_paper_once() {
             }
         }
     }
-    let dir = store;
+    let _dir = store;
     let last = json(
         &cfg,
         &[
@@ -398,10 +381,7 @@ fn ingest_killed_at_random_moments_stores_every_paper_once() {
 
     // the same papers as the uninterrupted run, each indexed once, every one verifying
     assert_eq!(papers_in(&cfg), papers_in(&clean_cfg));
-    let db = sohoa::index::SqliteIndex::open(&dir.path().join("data/index.sqlite")).unwrap();
-    let mut db = db;
-    use sohoa::index::AuditTrail;
-    let log = db.audit_log().unwrap();
+    let log = crate::backend::open_index(&cfg).audit_log().unwrap();
     let ingests = log
         .iter()
         .filter(|e| e.action == sohoa::audit::Action::Ingest)
@@ -415,9 +395,8 @@ fn ingest_killed_at_random_moments_stores_every_paper_once() {
     assert_eq!(check["damaged"], serde_json::json!([]), "{check}");
     assert_eq!(check["referenced"].as_u64().unwrap() as usize, want + 1);
     // no half-written blob under blobs/: every file there hashes to its name
-    for b in blobs(dir.path()) {
-        let name = b.file_name().unwrap().to_str().unwrap().to_string();
-        let sha = sohoa::pki::digest::DigestAlg::Sha256.digest(&read(&b));
+    for (name, bytes) in blobs(&cfg) {
+        let sha = sohoa::pki::digest::DigestAlg::Sha256.digest(&bytes);
         assert_eq!(hex::encode(sha), name);
     }
 }

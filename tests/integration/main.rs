@@ -3,12 +3,15 @@
 
 mod api;
 mod audit;
+mod backend;
 mod classify;
 mod codes;
 mod deb;
 mod digitize;
 mod helpers;
 pub mod ingest;
+mod migrate;
+mod nodes;
 mod package;
 mod progress;
 mod renew;

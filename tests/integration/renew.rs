@@ -17,15 +17,25 @@ const UNIT: &str = "000.00.10.H59";
 /// A desk in `dir` signing B-T with the official's key through `tsa`, trusting the test PKI
 /// with its CRLs (the validation data a renewal embeds).
 fn config(dir: &Path, tsa: &str) -> PathBuf {
+    config_on(dir, tsa, crate::backend::config_lines())
+}
+
+/// [`config`] with the index and blobs in `dir/data` whatever the run's backend (the kill test
+/// forks a desk's state by copying that folder).
+fn local_config(dir: &Path, tsa: &str) -> PathBuf {
+    config_on(dir, tsa, (String::new(), String::new()))
+}
+
+fn config_on(dir: &Path, tsa: &str, (store_lines, index_section): (String, String)) -> PathBuf {
     let c = |n: &str| format!("{:?}", certs(n));
     let cfg = dir.join("config.toml");
     std::fs::write(
         &cfg,
         format!(
-            "[sign]\ndefault_signer = \"stamped\"\n\
+            "{index_section}[sign]\ndefault_signer = \"stamped\"\n\
              [signers.stamped]\npkcs12 = {}\npassphrase_file = {}\ntsa_url = \"{tsa}\"\n\
              [trust]\nanchors = [{}]\nintermediates = [{}]\ncrls = [{}, {}]\n\
-             [store]\nroot = \"data\"\nunit = \"{UNIT}\"\nsigner = \"stamped\"\n",
+             [store]\nroot = \"data\"\nunit = \"{UNIT}\"\nsigner = \"stamped\"\n{store_lines}",
             c("official-signer.p12"),
             c("PASSPHRASE-TEST-ONLY.txt"),
             c("root-ca.pem"),
@@ -63,9 +73,7 @@ fn ingest(cfg: &Path) -> usize {
 
 /// Renewal audit entries per paper.
 fn renewals(cfg: &Path) -> std::collections::BTreeMap<String, usize> {
-    let db = cfg.parent().unwrap().join("data/index.sqlite");
-    let mut index = sohoa::index::SqliteIndex::open(&db).unwrap();
-    use sohoa::index::AuditTrail;
+    let mut index = crate::backend::open_index(cfg);
     let mut m = std::collections::BTreeMap::new();
     for e in index.audit_log().unwrap() {
         if e.action == sohoa::audit::Action::Renew {
@@ -77,9 +85,7 @@ fn renewals(cfg: &Path) -> std::collections::BTreeMap<String, usize> {
 
 /// Every paper's stored file verifies in 2047 (signer and first TSA expired), long-term.
 fn all_verify_in_2047(cfg: &Path, dir: &Path, n: usize) {
-    let db = dir.join("data/index.sqlite");
-    let mut index = sohoa::index::SqliteIndex::open(&db).unwrap();
-    use sohoa::index::Papers;
+    let mut index = crate::backend::open_index(cfg);
     let papers = index.signed_papers().unwrap();
     assert_eq!(papers.len(), n);
     for (id, _) in papers {
@@ -172,12 +178,12 @@ fn store_renew_killed_at_random_moments_leaves_store_and_index_consistent_and_re
     let tsa = TestTsa::start();
     let archive = TestTsa::start_as("archive-tsa");
     let pristine = tmp();
-    let cfg = config(pristine.path(), &tsa.url);
+    let cfg = local_config(pristine.path(), &tsa.url);
     let n = ingest(&cfg);
     // One uninterrupted renewal, timed, in a copy.
     let timed = tmp();
     copy_dir(&pristine.path().join("data"), timed.path());
-    let timed_cfg = config(timed.path(), &tsa.url);
+    let timed_cfg = local_config(timed.path(), &tsa.url);
     let t = Instant::now();
     let r = renew(&timed_cfg, "2047-01-01", &archive.url);
     let full = t.elapsed();
@@ -189,7 +195,7 @@ fn store_renew_killed_at_random_moments_leaves_store_and_index_consistent_and_re
     for round in 0..4 {
         let d = tmp();
         copy_dir(&pristine.path().join("data"), d.path());
-        let cfg = config(d.path(), &tsa.url);
+        let cfg = local_config(d.path(), &tsa.url);
         // one to three kills in a row on the same store, then a run to the end
         for _ in 0..=(next() % 3) {
             let at = full.mul_f64(0.05 + (next() % 900) as f64 / 1000.0);
@@ -237,7 +243,7 @@ fn store_renew_killed_at_random_moments_leaves_store_and_index_consistent_and_re
     // within 7,400 days (to 2047) every paper is due.
     let d = tmp();
     copy_dir(&pristine.path().join("data"), d.path());
-    let cfg = config(d.path(), &tsa.url);
+    let cfg = local_config(d.path(), &tsa.url);
     let mut text_cfg = std::fs::read_to_string(&cfg).unwrap();
     text_cfg = text_cfg.replace(
         &format!("tsa_url = \"{}\"\n", tsa.url),

@@ -263,18 +263,7 @@ fn the_service_killed_at_random_moments_loses_nothing_and_stores_nothing_twice()
         "uy-quyen-trang-1.png",
         "to-khai-to-roi.jpg",
     ];
-    let mut inputs = Vec::new();
-    for i in 0..n_files {
-        let src = sources[i % sources.len()];
-        let mut bytes = read(&root().join("samples/scans").join(src));
-        bytes.extend_from_slice(format!("copy {i}").as_bytes());
-        let name = format!("{i:03}-{src}");
-        std::fs::write(unit.join(&name), &bytes).unwrap();
-        inputs.push((
-            name,
-            hex::encode(sohoa::pki::digest::DigestAlg::Sha256.digest(&bytes)),
-        ));
-    }
+    let inputs = distinct_scans(&unit, n_files, &sources);
     std::fs::write(unit.join("broken.jpg"), b"\xff\xd8\xff\xe0 not really").unwrap();
 
     let start = Instant::now();
@@ -333,9 +322,7 @@ fn the_service_killed_at_random_moments_loses_nothing_and_stores_nothing_twice()
     );
 
     // each scan's paper indexed once, the store agrees, the audit log verifies
-    let db = dir.path().join("data/index.sqlite");
-    let mut index = sohoa::index::SqliteIndex::open(&db).unwrap();
-    use sohoa::index::{AuditTrail, Papers};
+    let mut index = crate::backend::open_index(&cfg);
     for (name, sha) in inputs.iter().filter(|(_, s)| !set_aside.contains(s)) {
         let rows = index
             .find(&sohoa::index::Query {

@@ -20,7 +20,6 @@ use super::auth::{require, Denied, Role, User};
 use super::error::{internal, ApiResult};
 use super::ApiState;
 use crate::desk::{Actor, Desk, Units};
-use crate::index::SqliteIndex;
 
 /// The caller: an API token from the configuration, or a session a login opened.
 fn user(s: &ApiState, h: &HeaderMap, roles: &[Role]) -> ApiResult<User> {
@@ -57,15 +56,16 @@ async fn with_desk<T: Send + 'static>(
 ) -> ApiResult<T> {
     let s = s.clone();
     tokio::task::spawn_blocking(move || {
-        let mut ix = SqliteIndex::open(&s.db).map_err(internal)?;
-        let mut desk = Desk {
-            store: &s.store,
-            index: &mut ix,
-            verify: &s.verify,
-            clock: &s.clock,
-            actor: &actor,
-        };
-        f(&mut desk, &s)
+        s.index.with(|ix| {
+            let mut desk = Desk {
+                store: s.store.as_ref(),
+                index: ix,
+                verify: &s.verify,
+                clock: &s.clock,
+                actor: &actor,
+            };
+            f(&mut desk, &s)
+        })
     })
     .await
     .map_err(internal)?

@@ -1,279 +1,325 @@
 //! Stage `store`, the index on SQLite (embedded default): WAL journal, `synchronous = FULL`,
 //! foreign keys on; full text in an FTS5 table over the diacritic-free OCR text, so "quyen su
-//! dung dat" finds "quyền sử dụng đất" (and "đất" is found from "dat": đ folds to d).
+//! dung dat" finds "quyền sử dụng đất" (and "đất" is found from "dat": đ folds to d). The
+//! statements themselves are shared with PostgreSQL (`super::sql`).
 
 use std::path::Path;
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OptionalExtension, Transaction};
 
-mod audit;
-mod certify;
-mod decisions;
-mod journal;
-mod likeness;
-mod outbox;
-mod papers;
-
-use super::schema::{latest, MIGRATIONS};
-use super::{
-    AuditRequest, AuditTrail, ComponentRow, Counts, Decisions, DossierRow, IndexError, JobRow,
-    JobState, Journal, NewComponent, Papers, Query, Review, ReviewState, SignatureInfo,
-};
-use crate::audit::{next_entry, Action, AuditEntry};
+use super::sql::{Backend, DbError, Dialect, Row, Sql, SqlIndex, Tx, Value};
+use super::IndexError;
 use crate::text;
 
-use likeness::backfill_likeness_keys;
-#[cfg(test)]
-pub(super) use papers::BROAD_TEXT;
-
-/// A write transaction that takes the write lock at `BEGIN` (IMMEDIATE). Every change reads
-/// first (the audit chain's head, a register's last number); in WAL mode a deferred
-/// transaction that read before another connection committed fails at its first write with
-/// SQLITE_BUSY at once, without the busy timeout. Begun IMMEDIATE it waits its turn.
-pub(super) fn write_tx(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
-    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-}
+/// A text search matching more papers than this is "broad": ranking them all (bm25) would take
+/// seconds and rank nothing useful, so its newest this many matches are searched, newest
+/// first, unranked.
+pub const BROAD_TEXT: i64 = 5_000;
 
 /// The SQLite index.
-pub struct SqliteIndex {
-    pub(super) conn: Connection,
-    db: String,
+pub type SqliteIndex = SqlIndex<SqliteBackend>;
+
+/// A SQLite connection, as the index uses it.
+pub struct SqliteBackend {
+    conn: Connection,
 }
 
-impl SqliteIndex {
+impl SqlIndex<SqliteBackend> {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, IndexError> {
         let db = path.display().to_string();
-        let conn = Connection::open(path).map_err(|source| IndexError::Sql {
+        let conn = Connection::open(path).map_err(|e| IndexError::Sql {
             db: db.clone(),
-            source,
+            source: e.into(),
         })?;
-        Self::init(conn, db)
+        Self::init_sqlite(conn, db)
     }
 
     /// A private in-memory index (tests, one-shot runs).
     pub fn open_in_memory() -> Result<Self, IndexError> {
         let db = ":memory:".to_string();
-        let conn = Connection::open_in_memory().map_err(|source| IndexError::Sql {
+        let conn = Connection::open_in_memory().map_err(|e| IndexError::Sql {
             db: db.clone(),
-            source,
+            source: e.into(),
         })?;
-        Self::init(conn, db)
+        Self::init_sqlite(conn, db)
     }
 
-    fn init(conn: Connection, db: String) -> Result<Self, IndexError> {
-        let mut me = Self { conn, db };
-        me.conn
-            .pragma_update(None, "foreign_keys", "ON")
-            .map_err(|e| me.sql(e))?;
-        me.conn
-            .busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(|e| me.sql(e))?;
-        // WAL: readers do not block the writer; FULL: a committed transaction survives a power cut.
-        let _mode: String = me
-            .conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(|e| me.sql(e))?;
-        me.conn
-            .pragma_update(None, "synchronous", "FULL")
-            .map_err(|e| me.sql(e))?;
-        // reads through a memory map and a 64 MiB page cache: the text index of a million
-        // papers is gigabytes, and its posting lists are read page by page
-        me.conn
-            .pragma_update(None, "cache_size", -65_536)
-            .map_err(|e| me.sql(e))?;
-        // (an in-memory database answers with no row)
-        let _mmap: Option<i64> = me
-            .conn
-            .query_row("PRAGMA mmap_size = 1073741824", [], |r| r.get(0))
-            .optional()
-            .map_err(|e| me.sql(e))?;
-        me.migrate()?;
-        Ok(me)
-    }
-
-    fn sql(&self, source: rusqlite::Error) -> IndexError {
-        IndexError::Sql {
-            db: self.db.clone(),
-            source,
-        }
-    }
-
-    /// The schema version in the database.
-    pub fn schema_version(&self) -> Result<i64, IndexError> {
-        self.conn
-            .query_row(
-                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.sql(e))
-    }
-
-    fn migrate(&mut self) -> Result<i64, IndexError> {
-        self.conn
-            .execute_batch(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version INTEGER PRIMARY KEY,
-                    name TEXT NOT NULL,
-                    applied_at TEXT NOT NULL)",
-            )
-            .map_err(|e| self.sql(e))?;
-        let current = self.schema_version()?;
-        if current > latest() {
-            return Err(IndexError::TooNew {
-                db: self.db.clone(),
-                found: current,
-                known: latest(),
-            });
-        }
-        for m in MIGRATIONS.iter().filter(|m| m.version > current) {
-            let sql = sql_err(&self.db);
-            let tx = self.conn.transaction().map_err(sql)?;
-            tx.execute_batch(m.common).map_err(sql)?;
-            tx.execute_batch(m.sqlite).map_err(sql)?;
-            tx.execute(
-                "INSERT INTO schema_migrations (version, name, applied_at)
-                 VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
-                params![m.version, m.name],
-            )
-            .map_err(sql)?;
-            if m.version == 2 {
-                backfill_likeness_keys(&tx).map_err(sql)?;
-            }
-            tx.commit().map_err(sql)?;
-        }
-        self.schema_version()
-    }
-}
-
-/// Appends the next audit entry inside `tx`.
-pub(super) fn append_in(tx: &Transaction<'_>, a: &AuditRequest) -> rusqlite::Result<AuditEntry> {
-    let last = tx
-        .query_row(
-            "SELECT seq, time, actor, action, subject, details, prev_hash, hash
-             FROM audit_log ORDER BY seq DESC LIMIT 1",
-            [],
-            entry_of,
-        )
-        .optional()?;
-    let e = next_entry(
-        last.as_ref(),
-        a.time.clone(),
-        &a.actor,
-        a.action,
-        &a.subject,
-        &a.details,
-    );
-    tx.execute(
-        "INSERT INTO audit_log (seq, time, actor, action, subject, details, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            e.seq as i64,
-            e.time,
-            e.actor,
-            e.action.code(),
-            e.subject,
-            e.details,
-            e.prev_hash,
-            e.hash
-        ],
-    )?;
-    Ok(e)
-}
-
-pub(super) fn entry_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
-    let action: String = r.get(3)?;
-    let action = serde_json::from_value::<Action>(serde_json::Value::String(action.clone()))
-        .map_err(|_| {
-            rusqlite::Error::FromSqlConversionFailure(
-                3,
-                rusqlite::types::Type::Text,
-                format!("unknown audit action {action:?}").into(),
-            )
+    fn init_sqlite(conn: Connection, db: String) -> Result<Self, IndexError> {
+        configure(&conn).map_err(|e| IndexError::Sql {
+            db: db.clone(),
+            source: e.into(),
         })?;
-    Ok(AuditEntry {
-        seq: r.get::<_, i64>(0)?.max(0) as u64,
-        time: r.get(1)?,
-        actor: r.get(2)?,
-        action,
-        subject: r.get(4)?,
-        details: r.get(5)?,
-        prev_hash: r.get(6)?,
-        hash: r.get(7)?,
-    })
+        SqlIndex::init(SqliteBackend { conn }, db)
+    }
 }
 
-/// How many columns [`COMPONENT_COLUMNS`] has (a query's own columns come after).
-pub(super) const COMPONENT_COLUMN_COUNT: usize = 25;
-
-pub(super) const COMPONENT_COLUMNS: &str =
-    "c.id, c.unit_code, c.dossier_code, c.type_code, c.confidence,
-    c.review_state, c.pages, c.source_sha256, c.signed_sha256, c.issue_date, c.valid_until,
-    c.rescan_of, c.created_at, s.signer_subject, s.cert_serial, s.cert_issuer, s.signed_at,
-    s.level, (SELECT COUNT(*) FROM reuse_events r WHERE r.component_id = c.id), c.source_page,
-    (SELECT seq FROM certifications k WHERE k.copy_id = c.id),
-    (SELECT book FROM certifications k WHERE k.copy_id = c.id),
-    (SELECT source_id FROM certifications k WHERE k.copy_id = c.id), c.fields_json,
-    c.blank_pages";
-
-pub(super) fn component_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComponentRow> {
-    let state: String = r.get(5)?;
-    let signer: Option<String> = r.get(13)?;
-    let signature = match signer {
-        Some(signer_subject) => Some(SignatureInfo {
-            signer_subject,
-            cert_serial: r.get(14)?,
-            cert_issuer: r.get(15)?,
-            signed_at: r.get(16)?,
-            level: r.get(17)?,
-        }),
-        None => None,
+/// See [`SqlIndex::open_read_only`].
+pub(crate) fn open_read_only(path: &Path) -> Result<SqliteIndex, IndexError> {
+    let db = path.display().to_string();
+    let err = |e: rusqlite::Error| IndexError::Sql {
+        db: db.clone(),
+        source: e.into(),
     };
-    Ok(ComponentRow {
-        id: r.get(0)?,
-        unit_code: r.get(1)?,
-        dossier_code: r.get(2)?,
-        type_code: r.get(3)?,
-        confidence: r.get::<_, f64>(4)? as f32,
-        review_state: ReviewState::from_code(&state).unwrap_or(ReviewState::NeedsReview),
-        pages: r.get::<_, i64>(6)?.clamp(0, u32::MAX as i64) as u32,
-        blank_pages: r.get::<_, i64>(24)?.clamp(0, u32::MAX as i64) as u32,
-        source_sha256: r.get(7)?,
-        signed_sha256: r.get(8)?,
-        owner_ids: Vec::new(),
-        issue_date: r.get(9)?,
-        valid_until: r.get(10)?,
-        rescan_of: r.get(11)?,
-        created_at: r.get(12)?,
-        signature,
-        reuses: r.get::<_, i64>(18)?.clamp(0, u32::MAX as i64) as u32,
-        source_page: r.get::<_, i64>(19)?.clamp(0, u32::MAX as i64) as u32,
-        rank: None,
-        certified_copy: match (
-            r.get::<_, Option<i64>>(20)?,
-            r.get::<_, Option<String>>(21)?,
-            r.get::<_, Option<i64>>(22)?,
-        ) {
-            (Some(number), Some(book), Some(source_id)) => Some(crate::index::CertifiedCopy {
-                number,
-                book,
-                source_id,
-            }),
-            _ => None,
-        },
-        holder_name: crate::index::holder_name(&r.get::<_, String>(23)?),
-    })
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(err)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(err)?;
+    let mut me = SqlIndex {
+        db: SqliteBackend { conn },
+        name: db.clone(),
+    };
+    let found = me.schema_version()?;
+    let known = super::schema::latest();
+    if found != known {
+        return Err(IndexError::Invalid {
+            db,
+            message: format!(
+                "schema version {found}, this build's is {known}: open it once with this build \
+                 (e.g. sohoa store check) to bring it up to date, then copy it"
+            ),
+        });
+    }
+    Ok(me)
 }
 
-/// Maps a SQLite error to one naming the database `db`.
-pub(super) fn sql_err(db: &str) -> impl Fn(rusqlite::Error) -> IndexError + Copy + '_ {
-    move |source| IndexError::Sql {
-        db: db.to_string(),
-        source,
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // WAL: readers do not block the writer; FULL: a committed transaction survives a power cut.
+    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    // reads through a memory map and a 64 MiB page cache: the text index of a million
+    // papers is gigabytes, and its posting lists are read page by page
+    conn.pragma_update(None, "cache_size", -65_536)?;
+    // (an in-memory database answers with no row)
+    let _mmap: Option<i64> = conn
+        .query_row("PRAGMA mmap_size = 1073741824", [], |r| r.get(0))
+        .optional()?;
+    Ok(())
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Value::Null => ToSqlOutput::Owned(rusqlite::types::Value::Null),
+            Value::Int(v) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(*v)),
+            Value::Real(v) => ToSqlOutput::Owned(rusqlite::types::Value::Real(*v)),
+            Value::Text(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+        })
     }
 }
 
-// The roles of `Index` (see `super::Index`), one file each: `papers` (and its text search),
-// `likeness` (near-duplicate keys and lookups), `decisions` (reuse, review), `journal` (the
-// service's batches), `audit` (the log and the report's counts).
+fn row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    let n = r.as_ref().column_count();
+    let mut cells = Vec::with_capacity(n);
+    for i in 0..n {
+        cells.push(match r.get_ref(i)? {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(v) => Value::Int(v),
+            ValueRef::Real(v) => Value::Real(v),
+            ValueRef::Text(t) | ValueRef::Blob(t) => {
+                Value::Text(String::from_utf8_lossy(t).into_owned())
+            }
+        });
+    }
+    Ok(Row(cells))
+}
+
+fn exec(conn: &Connection, sql: &str, args: &[Value]) -> Result<u64, DbError> {
+    let mut st = conn.prepare_cached(sql)?;
+    Ok(st.execute(rusqlite::params_from_iter(args))? as u64)
+}
+
+fn rows(conn: &Connection, sql: &str, args: &[Value]) -> Result<Vec<Row>, DbError> {
+    let mut st = conn.prepare_cached(sql)?;
+    let rows = st.query_map(rusqlite::params_from_iter(args), row_of)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn each(
+    conn: &Connection,
+    sql: &str,
+    args: &[Value],
+    f: &mut dyn FnMut(Row) -> Result<(), DbError>,
+) -> Result<(), DbError> {
+    let mut st = conn.prepare(sql)?;
+    let mut rows = st.query(rusqlite::params_from_iter(args))?;
+    while let Some(r) = rows.next()? {
+        f(row_of(r)?)?;
+    }
+    Ok(())
+}
+
+impl Sql for Connection {
+    fn each(
+        &mut self,
+        sql: &str,
+        args: &[Value],
+        f: &mut dyn FnMut(Row) -> Result<(), DbError>,
+    ) -> Result<(), DbError> {
+        each(self, sql, args, f)
+    }
+
+    fn exec(&mut self, sql: &str, args: &[Value]) -> Result<u64, DbError> {
+        exec(self, sql, args)
+    }
+
+    fn rows(&mut self, sql: &str, args: &[Value]) -> Result<Vec<Row>, DbError> {
+        rows(self, sql, args)
+    }
+
+    fn insert_id(&mut self, sql: &str, args: &[Value]) -> Result<i64, DbError> {
+        exec(self, sql, args)?;
+        Ok(self.last_insert_rowid())
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), DbError> {
+        Ok(self.execute_batch(sql)?)
+    }
+}
+
+/// A SQLite transaction.
+struct SqliteTx<'a>(Transaction<'a>);
+
+impl Sql for SqliteTx<'_> {
+    fn each(
+        &mut self,
+        sql: &str,
+        args: &[Value],
+        f: &mut dyn FnMut(Row) -> Result<(), DbError>,
+    ) -> Result<(), DbError> {
+        each(&self.0, sql, args, f)
+    }
+
+    fn exec(&mut self, sql: &str, args: &[Value]) -> Result<u64, DbError> {
+        exec(&self.0, sql, args)
+    }
+
+    fn rows(&mut self, sql: &str, args: &[Value]) -> Result<Vec<Row>, DbError> {
+        rows(&self.0, sql, args)
+    }
+
+    fn insert_id(&mut self, sql: &str, args: &[Value]) -> Result<i64, DbError> {
+        exec(&self.0, sql, args)?;
+        Ok(self.0.last_insert_rowid())
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), DbError> {
+        Ok(self.0.execute_batch(sql)?)
+    }
+}
+
+impl Tx for SqliteTx<'_> {
+    fn commit(self: Box<Self>) -> Result<(), DbError> {
+        Ok(self.0.commit()?)
+    }
+}
+
+/// How many papers the FTS query `fts` matches, counting no further than `cap + 1`
+/// (cheap: it stops there).
+fn matches_up_to(conn: &Connection, fts: &str, cap: i64) -> Result<i64, DbError> {
+    let r = rows(
+        conn,
+        "SELECT COUNT(*) FROM (SELECT rowid FROM component_text
+         WHERE component_text MATCH ?1 LIMIT ?2)",
+        &[Value::from(fts), Value::Int(cap + 1)],
+    )?;
+    r.first().map_or(Ok(0), |r| r.int(0))
+}
+
+impl Backend for SqliteBackend {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn conn(&mut self) -> &mut dyn Sql {
+        &mut self.conn
+    }
+
+    /// IMMEDIATE: in WAL mode a deferred transaction that read before another connection
+    /// committed fails at its first write with SQLITE_BUSY at once, without the busy timeout.
+    /// Begun IMMEDIATE it waits its turn.
+    fn write(&mut self) -> Result<Box<dyn Tx + '_>, DbError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        Ok(Box::new(SqliteTx(tx)))
+    }
+
+    fn text_insert(tx: &mut dyn Sql, id: i64, ocr_text: &str) -> Result<(), DbError> {
+        tx.exec(
+            "INSERT INTO component_text (rowid, folded) VALUES (?1, ?2)",
+            &[Value::Int(id), Value::Text(text::fold(ocr_text))],
+        )
+        .map(|_| ())
+    }
+
+    /// The matches are chosen inside the FTS table before any row of `components` is read:
+    /// - more than [`BROAD_TEXT`] matches: the newest, unranked;
+    /// - otherwise ranked by bm25 (Robertson–Spärck Jones, FTS5's `bm25()`) over the words on
+    ///   at most [`BROAD_TEXT`] papers; the commoner words only filter, because bm25 reads
+    ///   every posting of every word it weighs (a word on every paper costs ~40 ms at a
+    ///   million papers) and such words weigh nothing anyway.
+    fn text_matches(
+        &mut self,
+        words: &[String],
+        only_text: bool,
+        limit: usize,
+        args: &mut Vec<Value>,
+    ) -> Result<Option<String>, DbError> {
+        // each word quoted: a word holds only letters and digits, no FTS5 operator
+        let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+        let all = quoted.join(" ");
+        let n = matches_up_to(&self.conn, &all, BROAD_TEXT)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let mut arg = |v: String| {
+            args.push(Value::Text(v));
+            format!("?{}", args.len())
+        };
+        let newest = |m: String, scan: String| {
+            format!(
+                "SELECT rowid AS rid, 0.0 AS score FROM component_text
+                 WHERE component_text MATCH {m} ORDER BY rowid DESC {scan}"
+            )
+        };
+        if n > BROAD_TEXT {
+            let scan = if only_text { limit as i64 } else { BROAD_TEXT };
+            return Ok(Some(newest(arg(all), format!("LIMIT {scan}"))));
+        }
+        let mut rare = Vec::new();
+        for w in &quoted {
+            if matches_up_to(&self.conn, w, BROAD_TEXT)? <= BROAD_TEXT {
+                rare.push(w.as_str());
+            }
+        }
+        let lim = if only_text {
+            format!("LIMIT {limit}")
+        } else {
+            String::new()
+        };
+        Ok(Some(if rare.is_empty() {
+            newest(arg(all), lim)
+        } else if rare.len() == quoted.len() {
+            let m = arg(all);
+            format!(
+                "SELECT rowid AS rid, bm25(component_text) AS score FROM component_text
+                 WHERE component_text MATCH {m} ORDER BY score {lim}"
+            )
+        } else {
+            let (m1, m2) = (arg(rare.join(" ")), arg(all));
+            format!(
+                "SELECT rowid AS rid, bm25(component_text) AS score FROM component_text
+                 WHERE component_text MATCH {m1} AND rowid IN
+                   (SELECT rowid FROM component_text WHERE component_text MATCH {m2})
+                 ORDER BY score {lim}"
+            )
+        }))
+    }
+}

@@ -1,28 +1,34 @@
-//! Stage `store`, SQLite index: the audit log, and the grouped counts of the report (by the
-//! desk's calendar months).
+//! Stage `store`, the index's audit log on every database, and the grouped counts of the
+//! report (by the desk's calendar months).
 
+use super::likeness::marks;
 use super::*;
+use crate::index::report::{Count, ReportCounts};
+use crate::index::{AuditTrail, Counts};
 
-impl AuditTrail for SqliteIndex {
+impl<B: Backend> AuditTrail for SqlIndex<B> {
     fn append_audit(&mut self, a: &AuditRequest) -> Result<AuditEntry, IndexError> {
-        let sql = sql_err(&self.db);
-        let tx = write_tx(&mut self.conn).map_err(sql)?;
-        let e = append_in(&tx, a).map_err(sql)?;
-        tx.commit().map_err(sql)?;
-        Ok(e)
+        self.write_sql(|tx| append_in(tx, a))
     }
 
     fn audit_log(&mut self) -> Result<Vec<AuditEntry>, IndexError> {
         // stored order: the table's row order, not seq, so a reordering shows
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT seq, time, actor, action, subject, details, prev_hash, hash
-                 FROM audit_log ORDER BY rowid",
+        let order = self.db.dialect().audit_order();
+        let rows = self
+            .db
+            .conn()
+            .rows(
+                &format!(
+                    "SELECT seq, time, actor, action, subject, details, prev_hash, hash
+                     FROM audit_log ORDER BY {order}"
+                ),
+                &[],
             )
-            .map_err(|e| self.sql(e))?;
-        let rows = st.query_map([], entry_of).map_err(|e| self.sql(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))
+            .map_err(self.err())?;
+        rows.iter()
+            .map(entry_of)
+            .collect::<Result<_, _>>()
+            .map_err(self.err())
     }
 
     fn audit_about(
@@ -41,20 +47,22 @@ impl AuditTrail for SqliteIndex {
         };
         // in chunks: SQLite bounds the number of parameters of one statement
         for chunk in subjects.chunks(500) {
-            let marks = vec!["?"; chunk.len()].join(", ");
-            let mut st = self
-                .conn
-                .prepare(&format!(
-                    "SELECT seq, time, actor, action, subject, details, prev_hash, hash
-                     FROM audit_log WHERE subject IN ({marks}){skip} ORDER BY seq LIMIT {}",
-                    limit.max(1)
-                ))
-                .map_err(|e| self.sql(e))?;
-            let rows = st
-                .query_map(rusqlite::params_from_iter(chunk.iter()), entry_of)
-                .map_err(|e| self.sql(e))?;
-            for r in rows {
-                out.push(r.map_err(|e| self.sql(e))?);
+            let args: Vec<Value> = chunk.iter().map(Value::from).collect();
+            let rows = self
+                .db
+                .conn()
+                .rows(
+                    &format!(
+                        "SELECT seq, time, actor, action, subject, details, prev_hash, hash
+                         FROM audit_log WHERE subject IN ({}){skip} ORDER BY seq LIMIT {}",
+                        marks(1, chunk.len()),
+                        limit.max(1)
+                    ),
+                    &args,
+                )
+                .map_err(self.err())?;
+            for r in &rows {
+                out.push(entry_of(r).map_err(self.err())?);
             }
         }
         out.sort_by_key(|e| e.seq);
@@ -63,27 +71,24 @@ impl AuditTrail for SqliteIndex {
     }
 }
 
-impl Counts for SqliteIndex {
-    fn report_counts(
-        &mut self,
-        utc_offset_minutes: i32,
-    ) -> Result<crate::index::report::ReportCounts, IndexError> {
-        // `?1` moves the stored UTC times ("…Z") to the desk's clock before taking the month;
-        // a time SQLite cannot read keeps its first seven characters (as before)
-        let modifier = format!("{utc_offset_minutes:+} minutes");
-        let counts = |sql: &str| -> Result<Vec<crate::index::report::Count>, IndexError> {
-            let mut st = self.conn.prepare(sql).map_err(|e| self.sql(e))?;
-            let rows = st
-                .query_map([&modifier], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)?.max(0) as u64))
-                })
-                .map_err(|e| self.sql(e))?;
-            rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))
+impl<B: Backend> Counts for SqlIndex<B> {
+    fn report_counts(&mut self, utc_offset_minutes: i32) -> Result<ReportCounts, IndexError> {
+        // `?1` moves the stored UTC times ("…Z") to the desk's clock before taking the month
+        let dialect = self.db.dialect();
+        let mut counts = |sql: &str| -> Result<Vec<Count>, IndexError> {
+            let rows = self
+                .db
+                .conn()
+                .rows(sql, args![utc_offset_minutes])
+                .map_err(self.err())?;
+            rows.iter()
+                .map(|r| Ok((r.text(0)?, r.text(1)?, r.int(2)?.max(0) as u64)))
+                .collect::<Result<_, DbError>>()
+                .map_err(self.err())
         };
-        let month =
-            |col: &str| format!("COALESCE(strftime('%Y-%m', {col}, ?1), substr({col}, 1, 7))");
+        let month = |col: &str| dialect.month(col, 1);
         let (received, created, at) = (month("received_at"), month("c.created_at"), month("at"));
-        Ok(crate::index::report::ReportCounts {
+        Ok(ReportCounts {
             dossiers_received: counts(&format!(
                 "SELECT unit_code, {received} AS m, COUNT(*) FROM dossiers GROUP BY unit_code, m"
             ))?,
