@@ -118,6 +118,9 @@ pub fn run(
         None
     };
     let done = AtomicBool::new(false);
+    // the leases are renewed until the last worker is done (the batches in hand when the
+    // service stops are finished, and must stay this node's until then)
+    let workers_done = AtomicBool::new(false);
     std::thread::scope(|s| -> Result<(), InboxError> {
         let mut workers = Vec::new();
         for _ in 0..opts.workers.max(1) {
@@ -125,7 +128,7 @@ pub fn run(
                 s.spawn(|| worker(opts, deps, summary, &rx, &busy, &retry_at, &done, &leases)),
             );
         }
-        let renewer = s.spawn(|| renew(opts, deps, &held, &done));
+        let renewer = s.spawn(|| renew(opts, deps, &held, &workers_done));
         let scanned = scanner(
             opts,
             deps,
@@ -139,13 +142,18 @@ pub fn run(
             &leases,
         );
         done.store(true, Ordering::SeqCst);
-        let _ = renewer.join();
+        let mut failed = None;
         for w in workers {
             if let Ok(Err(e)) = w.join() {
-                return Err(e);
+                failed.get_or_insert(e);
             }
         }
-        scanned
+        workers_done.store(true, Ordering::SeqCst);
+        let _ = renewer.join();
+        match failed {
+            Some(e) => Err(e),
+            None => scanned,
+        }
     })
 }
 

@@ -280,8 +280,10 @@ fn copy_between<A: Backend, B: Backend>(
             }
             let mut tx = dst.db.write().map_err(&on_dst)?;
             for r in pending.iter() {
-                copied += tx.exec(&insert, &r.0).map_err(&on_dst)?;
-                if t.name == "components" {
+                let new = tx.exec(&insert, &r.0).map_err(&on_dst)?;
+                copied += new;
+                // its text with it, once (a row there already has its text)
+                if new > 0 && t.name == "components" {
                     let id = r.int(0).map_err(&on_dst)?;
                     let text = r.text(13).map_err(&on_dst)?;
                     B::text_insert(tx.as_mut(), id, &text).map_err(&on_dst)?;
