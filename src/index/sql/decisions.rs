@@ -2,6 +2,7 @@
 //! reused in counts as received) and reviews, each with its audit entry in one transaction.
 
 use super::likeness::marks;
+use super::papers::set_owners;
 use super::*;
 use crate::index::{Decisions, Review};
 
@@ -106,32 +107,7 @@ impl<B: Backend> Decisions for SqlIndex<B> {
             if changed == 0 {
                 return Err(IndexError::NoComponent { db: name, id });
             }
-            tx.exec(
-                "DELETE FROM component_owners WHERE component_id = ?1",
-                args![id],
-            )
-            .map_err(&err)?;
-            for p in &review.owner_ids {
-                tx.exec(
-                    "INSERT INTO component_owners (component_id, person_id) VALUES (?1, ?2)
-                     ON CONFLICT DO NOTHING",
-                    args![id, p],
-                )
-                .map_err(&err)?;
-            }
-            tx.exec(
-                "DELETE FROM component_tax_codes WHERE component_id = ?1",
-                args![id],
-            )
-            .map_err(&err)?;
-            for t in &review.tax_codes {
-                tx.exec(
-                    "INSERT INTO component_tax_codes (component_id, tax_code) VALUES (?1, ?2)
-                     ON CONFLICT DO NOTHING",
-                    args![id, t],
-                )
-                .map_err(&err)?;
-            }
+            set_owners(tx, id, &review.owner_ids, &review.tax_codes).map_err(&err)?;
             append_in(tx, audit).map_err(&err)
         })
     }

@@ -14,6 +14,34 @@ pub(crate) fn search_words(text: &str) -> Vec<String> {
     text::tokens(&folded).take(32).map(str::to_string).collect()
 }
 
+/// Sets paper `id`'s owners' identity numbers and tax codes inside `tx` (replacing any).
+pub(crate) fn set_owners(
+    tx: &mut dyn Sql,
+    id: i64,
+    owner_ids: &[String],
+    tax_codes: &[String],
+) -> Result<(), DbError> {
+    for (table, column, values) in [
+        ("component_owners", "person_id", owner_ids),
+        ("component_tax_codes", "tax_code", tax_codes),
+    ] {
+        tx.exec(
+            &format!("DELETE FROM {table} WHERE component_id = ?1"),
+            args![id],
+        )?;
+        for v in values {
+            tx.exec(
+                &format!(
+                    "INSERT INTO {table} (component_id, {column}) VALUES (?1, ?2)
+                     ON CONFLICT DO NOTHING"
+                ),
+                args![id, v],
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// Indexes one paper and appends its audit entry inside `tx`.
 pub(crate) fn add_in<B: Backend>(
     tx: &mut dyn Sql,
@@ -56,20 +84,7 @@ pub(crate) fn add_in<B: Backend>(
             c.blank_pages
         ],
     )?;
-    for p in &c.owner_ids {
-        tx.exec(
-            "INSERT INTO component_owners (component_id, person_id) VALUES (?1, ?2)
-             ON CONFLICT DO NOTHING",
-            args![id, p],
-        )?;
-    }
-    for t in &c.tax_codes {
-        tx.exec(
-            "INSERT INTO component_tax_codes (component_id, tax_code) VALUES (?1, ?2)
-             ON CONFLICT DO NOTHING",
-            args![id, t],
-        )?;
-    }
+    set_owners(tx, id, &c.owner_ids, &c.tax_codes)?;
     if let Some(s) = &c.signature {
         tx.exec(
             "INSERT INTO signatures (component_id, signer_subject, cert_serial, cert_issuer,
