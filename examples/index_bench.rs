@@ -217,10 +217,7 @@ fn measure<T>(queries: &[T], mut q: impl FnMut(&T) -> usize) -> (f64, f64, f64) 
 
 /// The PostgreSQL database's size on disk (tables, indexes, text index).
 fn pg_size(url: &str) -> Result<u64, Box<dyn std::error::Error>> {
-    let env = |k: &str| std::env::var(k).ok();
-    let pgpass = env("PGPASSFILE").and_then(|p| std::fs::read_to_string(p).ok());
-    let (cfg, _) = sohoa::index::pg_config(url, &env, pgpass.as_deref())?;
-    let mut c = cfg.connect(postgres::NoTls)?;
+    let mut c = sohoa::index::pg_connect(url)?;
     let n: i64 = c
         .query_one("SELECT pg_database_size(current_database())", &[])?
         .get(0);

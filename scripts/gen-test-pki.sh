@@ -337,4 +337,5 @@ grep -q '^Verification: OK' "$WORK/quiet.out"
 
 bash scripts/gen-test-pki-extra.sh
 bash scripts/gen-test-pki-ltv.sh
+bash scripts/gen-test-pki-tls.sh
 echo "gen-test-pki: ok ($OUT/)"

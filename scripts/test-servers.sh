@@ -10,7 +10,8 @@
 #
 # $STATE/env exports SOHOA_TEST_PG (a URL without password: the password is in the PGPASSFILE
 # it names), SOHOA_TEST_S3 (the endpoint), SOHOA_TEST_BUCKET (a bucket for the benchmarks) and
-# AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+# AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. PostgreSQL also speaks TLS, with the test
+# certificate certs-test/pg-server.pem (issued by certs-test/tls-ca.pem).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,12 +60,16 @@ start() {
   local pgport pgpass
   pgport=$(free_port)
   pgpass=$(secret)
-  mkdir -p "$STATE/pg" "$STATE/pgsock"
-  if [ "$(id -u)" -eq 0 ]; then chown postgres "$STATE/pg" "$STATE/pgsock"; fi
+  mkdir -p "$STATE/pg" "$STATE/pgsock" "$STATE/pgtls"
+  # TLS with the test certificate of certs-test/ (gen-test-pki-tls.sh): the tests connect with
+  # sslmode=verify-full against certs-test/tls-ca.pem; plain connections stay allowed
+  cp certs-test/pg-server.pem certs-test/pg-server.key.pem "$STATE/pgtls/"
+  chmod 0600 "$STATE/pgtls/pg-server.key.pem"
+  if [ "$(id -u)" -eq 0 ]; then chown -R postgres "$STATE/pg" "$STATE/pgsock" "$STATE/pgtls"; fi
   as_pg "$PGBIN/initdb" -D "$STATE/pg" -U postgres --encoding=UTF8 --locale=C.UTF-8 \
     --auth-local=trust --auth-host=scram-sha-256 >"$STATE/initdb.log" 2>&1
   as_pg "$PGBIN/pg_ctl" -D "$STATE/pg" -l "$STATE/pgsock/pg.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $pgport -k $STATE/pgsock -c unix_socket_permissions=0700 -c fsync=off -c max_connections=200" \
+    -o "-c listen_addresses=127.0.0.1 -p $pgport -k $STATE/pgsock -c unix_socket_permissions=0700 -c fsync=off -c max_connections=200 -c ssl=on -c ssl_cert_file=$STATE/pgtls/pg-server.pem -c ssl_key_file=$STATE/pgtls/pg-server.key.pem" \
     start >/dev/null
   # the tests' role may create databases (one per test), not more; its password goes in a
   # password file only its owner reads (as libpq wants)

@@ -67,14 +67,7 @@ pub(crate) fn fresh_pg_database() -> Option<String> {
     let (prefix, _) = base
         .rsplit_once('/')
         .expect("SOHOA_TEST_PG ends in /database");
-    let file = std::env::var("PGPASSFILE")
-        .ok()
-        .and_then(|p| std::fs::read_to_string(p).ok());
-    let (cfg, _) = crate::index::pg_config(&base, &|k| std::env::var(k).ok(), file.as_deref())
-        .expect("test server URL");
-    let mut client = cfg
-        .connect(postgres::NoTls)
-        .expect("connect to the test server");
+    let mut client = crate::index::pg_connect(&base).expect("connect to the test server");
     client
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .expect("create a test database");

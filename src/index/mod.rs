@@ -28,7 +28,7 @@ use crate::audit::{Action, AuditEntry};
 pub use location::{IndexLocation, LocationError};
 pub use outbox::{Attempt, Delivery, DeliveryState, NewEvent, Outbox};
 pub use pool::IndexPool;
-pub use postgres::{pg_config, ConnectError, PgBackend, PgIndex};
+pub use postgres::{pg_config, pg_connect, ConnectError, PgBackend, PgIndex, PgTarget, Tls};
 pub use sql::{DbError, Dialect, SqlIndex};
 pub use sqlite::{SqliteBackend, SqliteIndex};
 

@@ -5,7 +5,6 @@
 //! rewritten and re-hashed after an edit, and when the checkpoint or its signature is altered.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -17,8 +16,7 @@ use crate::ingest::{json, run};
 /// the checkpoint's outcome.
 fn anchored(dir: &Path, tsa: &TestTsa) -> (PathBuf, Value) {
     let c = |n: &str| certs(n).display().to_string();
-    // local: the test forks the desk's state by copying its folder
-    let cfg = local_store_config(
+    let cfg = store_config(
         dir,
         "000.00.10.H59",
         &format!(
@@ -49,42 +47,34 @@ pub(crate) fn verify(cfg: &Path) -> (i32, Value) {
     (o.status.code().unwrap_or(-1), v)
 }
 
-fn db(dir: &Path) -> rusqlite::Connection {
-    rusqlite::Connection::open(dir.join("data/index.sqlite")).expect("open the index")
-}
-
-fn entries(c: &rusqlite::Connection) -> Vec<sohoa::audit::AuditEntry> {
-    let mut st = c
-        .prepare(
-            "SELECT seq, time, actor, action, subject, details, prev_hash, hash
-             FROM audit_log ORDER BY rowid",
-        )
-        .unwrap();
-    st.query_map([], |r| {
-        let action: String = r.get(3)?;
-        Ok(sohoa::audit::AuditEntry {
-            seq: r.get::<_, i64>(0)? as u64,
-            time: r.get(1)?,
-            actor: r.get(2)?,
-            action: serde_json::from_value(Value::String(action)).expect("an action code"),
-            subject: r.get(4)?,
-            details: r.get(5)?,
-            prev_hash: r.get(6)?,
-            hash: r.get(7)?,
-        })
+/// The audit log of `cfg`'s index, read behind sohoa's back, in `seq` order (`audit_log.seq`:
+/// the number; PostgreSQL would sort a bare `seq` by the text column named after it).
+fn entries(cfg: &Path) -> Vec<sohoa::audit::AuditEntry> {
+    crate::backend::raw_rows(
+        cfg,
+        "SELECT CAST(seq AS TEXT), time, actor, action, subject, details, prev_hash, hash
+         FROM audit_log ORDER BY audit_log.seq",
+    )
+    .into_iter()
+    .map(|r| {
+        let col = |i: usize| r[i].clone().unwrap_or_default();
+        sohoa::audit::AuditEntry {
+            seq: col(0).parse().expect("a sequence number"),
+            time: col(1),
+            actor: col(2),
+            action: serde_json::from_value(Value::String(col(3))).expect("an action code"),
+            subject: col(4),
+            details: col(5),
+            prev_hash: col(6),
+            hash: col(7),
+        }
     })
-    .unwrap()
-    .collect::<Result<_, _>>()
-    .unwrap()
+    .collect()
 }
 
-/// Copies a store aside, so each tampering starts from the anchored original.
-fn copy_dir(from: &Path, to: &Path) {
-    let st = Command::new("cp")
-        .args(["-a", from.to_str().unwrap(), to.to_str().unwrap()])
-        .status()
-        .unwrap();
-    assert!(st.success());
+/// `s` quoted as an SQL string literal.
+fn quoted(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
 }
 
 /// The problems of a failed verdict name `key` and say `what`.
@@ -104,13 +94,6 @@ fn contradicts(cfg: &Path, key: &str, what: &str) {
     );
 }
 
-fn writable(p: &Path) {
-    let mut perm = std::fs::metadata(p).unwrap().permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    perm.set_readonly(false);
-    std::fs::set_permissions(p, perm).unwrap();
-}
-
 #[test]
 fn deleting_the_newest_entries_or_rewriting_the_chain_contradicts_a_signed_checkpoint() {
     let tsa = TestTsa::start();
@@ -127,9 +110,11 @@ fn deleting_the_newest_entries_or_rewriting_the_chain_contradicts_a_signed_check
     let again = json(&cfg, &["audit", "checkpoint", "--json"]);
     assert_eq!(again["outcome"], "unchanged", "{again:#}");
 
-    // the checkpoint and its signature are plain files an auditor checks with openssl
-    let json_path = dir.join("data/records").join(&key);
-    let p7s = PathBuf::from(format!("{}.p7s", json_path.display()));
+    // the checkpoint and its signature are plain objects an auditor checks with openssl
+    let json_path = base.path().join("checkpoint.json");
+    let p7s = base.path().join("checkpoint.json.p7s");
+    std::fs::write(&json_path, crate::backend::record(&cfg, &key)).unwrap();
+    std::fs::write(&p7s, crate::backend::record(&cfg, &format!("{key}.p7s"))).unwrap();
     let o = openssl_cms_verify_detached(&p7s, &json_path);
     assert!(o.status.success(), "openssl cms: {}", text(&o));
 
@@ -143,15 +128,12 @@ fn deleting_the_newest_entries_or_rewriting_the_chain_contradicts_a_signed_check
     assert_eq!(cp["finding"]["kind"], "holds");
 
     // 1. the newest 10 entries deleted: the chain that is left is intact, the checkpoint is not
-    let cut = base.path().join("cut");
-    copy_dir(&dir, &cut);
-    let cut_cfg = cut.join("config.toml");
-    db(&cut)
-        .execute(
-            "DELETE FROM audit_log WHERE seq > ?1",
-            [i64::try_from(seq).unwrap() - 10],
-        )
-        .unwrap();
+    let cut_cfg = crate::backend::fork(&cfg, &base.path().join("cut"));
+    let deleted = crate::backend::raw_sql(
+        &cut_cfg,
+        &format!("DELETE FROM audit_log WHERE seq > {}", seq - 10),
+    );
+    assert_eq!(deleted, 10);
     let (_, v) = verify(&cut_cfg);
     assert!(
         v["chain"]["first_break"].is_null() && v["chain"]["entries"].as_u64() > Some(0),
@@ -164,25 +146,25 @@ fn deleting_the_newest_entries_or_rewriting_the_chain_contradicts_a_signed_check
     );
 
     // 2. entry 3 edited and every hash after it recomputed: a chain that verifies on its own
-    let re = base.path().join("rewritten");
-    copy_dir(&dir, &re);
-    let re_cfg = re.join("config.toml");
-    {
-        let c = db(&re);
-        let mut prev = sohoa::audit::GENESIS.to_string();
-        for mut e in entries(&c) {
-            if e.seq == 3 {
-                e.actor = "someone.else".into();
-            }
-            e.prev_hash = prev;
-            e.hash = sohoa::audit::entry_hash(&e);
-            c.execute(
-                "UPDATE audit_log SET actor = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
-                rusqlite::params![e.actor, e.prev_hash, e.hash, e.seq as i64],
-            )
-            .unwrap();
-            prev = e.hash;
+    let re_cfg = crate::backend::fork(&cfg, &base.path().join("rewritten"));
+    let mut prev = sohoa::audit::GENESIS.to_string();
+    for mut e in entries(&re_cfg) {
+        if e.seq == 3 {
+            e.actor = "someone.else".into();
         }
+        e.prev_hash = prev;
+        e.hash = sohoa::audit::entry_hash(&e);
+        crate::backend::raw_sql(
+            &re_cfg,
+            &format!(
+                "UPDATE audit_log SET actor = {}, prev_hash = {}, hash = {} WHERE seq = {}",
+                quoted(&e.actor),
+                quoted(&e.prev_hash),
+                quoted(&e.hash),
+                e.seq
+            ),
+        );
+        prev = e.hash;
     }
     let (_, v) = verify(&re_cfg);
     assert!(
@@ -196,21 +178,18 @@ fn deleting_the_newest_entries_or_rewriting_the_chain_contradicts_a_signed_check
     assert!(text(&o).contains(&key), "{}", text(&o));
 
     // 3. the checkpoint edited to agree with the rewritten log: its signature no longer does
-    let forged = re.join("data/records").join(&key);
-    writable(&forged);
-    let body = std::fs::read_to_string(&forged).unwrap();
-    let new_head = entries(&db(&re))
+    let body = String::from_utf8(crate::backend::record(&re_cfg, &key)).unwrap();
+    let new_head = entries(&re_cfg)
         .into_iter()
         .find(|e| e.seq == seq)
         .unwrap()
         .hash;
     let old_head = cp["head"].as_str().unwrap();
-    std::fs::write(&forged, body.replace(old_head, &new_head)).unwrap();
+    crate::backend::overwrite_record(&re_cfg, &key, body.replace(old_head, &new_head).as_bytes());
     contradicts(&re_cfg, &key, "signature does not verify");
 
     // 4. the signature removed
-    let gone = base.path().join("unsigned");
-    copy_dir(&dir, &gone);
-    std::fs::remove_file(gone.join("data/records").join(format!("{key}.p7s"))).unwrap();
-    contradicts(&gone.join("config.toml"), &key, "has no signature");
+    let gone_cfg = crate::backend::fork(&cfg, &base.path().join("unsigned"));
+    crate::backend::remove_record(&gone_cfg, &format!("{key}.p7s"));
+    contradicts(&gone_cfg, &key, "has no signature");
 }

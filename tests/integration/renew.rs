@@ -17,16 +17,7 @@ const UNIT: &str = "000.00.10.H59";
 /// A desk in `dir` signing B-T with the official's key through `tsa`, trusting the test PKI
 /// with its CRLs (the validation data a renewal embeds).
 fn config(dir: &Path, tsa: &str) -> PathBuf {
-    config_on(dir, tsa, crate::backend::config_lines())
-}
-
-/// [`config`] with the index and blobs in `dir/data` whatever the run's backend (the kill test
-/// forks a desk's state by copying that folder).
-fn local_config(dir: &Path, tsa: &str) -> PathBuf {
-    config_on(dir, tsa, (String::new(), String::new()))
-}
-
-fn config_on(dir: &Path, tsa: &str, (store_lines, index_section): (String, String)) -> PathBuf {
+    let (store_lines, index_section) = crate::backend::config_lines();
     let c = |n: &str| format!("{:?}", certs(n));
     let cfg = dir.join("config.toml");
     std::fs::write(
@@ -163,27 +154,16 @@ fn store_renew_renews_papers_near_their_tsa_expiry_once_and_they_outlive_their_c
     all_verify_in_2047(&cfg, d.path(), n);
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    let st = Command::new("cp")
-        .arg("-a")
-        .arg(from)
-        .arg(to)
-        .status()
-        .unwrap();
-    assert!(st.success());
-}
-
 #[test]
 fn store_renew_killed_at_random_moments_leaves_store_and_index_consistent_and_renews_each_once() {
     let tsa = TestTsa::start();
     let archive = TestTsa::start_as("archive-tsa");
     let pristine = tmp();
-    let cfg = local_config(pristine.path(), &tsa.url);
-    let n = ingest(&cfg);
+    let pristine_cfg = config(pristine.path(), &tsa.url);
+    let n = ingest(&pristine_cfg);
     // One uninterrupted renewal, timed, in a copy.
     let timed = tmp();
-    copy_dir(&pristine.path().join("data"), timed.path());
-    let timed_cfg = local_config(timed.path(), &tsa.url);
+    let timed_cfg = crate::backend::fork(&pristine_cfg, &timed.path().join("desk"));
     let t = Instant::now();
     let r = renew(&timed_cfg, "2047-01-01", &archive.url);
     let full = t.elapsed();
@@ -194,8 +174,7 @@ fn store_renew_killed_at_random_moments_leaves_store_and_index_consistent_and_re
     let mut killed = 0;
     for round in 0..4 {
         let d = tmp();
-        copy_dir(&pristine.path().join("data"), d.path());
-        let cfg = local_config(d.path(), &tsa.url);
+        let cfg = crate::backend::fork(&pristine_cfg, &d.path().join("desk"));
         // one to three kills in a row on the same store, then a run to the end
         for _ in 0..=(next() % 3) {
             let at = full.mul_f64(0.05 + (next() % 900) as f64 / 1000.0);
@@ -242,8 +221,7 @@ fn store_renew_killed_at_random_moments_leaves_store_and_index_consistent_and_re
     // The service renews on its schedule ([store] renew_every_hours), here once at start:
     // within 7,400 days (to 2047) every paper is due.
     let d = tmp();
-    copy_dir(&pristine.path().join("data"), d.path());
-    let cfg = local_config(d.path(), &tsa.url);
+    let cfg = crate::backend::fork(&pristine_cfg, &d.path().join("desk"));
     let mut text_cfg = std::fs::read_to_string(&cfg).unwrap();
     text_cfg = text_cfg.replace(
         &format!("tsa_url = \"{}\"\n", tsa.url),
@@ -254,7 +232,7 @@ fn store_renew_killed_at_random_moments_leaves_store_and_index_consistent_and_re
     );
     text_cfg.push_str("renew_every_hours = 24\nrenew_within_days = 7400\n");
     std::fs::write(&cfg, text_cfg).unwrap();
-    std::fs::create_dir_all(d.path().join("inbox")).unwrap();
+    std::fs::create_dir_all(cfg.parent().unwrap().join("inbox")).unwrap();
     let o = run(&cfg, &["serve", "--once", "--poll"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains(&format!("{n} renewed")), "{}", text(&o));

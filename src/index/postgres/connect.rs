@@ -2,14 +2,16 @@
 //! completes it (the `postgres` crate does not): `PGHOST`, `PGPORT`, `PGUSER`, `PGDATABASE`,
 //! `PGPASSWORD`, `PGAPPNAME`, `PGCONNECT_TIMEOUT` for what the URL leaves out, then the password
 //! file (`PGPASSFILE`, else `~/.pgpass`, ignored when others may read it), so no password
-//! need be written in the configuration. [`pg_config`] is pure; [`from_environment`] reads
-//! the process's variables and the file.
+//! need be written in the configuration; TLS as `sslmode`/`sslrootcert` (or `PGSSLMODE`/
+//! `PGSSLROOTCERT`) say, see [`Tls`]. [`pg_config`] is pure; [`PgTarget::from_environment`]
+//! reads the process's variables and the file, [`PgTarget::connect`] connects.
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use postgres::config::Host;
-use postgres::Config;
+use postgres::config::{Host, SslMode};
+use postgres::{Client, Config};
 
 /// Why the index's URL cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -23,18 +25,112 @@ pub enum ConnectError {
         value: String,
         why: &'static str,
     },
+    #[error("{db}: the TLS roots {}: {message}", file.display())]
+    Roots {
+        db: String,
+        file: PathBuf,
+        message: String,
+    },
+    /// (the server's error is not marked as the source: its message, with its causes, is
+    /// already in this one)
+    #[error("{db}: {}", crate::index::sql::pg_message(.error))]
+    Server { db: String, error: postgres::Error },
+}
+
+/// Whether the connection is encrypted (libpq's `sslmode`, stricter).
+///
+/// - `disable`, `allow`, `prefer` (libpq's default): a plain connection. libpq's `prefer`
+///   encrypts when the server offers it without checking who the server is; sohoa does not
+///   pretend that protects anything, so it does not.
+/// - `require`, `verify-ca`, `verify-full`: TLS (1.2 or 1.3, by rustls), the server's
+///   certificate checked against the roots and its name against the host, all three alike
+///   (libpq's `require` checks neither). The roots: `sslrootcert`, else `PGSSLROOTCERT`, else
+///   the system's bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Tls {
+    Off,
+    Verified { roots: PathBuf },
+}
+
+/// Debian's bundle of the system's trusted roots (package `ca-certificates`).
+const SYSTEM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// The index's database, ready to connect to: the crate's settings, the name messages use
+/// (never a password), and the TLS to speak.
+#[derive(Debug, Clone)]
+pub struct PgTarget {
+    pub config: Config,
+    pub name: String,
+    pub tls: Tls,
+}
+
+impl PgTarget {
+    /// [`pg_config`] with this process's variables and password file.
+    pub fn from_environment(url: &str) -> Result<Self, ConnectError> {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let path = env("PGPASSFILE")
+            .map(PathBuf::from)
+            .or_else(|| env("HOME").map(|h| std::path::Path::new(&h).join(".pgpass")));
+        let pgpass = path.and_then(|p| read_private(&p));
+        pg_config(url, &env, pgpass.as_deref())
+    }
+
+    /// A connection, encrypted as [`PgTarget::tls`] says.
+    pub fn connect(&self) -> Result<Client, ConnectError> {
+        let server = |error| ConnectError::Server {
+            db: self.name.clone(),
+            error,
+        };
+        match &self.tls {
+            Tls::Off => self.config.connect(postgres::NoTls).map_err(server),
+            Tls::Verified { roots } => {
+                let tls = super::tls::connector(roots).map_err(|message| ConnectError::Roots {
+                    db: self.name.clone(),
+                    file: roots.clone(),
+                    message,
+                })?;
+                self.config.connect(tls).map_err(server)
+            }
+        }
+    }
+}
+
+/// Connects to the database of `url` as the index does (the process's `PG*` variables, its
+/// password file, TLS as the URL says).
+pub fn pg_connect(url: &str) -> Result<Client, ConnectError> {
+    PgTarget::from_environment(url)?.connect()
 }
 
 /// Debian's libpq looks for the server's socket here when no host is given.
 const DEFAULT_SOCKET_DIR: &str = "/var/run/postgresql";
 
 /// The connection settings of `url` completed from `env` (a variable's value by name) and the
-/// password file's text `pgpass`, and the database's name for messages (without password).
+/// password file's text `pgpass`, the database's name for messages (without password), and
+/// its TLS.
 pub fn pg_config(
     url: &str,
     env: &dyn Fn(&str) -> Option<String>,
     pgpass: Option<&str>,
-) -> Result<(Config, String), ConnectError> {
+) -> Result<PgTarget, ConnectError> {
+    // the crate knows neither verify-ca/verify-full nor sslrootcert: they are taken out here
+    let (url, mode, root) = take_tls_options(url);
+    let mode = mode.or_else(|| env("PGSSLMODE"));
+    let tls = match mode.as_deref() {
+        None | Some("disable" | "allow" | "prefer") => Tls::Off,
+        Some("require" | "verify-ca" | "verify-full") => Tls::Verified {
+            roots: root
+                .or_else(|| env("PGSSLROOTCERT"))
+                .map_or_else(|| PathBuf::from(SYSTEM_ROOTS), PathBuf::from),
+        },
+        Some(other) => {
+            return Err(ConnectError::Variable {
+                var: "sslmode",
+                value: other.to_string(),
+                why: "not one of disable, allow, prefer, require, verify-ca, verify-full",
+            })
+        }
+    };
     let env_port = match env("PGPORT") {
         Some(p) => Some(p.parse::<u16>().map_err(|_| ConnectError::Variable {
             var: "PGPORT",
@@ -45,11 +141,15 @@ pub fn pg_config(
     };
     // the crate fills in 5432 for a host named without a port: PGPORT goes into the URL first
     let url = match env_port {
-        Some(port) if !url_names_port(url) => with_port(url, port),
-        _ => url.to_string(),
+        Some(port) if !url_names_port(&url) => with_port(&url, port),
+        _ => url,
     };
     let mut c = Config::from_str(&url)
         .map_err(|e| ConnectError::Url(format!("{}: {e}", redacted(&url))))?;
+    c.ssl_mode(match tls {
+        Tls::Off => SslMode::Disable,
+        Tls::Verified { .. } => SslMode::Require,
+    });
     if c.get_hosts().is_empty() {
         let host = env("PGHOST").unwrap_or_else(|| DEFAULT_SOCKET_DIR.into());
         for h in host.split(',') {
@@ -106,7 +206,60 @@ pub fn pg_config(
         }
     }
     let name = describe(&c);
-    Ok((c, name))
+    Ok(PgTarget {
+        config: c,
+        name,
+        tls,
+    })
+}
+
+/// `url` without its `sslmode` and `sslrootcert` options, and their values (URL form, percent
+/// escapes undone; the `key=value` form keeps its options for the crate).
+fn take_tls_options(url: &str) -> (String, Option<String>, Option<String>) {
+    let Some((head, query)) = url.split_once('?') else {
+        return (url.to_string(), None, None);
+    };
+    let (mut mode, mut root) = (None, None);
+    let mut kept = Vec::new();
+    for kv in query.split('&') {
+        match kv.split_once('=') {
+            Some(("sslmode", v)) => mode = Some(unescape(v)),
+            Some(("sslrootcert", v)) => root = Some(unescape(v)),
+            _ => kept.push(kv),
+        }
+    }
+    let url = if kept.is_empty() {
+        head.to_string()
+    } else {
+        format!("{head}?{}", kept.join("&"))
+    };
+    (url, mode, root)
+}
+
+/// A URL's `%XX` escapes undone (a path in `sslrootcert`); bytes that are not UTF-8 become
+/// U+FFFD, so such a path fails to open and is named.
+fn unescape(v: &str) -> String {
+    let b = v.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Whether a `postgresql://` URL gives a port (`host:port`, `[v6]:port`).
@@ -242,16 +395,6 @@ fn mask_query_password(tail: &str) -> String {
     format!("{path}?{}", query.join("&"))
 }
 
-/// [`pg_config`] with this process's variables and password file.
-pub(super) fn from_environment(url: &str) -> Result<(Config, String), ConnectError> {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let path = env("PGPASSFILE")
-        .map(std::path::PathBuf::from)
-        .or_else(|| env("HOME").map(|h| std::path::Path::new(&h).join(".pgpass")));
-    let pgpass = path.and_then(|p| read_private(&p));
-    pg_config(url, &env, pgpass.as_deref())
-}
-
 /// The file's text when only its owner may read it (libpq ignores a password file others can
 /// read); `None` when it is missing, unreadable or too open.
 fn read_private(path: &std::path::Path) -> Option<String> {
@@ -285,7 +428,9 @@ mod tests {
         ]);
         let pgpass =
             "# comment\n127.0.0.1:5433:other:desk:wrong\n127.0.0.1:*:sohoa:desk:s\\:cret\n";
-        let (c, name) = pg_config("postgresql://", &env, Some(pgpass)).unwrap();
+        let PgTarget {
+            config: c, name, ..
+        } = pg_config("postgresql://", &env, Some(pgpass)).unwrap();
         assert_eq!(c.get_hosts(), &[Host::Tcp("127.0.0.1".into())]);
         assert_eq!(c.get_ports(), &[5433]);
         assert_eq!(c.get_user(), Some("desk"));
@@ -297,7 +442,9 @@ mod tests {
     #[test]
     fn what_the_url_says_wins_over_the_variables() {
         let env = env_of(&[("PGHOST", "db.example"), ("PGPASSWORD", "fromenv")]);
-        let (c, name) = pg_config("postgresql://a:inurl@10.0.0.5:6000/idx", &env, None).unwrap();
+        let PgTarget {
+            config: c, name, ..
+        } = pg_config("postgresql://a:inurl@10.0.0.5:6000/idx", &env, None).unwrap();
         assert_eq!(c.get_hosts(), &[Host::Tcp("10.0.0.5".into())]);
         assert_eq!(c.get_password(), Some(&b"inurl"[..]));
         assert!(!name.contains("inurl"), "{name}");
@@ -310,9 +457,11 @@ mod tests {
         assert!(e.to_string().contains("PGPORT"), "{e}");
         // a URL's own port is kept
         let env = env_of(&[("PGPORT", "7000")]);
-        let (c, _) = pg_config("postgresql://h:6000/db", &env, None).unwrap();
+        let c = pg_config("postgresql://h:6000/db", &env, None)
+            .unwrap()
+            .config;
         assert_eq!(c.get_ports(), &[6000]);
-        let (c, _) = pg_config("postgresql://h/db", &env, None).unwrap();
+        let c = pg_config("postgresql://h/db", &env, None).unwrap().config;
         assert_eq!(c.get_ports(), &[7000]);
     }
 
@@ -324,5 +473,51 @@ mod tests {
         );
         assert_eq!(redacted("postgresql://h/db"), "postgresql://h/db");
         assert_eq!(redacted("postgresql://u@h/db"), "postgresql://u@h/db");
+    }
+
+    #[test]
+    fn tls_is_off_unless_asked_and_then_verified_against_the_named_roots() {
+        let none = env_of(&[]);
+        let t = |url: &str, env: &dyn Fn(&str) -> Option<String>| pg_config(url, env, None);
+        assert_eq!(t("postgresql://h/db", &none).unwrap().tls, Tls::Off);
+        assert_eq!(
+            t("postgresql://h/db?sslmode=prefer", &none).unwrap().tls,
+            Tls::Off
+        );
+        let v = t(
+            "postgresql://h/db?application_name=x&sslmode=verify-full&sslrootcert=/etc/r%20a.pem",
+            &none,
+        )
+        .unwrap();
+        assert_eq!(
+            v.tls,
+            Tls::Verified {
+                roots: "/etc/r a.pem".into()
+            }
+        );
+        assert_eq!(v.config.get_ssl_mode(), SslMode::Require);
+        assert_eq!(v.config.get_application_name(), Some("x"));
+        // libpq's require is verified too, by default against the system's roots
+        let env = env_of(&[("PGSSLMODE", "require")]);
+        assert_eq!(
+            t("postgresql://h/db", &env).unwrap().tls,
+            Tls::Verified {
+                roots: SYSTEM_ROOTS.into()
+            }
+        );
+        let env = env_of(&[("PGSSLMODE", "require"), ("PGSSLROOTCERT", "/r.pem")]);
+        assert_eq!(
+            t("postgresql://h/db", &env).unwrap().tls,
+            Tls::Verified {
+                roots: "/r.pem".into()
+            }
+        );
+        // the URL's mode wins over the variable's
+        assert_eq!(
+            t("postgresql://h/db?sslmode=disable", &env).unwrap().tls,
+            Tls::Off
+        );
+        let e = t("postgresql://h/db?sslmode=maybe", &none).unwrap_err();
+        assert!(e.to_string().contains("maybe"), "{e}");
     }
 }

@@ -15,6 +15,7 @@ mod papers;
 mod value;
 
 pub(crate) use likeness::backfill_likeness_keys;
+pub(crate) use value::pg_message;
 pub use value::{DbError, Row, Value};
 
 use super::schema::{latest, MIGRATIONS};

@@ -7,6 +7,11 @@ use super::*;
 use crate::index::{DossierRow, LikenessKeys, NewComponent, Papers, Query};
 use crate::text;
 
+use std::collections::HashMap;
+
+/// Papers whose owners one statement reads.
+const OWNERS_CHUNK: usize = 200;
+
 /// The words of free text as the index holds them: diacritic-free, lower case, letters and
 /// digits only, at most 32 (no operator of the user's reaches the database).
 pub(crate) fn search_words(text: &str) -> Vec<String> {
@@ -112,30 +117,40 @@ pub(crate) fn add_in<B: Backend>(
 }
 
 impl<B: Backend> SqlIndex<B> {
-    /// `rows` with each paper's owners filled in.
+    /// `rows` with each paper's owners filled in: one statement per [`OWNERS_CHUNK`] papers,
+    /// not one per paper (on a database server each statement is a round trip).
     pub(crate) fn with_owners(
         &mut self,
         mut rows: Vec<ComponentRow>,
     ) -> Result<Vec<ComponentRow>, IndexError> {
+        let mut owners: HashMap<i64, Vec<String>> = HashMap::new();
+        for chunk in rows.chunks(OWNERS_CHUNK) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("?{n}")).collect();
+            let ids: Vec<Value> = chunk.iter().map(|c| Value::Int(c.id)).collect();
+            let found = self
+                .db
+                .conn()
+                .rows(
+                    &format!(
+                        "SELECT component_id, person_id FROM component_owners
+                         WHERE component_id IN ({}) ORDER BY component_id, person_id",
+                        marks.join(", ")
+                    ),
+                    &ids,
+                )
+                .map_err(self.err())?;
+            for r in &found {
+                let (id, person) = (r.int(0), r.text(1));
+                owners
+                    .entry(id.map_err(self.err())?)
+                    .or_default()
+                    .push(person.map_err(self.err())?);
+            }
+        }
         for c in &mut rows {
-            c.owner_ids = self.owners(c.id)?;
+            c.owner_ids = owners.get(&c.id).cloned().unwrap_or_default();
         }
         Ok(rows)
-    }
-
-    pub(crate) fn owners(&mut self, id: i64) -> Result<Vec<String>, IndexError> {
-        let rows = self
-            .db
-            .conn()
-            .rows(
-                "SELECT person_id FROM component_owners WHERE component_id = ?1 ORDER BY person_id",
-                args![id],
-            )
-            .map_err(self.err())?;
-        rows.iter()
-            .map(|r| r.text(0))
-            .collect::<Result<_, _>>()
-            .map_err(self.err())
     }
 
     /// Components of `sql`, whose arguments are `args`.

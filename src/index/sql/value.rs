@@ -170,7 +170,7 @@ impl DbError {
 
 /// A PostgreSQL error with the server's message, detail and hint when it sent them (the
 /// crate's own Display says only "db error").
-fn pg_message(e: &postgres::Error) -> String {
+pub(crate) fn pg_message(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(d) => {
             let mut s = format!("{}: {} ({})", d.severity(), d.message(), d.code().code());
@@ -182,6 +182,16 @@ fn pg_message(e: &postgres::Error) -> String {
             }
             s
         }
-        None => e.to_string(),
+        // "error performing TLS handshake", "error connecting to server": with their causes
+        // ("invalid peer certificate: UnknownIssuer", "Connection refused")
+        None => {
+            let mut s = e.to_string();
+            let mut cause = std::error::Error::source(e);
+            while let Some(c) = cause {
+                s.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            s
+        }
     }
 }
