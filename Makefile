@@ -46,10 +46,10 @@ bench: build bench-index
 	bash scripts/test-servers.sh run .venv/bin/python scripts/bench_nodes.py
 	.venv/bin/python scripts/bench_serve.py --burst $(or $(BENCH_BURST),1000) --burst-seconds 180
 
-# 1,000,000 synthetic papers in a SQLite index (about 6 minutes and 2.3 GB the first time,
-# kept in bench-data/index), then p50/p99 of lookups by ID, text and pHash; then the same
-# papers in PostgreSQL (the throwaway server of scripts/test-servers.sh: filled afresh each
-# run) and the same lookups there.
+# 1,000,000 synthetic papers in a SQLite index (here 134 s and 2.4 GiB the first time, kept in
+# bench-data/index), then p50/p99 of lookups by ID, text and pHash; then the same papers in
+# PostgreSQL (the throwaway server of scripts/test-servers.sh, filled afresh each run: here
+# 1,351 s and 3.1 GiB) and the same lookups there.
 bench-index:
 	$(CARGO) run --release --example index_bench -- $(or $(BENCH_PAPERS),1000000) bench-data/index
 	bash scripts/test-servers.sh run bash -c 'psql "$$SOHOA_TEST_PG" -qAtc "CREATE DATABASE bench_index" && \
