@@ -75,6 +75,13 @@ fn bucket(name: &str) -> Box<s3::Bucket> {
         .with_path_style()
 }
 
+/// The object `key` of bucket `b`, read raw (it must be there).
+fn object(b: &s3::Bucket, key: &str) -> Vec<u8> {
+    let r = b.get_object(key).expect("get an object");
+    assert_eq!(r.status_code(), 200, "object {key}");
+    r.to_vec()
+}
+
 /// A new bucket on the test S3 server: its name.
 pub fn fresh_bucket() -> String {
     let name = unique("b");
@@ -174,13 +181,7 @@ fn records(cfg: &Path) -> Records {
 pub fn record(cfg: &Path, key: &str) -> Vec<u8> {
     match records(cfg) {
         Records::Folder(d) => std::fs::read(d.join(key)).expect("read a record"),
-        Records::Bucket(b, prefix) => {
-            let r = b
-                .get_object(format!("{prefix}{key}"))
-                .expect("get a record");
-            assert_eq!(r.status_code(), 200, "record {key}");
-            r.to_vec()
-        }
+        Records::Bucket(b, prefix) => object(&b, &format!("{prefix}{key}")),
     }
 }
 
@@ -245,10 +246,8 @@ pub fn fork(cfg: &Path, to: &Path) -> std::path::PathBuf {
         let into = bucket(&new);
         for page in old.list(String::new(), None).expect("list the bucket") {
             for o in page.contents {
-                let r = old.get_object(&o.key).expect("get an object");
-                assert_eq!(r.status_code(), 200, "{}", o.key);
                 let w = into
-                    .put_object(&o.key, r.as_slice())
+                    .put_object(&o.key, &object(&old, &o.key))
                     .expect("put an object");
                 assert_eq!(w.status_code(), 200, "{}", o.key);
             }
@@ -287,10 +286,8 @@ pub fn stored_blobs(cfg: &Path) -> Vec<(String, Vec<u8>)> {
                 .expect("list the bucket")
             {
                 for o in page.contents {
-                    let r = bucket.get_object(&o.key).expect("get an object");
-                    assert_eq!(r.status_code(), 200, "{}", o.key);
                     let name = o.key.rsplit('/').next().unwrap_or("").to_string();
-                    out.push((name, r.to_vec()));
+                    out.push((name, object(&bucket, &o.key)));
                 }
             }
         }
