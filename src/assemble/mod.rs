@@ -28,6 +28,7 @@ use std::time::SystemTime;
 
 pub use copy::CopiedPageStats;
 pub use copy_plan::{MAX_COPIED_BYTES, MAX_COPIED_OBJECTS};
+pub use image::EncodedRaster;
 pub use writer::PdfAWriter;
 
 /// Where Tesseract installs its glyphless font (Debian/Ubuntu `tesseract-ocr`, version 5).

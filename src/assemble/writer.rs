@@ -14,6 +14,7 @@ use crate::pdf::{write_indirect, Dict, ObjRef, Object};
 use crate::pki::digest::DigestAlg;
 
 use super::font::{cid_to_gid_map, GlyphlessFont};
+use super::image::EncodedRaster;
 use super::page::{content, geometry, FONT_NAME, IMAGE_NAME};
 use super::xmp::{self, Stamp};
 use super::{image, AssembleError, AssembleOptions, DocumentInfo, PageStats};
@@ -140,12 +141,21 @@ impl<W: Write> PdfAWriter<W> {
 
     /// Writes the page's image, content stream and page object.
     pub fn add_page(&mut self, page: &RecognizedPage) -> Result<PageStats, AssembleError> {
+        self.add_page_with(page, None)
+    }
+
+    /// [`Self::add_page`] with the page's raster already compressed (see [`EncodedRaster`]).
+    pub fn add_page_with(
+        &mut self,
+        page: &RecognizedPage,
+        ahead: Option<EncodedRaster>,
+    ) -> Result<PageStats, AssembleError> {
         if self.poisoned {
             return Err(AssembleError::Poisoned);
         }
         let g = geometry(page).map_err(|e| AssembleError::page(page, e.to_string()))?;
-        let img =
-            image::xobject(&page.scanned).map_err(|e| AssembleError::page(page, e.to_string()))?;
+        let img = image::xobject(&page.scanned, ahead)
+            .map_err(|e| AssembleError::page(page, e.to_string()))?;
         let (text, words) = content(page, &g, &mut self.font)
             .map_err(|e| AssembleError::page(page, e.to_string()))?;
         self.poisoned = true; // until the page is completely written

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use unicode_normalization::UnicodeNormalization;
 
 use super::{list_inputs, order, recognize_page, DigitizeError, DigitizeOptions};
-use crate::ocr;
 
 /// NFC, whitespace runs folded to one space, trimmed: the comparison ignores layout.
 pub fn normalize(s: &str) -> Vec<char> {
@@ -116,11 +115,7 @@ pub fn eval_dir(dir: &Path, opts: &DigitizeOptions) -> Result<EvalReport, Digiti
             .into_iter()
             .filter(|p| !matches!(p, crate::decode::PageRef::Pdf { has_text: true, .. }))
             .collect();
-        let workers = if opts.workers == 0 {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        } else {
-            opts.workers
-        };
+        let workers = super::workers(opts);
         let mut score = FileScore {
             file: scan.display().to_string(),
             pages: pages.len(),
@@ -131,12 +126,14 @@ pub fn eval_dir(dir: &Path, opts: &DigitizeOptions) -> Result<EvalReport, Digiti
             page_details: Vec::new(),
         };
         let mut index = 0usize;
+        let board = super::board_for(&pages, workers);
         order::run_ordered(
             pages,
             workers,
             workers * 2,
-            || ocr::engine_for(opts.engines.as_ref(), &opts.ocr).map_err(DigitizeError::from),
+            || super::worker_engine(opts, &board),
             |engine, page| recognize_page(engine, &page, opts),
+            |engine| super::worker_done(engine, &board),
             |result| {
                 let (page, seconds) = result?;
                 let reference = truth_pages.get(index).copied().unwrap_or_default();

@@ -15,8 +15,8 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
-use crate::assemble::{AssembleError, DocumentInfo, PdfAWriter};
-use crate::decode::{self, DecodeError, DecodeLimits, PageRef};
+use crate::assemble::{AssembleError, DocumentInfo, EncodedRaster, PdfAWriter};
+use crate::decode::{self, DecodeError, DecodeLimits, PageRef, ScannedPage};
 use crate::ocr::{self, OcrConfig, OcrError, RecognizedPage};
 use crate::pki::digest::{sha256_stream, DigestAlg, Hasher, StreamError};
 
@@ -173,6 +173,33 @@ pub fn recognize_page(
     opts: &DigitizeOptions,
 ) -> Result<(RecognizedPage, f64), DigitizeError> {
     let started = Instant::now();
+    let scanned = decoded(page, opts)?;
+    let recognized = engine.recognize(scanned)?;
+    Ok((recognized, started.elapsed().as_secs_f64()))
+}
+
+/// [`recognize_page`] for a page about to be written: a raster that will be compressed into
+/// the PDF (not passed through) is compressed on a thread of its own meanwhile, so that the
+/// last page of a call is not compressed after its recognition (see [`EncodedRaster`]).
+fn recognize_page_encoding(
+    engine: &mut ocr::Engine,
+    page: &PageRef,
+    opts: &DigitizeOptions,
+) -> Result<(RecognizedPage, f64, Option<EncodedRaster>), DigitizeError> {
+    let started = Instant::now();
+    let scanned = decoded(page, opts)?;
+    let raster = EncodedRaster::wanted(&scanned).then(|| scanned.raster.clone());
+    std::thread::scope(|scope| {
+        let ahead = raster.map(|r| scope.spawn(move || EncodedRaster::encode(&r)));
+        let recognized = engine.recognize(scanned)?;
+        // a panicked compression is done again when the page is written
+        let encoded = ahead.and_then(|h| h.join().ok()).flatten();
+        Ok((recognized, started.elapsed().as_secs_f64(), encoded))
+    })
+}
+
+/// The page decoded, checked against the lowest resolution allowed.
+fn decoded(page: &PageRef, opts: &DigitizeOptions) -> Result<ScannedPage, DigitizeError> {
     let scanned = decode::decode_page(page, opts.dpi_override, &opts.limits)?;
     let dpi = scanned.dpi.0.min(scanned.dpi.1);
     if dpi < opts.min_dpi {
@@ -184,8 +211,7 @@ pub fn recognize_page(
             min: opts.min_dpi,
         });
     }
-    let recognized = engine.recognize(scanned)?;
-    Ok((recognized, started.elapsed().as_secs_f64()))
+    Ok(scanned)
 }
 
 /// A PDF page that carries text: kept as it is.
@@ -195,7 +221,7 @@ fn keeps_text(page: &PageRef) -> bool {
 
 /// What a worker hands back for one page.
 enum Done {
-    Recognized(Box<RecognizedPage>, f64),
+    Recognized(Box<RecognizedPage>, f64, Option<EncodedRaster>),
     Keep,
 }
 
@@ -287,41 +313,42 @@ fn input_digests(inputs: &[PathBuf]) -> Result<Vec<String>, DigitizeError> {
         .collect()
 }
 
-/// Workers (one engine each) and strips per page for `pages` pages. `workers` 0 means one per
-/// core: then no worker is started without a page (an engine costs about 0.1 s to start), and
-/// when there are fewer pages than cores each page is cut into strips for the idle cores (see
-/// `Engine::set_strips`). A set number of workers reads whole pages, except with engines from
-/// a pool (the service), see [`worker_engine`].
-pub(crate) fn shares(workers: usize, pages: usize) -> (usize, usize) {
-    if workers != 0 {
-        return (workers, 1);
+/// Workers (one engine each) for a call: the set number, or 0 for one per core. A call with
+/// fewer pages than workers still starts them all: they read strips of its pages (see
+/// [`ocr::Board`]).
+pub(crate) fn workers(opts: &DigitizeOptions) -> usize {
+    match opts.workers {
+        0 => cores(),
+        n => n,
     }
-    let cores = cores();
-    let workers = cores.min(pages).max(1);
-    (workers, (cores / workers).max(1))
 }
 
-/// A worker's engine, allowed `strips` strips per page (see [`free_cores`]).
+/// The board on which the workers of a call of `pages` share the reading of those that are
+/// recognised (not kept as they are).
+pub(crate) fn board_for(pages: &[PageRef], workers: usize) -> std::sync::Arc<ocr::Board> {
+    ocr::Board::new(workers, pages.iter().filter(|p| !keeps_text(p)).count())
+}
+
+/// A worker's engine, reading through `board`.
 pub(crate) fn worker_engine(
     opts: &DigitizeOptions,
-    strips: usize,
+    board: &std::sync::Arc<ocr::Board>,
 ) -> Result<ocr::PooledEngine, DigitizeError> {
     let mut engine = ocr::engine_for(opts.engines.as_ref(), &opts.ocr)?;
-    free_cores(&mut engine, opts, strips);
+    engine.share(Some(std::sync::Arc::clone(board)));
     Ok(engine)
 }
 
-/// Sets how many strips (and orientation probes side by side) the engine may use for its next
-/// page: `strips`, or with engines from a pool (the service, where each batch borrows its
-/// engines) the cores no engine is on loan for at this moment. Called before each page: while
-/// another batch is reading, a page is read on one core and its probes one at a time (a second
-/// probe beside a first one that settles the page is CPU taken from that batch); while the
-/// other batch signs and stores, the page gets the idle core too.
-pub(crate) fn free_cores(engine: &mut ocr::PooledEngine, opts: &DigitizeOptions, strips: usize) {
-    engine.set_strips(match &opts.engines {
-        Some(pool) => cores().saturating_sub(pool.lent()) + 1,
-        _ => strips,
-    });
+/// A worker out of pages: reads what the others post on `board` until they are done, and
+/// leaves its engine free of the board (it may go back to a pool).
+pub(crate) fn worker_done(engine: Option<&mut ocr::PooledEngine>, board: &ocr::Board) {
+    match engine {
+        Some(engine) => {
+            engine.help();
+            engine.share(None);
+        }
+        None => board.leave(),
+    }
 }
 
 fn cores() -> usize {
@@ -377,7 +404,8 @@ pub fn digitize(
     };
     let mut writer = PdfAWriter::new(sink, info)?;
 
-    let (workers, strips) = shares(opts.workers, pages.len());
+    let workers = workers(opts);
+    let board = board_for(&pages, workers);
     let mut reports = Vec::with_capacity(pages.len());
     // Sources of kept pages, opened once each (the writer shares their fonts across pages).
     let mut sources = PdfSources::default();
@@ -387,21 +415,22 @@ pub fn digitize(
         jobs,
         workers,
         workers * 2,
-        || worker_engine(opts, strips),
+        || worker_engine(opts, &board),
         |engine, (i, page)| {
             if keeps_text(&page) {
                 return Ok((i, Done::Keep));
             }
-            free_cores(engine, opts, strips);
-            recognize_page(engine, &page, opts).map(|(r, s)| (i, Done::Recognized(Box::new(r), s)))
+            recognize_page_encoding(engine, &page, opts)
+                .map(|(r, s, e)| (i, Done::Recognized(Box::new(r), s, e)))
         },
+        |engine| worker_done(engine, &board),
         |result| {
             let (i, done) = result?;
             let page = &pages[i];
             opts.progress.step(&page_name(page));
             match done {
-                Done::Recognized(recognized, seconds) => {
-                    let stats = writer.add_page(&recognized)?;
+                Done::Recognized(recognized, seconds, encoded) => {
+                    let stats = writer.add_page_with(&recognized, encoded)?;
                     reports.push(report_of(
                         page,
                         &recognized,
@@ -431,22 +460,4 @@ pub fn digitize(
         sha256: hex::encode(sink.hasher.finalize()),
         seconds: started.elapsed().as_secs_f64(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{cores, shares};
-
-    #[test]
-    fn a_call_with_fewer_pages_than_cores_gives_the_idle_cores_to_strips() {
-        let n = cores();
-        // one page: one engine (none for a worker without a page), every core on a strip of it
-        assert_eq!(shares(0, 1), (1, n));
-        // as many pages as cores or more: one engine per core, whole pages
-        assert_eq!(shares(0, n), (n, 1));
-        assert_eq!(shares(0, 10 * n), (n, 1));
-        // a set number of workers (the service, `--jobs`) reads whole pages
-        assert_eq!(shares(1, 1), (1, 1));
-        assert_eq!(shares(3, 50), (3, 1));
-    }
 }

@@ -31,13 +31,16 @@ impl Tickets {
 
 /// Runs `work` over `jobs` on `workers` threads, each with its own state from `init`, and calls
 /// `sink` with the results in job order. At most `window` jobs are between dispatch and sink.
-/// Stops dispatching after the first error from `init` or `sink`.
+/// A worker that takes no more jobs calls `done` with its state (`None` when `init` failed)
+/// before it ends: where it may help the others finish theirs. Stops dispatching after the
+/// first error from `init` or `sink`.
 pub fn run_ordered<J, S, R, E>(
     jobs: Vec<J>,
     workers: usize,
     window: usize,
     init: impl Fn() -> Result<S, E> + Sync,
     work: impl Fn(&mut S, J) -> R + Sync,
+    done: impl Fn(Option<&mut S>) + Sync,
     mut sink: impl FnMut(R) -> Result<(), E>,
 ) -> Result<(), E>
 where
@@ -60,7 +63,7 @@ where
         for _ in 0..workers {
             let job_rx = Arc::clone(&job_rx);
             let res_tx = res_tx.clone();
-            let (init, work, stop) = (&init, &work, &stop);
+            let (init, work, done, stop) = (&init, &work, &done, &stop);
             scope.spawn(move || {
                 let mut state = match init() {
                     Ok(s) => Some(s),
@@ -84,6 +87,7 @@ where
                         None => break,
                     }
                 }
+                done(state.as_mut());
             });
         }
         drop(res_tx);
@@ -159,6 +163,7 @@ mod tests {
                 in_flight.fetch_sub(1, Ordering::SeqCst);
                 j * 2
             },
+            |_| {},
             |v| {
                 got.push(v);
                 Ok(())
@@ -170,6 +175,24 @@ mod tests {
     }
 
     #[test]
+    fn every_worker_is_done_once_with_its_own_state_after_its_last_job() {
+        let done = std::sync::Mutex::new(Vec::new());
+        let r: Result<(), ()> = run_ordered(
+            (0..20u32).collect(),
+            3,
+            4,
+            || Ok(0u32),
+            |jobs, _| *jobs += 1,
+            |jobs| done.lock().unwrap().push(jobs.copied()),
+            |_| Ok(()),
+        );
+        assert!(r.is_ok());
+        let done = done.into_inner().unwrap();
+        assert_eq!(done.len(), 3);
+        assert_eq!(done.iter().map(|j| j.unwrap()).sum::<u32>(), 20);
+    }
+
+    #[test]
     fn an_init_error_stops_the_run() {
         let r: Result<(), &str> = run_ordered(
             vec![1, 2, 3],
@@ -177,6 +200,7 @@ mod tests {
             2,
             || Err("no engine"),
             |_: &mut (), j| j,
+            |s| assert!(s.is_none()),
             |_| Ok(()),
         );
         assert_eq!(r, Err("no engine"));
@@ -191,6 +215,7 @@ mod tests {
             3,
             || Ok(()),
             |_, j| j,
+            |_| {},
             |v| {
                 seen += 1;
                 if v == 5 {

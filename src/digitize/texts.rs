@@ -87,7 +87,8 @@ pub fn recognize_pages(
     keep_pixel_bytes: usize,
 ) -> Result<Recognized, DigitizeError> {
     let pages = list_inputs(inputs, &opts.limits)?;
-    let (workers, strips) = super::shares(opts.workers, pages.len());
+    let workers = super::workers(opts);
+    let board = super::board_for(&pages, workers);
     let mut texts = Vec::with_capacity(pages.len());
     let mut reports = Vec::with_capacity(pages.len());
     let mut ocrs = Vec::with_capacity(pages.len());
@@ -100,12 +101,11 @@ pub fn recognize_pages(
         jobs,
         workers,
         workers * 2,
-        || super::worker_engine(opts, strips),
+        || super::worker_engine(opts, &board),
         |engine, (i, page)| {
             if keeps_text(&page) {
                 return Ok((i, None));
             }
-            super::free_cores(engine, opts, strips);
             let (r, seconds) = recognize_page(engine, &page, opts)?;
             let (source, page_no) = page_label(&page);
             let name = display_name(&source);
@@ -127,6 +127,7 @@ pub fn recognize_pages(
             };
             Ok((i, Some((text, report, geometry, r.scanned))))
         },
+        |engine| super::worker_done(engine, &board),
         |result: Result<_, DigitizeError>| {
             let (i, done) = result?;
             opts.progress.step(&page_name(&pages[i]));

@@ -2,6 +2,8 @@
 //! layout analysis (skew, line direction), tries orientations, and parses the recognition.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use image::GrayImage;
 use tesseract::{PageSegMode, Tesseract};
@@ -9,7 +11,8 @@ use tesseract::{PageSegMode, Tesseract};
 use super::orientation::{self, Candidate, Quality};
 use super::tsv::{self, Parsed};
 use super::{
-    borders, denoise, deskew, listnum, rotate, strips, OcrConfig, OcrError, RecognizedPage, Word,
+    borders, denoise, deskew, listnum, rotate, strips, Board, OcrConfig, OcrError, RecognizedPage,
+    Word,
 };
 use crate::decode::ScannedPage;
 
@@ -45,6 +48,9 @@ pub struct Engine {
     strips: usize,
     /// Engines reading the strips after the first.
     helpers: Vec<Engine>,
+    /// The call's board, when its engines share the reading (see [`Engine::share`]); then
+    /// `strips` and `helpers` are not used.
+    board: Option<Arc<Board>>,
     /// Recognitions in [`PAGE_MODE`] run so far (see [`Engine::recognitions`]).
     runs: u64,
 }
@@ -121,6 +127,7 @@ impl Engine {
             colour_dropout: true,
             strips: 1,
             helpers: Vec::new(),
+            board: None,
             runs: 0,
         }
     }
@@ -141,6 +148,29 @@ impl Engine {
             );
             self.helpers.push(helper);
         }
+    }
+
+    /// Reads this engine's pages through `board`, with the other engines of the call: strips
+    /// of the call's last pages and orientation probes are posted there and read by whichever
+    /// engine is free (see [`Board`]). `None`: on its own again (before the engine goes back
+    /// to a pool).
+    pub fn share(&mut self, board: Option<Arc<Board>>) {
+        self.board = board;
+    }
+
+    /// For a worker that takes no more pages: leaves the board it shares, then reads what the
+    /// other engines post there until they are done too.
+    pub fn help(&mut self) {
+        let Some(board) = self.board.clone() else {
+            return;
+        };
+        board.leave();
+        board.help(&mut |img, dpi| self.run(img, dpi).map(|t| tsv::parse(&t)));
+    }
+
+    /// Threads the rotation of a page may use.
+    fn threads(&self) -> usize {
+        self.board.as_ref().map_or(self.strips, |b| b.threads())
     }
 
     /// How many images this engine and its helpers recognised in [`PAGE_MODE`] so far: full
@@ -164,6 +194,10 @@ impl Engine {
     /// Orientation, deskew and recognition of one page. A page where Tesseract finds nothing
     /// is `Ok` with no words.
     pub fn recognize(&mut self, page: ScannedPage) -> Result<RecognizedPage, OcrError> {
+        let started = Instant::now();
+        if let Some(board) = &self.board {
+            board.begin_page();
+        }
         let mut gray = if self.colour_dropout {
             rotate::to_gray_dropping_colour(&page.raster)
         } else {
@@ -198,8 +232,9 @@ impl Engine {
         };
         // Upright images, made once per candidate and shared by the probe and the full run.
         let mut uprights: Vec<Option<GrayImage>> = vec![None; candidates.len()];
+        let t_prep = started.elapsed();
         let order = if candidates.len() > 1 && w > 0 && h > 0 {
-            match way_up_order(&gray, &candidates, &mut uprights, &dpi_of, self.strips) {
+            match way_up_order(&gray, &candidates, &mut uprights, &dpi_of, self.threads()) {
                 Some(order) => order,
                 None => self
                     .probe_order(&gray, &candidates, &mut uprights, specks, &dpi_of)
@@ -208,6 +243,9 @@ impl Engine {
         } else {
             (0..candidates.len()).collect()
         };
+        let t_order = started.elapsed();
+        let mut t_rot = Duration::ZERO;
+        let mut t_read = Duration::ZERO;
         let mut best: Option<(Candidate, Parsed, Quality, GrayImage)> = None;
         let mut queue: Vec<(Candidate, Option<GrayImage>)> = order
             .into_iter()
@@ -218,18 +256,22 @@ impl Engine {
         while next < queue.len() {
             let (cand, made) = (queue[next].0, queue[next].1.take());
             next += 1;
+            let tr = Instant::now();
             let mut img = made.unwrap_or_else(|| {
-                rotate::upright_gray(&gray, cand.rotation, cand.skew_degrees, self.strips)
+                rotate::upright_gray(&gray, cand.rotation, cand.skew_degrees, self.threads())
             });
             if specks {
                 img = denoise::median3(&img);
             }
+            t_rot += tr.elapsed();
+            let tr = Instant::now();
             let dpi = dpi_of(cand.rotation);
             let parsed = if w == 0 || h == 0 {
                 Parsed::default()
             } else {
                 self.read_page(&img, dpi).map_err(err)?
             };
+            t_read += tr.elapsed();
             let quality = Quality::of(&parsed.words);
             let rank = |q: &Quality, p: &Parsed| (q.score(), p.words.len());
             let better = match &best {
@@ -270,9 +312,22 @@ impl Engine {
         });
         let (width, height) = img.dimensions();
         let dpi = page.dpi.0.min(page.dpi.1);
+        let t_re = Instant::now();
         if self.reread_list_numbers(&img, dpi, &mut parsed.words) {
             parsed = tsv::from_words(parsed.words);
         }
+        let ms = |d: Duration| d.as_millis() as u64;
+        tracing::debug!(
+            file = %page.source.display(),
+            page = page.page_index + 1,
+            analyse_ms = ms(t_prep),
+            orientation_ms = ms(t_order - t_prep),
+            rotate_ms = ms(t_rot),
+            read_ms = ms(t_read),
+            reread_ms = ms(t_re.elapsed()),
+            total_ms = ms(started.elapsed()),
+            "ocr: page read"
+        );
         Ok(RecognizedPage {
             scanned: page,
             rotation: cand.rotation,
@@ -302,7 +357,7 @@ impl Engine {
         let mut i = 0;
         while i < candidates.len() {
             // with a helper engine, a pair half a turn apart is probed side by side
-            let pair = self.strips > 1
+            let pair = self.threads() > 1
                 && candidates
                     .get(i + 1)
                     .is_some_and(|next| half_turn(&candidates[i], next));
@@ -320,7 +375,7 @@ impl Engine {
                     (Some(made), _) => made,
                     (None, Some(made)) => rotate::quarter_turn(made, 180),
                     (None, None) => {
-                        rotate::upright_gray(gray, cand.rotation, cand.skew_degrees, self.strips)
+                        rotate::upright_gray(gray, cand.rotation, cand.skew_degrees, self.threads())
                     }
                 };
                 let dpi = dpi_of(cand.rotation);
@@ -374,7 +429,11 @@ impl Engine {
     /// The final recognition of an upright page: cut into strips read side by side when
     /// [`Self::set_strips`] allows and the page has blank rows to cut through, else whole.
     fn read_page(&mut self, img: &GrayImage, dpi: f32) -> Result<Parsed, RunError> {
-        let cuts = strips::cuts(img, self.strips, dpi);
+        let parts = self
+            .board
+            .as_ref()
+            .map_or(self.strips, |b| b.parts_for_page());
+        let cuts = strips::cuts(img, parts, dpi);
         if cuts.len() <= 1 {
             return Ok(tsv::parse(&self.run(img, dpi)?));
         }
@@ -395,6 +454,11 @@ impl Engine {
         &mut self,
         images: Vec<(GrayImage, f32)>,
     ) -> Result<Vec<Parsed>, RunError> {
+        if let Some(board) = self.board.clone() {
+            return board.read_all(images, &mut |img, dpi| {
+                self.run(img, dpi).map(|t| tsv::parse(&t))
+            });
+        }
         self.set_strips(self.strips.max(images.len()));
         let mut images = images.into_iter();
         let Some((first, dpi)) = images.next() else {

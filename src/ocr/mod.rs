@@ -9,8 +9,10 @@
 //! → `denoise` (3×3 median, speckled pages only) → Tesseract (PSM 4: one column of lines, so
 //! a form's list numbers stay at their line starts) → `tsv` (words, text, confidence) →
 //! `listnum` (lines starting with a lone dot re-read as one line to recover the list number's
-//! digit). `omp` keeps OpenMP single-threaded.
+//! digit). `omp` keeps OpenMP single-threaded. The engines of one call share a `board`: the
+//! call's last pages are read in strips by every engine out of pages of its own.
 
+mod board;
 mod borders;
 mod denoise;
 mod deskew;
@@ -29,6 +31,7 @@ use std::path::PathBuf;
 
 use crate::decode::{Raster, ScannedPage};
 
+pub use board::Board;
 pub use deskew::otsu_split;
 pub use engine::Engine;
 pub use omp::{ensure_single_threaded_openmp, ensure_single_threaded_openmp_with};

@@ -372,16 +372,21 @@ fn pooled_engines_are_reused_between_runs_and_at_most_max_idle_are_kept() {
     assert_eq!(pool.idle(), 1);
 }
 
-#[test]
-fn a_page_read_in_strips_side_by_side_reads_as_the_whole_page() {
+/// The strips fixture, its text, and its reading as one whole page by one engine.
+fn whole_page_reading() -> (GrayImage, String, RecognizedPage) {
     let (img, text) = fixture("don_de_nghi");
-    let mut whole = engine();
     let one = run(
-        &mut whole,
+        &mut engine(),
         scanned(img.clone(), "whole"),
         &text,
         "whole page",
     );
+    (img, text, one)
+}
+
+#[test]
+fn a_page_read_in_strips_side_by_side_reads_as_the_whole_page() {
+    let (img, text, one) = whole_page_reading();
     let mut split = engine();
     split.set_strips(2);
     let cuts = strips::cuts(&img, 2, 300.0);
@@ -452,4 +457,32 @@ fn clear_text_lines_need_no_orientation_probe() {
         // the page itself, read once: no probe of a window, no second orientation
         assert_eq!(engine.recognitions() - before, 1, "{name} turned {turn}");
     }
+}
+
+#[test]
+fn the_last_page_of_a_call_is_read_in_strips_by_every_engine_of_the_call() {
+    let (img, text, one) = whole_page_reading();
+    // a call of one page on two engines: the second has no page of its own and helps
+    let board = Board::new(2, 1);
+    let (mut first, mut second) = (engine(), engine());
+    first.share(Some(board.clone()));
+    second.share(Some(board));
+    let shared = std::thread::scope(|scope| {
+        let helper = scope.spawn(|| second.help());
+        let r = run(&mut first, scanned(img, "board"), &text, "on the board");
+        first.help();
+        helper.join().unwrap();
+        r
+    });
+    assert!(
+        (cer(&text, &shared.text) - cer(&text, &one.text)).abs() <= 0.005,
+        "whole:\n{}\non the board:\n{}",
+        one.text,
+        shared.text
+    );
+    // both engines read strips of it
+    assert!(first.recognitions() >= 1 && second.recognitions() >= 1);
+    assert!(first.recognitions() + second.recognitions() >= 3);
+    // the same words, give or take a split one
+    assert!(shared.words.len().abs_diff(one.words.len()) <= 3);
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use image::{GrayImage, Luma, RgbImage};
 
-use super::{DocumentInfo, PdfAWriter};
+use super::{DocumentInfo, EncodedRaster, PdfAWriter};
 use crate::decode::{DpiSource, Raster, ScannedPage};
 use crate::ocr::{RecognizedPage, Word};
 

@@ -74,3 +74,40 @@ fn fifty_pages_are_written_as_they_arrive() {
     );
     assert_pdfa_2u(&path);
 }
+
+#[test]
+fn a_raster_compressed_ahead_gives_the_same_document_as_one_compressed_when_written() {
+    let write = |ahead: bool| {
+        let mut out = Vec::new();
+        let mut w = PdfAWriter::new(&mut out, info()).unwrap();
+        for raster in [gray_raster(600, 400), gray_raster(300, 500)] {
+            let p = recognized(scanned(raster, 150.0, None), vietnamese_words());
+            assert!(EncodedRaster::wanted(&p.scanned));
+            let encoded = ahead.then(|| EncodedRaster::encode(&p.scanned.raster).unwrap());
+            w.add_page_with(&p, encoded).unwrap();
+        }
+        w.finish().unwrap();
+        out
+    };
+    assert_eq!(write(true), write(false));
+    // a JPEG passed through is never compressed
+    let (jpeg_page, _) = jpeg_scan(400, 300, 150.0);
+    assert!(!EncodedRaster::wanted(&jpeg_page));
+}
+
+#[test]
+fn a_raster_compressed_for_another_page_is_not_used() {
+    let mut out = Vec::new();
+    let mut w = PdfAWriter::new(&mut out, info()).unwrap();
+    let p = recognized(
+        scanned(gray_raster(600, 400), 150.0, None),
+        vietnamese_words(),
+    );
+    let other = EncodedRaster::encode(&gray_raster(400, 600)).unwrap();
+    let stats = w.add_page_with(&p, Some(other)).unwrap();
+    let own = EncodedRaster::encode(&p.scanned.raster).unwrap();
+    let mut alone = Vec::new();
+    let mut w2 = PdfAWriter::new(&mut alone, info()).unwrap();
+    let stats2 = w2.add_page_with(&p, Some(own)).unwrap();
+    assert_eq!(stats.image_sha256, stats2.image_sha256);
+}
