@@ -44,12 +44,8 @@ pub struct Engine {
     max_skew_degrees: f32,
     /// See [`OcrConfig::colour_dropout`].
     colour_dropout: bool,
-    /// Strips a page may be cut into, read side by side (see [`Engine::set_strips`]).
-    strips: usize,
-    /// Engines reading the strips after the first.
-    helpers: Vec<Engine>,
-    /// The call's board, when its engines share the reading (see [`Engine::share`]); then
-    /// `strips` and `helpers` are not used.
+    /// The call's board, when its engines share the reading (see [`Engine::share`]); without
+    /// one the engine reads every page whole and its probes one at a time.
     board: Option<Arc<Board>>,
     /// Recognitions in [`PAGE_MODE`] run so far (see [`Engine::recognitions`]).
     runs: u64,
@@ -62,7 +58,7 @@ impl std::fmt::Debug for Engine {
             .field("datapath", &self.datapath)
             .field("detect_orientation", &self.detect_orientation)
             .field("max_skew_degrees", &self.max_skew_degrees)
-            .field("strips", &self.strips)
+            .field("board", &self.board)
             .finish_non_exhaustive()
     }
 }
@@ -125,28 +121,8 @@ impl Engine {
             detect_orientation,
             max_skew_degrees,
             colour_dropout: true,
-            strips: 1,
-            helpers: Vec::new(),
             board: None,
             runs: 0,
-        }
-    }
-
-    /// Lets each page's final recognition be cut into up to `n` horizontal strips (through
-    /// blank rows only, see [`strips::cuts`]) read side by side by `n` engines, and the
-    /// orientation probes of a page be read two at a time: for a call with fewer pages than
-    /// cores. The extra engines start now, in the background, while the first page is decoded
-    /// and analysed. `n` ≤ 1: one engine reads everything (the default).
-    pub fn set_strips(&mut self, n: usize) {
-        self.strips = n.max(1);
-        while self.helpers.len() + 1 < self.strips {
-            let helper = Self::booting(
-                self.lang.clone(),
-                self.datapath.clone(),
-                self.detect_orientation,
-                self.max_skew_degrees,
-            );
-            self.helpers.push(helper);
         }
     }
 
@@ -170,14 +146,14 @@ impl Engine {
 
     /// Threads the rotation of a page may use.
     fn threads(&self) -> usize {
-        self.board.as_ref().map_or(self.strips, |b| b.threads())
+        self.board.as_ref().map_or(1, |b| b.threads())
     }
 
-    /// How many images this engine and its helpers recognised in [`PAGE_MODE`] so far: full
-    /// pages, strips and orientation probes (list-number re-reads are not counted). For tests
-    /// and diagnostics.
+    /// How many images this engine recognised in [`PAGE_MODE`] so far: full pages, strips
+    /// (its own or other engines' on a shared board) and orientation probes (list-number
+    /// re-reads are not counted). For tests and diagnostics.
     pub fn recognitions(&self) -> u64 {
-        self.runs + self.helpers.iter().map(Engine::recognitions).sum::<u64>()
+        self.runs
     }
 
     /// The started Tesseract, waiting for the background start or starting one anew.
@@ -426,13 +402,10 @@ impl Engine {
         changed
     }
 
-    /// The final recognition of an upright page: cut into strips read side by side when
-    /// [`Self::set_strips`] allows and the page has blank rows to cut through, else whole.
+    /// The final recognition of an upright page: cut into strips read side by side when its
+    /// board says so (see [`Board`]) and the page has blank rows to cut through, else whole.
     fn read_page(&mut self, img: &GrayImage, dpi: f32) -> Result<Parsed, RunError> {
-        let parts = self
-            .board
-            .as_ref()
-            .map_or(self.strips, |b| b.parts_for_page());
+        let parts = self.board.as_ref().map_or(1, |b| b.parts_for_page());
         let cuts = strips::cuts(img, parts, dpi);
         if cuts.len() <= 1 {
             return Ok(tsv::parse(&self.run(img, dpi)?));
@@ -448,43 +421,21 @@ impl Engine {
         Ok(strips::merge(cuts.iter().map(|c| c.0).zip(parts).collect()))
     }
 
-    /// Recognises each image, the first with this engine and the others with its helpers at
-    /// the same time (helpers are added when there are too few).
+    /// Recognises each image: on the board, beside the other engines of the call, else one
+    /// after the other.
     fn read_side_by_side(
         &mut self,
         images: Vec<(GrayImage, f32)>,
     ) -> Result<Vec<Parsed>, RunError> {
-        if let Some(board) = self.board.clone() {
-            return board.read_all(images, &mut |img, dpi| {
+        match self.board.clone() {
+            Some(board) => board.read_all(images, &mut |img, dpi| {
                 self.run(img, dpi).map(|t| tsv::parse(&t))
-            });
+            }),
+            None => images
+                .iter()
+                .map(|(img, dpi)| self.run(img, *dpi).map(|t| tsv::parse(&t)))
+                .collect(),
         }
-        self.set_strips(self.strips.max(images.len()));
-        let mut images = images.into_iter();
-        let Some((first, dpi)) = images.next() else {
-            return Ok(Vec::new());
-        };
-        let mut helpers = std::mem::take(&mut self.helpers);
-        let read = std::thread::scope(|scope| {
-            let others: Vec<_> = helpers
-                .iter_mut()
-                .zip(images)
-                .map(|(helper, (img, dpi))| {
-                    scope.spawn(move || helper.run(&img, dpi).map(|t| tsv::parse(&t)))
-                })
-                .collect();
-            let mut read = vec![self.run(&first, dpi).map(|t| tsv::parse(&t))];
-            for other in others {
-                read.push(other.join().unwrap_or_else(|_| {
-                    Err(RunError::Recognize(
-                        "the thread reading beside the first stopped".into(),
-                    ))
-                }));
-            }
-            read.into_iter().collect::<Result<Vec<_>, _>>()
-        });
-        self.helpers = helpers;
-        read
     }
 
     /// One recognition of an upright gray image: Tesseract's TSV, or what went wrong.

@@ -48,8 +48,7 @@ impl EnginePool {
         self.idle.lock().map(|v| v.len()).unwrap_or(0)
     }
 
-    /// Engines on loan now: how many batches are being read (a caller may give a page more
-    /// strips when cores are left over, see `Engine::set_strips`).
+    /// Engines on loan now: how many are reading a batch (for diagnostics).
     pub fn lent(&self) -> usize {
         self.lent.load(Ordering::SeqCst)
     }

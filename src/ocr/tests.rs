@@ -385,43 +385,6 @@ fn whole_page_reading() -> (GrayImage, String, RecognizedPage) {
 }
 
 #[test]
-fn a_page_read_in_strips_side_by_side_reads_as_the_whole_page() {
-    let (img, text, one) = whole_page_reading();
-    let mut split = engine();
-    split.set_strips(2);
-    let cuts = strips::cuts(&img, 2, 300.0);
-    assert_eq!(
-        cuts.len(),
-        2,
-        "the fixture has blank rows to cut through: {cuts:?}"
-    );
-    let two = run(&mut split, scanned(img, "strips"), &text, "two strips");
-    // the same words, within a few characters
-    assert!(
-        (cer(&text, &two.text) - cer(&text, &one.text)).abs() <= 0.005,
-        "whole:\n{}\nstrips:\n{}",
-        one.text,
-        two.text
-    );
-    // the lower strip's words are in page coordinates, below the cut, in reading order
-    let cut = cuts[0].1 as f32;
-    let below: Vec<&Word> = two.words.iter().filter(|w| w.bbox[1] >= cut).collect();
-    assert!(!below.is_empty(), "no word below the cut at {cut}");
-    let first_below = two.words.iter().position(|w| w.bbox[1] >= cut).unwrap();
-    assert!(two.words[first_below..].iter().all(|w| w.bbox[1] >= cut));
-    // each word's box is where the whole page's reading put the same word
-    for w in &below {
-        if let Some(same) = one
-            .words
-            .iter()
-            .find(|o| o.text == w.text && o.text.len() > 5)
-        {
-            assert!((same.bbox[1] - w.bbox[1]).abs() <= 3.0, "{w:?} vs {same:?}");
-        }
-    }
-}
-
-#[test]
 fn the_way_up_is_told_from_the_ink_above_and_below_the_lines() {
     use super::orientation::{way_up, WayUp};
     for name in ["don_de_nghi", "to_khai"] {
@@ -460,29 +423,62 @@ fn clear_text_lines_need_no_orientation_probe() {
 }
 
 #[test]
-fn the_last_page_of_a_call_is_read_in_strips_by_every_engine_of_the_call() {
+fn the_last_page_of_a_call_is_read_in_strips_by_every_engine_of_the_call_as_the_whole_page() {
     let (img, text, one) = whole_page_reading();
     // a call of one page on two engines: the second has no page of its own and helps
     let board = Board::new(2, 1);
     let (mut first, mut second) = (engine(), engine());
     first.share(Some(board.clone()));
-    second.share(Some(board));
+    second.share(Some(board.clone()));
     let shared = std::thread::scope(|scope| {
         let helper = scope.spawn(|| second.help());
-        let r = run(&mut first, scanned(img, "board"), &text, "on the board");
+        let r = run(
+            &mut first,
+            scanned(img.clone(), "board"),
+            &text,
+            "on the board",
+        );
         first.help();
         helper.join().unwrap();
         r
     });
+    // the same words, within a few characters
     assert!(
         (cer(&text, &shared.text) - cer(&text, &one.text)).abs() <= 0.005,
         "whole:\n{}\non the board:\n{}",
         one.text,
         shared.text
     );
-    // both engines read strips of it
-    assert!(first.recognitions() >= 1 && second.recognitions() >= 1);
-    assert!(first.recognitions() + second.recognitions() >= 3);
-    // the same words, give or take a split one
     assert!(shared.words.len().abs_diff(one.words.len()) <= 3);
+    // cut through blank rows into two strips per engine, read by both engines
+    let cuts = strips::cuts(&img, board.parts_for_page(), 300.0);
+    assert!(
+        cuts.len() >= 3,
+        "the fixture has blank rows to cut through: {cuts:?}"
+    );
+    assert!(first.recognitions() >= 1 && second.recognitions() >= 1);
+    assert_eq!(
+        first.recognitions() + second.recognitions(),
+        cuts.len() as u64
+    );
+    // each strip's words are in page coordinates, below its cut, in reading order
+    for &(top, _) in &cuts[1..] {
+        let cut = top as f32;
+        let first_below = shared
+            .words
+            .iter()
+            .position(|w| w.bbox[1] >= cut)
+            .unwrap_or_else(|| panic!("no word below the cut at {cut}"));
+        assert!(shared.words[first_below..].iter().all(|w| w.bbox[1] >= cut));
+    }
+    // each word's box is where the whole page's reading put the same word
+    for w in &shared.words {
+        if let Some(same) = one
+            .words
+            .iter()
+            .find(|o| o.text == w.text && o.text.len() > 5)
+        {
+            assert!((same.bbox[1] - w.bbox[1]).abs() <= 3.0, "{w:?} vs {same:?}");
+        }
+    }
 }
