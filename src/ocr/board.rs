@@ -12,7 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use image::GrayImage;
 
-use super::engine::RunError;
+use super::tess::RunError;
 use super::tsv::Parsed;
 
 /// Strips per engine of the call when a page is cut: more strips balance the engines better

@@ -23,6 +23,7 @@ mod orientation;
 mod pool;
 mod rotate;
 mod strips;
+mod tess;
 #[cfg(test)]
 mod tests;
 mod tsv;
