@@ -30,11 +30,8 @@ struct Task {
     dpi: f32,
 }
 
-/// What came back of one posting so far, by index.
-struct Post {
-    parts: Vec<Option<Result<Parsed, RunError>>>,
-    missing: usize,
-}
+/// What came back of one posting so far, by index (`None`: not read yet).
+type Post = Vec<Option<Result<Parsed, RunError>>>;
 
 struct State {
     tasks: VecDeque<Task>,
@@ -128,13 +125,7 @@ impl Board {
             let mut s = self.lock();
             let post = s.next_post;
             s.next_post += 1;
-            s.posts.insert(
-                post,
-                Post {
-                    parts: (0..n).map(|_| None).collect(),
-                    missing: n,
-                },
-            );
+            s.posts.insert(post, (0..n).map(|_| None).collect());
             for (index, (img, dpi)) in images.into_iter().enumerate() {
                 s.tasks.push_back(Task {
                     post,
@@ -148,8 +139,11 @@ impl Board {
         self.changed.notify_all();
         let mut s = self.lock();
         loop {
-            if s.posts.get(&post).is_none_or(|p| p.missing == 0) {
-                let parts = s.posts.remove(&post).map(|p| p.parts).unwrap_or_default();
+            if s.posts
+                .get(&post)
+                .is_none_or(|p| p.iter().all(Option::is_some))
+            {
+                let parts = s.posts.remove(&post).unwrap_or_default();
                 return parts
                     .into_iter()
                     .map(|p| {
@@ -212,13 +206,12 @@ impl Board {
                     ))
                 });
                 let mut s = self.board.lock();
-                if let Some(p) = s.posts.get_mut(&self.post) {
-                    if let Some(slot) = p.parts.get_mut(self.index) {
-                        if slot.is_none() {
-                            p.missing -= 1;
-                        }
-                        *slot = Some(result);
-                    }
+                if let Some(slot) = s
+                    .posts
+                    .get_mut(&self.post)
+                    .and_then(|p| p.get_mut(self.index))
+                {
+                    *slot = Some(result);
                 }
                 drop(s);
                 self.board.changed.notify_all();
